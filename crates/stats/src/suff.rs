@@ -173,6 +173,26 @@ impl Moments {
     pub fn variance(&self, i: usize) -> Result<f64> {
         self.covariance(i, i)
     }
+
+    /// Ratio of sums `R = Σ vₙᵤₘ / Σ v_den` and its delta-method standard error over units,
+    /// `Var(R) ≈ (σ²ₙ − 2R σₙ_d + R² σ²_d) / (n μ²_d)` (e.g. Deng, Knoblich & Lu 2018,
+    /// "Applying the delta method in metric analytics", KDD). With a denominator of 1 per unit
+    /// this is the mean and its usual standard error `σ/√n`.
+    pub fn ratio(&self, num: usize, den: usize) -> Result<(f64, f64)> {
+        let n = self.n as f64;
+        let mu_d = self.mean(den)?;
+        if mu_d == 0.0 {
+            return Err(StatsError::InsufficientData(format!(
+                "the denominator `{}` sums to zero",
+                self.names[den]
+            )));
+        }
+        let r = self.sums[num] / self.sums[den];
+        let var = (self.variance(num)? - 2.0 * r * self.covariance(num, den)?
+            + r * r * self.variance(den)?)
+            / (n * mu_d * mu_d);
+        Ok((r, var.max(0.0).sqrt()))
+    }
 }
 
 #[cfg(test)]
@@ -211,5 +231,16 @@ mod tests {
         assert!(Moments::new(vec!["y".into()]).mean(0).is_err());
         assert!(m.merge(&Moments::new(vec!["z".into()])).is_err());
         assert!(m.push(&[f64::NAN]).is_err());
+    }
+
+    #[test]
+    fn ratio_reduces_to_mean_with_unit_denominator() {
+        let mut m = Moments::new(vec!["y".into(), "d".into()]);
+        for v in [1.0, 2.0, 4.0, 7.0] {
+            m.push(&[v, 1.0]).unwrap();
+        }
+        let (r, se) = m.ratio(0, 1).unwrap();
+        assert!((r - 3.5).abs() < 1e-15);
+        assert!((se - (7.0f64 / 4.0).sqrt()).abs() < 1e-12);
     }
 }

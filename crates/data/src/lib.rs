@@ -1,0 +1,59 @@
+//! # causalkit-data — the shared data layer
+//!
+//! Turns files and frames into estimator inputs. This is the only crate that depends on
+//! polars; estimator crates consume what it produces (slices, [`Factor`]s, [`Moments`],
+//! [`Panel`]s) through `causalkit-stats` types.
+//!
+//! - [`Dataset`]: CSV/Parquet reading with typed, validated column access.
+//! - [`Kpi`]: KPI definitions as data (mean, proportion, ratio of sums, NPS, top-box,
+//!   weighted composite).
+//! - [`kpi_moments`] / [`moments_from_stats_rows`]: mergeable per-group sufficient statistics,
+//!   from unit rows or from pre-aggregated rows.
+//! - [`Panel`]: event rows → unit × period panels with counts as weights; validation of
+//!   given panels (duplicates, balance).
+//! - [`describe()`]: column and KPI summaries.
+//!
+//! Errors are [`DataError`]s that name the column, row and value at fault.
+#![warn(missing_docs)]
+
+pub mod aggregate;
+pub mod dataset;
+pub mod describe;
+pub mod error;
+pub mod kpi;
+pub mod panel;
+
+pub use aggregate::{kpi_moments, moments_from_stats_rows, GroupKey, GroupedMoments};
+pub use causalkit_stats::{Factor, Moments};
+pub use dataset::{scan, Dataset, MissingPolicy};
+pub use describe::{describe, Description};
+pub use error::{DataError, Result};
+pub use kpi::{Denominator, Kpi, KpiKind};
+pub use panel::{Balance, Panel};
+
+/// Builds a [`Factor`] from a label column (missing labels are an error naming the row).
+pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {
+    let labels = data.labels(column)?;
+    if let Some(row) = labels.iter().position(Option::is_none) {
+        return Err(DataError::MissingValues {
+            column: column.to_string(),
+            count: labels.iter().filter(|l| l.is_none()).count(),
+            first_row: row,
+        });
+    }
+    let labels: Vec<String> = labels.into_iter().flatten().collect();
+    Ok(Factor::from_labels(column, &labels))
+}
+
+/// A numeric column with no missing values allowed.
+pub fn numeric_column(data: &Dataset, column: &str) -> Result<Vec<f64>> {
+    let v = data.numeric(column)?;
+    if let Some(row) = v.iter().position(Option::is_none) {
+        return Err(DataError::MissingValues {
+            column: column.to_string(),
+            count: v.iter().filter(|l| l.is_none()).count(),
+            first_row: row,
+        });
+    }
+    Ok(v.into_iter().flatten().collect())
+}

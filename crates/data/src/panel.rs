@@ -1,0 +1,266 @@
+//! Unit × period panels: built from event-level rows, or read and validated as given.
+
+use crate::dataset::{missing_mask, Dataset, MissingPolicy};
+use crate::error::{DataError, Result};
+use crate::kpi::Kpi;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A unit × period panel, one row per observed cell, sorted by unit then period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// Unit label per row.
+    pub unit: Vec<String>,
+    /// Period per row (an integer: day, year, week number, ...).
+    pub period: Vec<i64>,
+    /// Outcome columns (KPI values, or the columns read), each one value per row.
+    pub values: BTreeMap<String, Vec<f64>>,
+    /// Cell weights: the KPI denominator summed over the cell's events (for count
+    /// denominators, the number of events). All 1 for a panel read as given.
+    pub weights: BTreeMap<String, Vec<f64>>,
+    /// Balance report.
+    pub balance: Balance,
+    /// Rows dropped for missing values.
+    pub dropped_rows: usize,
+}
+
+/// Whether every unit is observed in every period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    /// Number of units.
+    pub units: usize,
+    /// Number of distinct periods.
+    pub periods: usize,
+    /// Cells observed.
+    pub cells: usize,
+    /// Units × periods − cells.
+    pub missing_cells: usize,
+}
+
+impl Balance {
+    /// True when no unit-period cell is missing.
+    pub fn is_balanced(&self) -> bool {
+        self.missing_cells == 0
+    }
+
+    fn of(unit: &[String], period: &[i64]) -> Balance {
+        let units: BTreeSet<&String> = unit.iter().collect();
+        let periods: BTreeSet<i64> = period.iter().copied().collect();
+        let cells = unit.len();
+        Balance {
+            units: units.len(),
+            periods: periods.len(),
+            cells,
+            missing_cells: units.len() * periods.len() - cells,
+        }
+    }
+
+    /// A one-line description, e.g. `"unbalanced panel: 500 units x 5 periods, 12 cells missing"`.
+    pub fn describe(&self) -> String {
+        if self.is_balanced() {
+            format!(
+                "balanced panel: {} units x {} periods",
+                self.units, self.periods
+            )
+        } else {
+            format!(
+                "unbalanced panel: {} units x {} periods, {} of {} cells missing",
+                self.units,
+                self.periods,
+                self.missing_cells,
+                self.units * self.periods
+            )
+        }
+    }
+}
+
+fn periods(data: &Dataset, time: &str) -> Result<Vec<Option<i64>>> {
+    let v = data.numeric(time)?;
+    v.iter()
+        .enumerate()
+        .map(|(row, x)| match x {
+            None => Ok(None),
+            Some(t) if t.fract() == 0.0 => Ok(Some(*t as i64)),
+            Some(t) => Err(DataError::OutOfRange {
+                column: time.to_string(),
+                row,
+                value: *t,
+                expected: "a whole-number period".into(),
+            }),
+        })
+        .collect()
+}
+
+impl Panel {
+    /// Builds a panel from event-level rows (one per contact, order, session): each KPI's
+    /// numerator and denominator are summed within unit × period, the cell value is their
+    /// ratio and the cell weight the summed denominator. Cells where a KPI has no events are
+    /// absent from that KPI's weights (weight 0, value NaN is never produced: such cells are
+    /// reported as missing instead).
+    pub fn from_events(
+        data: &Dataset,
+        unit: &str,
+        time: &str,
+        kpis: &[Kpi],
+        policy: MissingPolicy,
+    ) -> Result<Panel> {
+        let n = data.height();
+        let units = data.labels(unit)?;
+        let times = periods(data, time)?;
+        let presence = vec![
+            (unit, units.iter().map(Option::is_some).collect::<Vec<_>>()),
+            (time, times.iter().map(Option::is_some).collect()),
+        ];
+        let (keep, _) = missing_mask(&presence, n, policy)?;
+        let mut cell_index: BTreeMap<(String, i64), usize> = BTreeMap::new();
+        for i in (0..n).filter(|&i| keep[i]) {
+            let key = (
+                units[i].clone().unwrap_or_default(),
+                times[i].unwrap_or_default(),
+            );
+            let len = cell_index.len();
+            cell_index.entry(key).or_insert(len);
+        }
+        // Re-number cells in sorted order.
+        let sorted: Vec<(String, i64)> = cell_index.keys().cloned().collect();
+        let pos: HashMap<(String, i64), usize> = sorted
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let cells = sorted.len();
+        if cells == 0 {
+            return Err(DataError::EmptyGroup(
+                "no rows with both a unit and a period".into(),
+            ));
+        }
+        let mut values = BTreeMap::new();
+        let mut weights = BTreeMap::new();
+        let mut dropped_rows = keep.iter().filter(|k| !**k).count();
+        for kpi in kpis {
+            let rv = kpi.row_values(data, policy)?;
+            dropped_rows = dropped_rows.max(
+                rv.keep
+                    .iter()
+                    .zip(&keep)
+                    .filter(|(a, b)| !(**a && **b))
+                    .count(),
+            );
+            let mut num = vec![0.0; cells];
+            let mut den = vec![0.0; cells];
+            for i in (0..n).filter(|&i| keep[i] && rv.keep[i]) {
+                let c = pos[&(
+                    units[i].clone().unwrap_or_default(),
+                    times[i].unwrap_or_default(),
+                )];
+                num[c] += rv.numerator[i];
+                den[c] += rv.denominator[i];
+            }
+            if let Some(c) = den.iter().position(|d| *d == 0.0) {
+                return Err(DataError::EmptyGroup(format!(
+                    "KPI `{}` has no usable events (zero denominator) for unit `{}` in period {}; drop the cell or choose a coarser period",
+                    kpi.name, sorted[c].0, sorted[c].1
+                )));
+            }
+            values.insert(
+                kpi.name.clone(),
+                num.iter().zip(&den).map(|(a, b)| a / b).collect(),
+            );
+            weights.insert(kpi.name.clone(), den);
+        }
+        let unit_col: Vec<String> = sorted.iter().map(|k| k.0.clone()).collect();
+        let period_col: Vec<i64> = sorted.iter().map(|k| k.1).collect();
+        let balance = Balance::of(&unit_col, &period_col);
+        Ok(Panel {
+            unit: unit_col,
+            period: period_col,
+            values,
+            weights,
+            balance,
+            dropped_rows,
+        })
+    }
+
+    /// Reads a panel that is already one row per unit × period, validating it: a duplicate
+    /// unit-period is a [`DataError::DuplicateUnitPeriod`] naming both rows; missing values
+    /// are an error or dropped per `policy`; imbalance is reported in [`Panel::balance`].
+    pub fn from_rows(
+        data: &Dataset,
+        unit: &str,
+        time: &str,
+        columns: &[&str],
+        policy: MissingPolicy,
+    ) -> Result<Panel> {
+        let n = data.height();
+        let units = data.labels(unit)?;
+        let times = periods(data, time)?;
+        let cols: Vec<Vec<Option<f64>>> = columns
+            .iter()
+            .map(|c| data.numeric(c))
+            .collect::<Result<_>>()?;
+        let mut presence = vec![
+            (unit, units.iter().map(Option::is_some).collect::<Vec<_>>()),
+            (time, times.iter().map(Option::is_some).collect()),
+        ];
+        for (c, v) in columns.iter().zip(&cols) {
+            presence.push((c, v.iter().map(Option::is_some).collect()));
+        }
+        let (keep, dropped_rows) = missing_mask(&presence, n, policy)?;
+        let mut seen: HashMap<(String, i64), usize> = HashMap::new();
+        let mut rows: Vec<usize> = Vec::new();
+        for i in (0..n).filter(|&i| keep[i]) {
+            let key = (
+                units[i].clone().unwrap_or_default(),
+                times[i].unwrap_or_default(),
+            );
+            if let Some(first) = seen.insert(key.clone(), i) {
+                return Err(DataError::DuplicateUnitPeriod {
+                    unit: key.0,
+                    period: key.1.to_string(),
+                    first_row: first,
+                    second_row: i,
+                });
+            }
+            rows.push(i);
+        }
+        if rows.is_empty() {
+            return Err(DataError::EmptyGroup("the panel has no usable rows".into()));
+        }
+        rows.sort_by(|&a, &b| {
+            (units[a].as_deref(), times[a]).cmp(&(units[b].as_deref(), times[b]))
+        });
+        let unit_col: Vec<String> = rows
+            .iter()
+            .map(|&i| units[i].clone().unwrap_or_default())
+            .collect();
+        let period_col: Vec<i64> = rows.iter().map(|&i| times[i].unwrap_or_default()).collect();
+        let mut values = BTreeMap::new();
+        let mut weights = BTreeMap::new();
+        for (c, v) in columns.iter().zip(&cols) {
+            values.insert(
+                c.to_string(),
+                rows.iter().map(|&i| v[i].unwrap_or_default()).collect(),
+            );
+            weights.insert(c.to_string(), vec![1.0; rows.len()]);
+        }
+        let balance = Balance::of(&unit_col, &period_col);
+        Ok(Panel {
+            unit: unit_col,
+            period: period_col,
+            values,
+            weights,
+            balance,
+            dropped_rows,
+        })
+    }
+
+    /// Number of rows (observed cells).
+    pub fn len(&self) -> usize {
+        self.unit.len()
+    }
+
+    /// Whether the panel has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.unit.is_empty()
+    }
+}

@@ -1,0 +1,309 @@
+//! Shared machinery: font registration, rendering to SVG/PNG, number formatting, colours.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+use crate::bitmap::TextFixBackend;
+use crate::{ImageFormat, Output, ReportError};
+
+/// The font family every chart uses; the bundled DejaVu Sans is registered under this name.
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const TITLE_SIZE: f64 = 24.0;
+pub(crate) const DESC_SIZE: f64 = 17.0;
+pub(crate) const TICK_SIZE: f64 = 15.0;
+
+pub(crate) static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+static FONT_READY: OnceLock<bool> = OnceLock::new();
+
+/// Registers the bundled font once per process.
+pub(crate) fn ensure_font() -> Result<(), ReportError> {
+    let ok =
+        *FONT_READY.get_or_init(|| register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(ReportError::Font)
+    }
+}
+
+/// A chart that has been validated and can be drawn on any backend.
+pub(crate) trait Figure {
+    /// Size in pixels when the caller does not give one.
+    fn default_size(&self) -> (u32, u32);
+    /// Draws the whole figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError>;
+}
+
+/// Maps any plotters drawing error to [`ReportError::Draw`].
+pub(crate) fn draw_err<E: std::error::Error + Send + Sync>(
+    e: DrawingAreaErrorKind<E>,
+) -> ReportError {
+    ReportError::Draw(e.to_string())
+}
+
+/// Renders `fig` in memory and writes the file, so IO problems surface as [`ReportError::Io`].
+pub(crate) fn render<F: Figure>(fig: &F, out: &Output) -> Result<(), ReportError> {
+    ensure_font()?;
+    let (w, h) = out.size.unwrap_or_else(|| fig.default_size());
+    if w == 0 || h == 0 {
+        return Err(ReportError::Invalid(format!(
+            "image size {w}x{h} has no pixels"
+        )));
+    }
+    let bytes = match out.format {
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                root.fill(&WHITE).map_err(draw_err)?;
+                fig.draw(&root)?;
+                root.present().map_err(draw_err)?;
+            }
+            svg.into_bytes()
+        }
+        ImageFormat::Png => {
+            let mut rgb = vec![255u8; w as usize * h as usize * 3];
+            {
+                let backend = TextFixBackend(BitMapBackend::with_buffer(&mut rgb, (w, h)));
+                let root = backend.into_drawing_area();
+                root.fill(&WHITE).map_err(draw_err)?;
+                fig.draw(&root)?;
+                root.present().map_err(draw_err)?;
+            }
+            encode_png(&rgb, w, h)?
+        }
+    };
+    std::fs::write(&out.path, bytes).map_err(|source| ReportError::Io {
+        path: out.path.clone(),
+        source,
+    })
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ReportError> {
+    let enc_err = |e: png::EncodingError| ReportError::Draw(format!("PNG encoding failed: {e}"));
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(enc_err)?;
+        writer.write_image_data(rgb).map_err(enc_err)?;
+        writer.finish().map_err(enc_err)?;
+    }
+    Ok(bytes)
+}
+
+/// Text style in the bundled font.
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
+    (FONT, size).into_font()
+}
+
+/// Width in pixels of the widest of `texts` at `size`.
+pub(crate) fn max_text_width<'a>(texts: impl IntoIterator<Item = &'a str>, size: f64) -> u32 {
+    let f = font(size);
+    texts
+        .into_iter()
+        .map(|t| f.box_size(t).map(|(w, _)| w).unwrap_or(0))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Checks that `v` is finite.
+pub(crate) fn finite(v: f64, label: &str, what: &str) -> Result<f64, ReportError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(ReportError::NonFinite {
+            label: label.to_string(),
+            what: what.to_string(),
+        })
+    }
+}
+
+/// `lo..hi` widened by `frac` of its span on both sides; a degenerate span is opened up.
+pub(crate) fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
+    let span = hi - lo;
+    if span <= 1e-12 * lo.abs().max(hi.abs()) {
+        let d = (lo.abs() * 0.1).max(1.0);
+        (lo - d, hi + d)
+    } else {
+        (lo - span * frac, hi + span * frac)
+    }
+}
+
+/// Formats an axis tick for an axis spanning `span`: enough decimals, no trailing zeros.
+pub(crate) fn fmt_tick(v: f64, span: f64) -> String {
+    let span = span.abs();
+    if span > 0.0 && !(1e-4..1e7).contains(&span) {
+        return format!("{v:.2e}");
+    }
+    let decimals = if span > 0.0 {
+        (3.0 - span.log10().floor()).clamp(0.0, 10.0) as usize
+    } else {
+        3
+    };
+    trim_zeros(format!("{v:.decimals$}"))
+}
+
+/// Formats `v` with at most `digits` significant digits, without trailing zeros (plain
+/// notation for ordinary magnitudes).
+pub(crate) fn fmt_sig(v: f64, digits: usize) -> String {
+    let digits = digits.max(1);
+    let a = v.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-4..1e7).contains(&a) {
+        return format!("{:.*e}", digits - 1, v);
+    }
+    let mag = a.log10().floor() as i32;
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    trim_zeros(format!("{v:.decimals$}"))
+}
+
+fn trim_zeros(s: String) -> String {
+    let t = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if t == "-0" {
+        "0".into()
+    } else {
+        t
+    }
+}
+
+/// An axis of `n` categories at `0.0, 1.0, ..., n - 1` spanning `-0.5..n - 0.5`, whose key
+/// points (tick labels and grid lines) are exactly the category centres.
+///
+/// (plotters' `WithKeyPoints<RangedCoordf64>` cannot be used with a mesh in 0.3.7, because it
+/// has no value formatter.)
+pub(crate) struct CategoryAxis {
+    n: usize,
+}
+
+impl Ranged for CategoryAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let t = (value + 0.5) / self.n as f64;
+        limit.0 + ((limit.1 - limit.0) as f64 * t).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            (0..self.n).map(|k| k as f64).collect()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        -0.5..self.n as f64 - 0.5
+    }
+}
+
+/// An axis of `n` categories (see [`CategoryAxis`]).
+pub(crate) fn category_axis(n: usize) -> CategoryAxis {
+    CategoryAxis { n: n.max(1) }
+}
+
+/// A y axis of `n` categorical rows: row `i` (counted from the top) sits at `n - 1 - i`.
+pub(crate) fn row_axis(n: usize) -> CategoryAxis {
+    category_axis(n)
+}
+
+/// y coordinate of row `i` (from the top) on a [`row_axis`] of `n` rows.
+pub(crate) fn row_y(i: usize, n: usize) -> f64 {
+    (n - 1 - i) as f64
+}
+
+/// Index (from the top) of the row at axis value `y` on a [`row_axis`] of `n` rows.
+pub(crate) fn row_at(y: f64, n: usize) -> Option<usize> {
+    let k = y.round();
+    if k < 0.0 || k >= n as f64 {
+        None
+    } else {
+        Some(n - 1 - k as usize)
+    }
+}
+
+/// Shortens `text` with an ellipsis so it is at most `max_w` pixels wide at `size`.
+pub(crate) fn fit_text(text: &str, max_w: u32, size: f64) -> String {
+    let f = font(size);
+    let width = |t: &str| f.box_size(t).map(|(w, _)| w).unwrap_or(0);
+    if width(text) <= max_w {
+        return text.to_string();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let t: String = chars.iter().collect::<String>() + "…";
+        if width(&t) <= max_w {
+            return t;
+        }
+    }
+    "…".into()
+}
+
+/// Categorical palette (Tableau 10).
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+/// Colour of the highlighted element when others are greyed out.
+pub(crate) const ACCENT: RGBColor = RGBColor(31, 119, 180);
+/// Colour of de-emphasised elements.
+pub(crate) const MUTED: RGBColor = RGBColor(170, 170, 170);
+/// Colour of reference lines.
+pub(crate) const REFERENCE: RGBColor = RGBColor(90, 90, 90);
+/// Mesh grid line colour.
+pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
+/// Dark text colour.
+pub(crate) const INK: RGBColor = RGBColor(30, 30, 30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_short_and_exact() {
+        assert_eq!(fmt_tick(0.25, 1.0), "0.25");
+        assert_eq!(fmt_tick(2.0, 10.0), "2");
+        assert_eq!(fmt_tick(-0.0, 10.0), "0");
+        assert_eq!(fmt_tick(0.30000000000000004, 1.0), "0.3");
+        assert_eq!(fmt_tick(1500.0, 5000.0), "1500");
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(fmt_sig(0.012345, 3), "0.0123");
+        assert_eq!(fmt_sig(12.345, 3), "12.3");
+        assert_eq!(fmt_sig(-1234.6, 3), "-1235");
+        assert_eq!(fmt_sig(0.0, 3), "0");
+        assert_eq!(fmt_sig(2.2, 3), "2.2");
+        assert_eq!(fmt_sig(-0.00001234, 3), "-1.23e-5");
+    }
+
+    #[test]
+    fn padding_opens_degenerate_ranges() {
+        assert_eq!(padded(0.0, 0.0, 0.1), (-1.0, 1.0));
+        let (lo, hi) = padded(0.0, 10.0, 0.1);
+        assert!((lo + 1.0).abs() < 1e-12 && (hi - 11.0).abs() < 1e-12);
+    }
+}
