@@ -130,14 +130,13 @@ pub fn kpi_moments(
                     }
                 });
                 if a.group != key {
-                    return Err(DataError::OutOfRange {
+                    return Err(DataError::UnitInSeveralGroups {
                         column: unit.unwrap_or_default().to_string(),
-                        row: i,
-                        value: f64::NAN,
-                        expected: format!(
-                            "each unit in one group, but unit `{u}` is in group {:?} at row {} and {:?} at row {i}",
-                            a.group, a.first_row, key
-                        ),
+                        unit: u.to_string(),
+                        first_group: a.group.join("/"),
+                        first_row: a.first_row,
+                        second_group: key.join("/"),
+                        second_row: i,
                     });
                 }
                 a.num += rv.numerator[i];

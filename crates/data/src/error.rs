@@ -75,6 +75,23 @@ pub enum DataError {
         /// The duplicate.
         second_row: usize,
     },
+    /// An analysis unit appears in more than one group (e.g. an agent in both arms): the
+    /// randomisation unit must be at or above the analysis unit.
+    #[error("unit `{unit}` of column `{column}` is in group {first_group} (row {first_row}) and in group {second_group} (row {second_row}); each analysis unit must belong to one group")]
+    UnitInSeveralGroups {
+        /// The unit column.
+        column: String,
+        /// The unit.
+        unit: String,
+        /// Its first group.
+        first_group: String,
+        /// Where it was first seen.
+        first_row: usize,
+        /// The other group.
+        second_group: String,
+        /// Where it was seen in the other group.
+        second_row: usize,
+    },
     /// A group needed by the analysis has no usable rows.
     #[error("empty group: {0}")]
     EmptyGroup(String),

@@ -183,12 +183,14 @@ impl std::str::FromStr for Kpi {
             "composite" => KpiKind::Composite {
                 terms: parse_terms(spec, args)?,
             },
-            other => return Err(bad(
-                spec,
-                format!(
+            other => {
+                return Err(bad(
+                    spec,
+                    format!(
                     "unknown kind `{other}`; use mean, proportion, ratio, nps, topbox or composite"
                 ),
-            )),
+                ))
+            }
         };
         Ok(Kpi { name, kind })
     }

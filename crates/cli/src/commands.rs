@@ -1,0 +1,513 @@
+//! Subcommands.
+
+use crate::output::{csv, num, plain_table, CliError, Format};
+use causalkit_data::{self as data, Dataset, Kpi, MissingPolicy};
+use causalkit_stats::{Factor, FixedEffects, LinearModel, Report, Vcov};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// causalkit: causal inference and experiment analysis.
+#[derive(Debug, Parser)]
+#[command(name = "causalkit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Columns, types, missing values and KPI summaries of a CSV or Parquet file.
+    Describe(DescribeArgs),
+    /// Linear regression (OLS/WLS) with absorbed fixed effects and robust or clustered errors.
+    Regress(RegressArgs),
+    /// Write simulated data with known ground truth.
+    Simulate {
+        #[command(subcommand)]
+        what: SimulateWhat,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Drop rows with missing values in the columns used (the count dropped is reported)
+    /// instead of failing.
+    #[arg(long)]
+    drop_missing: bool,
+}
+
+impl Common {
+    fn policy(&self) -> MissingPolicy {
+        if self.drop_missing {
+            MissingPolicy::Drop
+        } else {
+            MissingPolicy::Error
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct DescribeArgs {
+    /// The data file (.csv or .parquet).
+    file: PathBuf,
+    /// KPI definition, repeatable: `name=mean(col)`, `proportion(col)`, `ratio(num, den|count)`,
+    /// `nps(col)`, `topbox(col, threshold)`, `composite(0.5*a + 2*b)`.
+    #[arg(long = "kpi")]
+    kpis: Vec<String>,
+    /// Summarise KPIs per value of this column (e.g. the arm).
+    #[arg(long)]
+    by: Option<String>,
+    /// Analysis unit whose rows are summed before summarising (e.g. agent).
+    #[arg(long)]
+    unit: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VcovArg {
+    Iid,
+    Hc0,
+    Hc1,
+    Hc2,
+    Hc3,
+}
+
+#[derive(Debug, Args)]
+struct RegressArgs {
+    /// The data file (.csv or .parquet).
+    #[arg(long)]
+    data: PathBuf,
+    /// Outcome column.
+    #[arg(long)]
+    outcome: String,
+    /// Regressors, comma separated; a text column becomes dummies (first level in sorted
+    /// order is the reference), named `col[level]` — unless most of its values are numbers,
+    /// in which case the first non-number is reported as bad input.
+    #[arg(long, value_delimiter = ',')]
+    regressors: Vec<String>,
+    /// Fixed effects to absorb, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    fe: Vec<String>,
+    /// Cluster variable(s): one for CRV1, two (comma separated) for two-way CRV1.
+    #[arg(long, value_delimiter = ',')]
+    cluster: Vec<String>,
+    /// Variance estimator when not clustering (default hc1).
+    #[arg(long, value_enum)]
+    vcov: Option<VcovArg>,
+    /// Analytic weights column.
+    #[arg(long)]
+    weights: Option<String>,
+    /// Significance level of the confidence intervals.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Write a coefficient forest plot (SVG and PNG) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Subcommand)]
+enum SimulateWhat {
+    /// Contact-centre logs for an A/B test and a staggered rollout of an intent-routing model.
+    ContactCentre {
+        /// Random seed (the bundled dataset uses the default).
+        #[arg(long, default_value_t = 20240601)]
+        seed: u64,
+        /// Output directory (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Multiply the default volume (about 20,000 contacts per design) by this factor.
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Output format of the summary.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Runs a parsed command line, returning what to print.
+pub fn run(cli: Cli) -> Result<String, CliError> {
+    match cli.command {
+        Command::Describe(a) => describe(a),
+        Command::Regress(a) => regress(a),
+        Command::Simulate {
+            what:
+                SimulateWhat::ContactCentre {
+                    seed,
+                    out,
+                    scale,
+                    format,
+                },
+        } => simulate(seed, &out, scale, format),
+    }
+}
+
+fn describe(a: DescribeArgs) -> Result<String, CliError> {
+    let data = Dataset::read(&a.file)?;
+    let kpis: Vec<Kpi> = a.kpis.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+    let d = data::describe(
+        &data,
+        &kpis,
+        a.by.as_deref(),
+        a.unit.as_deref(),
+        a.common.policy(),
+    )?;
+    Ok(match a.common.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&d).map_err(|e| CliError::internal(e.to_string()))? + "\n"
+        }
+        Format::Csv => {
+            let header = [
+                "column", "dtype", "missing", "distinct", "mean", "std", "min", "max",
+            ];
+            let rows: Vec<Vec<String>> = d
+                .columns
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        c.dtype.clone(),
+                        c.missing.to_string(),
+                        c.distinct.to_string(),
+                        num(c.mean),
+                        num(c.std),
+                        num(c.min),
+                        num(c.max),
+                    ]
+                })
+                .collect();
+            let mut s = csv(&header, &rows);
+            if !d.kpis.is_empty() {
+                s += "\n";
+                let rows: Vec<Vec<String>> = d
+                    .kpis
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.kpi.clone(),
+                            k.group.clone(),
+                            k.n.to_string(),
+                            k.value.to_string(),
+                            k.std_error.to_string(),
+                            k.dropped_rows.to_string(),
+                        ]
+                    })
+                    .collect();
+                s += &csv(
+                    &["kpi", "group", "n", "value", "std_error", "dropped_rows"],
+                    &rows,
+                );
+            }
+            s
+        }
+        Format::Table => {
+            let mut s = format!(
+                "{}: {} rows, {} columns\n\n",
+                d.source,
+                d.rows,
+                d.columns.len()
+            );
+            let rows: Vec<Vec<String>> = d
+                .columns
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        c.dtype.clone(),
+                        c.missing.to_string(),
+                        c.distinct.to_string(),
+                        num(c.mean),
+                        num(c.std),
+                        num(c.min),
+                        num(c.max),
+                    ]
+                })
+                .collect();
+            s += &plain_table(
+                &[
+                    "column", "type", "missing", "distinct", "mean", "std", "min", "max",
+                ],
+                &rows,
+            );
+            if !d.kpis.is_empty() {
+                s += "\nKPIs";
+                if let Some(u) = &a.unit {
+                    s += &format!(" (analysis unit: {u}; standard errors over units, delta method for ratios)");
+                }
+                s += "\n";
+                let rows: Vec<Vec<String>> = d
+                    .kpis
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.kpi.clone(),
+                            k.group.clone(),
+                            k.n.to_string(),
+                            format!("{:.6}", k.value),
+                            format!("{:.6}", k.std_error),
+                            k.dropped_rows.to_string(),
+                        ]
+                    })
+                    .collect();
+                s += &plain_table(
+                    &["kpi", "group", "n", "value", "std. error", "dropped rows"],
+                    &rows,
+                );
+            }
+            s
+        }
+    })
+}
+
+fn regress(a: RegressArgs) -> Result<String, CliError> {
+    if a.regressors.is_empty() && a.fe.is_empty() {
+        return Err(CliError::bad(
+            "give at least one regressor (--regressors) or fixed effect (--fe)",
+        ));
+    }
+    if !a.cluster.is_empty() && a.vcov.is_some() {
+        return Err(CliError::bad(
+            "use either --cluster (CRV1) or --vcov, not both",
+        ));
+    }
+    if a.cluster.len() > 2 {
+        return Err(CliError::bad(format!(
+            "--cluster takes one or two columns, got {}",
+            a.cluster.len()
+        )));
+    }
+    let data = Dataset::read(&a.data)?;
+    let policy = a.common.policy();
+    // Every column used, to apply the missing-value policy once.
+    let mut used: Vec<&str> = vec![a.outcome.as_str()];
+    used.extend(a.regressors.iter().map(String::as_str));
+    used.extend(a.fe.iter().map(String::as_str));
+    used.extend(a.cluster.iter().map(String::as_str));
+    used.extend(a.weights.iter().map(String::as_str));
+    data.require(&used)?;
+    let mut presence = Vec::new();
+    for c in &used {
+        presence.push((
+            *c,
+            data.labels(c)?
+                .iter()
+                .map(Option::is_some)
+                .collect::<Vec<bool>>(),
+        ));
+    }
+    let (keep, dropped) = data::dataset::missing_mask(&presence, data.height(), policy)?;
+    let filter_num = |c: &str| -> Result<Vec<f64>, CliError> {
+        Ok(data
+            .numeric(c)?
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(v, _)| v.unwrap_or(0.0))
+            .collect())
+    };
+    let filter_lab = |c: &str| -> Result<Vec<String>, CliError> {
+        Ok(data
+            .labels(c)?
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(v, _)| v.unwrap_or_default())
+            .collect())
+    };
+    let y = filter_num(&a.outcome)?;
+    if y.is_empty() {
+        return Err(CliError::bad("no rows left to fit"));
+    }
+    let mut model = LinearModel::new(&a.outcome, y);
+    for r in &a.regressors {
+        let dtype = data.dtype(r)?;
+        if dtype == "str" || dtype.contains("String") {
+            let labels = filter_lab(r)?;
+            // A text column that is mostly numbers is a numeric column with a typo, not a
+            // categorical one: report the offending value rather than make dummies.
+            let numeric_like = labels
+                .iter()
+                .filter(|l| l.trim().parse::<f64>().is_ok())
+                .count();
+            if numeric_like * 2 > labels.len() {
+                data.numeric(r)?;
+            }
+            let mut levels: Vec<&String> = labels
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if levels.len() < 2 {
+                return Err(CliError::bad(format!("categorical regressor `{r}` has a single level; it is collinear with the intercept")));
+            }
+            levels.remove(0);
+            for lev in levels {
+                let dummy = labels
+                    .iter()
+                    .map(|l| if l == lev { 1.0 } else { 0.0 })
+                    .collect();
+                model = model.regressor(&format!("{r}[{lev}]"), dummy);
+            }
+        } else {
+            model = model.regressor(r, filter_num(r)?);
+        }
+    }
+    if let Some(w) = &a.weights {
+        model = model.weights(filter_num(w)?);
+    }
+    if !a.fe.is_empty() {
+        let factors: Vec<Factor> =
+            a.fe.iter()
+                .map(|f| Ok(Factor::from_labels(f, &filter_lab(f)?)))
+                .collect::<Result<_, CliError>>()?;
+        model = model.absorb(FixedEffects::new(factors)?);
+    }
+    let vcov = match a.cluster.as_slice() {
+        [] => match a.vcov.unwrap_or(VcovArg::Hc1) {
+            VcovArg::Iid => Vcov::Iid,
+            VcovArg::Hc0 => Vcov::Hc0,
+            VcovArg::Hc1 => Vcov::Hc1,
+            VcovArg::Hc2 => Vcov::Hc2,
+            VcovArg::Hc3 => Vcov::Hc3,
+        },
+        [c] => Vcov::Cluster(Factor::from_labels(c, &filter_lab(c)?)),
+        [c1, c2] => Vcov::TwoWayCluster(
+            Factor::from_labels(c1, &filter_lab(c1)?),
+            Factor::from_labels(c2, &filter_lab(c2)?),
+        ),
+        _ => unreachable!("checked above"),
+    };
+    let fit = model.fit()?;
+    let table = fit.inference(&vcov, a.alpha)?;
+    let mut result = table.result();
+    result
+        .diagnostics
+        .insert("data".into(), a.data.display().to_string().into());
+    result
+        .diagnostics
+        .insert("dropped_rows".into(), dropped.into());
+    if dropped > 0 {
+        result
+            .warnings
+            .push(format!("{dropped} row(s) with missing values were dropped"));
+    }
+    if let Some(dir) = &a.plot {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::bad(format!(
+                "cannot create plot directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let effects: Vec<_> = result
+            .effects
+            .iter()
+            .filter(|e| e.label != "Intercept")
+            .cloned()
+            .collect();
+        if !effects.is_empty() {
+            let title = format!(
+                "{}: coefficients ({})",
+                a.outcome,
+                result.diagnostics["vcov"].as_str().unwrap_or("")
+            );
+            for (ext, fmt) in [
+                ("svg", causalkit_report::ImageFormat::Svg),
+                ("png", causalkit_report::ImageFormat::Png),
+            ] {
+                causalkit_report::forest_plot(
+                    &effects,
+                    &title,
+                    "estimate",
+                    dir.join(format!("coefficients.{ext}")),
+                    fmt,
+                )?;
+            }
+        }
+    }
+    Ok(match a.common.format {
+        Format::Json => result.to_json() + "\n",
+        Format::Csv => result.to_csv(),
+        Format::Table => result.to_table(),
+    })
+}
+
+fn simulate(
+    seed: u64,
+    out: &std::path::Path,
+    scale: u32,
+    format: Format,
+) -> Result<String, CliError> {
+    if scale == 0 {
+        return Err(CliError::bad("--scale must be at least 1"));
+    }
+    let config = causalkit_sim::ContactCentreConfig::default()
+        .with_seed(seed)
+        .scaled(scale);
+    let written = causalkit_sim::write_contact_centre(&config, out)?;
+    let truth = causalkit_sim::truth(&config);
+    let files = [
+        ("ab_contacts", &written.ab_contacts),
+        ("staggered_contacts", &written.staggered_contacts),
+        ("truth", &written.truth),
+    ];
+    let effects = [
+        ("ab", "aht_seconds", truth.ab.aht_seconds),
+        ("ab", "fcr", truth.ab.fcr),
+        ("ab", "csat", truth.ab.csat),
+        (
+            "staggered_overall_att",
+            "aht_seconds",
+            truth.staggered.att_overall.effects.aht_seconds,
+        ),
+        (
+            "staggered_overall_att",
+            "fcr",
+            truth.staggered.att_overall.effects.fcr,
+        ),
+        (
+            "staggered_overall_att",
+            "csat",
+            truth.staggered.att_overall.effects.csat,
+        ),
+    ];
+    Ok(match format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "seed": seed,
+                "contacts_per_design": config.contacts_per_design(),
+                "files": files.iter().map(|(k, p)| (k.to_string(), serde_json::Value::from(p.display().to_string()))).collect::<serde_json::Map<_, _>>(),
+                "true_effects": effects.iter().map(|(d, k, v)| serde_json::json!({"design": d, "kpi": k, "effect": v})).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&v).map_err(|e| CliError::internal(e.to_string()))? + "\n"
+        }
+        Format::Csv => csv(
+            &["design", "kpi", "true_effect"],
+            &effects
+                .iter()
+                .map(|(d, k, v)| vec![d.to_string(), k.to_string(), v.to_string()])
+                .collect::<Vec<_>>(),
+        ),
+        Format::Table => {
+            let mut s = format!(
+                "Simulated contact-centre data (seed {seed}, {} contacts per design)\n",
+                config.contacts_per_design()
+            );
+            for (k, p) in files {
+                s += &format!("  {k}: {}\n", p.display());
+            }
+            s += "\nTrue effects of the intent-routing model\n";
+            s += &plain_table(
+                &["design", "kpi", "true effect"],
+                &effects
+                    .iter()
+                    .map(|(d, k, v)| vec![d.to_string(), k.to_string(), format!("{v:.6}")])
+                    .collect::<Vec<_>>(),
+            );
+            s
+        }
+    })
+}

@@ -1,0 +1,279 @@
+//! End-to-end tests of the `causalkit` binary: outputs, formats, exit codes and messages.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_causalkit"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("binary runs")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+fn bad(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stdout {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn tmp(name: &str, contents: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("causalkit-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn twfe_on_prop99_from_the_cli_matches_the_reference() {
+    // ../shared/reference/did.md (and reference/stats.json, pyfixest 0.60.0):
+    // TWFE state and year fixed effects -27.3491, CRV1 SE clustered by state 2.8024.
+    let v = ok_json(&[
+        "regress",
+        "--data",
+        "datasets/california_prop99.csv",
+        "--outcome",
+        "PacksPerCapita",
+        "--regressors",
+        "treated",
+        "--fe",
+        "State,Year",
+        "--cluster",
+        "State",
+        "--format",
+        "json",
+    ]);
+    for key in ["method", "estimand", "effects", "diagnostics", "warnings"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let e = &v["effects"][0];
+    assert_eq!(e["label"], "treated");
+    assert!((e["estimate"].as_f64().unwrap() - -27.3491).abs() < 1e-4);
+    assert!((e["std_error"].as_f64().unwrap() - 2.8024).abs() < 1e-4);
+    for key in ["ci_low", "ci_high", "p_value"] {
+        assert!(e[key].is_f64(), "{key}");
+    }
+    assert_eq!(v["diagnostics"]["vcov"], "CRV1 by State, G = 39");
+    assert_eq!(v["diagnostics"]["fixed_effects"]["State"], 39);
+}
+
+#[test]
+fn every_format_works_for_regress() {
+    let args = [
+        "regress",
+        "--data",
+        "datasets/mpdta.csv",
+        "--outcome",
+        "lemp",
+        "--regressors",
+        "lpop",
+        "--vcov",
+        "hc3",
+    ];
+    let table = run(&[&args[..], &["--format", "table"]].concat());
+    let t = String::from_utf8(table.stdout).unwrap();
+    assert!(t.contains("Std. Error") && t.contains("vcov: HC3"), "{t}");
+    let csv = run(&[&args[..], &["--format", "csv"]].concat());
+    let c = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        c.starts_with("label,estimate,std_error,ci_low,ci_high,p_value\nIntercept,"),
+        "{c}"
+    );
+}
+
+#[test]
+fn categorical_regressors_become_dummies_and_plots_are_written() {
+    let dir = std::env::temp_dir().join(format!("causalkit-cli-plots-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let v = ok_json(&[
+        "regress",
+        "--data",
+        "datasets/contact-centre/ab_contacts.csv",
+        "--outcome",
+        "handle_seconds",
+        "--regressors",
+        "arm,pre_handle_seconds",
+        "--cluster",
+        "agent",
+        "--format",
+        "json",
+        "--plot",
+        &d,
+    ]);
+    assert_eq!(v["effects"][1]["label"], "arm[treatment]");
+    assert!(dir.join("coefficients.svg").exists() && dir.join("coefficients.png").exists());
+}
+
+#[test]
+fn describe_reports_columns_and_kpis_in_every_format() {
+    let v = ok_json(&[
+        "describe",
+        "datasets/contact-centre/ab_contacts.csv",
+        "--kpi",
+        "aht=ratio(handle_seconds, count)",
+        "--kpi",
+        "csat=mean(csat)",
+        "--by",
+        "arm",
+        "--drop-missing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["rows"], 20160);
+    let csat_col = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "csat")
+        .unwrap();
+    assert!(csat_col["missing"].as_u64().unwrap() > 0);
+    let kpis = v["kpis"].as_array().unwrap();
+    assert_eq!(kpis.len(), 4);
+    assert!(kpis
+        .iter()
+        .any(|k| k["kpi"] == "csat" && k["dropped_rows"].as_u64().unwrap() > 0));
+    let out = run(&["describe", "datasets/mpdta.csv", "--format", "csv"]);
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("column,dtype,missing,distinct,mean,std,min,max\nyear,"));
+    let out = run(&["describe", "datasets/mpdta.csv"]);
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("2500 rows, 6 columns"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_naming_the_fault() {
+    let e = bad(&[
+        "regress",
+        "--data",
+        "datasets/mpdta.csv",
+        "--outcome",
+        "lempx",
+        "--regressors",
+        "lpop",
+    ]);
+    assert!(
+        e.contains("`lempx` not found") && e.contains("available columns: year"),
+        "{e}"
+    );
+    let p = tmp("nonnum.csv", "y,x\n1,2\n2,abc\n3,4\n4,5\n");
+    let e = bad(&[
+        "regress",
+        "--data",
+        &p,
+        "--outcome",
+        "y",
+        "--regressors",
+        "x",
+        "--vcov",
+        "iid",
+    ]);
+    assert!(e.contains("row 1 holds `abc`"), "{e}");
+    let p = tmp("missing.csv", "y,x\n1,2\n2,\n3,4\n4,5\n5,7\n");
+    let e = bad(&[
+        "regress",
+        "--data",
+        &p,
+        "--outcome",
+        "y",
+        "--regressors",
+        "x",
+    ]);
+    assert!(
+        e.contains("1 missing value") && e.contains("--drop-missing"),
+        "{e}"
+    );
+    let v = ok_json(&[
+        "regress",
+        "--data",
+        &p,
+        "--outcome",
+        "y",
+        "--regressors",
+        "x",
+        "--drop-missing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["diagnostics"]["dropped_rows"], 1);
+    assert!(v["warnings"][0].as_str().unwrap().contains("1 row(s)"));
+    let p = tmp("const.csv", "y,x,c\n1,2,1\n2,3,1\n3,5,1\n4,4,1\n");
+    let e = bad(&[
+        "regress",
+        "--data",
+        &p,
+        "--outcome",
+        "y",
+        "--regressors",
+        "x,c",
+    ]);
+    assert!(e.contains("column `c` is collinear"), "{e}");
+    let e = bad(&["describe", "no/such/file.csv"]);
+    assert!(e.contains("no such file"), "{e}");
+    let e = bad(&["describe", "datasets/mpdta.csv", "--kpi", "x=median(lemp)"]);
+    assert!(e.contains("unknown kind `median`"), "{e}");
+    let e = bad(&[
+        "regress",
+        "--data",
+        "datasets/mpdta.csv",
+        "--outcome",
+        "lemp",
+        "--regressors",
+        "lpop",
+        "--cluster",
+        "countyreal",
+        "--vcov",
+        "hc1",
+    ]);
+    assert!(e.contains("either --cluster"), "{e}");
+    bad(&["no-such-command"]);
+}
+
+#[test]
+fn simulate_reproduces_the_bundled_dataset_byte_for_byte() {
+    let dir = std::env::temp_dir().join(format!("causalkit-cli-sim-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let v = ok_json(&[
+        "simulate",
+        "contact-centre",
+        "--seed",
+        "20240601",
+        "--out",
+        &d,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["contacts_per_design"], 20160);
+    for f in ["ab_contacts.csv", "staggered_contacts.csv", "truth.json"] {
+        let ours = std::fs::read(dir.join(f)).unwrap();
+        let bundled = std::fs::read(root().join("datasets/contact-centre").join(f)).unwrap();
+        assert!(ours == bundled, "{f} differs from the bundled copy");
+    }
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+    assert_eq!(truth["ab"]["aht_seconds"], -25.0);
+    let e = bad(&["simulate", "contact-centre", "--out", &d, "--scale", "0"]);
+    assert!(e.contains("--scale"), "{e}");
+}
