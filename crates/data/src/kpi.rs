@@ -275,8 +275,8 @@ impl Kpi {
         let get = |j: usize, i: usize| cols[j].1[i].unwrap_or(0.0);
         let mut num = Vec::with_capacity(n);
         let mut den = Vec::with_capacity(n);
-        for i in 0..n {
-            if !keep[i] {
+        for (i, &kept) in keep.iter().enumerate() {
+            if !kept {
                 num.push(0.0);
                 den.push(0.0);
                 continue;

@@ -42,7 +42,7 @@ fn polish<D: ContinuousCDF<f64, f64> + Continuous<f64, f64>>(d: &D, p: f64, x0: 
     let mut x = x0;
     for _ in 0..4 {
         let dens = d.pdf(x);
-        if !(dens > 0.0) || !x.is_finite() {
+        if dens.is_nan() || dens <= 0.0 || !x.is_finite() {
             break;
         }
         // Work on the smaller tail for relative accuracy.
@@ -61,7 +61,7 @@ fn polish<D: ContinuousCDF<f64, f64> + Continuous<f64, f64>>(d: &D, p: f64, x0: 
 }
 
 fn student(df: f64) -> Result<StudentsT> {
-    if !(df > 0.0) {
+    if df.is_nan() || df <= 0.0 {
         return Err(invalid(
             "df",
             format!("degrees of freedom must be positive, got {df}"),
@@ -107,7 +107,7 @@ pub fn t_critical(alpha: f64, df: f64) -> Result<f64> {
 
 /// Upper tail P(X > x) of the chi-square distribution with `df` degrees of freedom.
 pub fn chi2_sf(x: f64, df: f64) -> Result<f64> {
-    if !(df > 0.0) {
+    if df.is_nan() || df <= 0.0 {
         return Err(invalid(
             "df",
             format!("degrees of freedom must be positive, got {df}"),

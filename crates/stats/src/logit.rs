@@ -90,7 +90,7 @@ impl Logit {
             ));
         }
         check_finite(&self.y_name, &self.y)?;
-        if let Some(row) = self.y.iter().position(|&v| v != 0.0 && v != 1.0) {
+        if let Some(row) = self.y.iter().position(|&v| !is_binary(v)) {
             return Err(StatsError::OutOfRange {
                 variable: self.y_name.clone(),
                 row,
@@ -98,7 +98,7 @@ impl Logit {
                 expected: "0 or 1".into(),
             });
         }
-        let ones = self.y.iter().filter(|&&v| v == 1.0).count();
+        let ones = self.y.iter().filter(|&&v| v > 0.5).count();
         if ones == 0 || ones == n {
             return Err(StatsError::Separation(format!(
                 "the outcome `{}` is constant ({} of {n} rows are 1)",
@@ -206,6 +206,12 @@ impl Logit {
             n: y.len(),
         })
     }
+}
+
+/// Whether `v` is exactly a 0/1 code (exact comparison intended: codes, not measurements).
+#[allow(clippy::float_cmp)]
+fn is_binary(v: f64) -> bool {
+    v == 0.0 || v == 1.0
 }
 
 fn sigmoid(e: f64) -> f64 {

@@ -445,7 +445,7 @@ impl OlsFit {
         let mut h = Vec::with_capacity(self.n);
         for i in 0..self.n {
             let xi = self.xt.row(i);
-            let v = (&xi * &self.bread * xi.transpose())[(0, 0)];
+            let v = (xi * &self.bread * xi.transpose())[(0, 0)];
             if v >= 1.0 - 1e-10 {
                 return Err(StatsError::UnsupportedVcov {
                     vcov: "HC2/HC3".into(),

@@ -111,6 +111,7 @@ fn fmt_num(x: Option<f64>) -> String {
 fn fmt_p(p: Option<f64>) -> String {
     match p {
         None => "".into(),
+        Some(0.0) => "<1e-300".into(),
         Some(p) if p < 1e-4 => format!("{p:.2e}"),
         Some(p) => format!("{p:.4}"),
     }
