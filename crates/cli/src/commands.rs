@@ -156,111 +156,72 @@ fn describe(a: DescribeArgs) -> Result<String, CliError> {
         a.unit.as_deref(),
         a.common.policy(),
     )?;
-    Ok(match a.common.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&d).map_err(|e| CliError::internal(e.to_string()))? + "\n"
+    if a.common.format == Format::Json {
+        return Ok(serde_json::to_string_pretty(&d)
+            .map_err(|e| CliError::internal(e.to_string()))?
+            + "\n");
+    }
+    let column_rows: Vec<Vec<String>> = d
+        .columns
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                c.dtype.clone(),
+                c.missing.to_string(),
+                c.distinct.to_string(),
+                num(c.mean),
+                num(c.std),
+                num(c.min),
+                num(c.max),
+            ]
+        })
+        .collect();
+    let kpi_rows: Vec<Vec<String>> = d
+        .kpis
+        .iter()
+        .map(|k| {
+            vec![
+                k.kpi.clone(),
+                k.group.clone(),
+                k.n.to_string(),
+                format!("{:.6}", k.value),
+                format!("{:.6}", k.std_error),
+                k.dropped_rows.to_string(),
+            ]
+        })
+        .collect();
+    let column_header = [
+        "column", "dtype", "missing", "distinct", "mean", "std", "min", "max",
+    ];
+    let kpi_header = ["kpi", "group", "n", "value", "std_error", "dropped_rows"];
+    let mut s = String::new();
+    if a.common.format == Format::Csv {
+        s += &csv(&column_header, &column_rows);
+        if !kpi_rows.is_empty() {
+            s += "\n";
+            s += &csv(&kpi_header, &kpi_rows);
         }
-        Format::Csv => {
-            let header = [
-                "column", "dtype", "missing", "distinct", "mean", "std", "min", "max",
-            ];
-            let rows: Vec<Vec<String>> = d
-                .columns
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.name.clone(),
-                        c.dtype.clone(),
-                        c.missing.to_string(),
-                        c.distinct.to_string(),
-                        num(c.mean),
-                        num(c.std),
-                        num(c.min),
-                        num(c.max),
-                    ]
-                })
-                .collect();
-            let mut s = csv(&header, &rows);
-            if !d.kpis.is_empty() {
-                s += "\n";
-                let rows: Vec<Vec<String>> = d
-                    .kpis
-                    .iter()
-                    .map(|k| {
-                        vec![
-                            k.kpi.clone(),
-                            k.group.clone(),
-                            k.n.to_string(),
-                            k.value.to_string(),
-                            k.std_error.to_string(),
-                            k.dropped_rows.to_string(),
-                        ]
-                    })
-                    .collect();
-                s += &csv(
-                    &["kpi", "group", "n", "value", "std_error", "dropped_rows"],
-                    &rows,
-                );
-            }
-            s
-        }
-        Format::Table => {
-            let mut s = format!(
-                "{}: {} rows, {} columns\n\n",
-                d.source,
-                d.rows,
-                d.columns.len()
+        return Ok(s);
+    }
+    s += &format!(
+        "{}: {} rows, {} columns\n\n",
+        d.source,
+        d.rows,
+        d.columns.len()
+    );
+    s += &plain_table(&column_header, &column_rows);
+    if !kpi_rows.is_empty() {
+        s += "\nKPIs";
+        if let Some(u) = &a.unit {
+            s += &format!(
+                " (analysis unit: {u}; standard errors over units, delta method for ratios)"
             );
-            let rows: Vec<Vec<String>> = d
-                .columns
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.name.clone(),
-                        c.dtype.clone(),
-                        c.missing.to_string(),
-                        c.distinct.to_string(),
-                        num(c.mean),
-                        num(c.std),
-                        num(c.min),
-                        num(c.max),
-                    ]
-                })
-                .collect();
-            s += &plain_table(
-                &[
-                    "column", "type", "missing", "distinct", "mean", "std", "min", "max",
-                ],
-                &rows,
-            );
-            if !d.kpis.is_empty() {
-                s += "\nKPIs";
-                if let Some(u) = &a.unit {
-                    s += &format!(" (analysis unit: {u}; standard errors over units, delta method for ratios)");
-                }
-                s += "\n";
-                let rows: Vec<Vec<String>> = d
-                    .kpis
-                    .iter()
-                    .map(|k| {
-                        vec![
-                            k.kpi.clone(),
-                            k.group.clone(),
-                            k.n.to_string(),
-                            format!("{:.6}", k.value),
-                            format!("{:.6}", k.std_error),
-                            k.dropped_rows.to_string(),
-                        ]
-                    })
-                    .collect();
-                s += &plain_table(
-                    &["kpi", "group", "n", "value", "std. error", "dropped rows"],
-                    &rows,
-                );
-            }
-            s
         }
-    })
+        s += "\n";
+        s += &plain_table(&kpi_header, &kpi_rows);
+    }
+    Ok(s)
 }
 
 fn regress(a: RegressArgs) -> Result<String, CliError> {
