@@ -92,6 +92,17 @@ pub enum DataError {
         /// Where it was seen in the other group.
         second_row: usize,
     },
+    /// A column that must vary is constant (e.g. an arm column with one arm, a covariate
+    /// with one value).
+    #[error("column `{column}` is constant (every non-missing value is `{value}`); {why}")]
+    ConstantColumn {
+        /// The column.
+        column: String,
+        /// Its only value.
+        value: String,
+        /// Why it must vary.
+        why: String,
+    },
     /// A group needed by the analysis has no usable rows.
     #[error("empty group: {0}")]
     EmptyGroup(String),

@@ -11,6 +11,8 @@
 //!   from unit rows or from pre-aggregated rows.
 //! - [`Panel`]: event rows → unit × period panels with counts as weights; validation of
 //!   given panels (duplicates, balance).
+//! - [`ColumnRoles`]: the user's column roles (unit, time, arm, KPIs, covariates, cluster,
+//!   weight), validated once.
 //! - [`describe()`]: column and KPI summaries.
 //!
 //! Errors are [`DataError`]s that name the column, row and value at fault.
@@ -22,6 +24,7 @@ pub mod describe;
 pub mod error;
 pub mod kpi;
 pub mod panel;
+pub mod roles;
 
 pub use aggregate::{kpi_moments, moments_from_stats_rows, GroupKey, GroupedMoments};
 pub use causalkit_stats::{Factor, Moments};
@@ -30,6 +33,7 @@ pub use describe::{describe, Description};
 pub use error::{DataError, Result};
 pub use kpi::{Denominator, Kpi, KpiKind};
 pub use panel::{Balance, Panel};
+pub use roles::{ColumnRoles, RoleReport};
 
 /// Builds a [`Factor`] from a label column (missing labels are an error naming the row).
 pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {

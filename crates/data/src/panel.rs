@@ -42,7 +42,7 @@ impl Balance {
         self.missing_cells == 0
     }
 
-    fn of(unit: &[String], period: &[i64]) -> Balance {
+    pub(crate) fn of(unit: &[String], period: &[i64]) -> Balance {
         let units: BTreeSet<&String> = unit.iter().collect();
         let periods: BTreeSet<i64> = period.iter().copied().collect();
         let cells = unit.len();

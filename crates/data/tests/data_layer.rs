@@ -374,3 +374,87 @@ fn describe_summarises_columns_and_kpis_by_group() {
     let total: u64 = desc.kpis.iter().map(|k| k.n).sum();
     assert_eq!(total, 64000);
 }
+
+#[test]
+fn column_roles_are_validated_with_named_errors() {
+    let d = dataset("contact-centre/staggered_contacts.csv");
+    let roles = ColumnRoles {
+        unit: Some("site".into()),
+        time: Some("day".into()),
+        arm: Some("model_live".into()),
+        kpis: vec![
+            "aht=ratio(handle_seconds, count)".parse().unwrap(),
+            "csat=mean(csat)".parse().unwrap(),
+        ],
+        covariates: vec!["pre_handle_seconds".into()],
+        cluster: vec!["site".into()],
+        weight: None,
+    };
+    let rep = roles.validate(&d).unwrap();
+    assert_eq!(rep.arms.len(), 2);
+    assert!(rep.missing["csat"] > 0);
+    // event-level rows: several contacts per site-day, so no panel balance is claimed
+    assert!(rep.balance.is_none());
+
+    let p = tmp(
+        "roles.csv",
+        "unit,t,arm,x,c,w\na,1,A,1.0,5,1\na,2,A,2.0,5,2\nb,1,A,3.0,5,0\n",
+    );
+    let d = Dataset::read(&p).unwrap();
+    let one_arm = ColumnRoles {
+        arm: Some("arm".into()),
+        ..Default::default()
+    };
+    assert!(
+        matches!(one_arm.validate(&d), Err(DataError::ConstantColumn { ref column, .. }) if column == "arm")
+    );
+    let constant = ColumnRoles {
+        covariates: vec!["c".into()],
+        ..Default::default()
+    };
+    assert!(
+        matches!(constant.validate(&d), Err(DataError::ConstantColumn { ref column, .. }) if column == "c")
+    );
+    let weight = ColumnRoles {
+        weight: Some("w".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        weight.validate(&d),
+        Err(DataError::OutOfRange { row: 2, .. })
+    ));
+    let absent = ColumnRoles {
+        cluster: vec!["region".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        absent.validate(&d),
+        Err(DataError::MissingColumn { .. })
+    ));
+    let panel = ColumnRoles {
+        unit: Some("unit".into()),
+        time: Some("t".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        panel.validate(&d).unwrap().balance.unwrap(),
+        "unbalanced panel: 2 units x 2 periods, 1 of 4 cells missing"
+    );
+}
+
+#[test]
+fn empty_files_and_groups_are_errors() {
+    let p = tmp("empty.csv", "arm,y\n");
+    let d = Dataset::read(&p).unwrap();
+    let k: Kpi = "y=mean(y)".parse().unwrap();
+    assert!(matches!(
+        kpi_moments(&d, &k, &["arm"], None, &[], MissingPolicy::Error),
+        Err(DataError::EmptyGroup(_))
+    ));
+    let p = tmp("allmissing.csv", "arm,y\nA,\nB,\n");
+    let d = Dataset::read(&p).unwrap();
+    assert!(matches!(
+        kpi_moments(&d, &k, &["arm"], None, &[], MissingPolicy::Drop),
+        Err(DataError::EmptyGroup(_))
+    ));
+}
