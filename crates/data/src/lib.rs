@@ -8,7 +8,8 @@
 //! - [`Kpi`]: KPI definitions as data (mean, proportion, ratio of sums, NPS, top-box,
 //!   weighted composite).
 //! - [`kpi_moments`] / [`moments_from_stats_rows`]: mergeable per-group sufficient statistics,
-//!   from unit rows or from pre-aggregated rows.
+//!   from unit rows or from pre-aggregated rows; [`kpi_moments_scan`]: the same from a file
+//!   with polars' streaming engine, in bounded memory.
 //! - [`Panel`]: event rows → unit × period panels with counts as weights; validation of
 //!   given panels (duplicates, balance).
 //! - [`ColumnRoles`]: the user's column roles (unit, time, arm, KPIs, covariates, cluster,
@@ -25,6 +26,7 @@ pub mod error;
 pub mod kpi;
 pub mod panel;
 pub mod roles;
+pub mod scan_moments;
 
 pub use aggregate::{kpi_moments, moments_from_stats_rows, GroupKey, GroupedMoments};
 pub use causalkit_stats::{Factor, Moments};
@@ -34,6 +36,7 @@ pub use error::{DataError, Result};
 pub use kpi::{Denominator, Kpi, KpiKind};
 pub use panel::{Balance, Panel};
 pub use roles::{ColumnRoles, RoleReport};
+pub use scan_moments::kpi_moments_scan;
 
 /// Builds a [`Factor`] from a label column (missing labels are an error naming the row).
 pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {
