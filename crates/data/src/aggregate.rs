@@ -75,10 +75,9 @@ pub fn kpi_moments(
     for (c, v) in covariates.iter().zip(&cov_values) {
         presence.push((c, v.iter().map(Option::is_some).collect()));
     }
-    let (keep, dropped_other) = missing_mask(&presence, n, policy)?;
+    let (keep, _) = missing_mask(&presence, n, policy)?;
     let keep: Vec<bool> = keep.iter().zip(&rv.keep).map(|(a, b)| *a && *b).collect();
     let dropped_rows = keep.iter().filter(|k| !**k).count();
-    let _ = dropped_other;
     let names = moment_names(covariates);
     let p = covariates.len();
     let key_of = |i: usize| -> GroupKey {
@@ -191,15 +190,7 @@ pub fn moments_from_stats_rows(
 ) -> Result<GroupedMoments> {
     let cols = data.column_names();
     let has = |c: &str| cols.iter().any(|x| x == c);
-    let req = |c: &str| -> Result<Vec<f64>> {
-        let v = data.numeric(c)?;
-        let (_, _) = missing_mask(
-            &[(c, v.iter().map(Option::is_some).collect())],
-            v.len(),
-            MissingPolicy::Error,
-        )?;
-        Ok(v.into_iter().map(|x| x.unwrap_or(0.0)).collect())
-    };
+    let req = |c: &str| crate::numeric_column(data, c);
     let count = req("count")?;
     let main_sum = req("main_sum")?;
     let main_sq = req("main_sum_squares")?;

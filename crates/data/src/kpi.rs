@@ -295,10 +295,7 @@ impl Kpi {
                     }
                     (x, 1.0)
                 }
-                KpiKind::Ratio {
-                    denominator,
-                    numerator,
-                } => {
+                KpiKind::Ratio { denominator, .. } => {
                     let d = match denominator {
                         Denominator::Count => 1.0,
                         Denominator::Column(c) => {
@@ -314,7 +311,6 @@ impl Kpi {
                             d
                         }
                     };
-                    let _ = numerator;
                     (get(0, i), d)
                 }
                 KpiKind::Nps { column } => {

@@ -41,13 +41,8 @@ pub use scan_moments::kpi_moments_scan;
 /// Builds a [`Factor`] from a label column (missing labels are an error naming the row).
 pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {
     let labels = data.labels(column)?;
-    if let Some(row) = labels.iter().position(Option::is_none) {
-        return Err(DataError::MissingValues {
-            column: column.to_string(),
-            count: labels.iter().filter(|l| l.is_none()).count(),
-            first_row: row,
-        });
-    }
+    let present: Vec<bool> = labels.iter().map(Option::is_some).collect();
+    dataset::missing_mask(&[(column, present)], labels.len(), MissingPolicy::Error)?;
     let labels: Vec<String> = labels.into_iter().flatten().collect();
     Ok(Factor::from_labels(column, &labels))
 }
@@ -55,12 +50,7 @@ pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {
 /// A numeric column with no missing values allowed.
 pub fn numeric_column(data: &Dataset, column: &str) -> Result<Vec<f64>> {
     let v = data.numeric(column)?;
-    if let Some(row) = v.iter().position(Option::is_none) {
-        return Err(DataError::MissingValues {
-            column: column.to_string(),
-            count: v.iter().filter(|l| l.is_none()).count(),
-            first_row: row,
-        });
-    }
+    let present: Vec<bool> = v.iter().map(Option::is_some).collect();
+    dataset::missing_mask(&[(column, present)], v.len(), MissingPolicy::Error)?;
     Ok(v.into_iter().flatten().collect())
 }

@@ -111,22 +111,32 @@ impl Panel {
             (time, times.iter().map(Option::is_some).collect()),
         ];
         let (keep, _) = missing_mask(&presence, n, policy)?;
-        let mut cell_index: BTreeMap<(String, i64), usize> = BTreeMap::new();
-        for i in (0..n).filter(|&i| keep[i]) {
-            let key = (
-                units[i].clone().unwrap_or_default(),
-                times[i].unwrap_or_default(),
-            );
-            let len = cell_index.len();
-            cell_index.entry(key).or_insert(len);
-        }
-        // Re-number cells in sorted order.
-        let sorted: Vec<(String, i64)> = cell_index.keys().cloned().collect();
-        let pos: HashMap<(String, i64), usize> = sorted
+        // Cells in sorted (unit, period) order, and each kept row's cell, computed once.
+        let sorted: Vec<(String, i64)> = (0..n)
+            .filter(|&i| keep[i])
+            .map(|i| {
+                (
+                    units[i].clone().unwrap_or_default(),
+                    times[i].unwrap_or_default(),
+                )
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let pos: HashMap<(&str, i64), usize> = sorted
             .iter()
-            .cloned()
             .enumerate()
-            .map(|(i, k)| (k, i))
+            .map(|(c, k)| ((k.0.as_str(), k.1), c))
+            .collect();
+        let cell_of_row: Vec<Option<usize>> = (0..n)
+            .map(|i| {
+                keep[i].then(|| {
+                    pos[&(
+                        units[i].as_deref().unwrap_or_default(),
+                        times[i].unwrap_or_default(),
+                    )]
+                })
+            })
             .collect();
         let cells = sorted.len();
         if cells == 0 {
@@ -148,11 +158,11 @@ impl Panel {
             );
             let mut num = vec![0.0; cells];
             let mut den = vec![0.0; cells];
-            for i in (0..n).filter(|&i| keep[i] && rv.keep[i]) {
-                let c = pos[&(
-                    units[i].clone().unwrap_or_default(),
-                    times[i].unwrap_or_default(),
-                )];
+            for (i, cell) in cell_of_row.iter().enumerate() {
+                let Some(c) = *cell else { continue };
+                if !rv.keep[i] {
+                    continue;
+                }
                 num[c] += rv.numerator[i];
                 den[c] += rv.denominator[i];
             }

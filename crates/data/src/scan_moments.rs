@@ -35,6 +35,15 @@ fn num(c: &str) -> Expr {
     col(c).cast(DataType::Float64)
 }
 
+/// The count in column `name`, row `row` of a small result frame (0 when absent).
+fn cell_u64(df: &DataFrame, name: &str, row: usize) -> u64 {
+    df.column(name)
+        .ok()
+        .and_then(|c| c.get(row).ok())
+        .and_then(|v| v.extract::<u64>())
+        .unwrap_or(0)
+}
+
 /// The first row (and its value) matching `bad` — only computed when an error is certain.
 fn first_bad(path: &Path, lf: &LazyFrame, column: &str, bad: Expr) -> Result<(usize, String)> {
     let df = run(
@@ -44,12 +53,7 @@ fn first_bad(path: &Path, lf: &LazyFrame, column: &str, bad: Expr) -> Result<(us
             .select([col(ROW), col(column).cast(DataType::String).alias("v")])
             .limit(1),
     )?;
-    let row = df
-        .column(ROW)
-        .ok()
-        .and_then(|c| c.get(0).ok())
-        .and_then(|v| v.extract::<u64>())
-        .unwrap_or(0) as usize;
+    let row = cell_u64(&df, ROW, 0) as usize;
     let value = df
         .column("v")
         .ok()
@@ -132,14 +136,7 @@ pub fn kpi_moments_scan(
         checks.push(bad.clone().sum().alias("range_bad"));
     }
     let counts = run(path, lf.clone().select(checks))?;
-    let get = |name: &str| -> u64 {
-        counts
-            .column(name)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0)
-    };
+    let get = |name: &str| cell_u64(&counts, name, 0);
     let total_rows = get("__rows") as usize;
     for (i, c) in numeric_cols.iter().enumerate() {
         if get(&format!("nonnum_{i}")) > 0 {
@@ -171,12 +168,7 @@ pub fn kpi_moments_scan(
     if let Some((column, bad, expected)) = &range_bad {
         // Out-of-range values among the rows kept.
         let n_bad = run(path, lf.clone().select([bad.clone().sum().alias("b")]))?;
-        let n_bad = n_bad
-            .column("b")
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0);
+        let n_bad = cell_u64(&n_bad, "b", 0);
         if n_bad > 0 {
             let (row, value) = first_bad(path, &lf, column, bad.clone())?;
             return Err(DataError::OutOfRange {
@@ -352,12 +344,7 @@ pub fn kpi_moments_scan(
     let dropped_rows = if unit.is_none() {
         total_rows - kept_rows
     } else {
-        run(path, lf.select([len().alias("k")]))?
-            .column("k")
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .map_or(0, |k| total_rows - k as usize)
+        total_rows - cell_u64(&run(path, lf.select([len().alias("k")]))?, "k", 0) as usize
     };
     Ok(GroupedMoments {
         kpi: kpi.name.clone(),
