@@ -252,13 +252,7 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
     data.require(&used)?;
     let mut presence = Vec::new();
     for c in &used {
-        presence.push((
-            *c,
-            data.labels(c)?
-                .iter()
-                .map(Option::is_some)
-                .collect::<Vec<bool>>(),
-        ));
+        presence.push((*c, data.present(c)?));
     }
     let (keep, dropped) = data::dataset::missing_mask(&presence, data.height(), policy)?;
     let filter_num = |c: &str| -> Result<Vec<f64>, CliError> {

@@ -178,6 +178,16 @@ impl Dataset {
         Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
     }
 
+    /// Per row, whether the column holds a value (is not missing), without converting it.
+    pub fn present(&self, name: &str) -> Result<Vec<bool>> {
+        Ok(self
+            .column(name)?
+            .is_not_null()
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect())
+    }
+
     /// Number of missing values in a column.
     pub fn null_count(&self, name: &str) -> Result<usize> {
         Ok(self.column(name)?.null_count())
