@@ -13,8 +13,9 @@ use crate::error::{DataError, Result};
 use crate::kpi::{Denominator, Kpi, KpiKind};
 use causalkit_stats::Moments;
 use polars::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 const ROW: &str = "__causalkit_row";
 
@@ -63,124 +64,10 @@ fn first_bad(path: &Path, lf: &LazyFrame, column: &str, bad: Expr) -> Result<(us
     Ok((row, value))
 }
 
-/// Per-group sufficient statistics of `kpi`, computed from a CSV or Parquet file with the
-/// streaming engine. Semantics and errors are those of
-/// [`kpi_moments`](crate::aggregate::kpi_moments): missing values are an error unless
-/// dropped, non-numbers and out-of-range values name their row, and with `unit` the rows are
-/// summed per unit first (a unit in two groups is an error).
-pub fn kpi_moments_scan(
-    path: &Path,
-    kpi: &Kpi,
-    group_by: &[&str],
-    unit: Option<&str>,
-    covariates: &[&str],
-    policy: MissingPolicy,
-) -> Result<GroupedMoments> {
-    let mut lf = scan(path)?;
-    let schema = lf.collect_schema().map_err(|e| pl_err(path, e))?;
-    let available: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
-    let mut used: Vec<&str> = group_by.to_vec();
-    used.extend(unit);
-    let numeric_cols: Vec<&str> = kpi
-        .columns()
-        .into_iter()
-        .chain(covariates.iter().copied())
-        .collect();
-    used.extend(numeric_cols.iter().copied());
-    for c in &used {
-        if !available.iter().any(|a| a == c) {
-            return Err(DataError::MissingColumn {
-                column: c.to_string(),
-                available,
-            });
-        }
-    }
-    let lf = lf.with_row_index(ROW, None);
-
-    // Validation counts in one streaming pass: nulls per used column, unparsable text per
-    // numeric column, out-of-range values per KPI kind.
-    let mut checks: Vec<Expr> = vec![len().alias("__rows")];
-    for (i, c) in used.iter().enumerate() {
-        checks.push(col(*c).null_count().alias(format!("null_{i}")));
-    }
-    for (i, c) in numeric_cols.iter().enumerate() {
-        checks.push(
-            col(*c)
-                .is_not_null()
-                .and(num(c).is_null())
-                .sum()
-                .alias(format!("nonnum_{i}")),
-        );
-    }
-    let range_bad: Option<(String, Expr, &str)> = match &kpi.kind {
-        KpiKind::Proportion { column } => Some((
-            column.clone(),
-            num(column).neq(lit(0.0)).and(num(column).neq(lit(1.0))),
-            "0 or 1 for a proportion",
-        )),
-        KpiKind::Nps { column } => Some((
-            column.clone(),
-            num(column)
-                .lt(lit(0.0))
-                .or(num(column).gt(lit(10.0)))
-                .or(num(column).neq(num(column).floor_div(lit(1.0)))),
-            "an integer score from 0 to 10",
-        )),
-        KpiKind::Ratio {
-            denominator: Denominator::Column(d),
-            ..
-        } => Some((d.clone(), num(d).lt(lit(0.0)), "a non-negative denominator")),
-        _ => None,
-    };
-    if let Some((_, bad, _)) = &range_bad {
-        checks.push(bad.clone().sum().alias("range_bad"));
-    }
-    let counts = run(path, lf.clone().select(checks))?;
-    let get = |name: &str| cell_u64(&counts, name, 0);
-    let total_rows = get("__rows") as usize;
-    for (i, c) in numeric_cols.iter().enumerate() {
-        if get(&format!("nonnum_{i}")) > 0 {
-            let (row, value) =
-                first_bad(path, &lf, c, col(*c).is_not_null().and(num(c).is_null()))?;
-            return Err(DataError::NonNumeric {
-                column: c.to_string(),
-                row,
-                value,
-            });
-        }
-    }
-    let mut keep = lit(true);
-    for (i, c) in used.iter().enumerate() {
-        let nulls = get(&format!("null_{i}")) as usize;
-        if nulls > 0 {
-            if policy == MissingPolicy::Error {
-                let (first_row, _) = first_bad(path, &lf, c, col(*c).is_null())?;
-                return Err(DataError::MissingValues {
-                    column: c.to_string(),
-                    count: nulls,
-                    first_row,
-                });
-            }
-            keep = keep.and(col(*c).is_not_null());
-        }
-    }
-    let lf = lf.filter(keep);
-    if let Some((column, bad, expected)) = &range_bad {
-        // Out-of-range values among the rows kept.
-        let n_bad = run(path, lf.clone().select([bad.clone().sum().alias("b")]))?;
-        let n_bad = cell_u64(&n_bad, "b", 0);
-        if n_bad > 0 {
-            let (row, value) = first_bad(path, &lf, column, bad.clone())?;
-            return Err(DataError::OutOfRange {
-                column: column.clone(),
-                row,
-                value: value.parse().unwrap_or(f64::NAN),
-                expected: expected.to_string(),
-            });
-        }
-    }
-
-    let (numerator, denominator): (Expr, Expr) = match &kpi.kind {
+/// The numerator and denominator of one row of `kpi`, as polars expressions.
+fn kpi_exprs(kpi: &Kpi) -> Result<(Expr, Expr)> {
+    #[allow(unreachable_patterns)]
+    Ok(match &kpi.kind {
         KpiKind::Mean { column } | KpiKind::Proportion { column } => (num(column), lit(1.0)),
         KpiKind::Ratio {
             numerator,
@@ -213,127 +100,480 @@ pub fn kpi_moments_scan(
             }
             (e, lit(1.0))
         }
+        _ => {
+            return Err(DataError::InvalidKpi {
+                spec: kpi.name.clone(),
+                reason: "this KPI kind has no sufficient statistics that the streaming scan can \
+                         compute; load the file and use kpi_moments instead"
+                    .into(),
+            })
+        }
+    })
+}
+
+/// Sums of one group (or one unit): count, sums and the lower triangle of the cross-products.
+#[derive(Debug, Clone)]
+struct Acc {
+    n: u64,
+    sums: Vec<f64>,
+    cross: Vec<f64>,
+}
+
+impl Acc {
+    fn new(p: usize) -> Self {
+        Acc {
+            n: 0,
+            sums: vec![0.0; p],
+            cross: vec![0.0; p * (p + 1) / 2],
+        }
+    }
+    fn merge(&mut self, o: &Acc) {
+        self.n += o.n;
+        for (a, b) in self.sums.iter_mut().zip(&o.sums) {
+            *a += b;
+        }
+        for (a, b) in self.cross.iter_mut().zip(&o.cross) {
+            *a += b;
+        }
+    }
+}
+
+/// What one pass over the file accumulates.
+#[derive(Debug, Default)]
+struct ScanState {
+    rows: u64,
+    kept: u64,
+    nulls: Vec<u64>,
+    nonnum: Vec<u64>,
+    range_bad: u64,
+    /// Per group (no unit): sums over rows.
+    groups: HashMap<GroupKey, Acc>,
+    /// Per unit: its group and the sums of its rows (only sums, no cross-products).
+    units: HashMap<String, (GroupKey, Acc)>,
+    /// The first unit seen in two groups: (unit, first group, second group).
+    conflict: Option<(String, GroupKey, GroupKey)>,
+}
+
+/// The layout of the batches the query produces.
+#[derive(Debug, Clone)]
+struct Layout {
+    keys: Vec<String>,
+    unit: bool,
+    p: usize,
+    n_used: usize,
+    n_text: usize,
+    range: bool,
+}
+
+fn f64_values(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    let ca = df.column(name)?.as_materialized_series().f64()?.rechunk();
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        // Slots under a null hold an unspecified number; only kept rows (no nulls) are read.
+        out.extend_from_slice(arr.values().as_slice());
+    }
+    Ok(out)
+}
+
+fn bool_count(df: &DataFrame, name: &str) -> PolarsResult<u64> {
+    Ok(df
+        .column(name)?
+        .as_materialized_series()
+        .bool()?
+        .sum()
+        .unwrap_or(0) as u64)
+}
+
+/// Accumulates one batch into a partial state (no locking), merged by the caller.
+fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
+    let h = df.height();
+    let mut st = ScanState {
+        rows: h as u64,
+        nulls: vec![0; lay.n_used],
+        nonnum: vec![0; lay.n_text],
+        ..Default::default()
     };
+    for i in 0..lay.n_used {
+        st.nulls[i] = bool_count(df, &format!("null_{i}"))?;
+    }
+    for i in 0..lay.n_text {
+        st.nonnum[i] = bool_count(df, &format!("nonnum_{i}"))?;
+    }
+    let keep: Vec<bool> = df
+        .column("__keep")?
+        .as_materialized_series()
+        .bool()?
+        .iter()
+        .map(|b| b.unwrap_or(false))
+        .collect();
+    if lay.range {
+        let bad = df.column("range_bad")?.as_materialized_series().bool()?;
+        st.range_bad = bad
+            .iter()
+            .zip(&keep)
+            .filter(|(b, k)| **k && b.unwrap_or(false))
+            .count() as u64;
+    }
+    let values: Vec<Vec<f64>> = (0..lay.p)
+        .map(|i| f64_values(df, &format!("v{i}")))
+        .collect::<PolarsResult<_>>()?;
+    let key_cols: Vec<StringChunked> = lay
+        .keys
+        .iter()
+        .map(|k| {
+            df.column(k)
+                .and_then(|c| c.as_materialized_series().str().cloned())
+                .map(|c| c.rechunk().into_owned())
+        })
+        .collect::<PolarsResult<_>>()?;
+    let key_iters: Vec<Vec<Option<&str>>> = key_cols.iter().map(|c| c.iter().collect()).collect();
+    let unit_col = if lay.unit {
+        Some(
+            df.column("__unit")?
+                .as_materialized_series()
+                .str()?
+                .rechunk()
+                .into_owned(),
+        )
+    } else {
+        None
+    };
+    let units: Option<Vec<Option<&str>>> = unit_col.as_ref().map(|c| c.iter().collect());
+    // Group lookup with a cache of the previous row's group: arms come in runs or in few
+    // distinct values, so most rows avoid hashing.
+    let mut local: Vec<(GroupKey, Acc)> = Vec::new();
+    let mut index: HashMap<GroupKey, usize> = HashMap::new();
+    let mut last: Option<usize> = None;
+    let p = lay.p;
+    let mut row = vec![0.0; p];
+    for r in 0..h {
+        if !keep[r] {
+            continue;
+        }
+        st.kept += 1;
+        let same = last.is_some_and(|g| {
+            key_iters
+                .iter()
+                .zip(&local[g].0)
+                .all(|(col, k)| col[r].unwrap_or_default() == k.as_str())
+        });
+        let g = if same {
+            last.unwrap_or_default()
+        } else {
+            let key: GroupKey = key_iters
+                .iter()
+                .map(|c| c[r].unwrap_or_default().to_string())
+                .collect();
+            *index.entry(key.clone()).or_insert_with(|| {
+                local.push((key, Acc::new(p)));
+                local.len() - 1
+            })
+        };
+        last = Some(g);
+        for (x, v) in row.iter_mut().zip(&values) {
+            *x = v[r];
+        }
+        match &units {
+            None => {
+                let acc = &mut local[g].1;
+                acc.n += 1;
+                let mut t = 0;
+                for i in 0..p {
+                    acc.sums[i] += row[i];
+                    for j in 0..=i {
+                        acc.cross[t] += row[i] * row[j];
+                        t += 1;
+                    }
+                }
+            }
+            Some(units) => {
+                let u = units[r].unwrap_or_default();
+                let entry = st
+                    .units
+                    .entry(u.to_string())
+                    .or_insert_with(|| (local[g].0.clone(), Acc::new(p)));
+                if entry.0 != local[g].0 && st.conflict.is_none() {
+                    st.conflict = Some((u.to_string(), entry.0.clone(), local[g].0.clone()));
+                }
+                entry.1.n += 1;
+                for (s, x) in entry.1.sums.iter_mut().zip(&row) {
+                    *s += x;
+                }
+            }
+        }
+    }
+    if units.is_none() {
+        st.groups = local.into_iter().collect();
+    }
+    Ok(st)
+}
+
+impl ScanState {
+    fn merge(&mut self, o: ScanState) {
+        self.rows += o.rows;
+        self.kept += o.kept;
+        if self.nulls.len() < o.nulls.len() {
+            self.nulls.resize(o.nulls.len(), 0);
+        }
+        for (a, b) in self.nulls.iter_mut().zip(&o.nulls) {
+            *a += b;
+        }
+        if self.nonnum.len() < o.nonnum.len() {
+            self.nonnum.resize(o.nonnum.len(), 0);
+        }
+        for (a, b) in self.nonnum.iter_mut().zip(&o.nonnum) {
+            *a += b;
+        }
+        self.range_bad += o.range_bad;
+        for (k, acc) in o.groups {
+            match self.groups.get_mut(&k) {
+                Some(a) => a.merge(&acc),
+                None => {
+                    self.groups.insert(k, acc);
+                }
+            }
+        }
+        if self.conflict.is_none() {
+            self.conflict = o.conflict;
+        }
+        for (u, (g, acc)) in o.units {
+            match self.units.get_mut(&u) {
+                Some((g0, a)) => {
+                    if *g0 != g && self.conflict.is_none() {
+                        self.conflict = Some((u.clone(), g0.clone(), g.clone()));
+                    }
+                    a.merge(&acc);
+                }
+                None => {
+                    self.units.insert(u, (g, acc));
+                }
+            }
+        }
+    }
+}
+
+/// Per-group sufficient statistics of `kpi`, computed from a CSV or Parquet file with the
+/// streaming engine. Semantics and errors are those of
+/// [`kpi_moments`](crate::aggregate::kpi_moments): missing values are an error unless
+/// dropped, non-numbers and out-of-range values name their row, and with `unit` the rows are
+/// summed per unit first (a unit in two groups is an error).
+///
+/// The file is read once. polars' streaming engine decodes it in batches and evaluates the
+/// row expressions (the KPI's numerator and denominator, covariates, missing-value and range
+/// flags); each batch's sums and cross-products are accumulated in Rust and merged, so memory
+/// is bounded by the batch size and the number of groups (with `unit`: the number of units,
+/// one row of sums each). Only when an error is certain is the file read again to find the
+/// first offending row.
+pub fn kpi_moments_scan(
+    path: &Path,
+    kpi: &Kpi,
+    group_by: &[&str],
+    unit: Option<&str>,
+    covariates: &[&str],
+    policy: MissingPolicy,
+) -> Result<GroupedMoments> {
+    let mut lf = scan(path)?;
+    let schema = lf.collect_schema().map_err(|e| pl_err(path, e))?;
+    let available: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
+    let mut used: Vec<&str> = group_by.to_vec();
+    used.extend(unit);
+    let numeric_cols: Vec<&str> = kpi
+        .columns()
+        .into_iter()
+        .chain(covariates.iter().copied())
+        .collect();
+    used.extend(numeric_cols.iter().copied());
+    for c in &used {
+        if !available.iter().any(|a| a == c) {
+            return Err(DataError::MissingColumn {
+                column: c.to_string(),
+                available,
+            });
+        }
+    }
+    // Only text columns can hold values that do not parse as numbers.
+    let text_numeric: Vec<&str> = numeric_cols
+        .iter()
+        .copied()
+        .filter(|c| matches!(schema.get(c), Some(DataType::String)))
+        .collect();
+    let (numerator, denominator) = kpi_exprs(kpi)?;
+    let range_bad: Option<(String, Expr, &str)> = match &kpi.kind {
+        KpiKind::Proportion { column } => Some((
+            column.clone(),
+            num(column).neq(lit(0.0)).and(num(column).neq(lit(1.0))),
+            "0 or 1 for a proportion",
+        )),
+        KpiKind::Nps { column } => Some((
+            column.clone(),
+            num(column)
+                .lt(lit(0.0))
+                .or(num(column).gt(lit(10.0)))
+                .or(num(column).neq(num(column).floor_div(lit(1.0)))),
+            "an integer score from 0 to 10",
+        )),
+        KpiKind::Ratio {
+            denominator: Denominator::Column(d),
+            ..
+        } => Some((d.clone(), num(d).lt(lit(0.0)), "a non-negative denominator")),
+        _ => None,
+    };
+
+    // A row is kept when none of the used columns is missing.
+    let mut keep = col(used[0]).is_not_null();
+    for c in &used[1..] {
+        keep = keep.and(col(*c).is_not_null());
+    }
     let names = moment_names(covariates);
-    let vars: Vec<String> = names
+    let p = names.len();
+    let key_names: Vec<String> = (0..group_by.len()).map(|i| format!("__k{i}")).collect();
+    let mut row_exprs: Vec<Expr> = group_by
         .iter()
-        .enumerate()
-        .map(|(i, _)| format!("v{i}"))
+        .zip(&key_names)
+        .map(|(g, k)| col(*g).cast(DataType::String).alias(k.as_str()))
         .collect();
-    let group_cols: Vec<Expr> = group_by
-        .iter()
-        .map(|g| col(*g).cast(DataType::String))
-        .collect();
-    let mut row_exprs = group_cols.clone();
-    row_exprs.push(numerator.alias("v0"));
-    row_exprs.push(denominator.alias("v1"));
+    if let Some(u) = unit {
+        row_exprs.push(col(u).cast(DataType::String).alias("__unit"));
+    }
+    row_exprs.push(keep.clone().alias("__keep"));
+    row_exprs.push(numerator.cast(DataType::Float64).alias("v0"));
+    row_exprs.push(denominator.cast(DataType::Float64).alias("v1"));
     for (j, c) in covariates.iter().enumerate() {
         row_exprs.push(num(c).alias(format!("v{}", j + 2)));
     }
-    let mut units = lf.clone().with_columns(row_exprs);
-    if let Some(u) = unit {
-        // Each unit must lie in one group.
-        if !group_by.is_empty() {
-            let mut spread_aggs = Vec::new();
-            let mut any_spread = lit(false);
-            for (i, g) in group_by.iter().enumerate() {
-                spread_aggs.push(col(*g).n_unique().alias(format!("__g{i}")));
-                any_spread = any_spread.or(col(format!("__g{i}")).gt(lit(1)));
-            }
-            let spread = run(
+    for (i, c) in used.iter().enumerate() {
+        row_exprs.push(col(*c).is_null().alias(format!("null_{i}")));
+    }
+    for (i, c) in text_numeric.iter().enumerate() {
+        row_exprs.push(
+            col(*c)
+                .is_not_null()
+                .and(num(c).is_null())
+                .alias(format!("nonnum_{i}")),
+        );
+    }
+    if let Some((_, bad, _)) = &range_bad {
+        row_exprs.push(bad.clone().fill_null(lit(false)).alias("range_bad"));
+    }
+    let layout = Layout {
+        keys: key_names,
+        unit: unit.is_some(),
+        p,
+        n_used: used.len(),
+        n_text: text_numeric.len(),
+        range: range_bad.is_some(),
+    };
+    let state = Arc::new(Mutex::new(ScanState {
+        nulls: vec![0; used.len()],
+        nonnum: vec![0; text_numeric.len()],
+        ..Default::default()
+    }));
+    let sink_state = Arc::clone(&state);
+    let sink_layout = layout.clone();
+    let query = lf
+        .select(row_exprs)
+        .sink_batches(
+            PlanCallback::new(move |df: DataFrame| {
+                let partial = process_batch(&df, &sink_layout)?;
+                sink_state
+                    .lock()
+                    .map_err(|_| polars_err!(ComputeError: "scan state lock poisoned"))?
+                    .merge(partial);
+                Ok(false)
+            }),
+            false,
+            None,
+        )
+        .map_err(|e| pl_err(path, e))?;
+    query
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| pl_err(path, e))?;
+    let state = std::mem::take(&mut *state.lock().map_err(|_| DataError::Read {
+        path: path.display().to_string(),
+        message: "scan state lock poisoned".into(),
+    })?);
+
+    // Validation, in the order of the in-memory path; the offending row is looked up only now.
+    let indexed = || -> Result<LazyFrame> { Ok(scan(path)?.with_row_index(ROW, None)) };
+    for (i, c) in text_numeric.iter().enumerate() {
+        if state.nonnum[i] > 0 {
+            let (row, value) = first_bad(
                 path,
-                units
-                    .clone()
-                    .group_by([col(u)])
-                    .agg(spread_aggs)
-                    .filter(any_spread)
-                    .limit(1),
+                &indexed()?,
+                c,
+                col(*c).is_not_null().and(num(c).is_null()),
             )?;
-            if spread.height() > 0 {
-                let name = spread
-                    .column(u)
-                    .ok()
-                    .and_then(|c| c.get(0).ok())
-                    .map(|v| v.to_string().trim_matches('"').to_string())
-                    .unwrap_or_default();
-                return Err(DataError::UnitInSeveralGroups {
-                    column: u.to_string(),
-                    unit: name,
-                    first_group: "one group".into(),
-                    first_row: 0,
-                    second_group:
-                        "another (streaming scan; run the in-memory path for row numbers)".into(),
-                    second_row: 0,
+            return Err(DataError::NonNumeric {
+                column: c.to_string(),
+                row,
+                value,
+            });
+        }
+    }
+    if policy == MissingPolicy::Error {
+        for (i, c) in used.iter().enumerate() {
+            let nulls = state.nulls[i] as usize;
+            if nulls > 0 {
+                let (first_row, _) = first_bad(path, &indexed()?, c, col(*c).is_null())?;
+                return Err(DataError::MissingValues {
+                    column: c.to_string(),
+                    count: nulls,
+                    first_row,
                 });
             }
         }
-        let mut keys: Vec<Expr> = group_by.iter().map(|g| col(*g)).collect();
-        keys.push(col(u));
-        let mut aggs = vec![col("v0").sum().alias("v0"), col("v1").sum().alias("v1")];
-        for j in 0..covariates.len() {
-            aggs.push(
-                col(format!("v{}", j + 2))
-                    .mean()
-                    .alias(format!("v{}", j + 2)),
-            );
-        }
-        units = units.group_by(keys).agg(aggs);
     }
-    let mut aggs = vec![len().alias("__n")];
-    for (i, vi) in vars.iter().enumerate() {
-        aggs.push(col(vi.as_str()).sum().alias(format!("s{i}")));
-        for (j, vj) in vars.iter().enumerate().take(i + 1) {
-            aggs.push(
-                (col(vi.as_str()) * col(vj.as_str()))
-                    .sum()
-                    .alias(format!("c{i}_{j}")),
-            );
+    if let Some((column, bad, expected)) = &range_bad {
+        if state.range_bad > 0 {
+            let (row, value) =
+                first_bad(path, &indexed()?.filter(keep.clone()), column, bad.clone())?;
+            return Err(DataError::OutOfRange {
+                column: column.clone(),
+                row,
+                value: value.parse().unwrap_or(f64::NAN),
+                expected: expected.to_string(),
+            });
         }
     }
-    let out = if group_by.is_empty() {
-        run(path, units.select(aggs))?
-    } else {
-        run(
-            path,
-            units
-                .group_by(group_by.iter().map(|g| col(*g)).collect::<Vec<_>>())
-                .agg(aggs),
-        )?
-    };
-    let f = |name: &str, r: usize| -> f64 {
-        out.column(name)
-            .ok()
-            .and_then(|c| c.get(r).ok())
-            .and_then(|v| v.extract::<f64>())
-            .unwrap_or(0.0)
-    };
+    if let (Some(u), Some((name, first, second))) = (unit, &state.conflict) {
+        return Err(unit_in_two_groups(path, group_by, u, name, first, second));
+    }
+
     let mut groups: BTreeMap<GroupKey, Moments> = BTreeMap::new();
-    let mut kept_rows = 0usize;
-    for r in 0..out.height() {
-        let n = f("__n", r) as u64;
-        if n == 0 {
-            continue;
+    let tri = |i: usize, j: usize| {
+        let (i, j) = (i.max(j), i.min(j));
+        i * (i + 1) / 2 + j
+    };
+    match unit {
+        None => {
+            for (key, acc) in &state.groups {
+                if acc.n == 0 {
+                    continue;
+                }
+                let m = Moments::from_parts(names.clone(), acc.n, acc.sums.clone(), |i, j| {
+                    acc.cross[tri(i, j)]
+                })?;
+                groups.insert(key.clone(), m);
+            }
         }
-        kept_rows += n as usize;
-        let key: GroupKey = group_by
-            .iter()
-            .map(|g| {
-                out.column(g)
-                    .ok()
-                    .and_then(|c| c.get(r).ok())
-                    .map(|v| {
-                        v.get_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string())
-                    })
-                    .unwrap_or_default()
-            })
-            .collect();
-        let sums: Vec<f64> = (0..vars.len()).map(|i| f(&format!("s{i}"), r)).collect();
-        let m = Moments::from_parts(names.clone(), n, sums, |i, j| {
-            f(&format!("c{}_{}", i.max(j), i.min(j)), r)
-        })?;
-        groups.insert(key, m);
+        Some(_) => {
+            // Units in a fixed order, so that the sums do not depend on hashing.
+            let mut units: Vec<(&String, &(GroupKey, Acc))> = state.units.iter().collect();
+            units.sort_by(|a, b| a.0.cmp(b.0));
+            let mut values = vec![0.0; p];
+            for (_, (key, acc)) in units {
+                let n = acc.n as f64;
+                values[0] = acc.sums[0];
+                values[1] = acc.sums[1];
+                for (i, v) in values.iter_mut().enumerate().skip(2) {
+                    *v = acc.sums[i] / n;
+                }
+                groups
+                    .entry(key.clone())
+                    .or_insert_with(|| Moments::new(names.clone()))
+                    .push(&values)?;
+            }
+        }
     }
     if groups.is_empty() {
         return Err(DataError::EmptyGroup(format!(
@@ -341,16 +581,57 @@ pub fn kpi_moments_scan(
             kpi.name
         )));
     }
-    let dropped_rows = if unit.is_none() {
-        total_rows - kept_rows
-    } else {
-        total_rows - cell_u64(&run(path, lf.select([len().alias("k")]))?, "k", 0) as usize
-    };
     Ok(GroupedMoments {
         kpi: kpi.name.clone(),
         group_by: group_by.iter().map(|s| s.to_string()).collect(),
         unit: unit.map(str::to_string),
         groups,
-        dropped_rows,
+        dropped_rows: (state.rows - state.kept) as usize,
     })
+}
+
+/// The error for a unit found in two groups, with the first row of the unit in each (found by
+/// a second pass over the file, which only runs on this error).
+fn unit_in_two_groups(
+    path: &Path,
+    group_by: &[&str],
+    unit: &str,
+    name: &str,
+    first: &GroupKey,
+    second: &GroupKey,
+) -> DataError {
+    let first_row_of = |key: &GroupKey| -> usize {
+        let mut cond = col(unit).cast(DataType::String).eq(lit(name.to_string()));
+        for (g, v) in group_by.iter().zip(key) {
+            cond = cond.and(col(*g).cast(DataType::String).eq(lit(v.clone())));
+        }
+        scan(path)
+            .ok()
+            .and_then(|lf| {
+                run(
+                    path,
+                    lf.with_row_index(ROW, None)
+                        .filter(cond)
+                        .select([col(ROW)])
+                        .limit(1),
+                )
+                .ok()
+            })
+            .map(|df| cell_u64(&df, ROW, 0) as usize)
+            .unwrap_or(0)
+    };
+    let (a, b) = (first_row_of(first), first_row_of(second));
+    let ((g1, r1), (g2, r2)) = if a <= b {
+        ((first, a), (second, b))
+    } else {
+        ((second, b), (first, a))
+    };
+    DataError::UnitInSeveralGroups {
+        column: unit.to_string(),
+        unit: name.to_string(),
+        first_group: g1.join("/"),
+        first_row: r1,
+        second_group: g2.join("/"),
+        second_row: r2,
+    }
 }

@@ -174,9 +174,40 @@ fn streaming_scan_reports_bad_input_like_the_in_memory_path() {
         kpi_moments_scan(&p, &k, &["segment"], None, &[], MissingPolicy::Error),
         Err(DataError::MissingColumn { .. })
     ));
-    let p = tmp("units.csv", "agent,arm,y\na1,A,1\na1,B,2\n");
-    assert!(matches!(
-        kpi_moments_scan(&p, &k, &["arm"], Some("agent"), &[], MissingPolicy::Error),
-        Err(DataError::UnitInSeveralGroups { .. })
-    ));
+    // A unit in two arms: both paths name the unit, both groups and the rows where the unit
+    // first appears in each.
+    let p = tmp("units.csv", "agent,arm,y\na0,A,5\na1,B,1\na1,B,3\na1,A,2\n");
+    let fields = |e: DataError| match e {
+        DataError::UnitInSeveralGroups {
+            unit,
+            first_group,
+            first_row,
+            second_group,
+            second_row,
+            ..
+        } => (unit, first_group, first_row, second_group, second_row),
+        e => panic!("{e}"),
+    };
+    let scanned = fields(
+        kpi_moments_scan(&p, &k, &["arm"], Some("agent"), &[], MissingPolicy::Error).unwrap_err(),
+    );
+    let data = Dataset::read(&p).unwrap();
+    let in_memory = fields(
+        kpi_moments(
+            &data,
+            &k,
+            &["arm"],
+            Some("agent"),
+            &[],
+            MissingPolicy::Error,
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(scanned, ("a1".into(), "B".into(), 1, "A".into(), 3));
+    assert_eq!(scanned, in_memory);
+    // Proportions out of range only count among the rows kept: a missing row is dropped first.
+    let p = tmp("prop_drop.csv", "arm,y,x\nA,1,\nA,0,1\nB,1,2\nB,0,3\n");
+    let m = kpi_moments_scan(&p, &prop, &["arm"], None, &["x"], MissingPolicy::Drop).unwrap();
+    assert_eq!(m.dropped_rows, 1);
+    assert_eq!(m.groups[&vec!["A".to_string()]].n(), 1);
 }
