@@ -9,6 +9,9 @@
 //! - [`data`]: the data layer (CSV/Parquet, KPI definitions, grouped sufficient statistics,
 //!   panels, typed validation errors).
 //! - [`report`]: plots (SVG/PNG with a bundled font).
+//! - [`ab`]: A/B test analysis on sufficient statistics.
+//! - [`did`]: difference-in-differences and staggered adoption.
+//! - [`synth`]: synthetic control, synthetic DiD, augmented SC.
 //!
 //! ```
 //! use causalkit::stats::{LinearModel, Vcov, Report};
@@ -21,9 +24,12 @@
 //! ```
 #![warn(missing_docs)]
 
+pub use causalkit_ab as ab;
 pub use causalkit_data as data;
+pub use causalkit_did as did;
 pub use causalkit_report as report;
 pub use causalkit_stats as stats;
+pub use causalkit_synth as synth;
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]

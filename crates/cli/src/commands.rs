@@ -20,6 +20,13 @@ enum Command {
     Describe(DescribeArgs),
     /// Linear regression (OLS/WLS) with absorbed fixed effects and robust or clustered errors.
     Regress(RegressArgs),
+    /// A/B test analysis (unit rows or pre-aggregated sufficient statistics), and `ab plan`.
+    Ab(crate::ab::AbArgs),
+    /// Difference-in-differences: 2x2, TWFE, event study, Callaway-Sant'Anna, Sun-Abraham,
+    /// imputation.
+    Did(crate::did::DidArgs),
+    /// Synthetic control family: Abadie SC, synthetic DiD, DiD, augmented SC.
+    Synth(crate::synth::SynthArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -134,6 +141,9 @@ pub fn run(cli: Cli) -> Result<String, CliError> {
     match cli.command {
         Command::Describe(a) => describe(a),
         Command::Regress(a) => regress(a),
+        Command::Ab(a) => crate::ab::run(a),
+        Command::Did(a) => crate::did::run(a),
+        Command::Synth(a) => crate::synth::run(a),
         Command::Simulate {
             what:
                 SimulateWhat::ContactCentre {

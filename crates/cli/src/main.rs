@@ -2,8 +2,11 @@
 //!
 //! Exit codes: 0 on success, 2 on bad input (the message on stderr), 1 on internal error.
 
+mod ab;
 mod commands;
+mod did;
 mod output;
+mod synth;
 
 use clap::Parser;
 use std::process::ExitCode;

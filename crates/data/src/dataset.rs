@@ -75,6 +75,27 @@ impl Dataset {
         }
     }
 
+    /// A copy with an added (or replaced) text column, e.g. a composite key such as
+    /// `agent × segment` built by a caller; `values` must have one entry per row.
+    pub fn with_label_column(&self, name: &str, values: Vec<Option<String>>) -> Result<Dataset> {
+        if values.len() != self.height() {
+            return Err(DataError::Stats(
+                causalkit_stats::StatsError::LengthMismatch {
+                    what: name.to_string(),
+                    got: values.len(),
+                    expected: self.height(),
+                },
+            ));
+        }
+        let mut df = self.df.clone();
+        df.with_column(Column::new(name.into(), values))
+            .map_err(|e| read_err(Path::new(&self.source), e))?;
+        Ok(Dataset {
+            df,
+            source: self.source.clone(),
+        })
+    }
+
     /// The underlying data frame.
     pub fn frame(&self) -> &DataFrame {
         &self.df

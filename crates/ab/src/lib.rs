@@ -1,0 +1,33 @@
+//! # causalkit-ab
+//!
+//! A/B test analysis on sufficient statistics (counts, sums and cross-products per arm, as the
+//! data layer or a warehouse produces them):
+//!
+//! - [`frequentist`]: per-arm summaries of means, proportions and ratio metrics (delta method,
+//!   cluster-robust when the randomisation unit is coarser than the analysis unit), Welch t and
+//!   z tests, absolute and relative lifts with delta-method and Fieller intervals, Wilson and
+//!   Newcombe intervals for proportions.
+//! - [`adjust`]: CUPED / regression adjustment on several pre-period covariates (also for ratio
+//!   metrics) and post-stratification.
+//! - [`quantile`]: quantile metrics with order-statistic standard errors (iid or clustered).
+//! - [`checks`]: sample-ratio mismatch, guardrail non-inferiority and the ship verdict.
+//! - [`sequential`], [`planning`], [`multiarm`], [`bayes`]: always-valid inference, power and
+//!   sample size, many-to-one comparisons, and Bayesian analysis.
+#![warn(missing_docs)]
+
+pub mod adjust;
+pub mod bayes;
+pub mod checks;
+pub mod frequentist;
+pub mod multiarm;
+pub mod planning;
+pub mod quantile;
+pub mod sequential;
+
+pub use adjust::{post_stratify, regression_adjust};
+pub use checks::{non_inferiority_p, srm, verdict, Decision, Direction, Srm, Verdict};
+pub use frequentist::{
+    compare, fieller, ArmStats, Comparison, FiellerInterval, Lift, MetricType, TestKind,
+    TestOptions,
+};
+pub use quantile::{quantile_arm, quantile_arm_clustered};

@@ -1,0 +1,229 @@
+//! Planning tests. Sources: /work/shared/reference/ab.md case 7 (statsmodels
+//! `stats/tests/test_power.py`, R `pwr`), and reference/ab_seq.json "planning" produced by
+//! reference/scripts/ab_seq_reference.py with statsmodels 0.15 `TTestIndPower` /
+//! `NormalIndPower`.
+
+use causalkit_ab::planning::{
+    mde, noncentral_t_sf, power, run_length_days, sample_size, t_test_power, t_test_sample_size,
+    Alternative, Design, EffectSize, MetricPlan,
+};
+use serde_json::Value;
+
+fn reference() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../reference/ab_seq.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("reference/ab_seq.json")).unwrap()
+}
+
+fn r(v: &Value, key: &str) -> f64 {
+    v["planning"][key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("missing {key}"))
+}
+
+fn close(got: f64, want: f64, rel: f64) {
+    assert!(
+        (got - want).abs() <= rel * want.abs().max(1e-300),
+        "got {got}, want {want} (rel tol {rel})"
+    );
+}
+
+#[test]
+fn exact_t_power_matches_statsmodels_case_7() {
+    // ab.md case 7: TTestIndPower d = 1, n = 30 per arm, alpha .05 two-sided.
+    let p = t_test_power(1.0, 30.0, 30.0, 0.05, Alternative::TwoSided).unwrap();
+    assert!((p - 0.967708258242517).abs() < 1e-12, "{p}");
+}
+
+#[test]
+fn t_power_unequal_and_one_sided_match_statsmodels() {
+    let v = reference();
+    close(
+        t_test_power(0.5, 20.0, 40.0, 0.05, Alternative::TwoSided).unwrap(),
+        r(&v, "t_power_d05_n20_n40"),
+        1e-10,
+    );
+    close(
+        t_test_power(0.3, 50.0, 50.0, 0.05, Alternative::Greater).unwrap(),
+        r(&v, "t_power_d03_n50_greater"),
+        1e-10,
+    );
+    // solve_power for nobs1 (continuous)
+    close(
+        t_test_sample_size(0.5, 0.8, 0.05, Alternative::TwoSided).unwrap(),
+        r(&v, "t_nobs_d05_p80"),
+        1e-7,
+    );
+}
+
+#[test]
+fn noncentral_t_reduces_to_central_t() {
+    // With ncp = 0 the noncentral t is Student's t: P(T_10 > 2.228138851986) = 0.025.
+    let p = noncentral_t_sf(2.228_138_851_986_273, 10.0, 0.0).unwrap();
+    assert!((p - 0.025).abs() < 1e-11, "{p}");
+}
+
+#[test]
+fn z_power_sample_size_and_mde_match_normal_ind_power() {
+    let v = reference();
+    // effect_size = delta/sigma = 0.2 with sigma = 1; nobs1 = 200 per arm.
+    let m = MetricPlan::mean(5.0, 1.0).unwrap();
+    let p = power(&m, EffectSize::Absolute(0.2), 400.0, &Design::default()).unwrap();
+    // statrs vs scipy normal quantile/CDF: agreement to ~1e-11 relative.
+    close(p.power, r(&v, "z_power_d02_n200_ratio1"), 1e-9);
+    // ratio n_t/n_c = 3 -> treatment share 0.75; nobs1 = 500 control -> total 2000.
+    let d = Design {
+        alternative: Alternative::Greater,
+        treatment_share: 0.75,
+        ..Design::default()
+    };
+    let p = power(&m, EffectSize::Absolute(0.1), 2000.0, &d).unwrap();
+    close(p.power, r(&v, "z_power_d01_n500_ratio3_greater"), 1e-9);
+    close(p.n_control, 500.0, 1e-12);
+
+    // Sample size: statsmodels solves nobs1 continuously; ours rounds each arm up.
+    let s = sample_size(&m, EffectSize::Absolute(0.1), 0.8, &Design::default()).unwrap();
+    let want = r(&v, "z_nobs1_d01_p80_ratio1");
+    assert_eq!(s.n_control, want.ceil(), "{} vs {want}", s.n_control);
+    assert!(s.power >= 0.8 && s.power < 0.8 + 1e-3);
+    // alpha 0.01, power 0.9, ratio 0.5 (treatment share 1/3).
+    let d = Design {
+        alpha: 0.01,
+        treatment_share: 1.0 / 3.0,
+        ..Design::default()
+    };
+    let s = sample_size(&m, EffectSize::Absolute(0.1), 0.9, &d).unwrap();
+    let want = r(&v, "z_nobs1_d01_p90_ratio05");
+    assert!(
+        (s.n_control - want).abs() <= 1.0 + 1e-9,
+        "{} vs {want}",
+        s.n_control
+    );
+
+    // MDE at nobs1 = 1000 per arm, 80 % power.
+    let e = mde(&m, 2000.0, 0.8, &Design::default()).unwrap();
+    // statsmodels' solve_power stops early here: the power at its MDE is 0.7999987, ours
+    // solves power = 0.8 to 1e-9, so the two agree to ~2e-6 relative.
+    close(e.absolute_effect, r(&v, "z_mde_n1000_p80_ratio1"), 5e-6);
+    close(e.power, 0.8, 1e-9);
+}
+
+#[test]
+fn relative_effects_proportions_ratio_and_cuped() {
+    // Proportion 10 %, +5 % relative = 0.005 absolute; variance 0.09.
+    let m = MetricPlan::proportion(0.10).unwrap();
+    let a = power(
+        &m,
+        EffectSize::Relative(0.05),
+        100_000.0,
+        &Design::default(),
+    )
+    .unwrap();
+    let b = power(
+        &MetricPlan::mean(0.10, 0.3).unwrap(),
+        EffectSize::Absolute(0.005),
+        100_000.0,
+        &Design::default(),
+    )
+    .unwrap();
+    close(a.power, b.power, 1e-14);
+    close(a.relative_effect.unwrap(), 0.05, 1e-12);
+    // CUPED with rho = 0.6 cuts the variance by 1 - 0.36, and so the sample size.
+    let base = sample_size(&m, EffectSize::Relative(0.05), 0.8, &Design::default()).unwrap();
+    let cuped = sample_size(
+        &m.cuped(0.6).unwrap(),
+        EffectSize::Relative(0.05),
+        0.8,
+        &Design::default(),
+    )
+    .unwrap();
+    close(cuped.n_total / base.n_total, 0.64, 1e-3);
+    // Ratio metric: delta-method variance (Var_Y - 2R Cov + R^2 Var_X)/mu_X^2.
+    let rm = MetricPlan::ratio(2.0, 4.0, 9.0, 4.0, 3.0).unwrap();
+    close(rm.baseline_mean, 0.5, 1e-15);
+    close(
+        rm.variance,
+        (9.0 - 2.0 * 0.5 * 3.0 + 0.25 * 4.0) / 16.0,
+        1e-15,
+    );
+    // Run length.
+    let d = Design {
+        daily_units: Some(5000.0),
+        ..Design::default()
+    };
+    let s = sample_size(&m, EffectSize::Relative(0.05), 0.8, &d).unwrap();
+    close(s.days.unwrap(), s.n_total / 5000.0, 1e-15);
+    close(run_length_days(10_000.0, 400.0).unwrap(), 25.0, 1e-15);
+}
+
+#[test]
+fn one_sided_less_mde_is_negative_and_symmetric() {
+    let m = MetricPlan::mean(1.0, 2.0).unwrap();
+    let g = mde(
+        &m,
+        5000.0,
+        0.8,
+        &Design {
+            alternative: Alternative::Greater,
+            ..Design::default()
+        },
+    )
+    .unwrap();
+    let l = mde(
+        &m,
+        5000.0,
+        0.8,
+        &Design {
+            alternative: Alternative::Less,
+            ..Design::default()
+        },
+    )
+    .unwrap();
+    close(-l.absolute_effect, g.absolute_effect, 1e-12);
+    // One-sided closed form: (z_{1-a} + z_{power}) * se.
+    let want = (1.644_853_626_951_472_2 + 0.841_621_233_572_914_3) * g.std_error;
+    close(g.absolute_effect, want, 1e-10);
+}
+
+#[test]
+fn bad_inputs_are_typed_errors() {
+    assert!(MetricPlan::proportion(1.2).is_err());
+    assert!(MetricPlan::mean(1.0, 0.0).is_err());
+    assert!(MetricPlan::mean(1.0, 1.0).unwrap().cuped(1.0).is_err());
+    let m = MetricPlan::mean(0.0, 1.0).unwrap();
+    assert!(power(&m, EffectSize::Relative(0.1), 100.0, &Design::default()).is_err());
+    let m = MetricPlan::mean(1.0, 1.0).unwrap();
+    assert!(power(&m, EffectSize::Absolute(0.1), -5.0, &Design::default()).is_err());
+    assert!(power(
+        &m,
+        EffectSize::Absolute(0.1),
+        100.0,
+        &Design {
+            alpha: 1.5,
+            ..Design::default()
+        }
+    )
+    .is_err());
+    assert!(power(
+        &m,
+        EffectSize::Absolute(0.1),
+        100.0,
+        &Design {
+            treatment_share: 1.0,
+            ..Design::default()
+        }
+    )
+    .is_err());
+    assert!(sample_size(&m, EffectSize::Absolute(0.1), 0.01, &Design::default()).is_err());
+    assert!(sample_size(
+        &m,
+        EffectSize::Absolute(-0.1),
+        0.8,
+        &Design {
+            alternative: Alternative::Greater,
+            ..Design::default()
+        }
+    )
+    .is_err());
+    assert!(t_test_power(f64::NAN, 10.0, 10.0, 0.05, Alternative::TwoSided).is_err());
+    assert!(t_test_power(0.5, 1.0, 10.0, 0.05, Alternative::TwoSided).is_err());
+}

@@ -1,0 +1,1336 @@
+//! `causalkit ab`: A/B test analysis from unit rows (`--data`) or pre-aggregated sufficient
+//! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
+
+use crate::output::{plain_table, CliError, Format};
+use causalkit_ab::adjust::{post_stratify, regression_adjust};
+use causalkit_ab::checks::{adjust_within_families, GuardrailCheck};
+use causalkit_ab::frequentist::FiellerInterval;
+use causalkit_ab::quantile::{quantile_arm, quantile_arm_clustered};
+use causalkit_ab::{
+    bayes, compare, multiarm, non_inferiority_p, planning, sequential, srm, verdict, ArmStats,
+    Comparison, Direction, Lift, MetricType, TestKind, TestOptions,
+};
+use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy, Moments};
+use causalkit_stats::{Adjustment, Effect, EstimationResult};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Arguments of `causalkit ab`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AbArgs {
+    #[command(subcommand)]
+    command: Option<AbCommand>,
+    #[command(flatten)]
+    analyse: Box<AnalyseArgs>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AbCommand {
+    /// Power, minimum detectable effect, sample size and run length of a two-arm test.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestArg {
+    Welch,
+    Z,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SequentialArg {
+    /// Asymptotic confidence sequence (Waudby-Smith et al.; gbstats' tuning by --n-plan).
+    Cs,
+    /// Mixture SPRT (Johari et al. 2017) with mixing standard deviation --tau.
+    Msprt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MultiArmArg {
+    Dunnett,
+    MaxT,
+}
+
+#[derive(Debug, Args)]
+struct AnalyseArgs {
+    /// Unit-level (or event-level) data file (.csv or .parquet).
+    #[arg(long, conflicts_with = "stats")]
+    data: Option<PathBuf>,
+    /// Pre-aggregated sufficient statistics, one row per arm [x segment], with GrowthBook's
+    /// columns count, main_sum, main_sum_squares [, denominator_sum, denominator_sum_squares,
+    /// main_denominator_sum_product] [, covariate_sum, covariate_sum_squares,
+    /// main_covariate_sum_product].
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// The arm (variant) column.
+    #[arg(long, default_value = "arm")]
+    arm: String,
+    /// The control arm's label (default: `control`, `A` or the first label in sorted order).
+    #[arg(long)]
+    control: Option<String>,
+    /// Metric, repeatable. With --data: `name=mean(col)`, `proportion(col)`,
+    /// `ratio(num, den|count)`, `nps(col)`, `topbox(col, threshold)`,
+    /// `composite(0.5*a + 2*b)`, `quantile(col, 0.9)`. With --stats: `name` or
+    /// `name=mean|proportion|ratio` (one metric per file).
+    #[arg(long = "metric")]
+    metrics: Vec<String>,
+    /// Randomisation unit coarser than the rows (e.g. agent): rows are summed per unit first
+    /// and metrics become ratios of sums with cluster-robust (delta-method) variances.
+    #[arg(long)]
+    unit: Option<String>,
+    /// Pre-period covariates for CUPED / regression adjustment, comma separated.
+    #[arg(long = "covariate", value_delimiter = ',')]
+    covariates: Vec<String>,
+    /// Report effects per value of this column too (e.g. customer_tier).
+    #[arg(long)]
+    segment: Option<String>,
+    /// Post-stratify the overall effects on this column (needs --data or a --stats file with
+    /// this column).
+    #[arg(long)]
+    stratify: Option<String>,
+    /// Significance level.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Test statistic.
+    #[arg(long, value_enum, default_value_t = TestArg::Welch)]
+    test: TestArg,
+    /// Metrics where lower is better (e.g. handle time), comma separated.
+    #[arg(long, value_delimiter = ',')]
+    lower_is_better: Vec<String>,
+    /// The primary metric of the ship decision.
+    #[arg(long)]
+    primary: Option<String>,
+    /// Guardrail `metric:margin`, repeatable: non-inferiority of the relative lift with this
+    /// margin (0.02 = at most 2% worse).
+    #[arg(long = "guardrail")]
+    guardrails: Vec<String>,
+    /// Multiple-testing adjustment: bonferroni, holm, hochberg, bh, by.
+    #[arg(long)]
+    adjust: Option<String>,
+    /// Dimensions the adjustment family spans, comma separated: metrics, arms, segments
+    /// (overall effects and per-segment effects are always separate families).
+    #[arg(long, value_delimiter = ',', default_value = "metrics,arms,segments")]
+    adjust_scope: Vec<String>,
+    /// Planned traffic shares per arm (sorted arm order), for the SRM check; default equal.
+    #[arg(long, value_delimiter = ',')]
+    split: Vec<f64>,
+    /// SRM significance level.
+    #[arg(long, default_value_t = 0.001)]
+    srm_alpha: f64,
+    /// Add Bayesian posteriors (gbstats' Gaussian model; exact beta-binomial for proportions).
+    #[arg(long)]
+    bayesian: bool,
+    /// Normal prior on the relative lift: mean (with --prior-sd).
+    #[arg(long, requires = "prior_sd")]
+    prior_mean: Option<f64>,
+    /// Normal prior on the relative lift: standard deviation.
+    #[arg(long, requires = "prior_mean")]
+    prior_sd: Option<f64>,
+    /// Always-valid inference at this look.
+    #[arg(long, value_enum)]
+    sequential: Option<SequentialArg>,
+    /// Confidence-sequence tuning: the planned total number of units (gbstats default 5000).
+    #[arg(long, default_value_t = 5000.0)]
+    n_plan: f64,
+    /// mSPRT mixing standard deviation on the relative-lift scale.
+    #[arg(long, default_value_t = 0.05)]
+    tau: f64,
+    /// Many-to-one adjustment when there are several treatment arms.
+    #[arg(long, value_enum)]
+    multiarm: Option<MultiArmArg>,
+    /// Drop rows with missing values in the columns a metric uses (e.g. unsurveyed CSAT).
+    #[arg(long)]
+    drop_missing: bool,
+    /// Time column (numeric, e.g. day): with --plot, also chart the cumulative absolute effect
+    /// of each metric over time with its fixed-horizon interval and confidence sequence
+    /// (rows randomised individually; not with --unit or --stats).
+    #[arg(long, requires = "plot")]
+    time: Option<String>,
+    /// Write a forest plot of the lifts (SVG and PNG) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Baseline mean of the metric (with --sd).
+    #[arg(long, requires = "sd", conflicts_with = "proportion")]
+    mean: Option<f64>,
+    /// Per-unit standard deviation of the metric.
+    #[arg(long)]
+    sd: Option<f64>,
+    /// Baseline proportion (instead of --mean/--sd).
+    #[arg(long)]
+    proportion: Option<f64>,
+    /// Expected correlation with a CUPED covariate (variance shrinks by 1 - rho^2).
+    #[arg(long)]
+    cuped_rho: Option<f64>,
+    /// Effect to detect (absolute; relative with --relative).
+    #[arg(long)]
+    effect: Option<f64>,
+    /// The effect is relative to the baseline mean (0.05 = +5%).
+    #[arg(long)]
+    relative: bool,
+    /// Total units (both arms): gives the power, or with --power and no --effect the MDE.
+    #[arg(long)]
+    n_total: Option<f64>,
+    /// Target power: with --effect gives the sample size.
+    #[arg(long)]
+    power: Option<f64>,
+    /// Eligible units per day (both arms), for the run length.
+    #[arg(long)]
+    daily_units: Option<f64>,
+    /// Share of units in treatment.
+    #[arg(long, default_value_t = 0.5)]
+    treatment_share: f64,
+    /// Significance level (two-sided).
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Exact two-sample t power (noncentral t, equal variances) instead of the normal
+    /// approximation; needs --mean/--sd, --effect and --n-total.
+    #[arg(long)]
+    t_test: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// Run `causalkit ab`.
+pub fn run(args: AbArgs) -> Result<String, CliError> {
+    match args.command {
+        Some(AbCommand::Plan(p)) => plan(p),
+        None => analyse(*args.analyse),
+    }
+}
+
+fn render(result: &EstimationResult, format: Format, extra_table: &str) -> String {
+    match format {
+        Format::Json => result.to_json() + "\n",
+        Format::Csv => result.to_csv(),
+        Format::Table => {
+            let mut short = result.clone();
+            short
+                .diagnostics
+                .retain(|_, v| !v.is_object() && !v.is_array());
+            short.to_table() + extra_table
+        }
+    }
+}
+
+fn plan(p: PlanArgs) -> Result<String, CliError> {
+    let mut metric = match (p.mean, p.sd, p.proportion) {
+        (Some(m), Some(sd), None) => planning::MetricPlan::mean(m, sd)?,
+        (None, None, Some(q)) => planning::MetricPlan::proportion(q)?,
+        _ => {
+            return Err(CliError::bad(
+                "give the metric as --mean M --sd S or as --proportion P",
+            ))
+        }
+    };
+    if let Some(rho) = p.cuped_rho {
+        metric = metric.cuped(rho)?;
+    }
+    let design = planning::Design {
+        alpha: p.alpha,
+        alternative: planning::Alternative::TwoSided,
+        treatment_share: p.treatment_share,
+        daily_units: p.daily_units,
+    };
+    let effect = p.effect.map(|e| {
+        if p.relative {
+            planning::EffectSize::Relative(e)
+        } else {
+            planning::EffectSize::Absolute(e)
+        }
+    });
+    let mut result = EstimationResult::new("two-arm power analysis", "");
+    if p.t_test {
+        let (Some(e), Some(n), Some(sd)) = (p.effect, p.n_total, p.sd) else {
+            return Err(CliError::bad(
+                "--t-test needs --mean/--sd, --effect and --n-total",
+            ));
+        };
+        let d = if p.relative {
+            e * p.mean.unwrap_or(0.0) / sd
+        } else {
+            e / sd
+        };
+        let n1 = n * (1.0 - p.treatment_share);
+        let n2 = n * p.treatment_share;
+        let pw = planning::t_test_power(d, n1, n2, p.alpha, planning::Alternative::TwoSided)?;
+        result.estimand = "power of the two-sample t test (noncentral t)".into();
+        result.effects.push(Effect::point("power", pw));
+        result = result
+            .with_diagnostic("cohens_d", d)
+            .with_diagnostic("n_control", n1)
+            .with_diagnostic("n_treatment", n2);
+        return Ok(render(&result, p.format, ""));
+    }
+    let analysis = match (effect, p.n_total, p.power) {
+        (Some(e), Some(n), None) => {
+            result.estimand = "power".into();
+            planning::power(&metric, e, n, &design)?
+        }
+        (Some(e), None, Some(pw)) => {
+            result.estimand = "sample size".into();
+            planning::sample_size(&metric, e, pw, &design)?
+        }
+        (None, Some(n), Some(pw)) => {
+            result.estimand = "minimum detectable effect".into();
+            planning::mde(&metric, n, pw, &design)?
+        }
+        _ => {
+            return Err(CliError::bad(
+                "give two of --effect, --n-total and --power (power: effect + n; sample size: effect + power; MDE: n + power)",
+            ))
+        }
+    };
+    let mut e = vec![
+        Effect::point("power", analysis.power),
+        Effect::point("absolute effect", analysis.absolute_effect),
+        Effect::point("n total", analysis.n_total),
+        Effect::point("n control", analysis.n_control),
+        Effect::point("n treatment", analysis.n_treatment),
+    ];
+    if let Some(r) = analysis.relative_effect {
+        e.insert(2, Effect::point("relative effect", r));
+    }
+    if let Some(d) = analysis.days {
+        e.push(Effect::point("days", d));
+    }
+    result.effects = e;
+    result = result
+        .with_diagnostic("alpha", p.alpha)
+        .with_diagnostic("std_error_of_difference", analysis.std_error);
+    Ok(render(&result, p.format, ""))
+}
+
+/// A parsed metric.
+#[derive(Debug, Clone)]
+enum MetricSpec {
+    Kpi(Kpi),
+    Quantile {
+        name: String,
+        column: String,
+        nu: f64,
+    },
+    Stats {
+        name: String,
+        kind: MetricType,
+    },
+}
+
+impl MetricSpec {
+    fn name(&self) -> &str {
+        match self {
+            MetricSpec::Kpi(k) => &k.name,
+            MetricSpec::Quantile { name, .. } | MetricSpec::Stats { name, .. } => name,
+        }
+    }
+    fn metric_type(&self) -> MetricType {
+        match self {
+            MetricSpec::Kpi(k) => match &k.kind {
+                KpiKind::Proportion { .. } | KpiKind::TopBox { .. } => MetricType::Proportion,
+                KpiKind::Ratio { .. } => MetricType::Ratio,
+                _ => MetricType::Mean,
+            },
+            MetricSpec::Quantile { .. } => MetricType::Mean,
+            MetricSpec::Stats { kind, .. } => *kind,
+        }
+    }
+}
+
+fn parse_metric(spec: &str, stats: bool) -> Result<MetricSpec, CliError> {
+    if stats {
+        let (name, kind) = match spec.split_once('=') {
+            Some((n, k)) => (n.trim(), k.trim()),
+            None => (spec.trim(), "mean"),
+        };
+        let kind = match kind {
+            "mean" => MetricType::Mean,
+            "proportion" => MetricType::Proportion,
+            "ratio" => MetricType::Ratio,
+            other => {
+                return Err(CliError::bad(format!(
+                    "--metric `{spec}`: with --stats the kind is mean, proportion or ratio, got `{other}`"
+                )))
+            }
+        };
+        return Ok(MetricSpec::Stats {
+            name: name.to_string(),
+            kind,
+        });
+    }
+    let body = spec.split_once('=').map_or(spec, |(_, b)| b).trim();
+    if body.to_ascii_lowercase().starts_with("quantile(") {
+        let name = spec
+            .split_once('=')
+            .map_or(spec, |(n, _)| n)
+            .trim()
+            .to_string();
+        let inner = body
+            .strip_suffix(')')
+            .and_then(|b| b.get("quantile(".len()..))
+            .ok_or_else(|| CliError::bad(format!("--metric `{spec}`: missing ')'")))?;
+        let (col, q) = inner.split_once(',').ok_or_else(|| {
+            CliError::bad(format!(
+                "--metric `{spec}`: quantile takes (column, level), e.g. quantile(handle_seconds, 0.9)"
+            ))
+        })?;
+        let nu: f64 = q.trim().parse().map_err(|_| {
+            CliError::bad(format!(
+                "--metric `{spec}`: quantile level `{}` is not a number",
+                q.trim()
+            ))
+        })?;
+        return Ok(MetricSpec::Quantile {
+            name,
+            column: col.trim().to_string(),
+            nu,
+        });
+    }
+    Ok(MetricSpec::Kpi(spec.parse()?))
+}
+
+/// Per segment ("all" first), per arm, the arm's summary and its unit count.
+type Cells = BTreeMap<String, BTreeMap<String, Moments>>;
+
+struct Input {
+    data: Dataset,
+    stats: bool,
+}
+
+fn group_moments(
+    input: &Input,
+    metric: &MetricSpec,
+    a: &AnalyseArgs,
+    extra: Option<&str>,
+    covariates: &[&str],
+) -> Result<BTreeMap<(String, String), Moments>, CliError> {
+    let mut group_by = vec![a.arm.as_str()];
+    if let Some(e) = extra {
+        group_by.push(e);
+    }
+    let gm = if input.stats {
+        data::moments_from_stats_rows(&input.data, metric.name(), &group_by)?
+    } else {
+        let MetricSpec::Kpi(kpi) = metric else {
+            unreachable!("quantiles are handled separately")
+        };
+        let policy = if a.drop_missing {
+            MissingPolicy::Drop
+        } else {
+            MissingPolicy::Error
+        };
+        match (&a.unit, extra) {
+            (Some(u), Some(e)) => {
+                // Units are nested in segments only within a segment: analyse unit x segment.
+                let us = input.data.labels(u)?;
+                let es = input.data.labels(e)?;
+                let key = us
+                    .iter()
+                    .zip(&es)
+                    .map(|(x, y)| match (x, y) {
+                        (Some(x), Some(y)) => Some(format!("{x}\u{1f}{y}")),
+                        _ => None,
+                    })
+                    .collect();
+                let d = input.data.with_label_column("__unit_x_segment", key)?;
+                data::kpi_moments(
+                    &d,
+                    kpi,
+                    &group_by,
+                    Some("__unit_x_segment"),
+                    covariates,
+                    policy,
+                )?
+            }
+            _ => data::kpi_moments(
+                &input.data,
+                kpi,
+                &group_by,
+                a.unit.as_deref(),
+                covariates,
+                policy,
+            )?,
+        }
+    };
+    Ok(gm
+        .groups
+        .into_iter()
+        .map(|(k, m)| {
+            let extra = k.get(1).cloned().unwrap_or_default();
+            ((k[0].clone(), extra), m)
+        })
+        .collect())
+}
+
+fn cells_for(
+    input: &Input,
+    metric: &MetricSpec,
+    a: &AnalyseArgs,
+    covariates: &[&str],
+) -> Result<Cells, CliError> {
+    let mut cells: Cells = BTreeMap::new();
+    if input.stats {
+        // One read per (arm [, segment]); "all" merges the segment rows.
+        let g = group_moments(input, metric, a, a.segment.as_deref(), covariates)?;
+        for ((arm, seg), m) in g {
+            let all = cells.entry("all".into()).or_default();
+            match all.get_mut(&arm) {
+                Some(x) => x.merge(&m)?,
+                None => {
+                    all.insert(arm.clone(), m.clone());
+                }
+            }
+            if a.segment.is_some() {
+                cells.entry(seg).or_default().insert(arm, m);
+            }
+        }
+    } else {
+        for ((arm, _), m) in group_moments(input, metric, a, None, covariates)? {
+            cells.entry("all".into()).or_default().insert(arm, m);
+        }
+        if let Some(s) = &a.segment {
+            for ((arm, seg), m) in group_moments(input, metric, a, Some(s), covariates)? {
+                cells.entry(seg).or_default().insert(arm, m);
+            }
+        }
+    }
+    Ok(cells)
+}
+
+/// Quantile summaries per segment and arm, from the rows.
+fn quantile_cells(
+    input: &Input,
+    a: &AnalyseArgs,
+    column: &str,
+    nu: f64,
+) -> Result<BTreeMap<String, BTreeMap<String, ArmStats>>, CliError> {
+    if input.stats {
+        return Err(CliError::bad(
+            "quantile metrics need the rows (--data), not sufficient statistics",
+        ));
+    }
+    let values = input.data.numeric(column)?;
+    let arms = input.data.labels(&a.arm)?;
+    let segs = match &a.segment {
+        Some(s) => Some(input.data.labels(s)?),
+        None => None,
+    };
+    let units = match &a.unit {
+        Some(u) => Some(input.data.labels(u)?),
+        None => None,
+    };
+    // (segment, arm) -> (values, unit labels)
+    let mut groups: BTreeMap<(String, String), (Vec<f64>, Vec<String>)> = BTreeMap::new();
+    for i in 0..values.len() {
+        let Some(arm) = &arms[i] else {
+            return Err(CliError::bad(format!(
+                "missing value in column `{}` at row {i}",
+                a.arm
+            )));
+        };
+        let v = match values[i] {
+            Some(v) => v,
+            None if a.drop_missing => continue,
+            None => {
+                return Err(CliError::bad(format!(
+                    "missing value in column `{column}` at row {i} (use --drop-missing to skip such rows)"
+                )))
+            }
+        };
+        let u = units
+            .as_ref()
+            .map(|u| u[i].clone().unwrap_or_default())
+            .unwrap_or_else(|| i.to_string());
+        let mut keys = vec!["all".to_string()];
+        if let Some(s) = &segs {
+            keys.push(s[i].clone().unwrap_or_default());
+        }
+        for k in keys {
+            let e = groups.entry((k, arm.clone())).or_default();
+            e.0.push(v);
+            e.1.push(u.clone());
+        }
+    }
+    let mut out: BTreeMap<String, BTreeMap<String, ArmStats>> = BTreeMap::new();
+    for ((seg, arm), (v, u)) in groups {
+        let q = if a.unit.is_some() {
+            let mut codes = BTreeMap::new();
+            let ids: Vec<usize> = u
+                .iter()
+                .map(|x| {
+                    let n = codes.len();
+                    *codes.entry(x.clone()).or_insert(n)
+                })
+                .collect();
+            quantile_arm_clustered(&v, &ids, nu)?
+        } else {
+            quantile_arm(&v, nu)?
+        };
+        out.entry(seg).or_default().insert(arm, q.stats);
+    }
+    Ok(out)
+}
+
+fn pick_control(arms: &[String], given: &Option<String>) -> Result<String, CliError> {
+    if let Some(c) = given {
+        if arms.contains(c) {
+            return Ok(c.clone());
+        }
+        return Err(CliError::bad(format!(
+            "control arm `{c}` not found; arms are {arms:?}"
+        )));
+    }
+    for c in ["control", "Control", "A", "a", "0"] {
+        if arms.iter().any(|x| x == c) {
+            return Ok(c.to_string());
+        }
+    }
+    Ok(arms[0].clone())
+}
+
+struct Row {
+    metric: String,
+    segment: String,
+    arm: String,
+    comparison: Comparison,
+}
+
+fn lift_of(c: &Comparison) -> Option<&Lift> {
+    c.relative.as_ref()
+}
+
+fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
+    let (path, stats) =
+        match (&a.data, &a.stats) {
+            (Some(p), None) => (p, false),
+            (None, Some(p)) => (p, true),
+            _ => return Err(CliError::bad(
+                "give the data as --data FILE (unit rows) or --stats FILE (sufficient statistics)",
+            )),
+        };
+    let input = Input {
+        data: Dataset::read(path)?,
+        stats,
+    };
+    if a.metrics.is_empty() {
+        return Err(CliError::bad("give at least one --metric"));
+    }
+    let metrics: Vec<MetricSpec> = a
+        .metrics
+        .iter()
+        .map(|m| parse_metric(m, stats))
+        .collect::<Result<_, _>>()?;
+    if stats && metrics.len() != 1 {
+        return Err(CliError::bad(
+            "a --stats file holds one metric: give exactly one --metric",
+        ));
+    }
+    if stats && !a.covariates.is_empty() {
+        return Err(CliError::bad(
+            "with --stats the covariate comes from the covariate_* columns; drop --covariate",
+        ));
+    }
+    if a.stratify.is_some() && (a.segment.is_some() || !a.covariates.is_empty()) {
+        return Err(CliError::bad(
+            "use --stratify on its own (not with --segment or --covariate)",
+        ));
+    }
+    let adjustment: Option<Adjustment> = a.adjust.as_deref().map(str::parse).transpose()?;
+    for s in &a.adjust_scope {
+        if !["metrics", "arms", "segments"].contains(&s.as_str()) {
+            return Err(CliError::bad(format!(
+                "--adjust-scope takes metrics, arms and/or segments, got `{s}`"
+            )));
+        }
+    }
+    let opts = TestOptions {
+        alpha: a.alpha,
+        test: match a.test {
+            TestArg::Welch => TestKind::Welch,
+            TestArg::Z => TestKind::Z,
+        },
+        proportion: false,
+    };
+    let covs: Vec<&str> = a.covariates.iter().map(String::as_str).collect();
+    let mut result = EstimationResult::new(
+        match opts.test {
+            TestKind::Welch => "A/B test: Welch t, delta method",
+            TestKind::Z => "A/B test: z test, delta method",
+        },
+        "treatment - control (absolute) and (treatment - control)/control (relative), per metric x segment x arm",
+    );
+    let mut rows: Vec<Row> = Vec::new();
+    let mut metric_diag = Map::new();
+    let mut srm_counts: Option<BTreeMap<String, BTreeMap<String, f64>>> = None;
+    let mut control = String::new();
+    for metric in &metrics {
+        let name = metric.name().to_string();
+        let mut mdiag = Map::new();
+        // Arm summaries per segment.
+        let summaries: BTreeMap<String, BTreeMap<String, ArmStats>> = match metric {
+            MetricSpec::Quantile { column, nu, .. } => {
+                mdiag.insert("kind".into(), format!("quantile {nu} of {column}").into());
+                quantile_cells(&input, &a, column, *nu)?
+            }
+            _ => {
+                let cells = cells_for(&input, metric, &a, &covs)?;
+                if srm_counts.is_none() {
+                    srm_counts = Some(
+                        cells
+                            .iter()
+                            .map(|(s, arms)| {
+                                (
+                                    s.clone(),
+                                    arms.iter()
+                                        .map(|(k, m)| (k.clone(), m.n() as f64))
+                                        .collect(),
+                                )
+                            })
+                            .collect(),
+                    );
+                }
+                let has_cov = cells
+                    .values()
+                    .next()
+                    .and_then(|x| x.values().next())
+                    .is_some_and(|m| m.names().len() > 2);
+                let mut out: BTreeMap<String, BTreeMap<String, ArmStats>> = BTreeMap::new();
+                for (seg, arms) in &cells {
+                    let ms: Vec<&Moments> = arms.values().collect();
+                    let stats_v: Vec<ArmStats> = if has_cov {
+                        let adj = regression_adjust(&ms, metric.metric_type())
+                            .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?;
+                        if seg == "all" {
+                            mdiag.insert("cuped_covariates".into(), json!(adj.covariates));
+                            mdiag.insert("cuped_theta".into(), json!(adj.theta));
+                            mdiag.insert(
+                                "cuped_variance_reduction".into(),
+                                json!(arms
+                                    .keys()
+                                    .zip(&adj.variance_reduction)
+                                    .map(|(k, v)| (k.clone(), json!(v)))
+                                    .collect::<Map<_, _>>()),
+                            );
+                        }
+                        adj.arms
+                    } else {
+                        ms.iter()
+                            .map(|m| ArmStats::from_moments(m, metric.metric_type()))
+                            .collect::<Result<_, _>>()
+                            .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?
+                    };
+                    out.insert(seg.clone(), arms.keys().cloned().zip(stats_v).collect());
+                }
+                if let Some(st) = &a.stratify {
+                    let g = group_moments(&input, metric, &a, Some(st), &covs)?;
+                    let arms: Vec<String> = out["all"].keys().cloned().collect();
+                    let strata: Vec<String> = g
+                        .keys()
+                        .map(|(_, s)| s.clone())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    let mut cells_ps: Vec<Vec<&Moments>> = Vec::new();
+                    for arm in &arms {
+                        let mut v = Vec::new();
+                        for s in &strata {
+                            v.push(g.get(&(arm.clone(), s.clone())).ok_or_else(|| {
+                                CliError::bad(format!(
+                                    "post-stratification: arm `{arm}` has no units in stratum `{s}`"
+                                ))
+                            })?);
+                        }
+                        cells_ps.push(v);
+                    }
+                    let ps = post_stratify(&cells_ps, metric.metric_type())?;
+                    out.insert("all".into(), arms.into_iter().zip(ps).collect());
+                    mdiag.insert("post_stratified_on".into(), json!(st));
+                    mdiag.insert("strata".into(), json!(strata));
+                }
+                out
+            }
+        };
+        let all_arms: Vec<String> = summaries
+            .get("all")
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        if all_arms.len() < 2 {
+            return Err(CliError::bad(format!(
+                "column `{}` has {} arm(s); an A/B test needs at least two",
+                a.arm,
+                all_arms.len()
+            )));
+        }
+        control = pick_control(&all_arms, &a.control)?;
+        let mut arm_table = Map::new();
+        for (k, s) in &summaries["all"] {
+            arm_table.insert(
+                k.clone(),
+                json!({"n": s.n, "mean": s.mean, "unadjusted_mean": s.unadjusted_mean, "std_error": s.std_error()}),
+            );
+        }
+        mdiag.insert("arms".into(), Value::Object(arm_table));
+        let mt = metric.metric_type();
+        for (seg, arms) in &summaries {
+            let Some(ctrl) = arms.get(&control) else {
+                result
+                    .warnings
+                    .push(format!("{name} [{seg}]: no control units; segment skipped"));
+                continue;
+            };
+            for (arm, st) in arms {
+                if *arm == control {
+                    continue;
+                }
+                let o = TestOptions {
+                    proportion: mt == MetricType::Proportion,
+                    ..opts
+                };
+                let c = compare(ctrl, st, &o)
+                    .map_err(|e| CliError::bad(format!("{name} [{seg}] {arm}: {e}")))?;
+                rows.push(Row {
+                    metric: name.clone(),
+                    segment: seg.clone(),
+                    arm: arm.clone(),
+                    comparison: c,
+                });
+            }
+        }
+        metric_diag.insert(name, Value::Object(mdiag));
+    }
+
+    // Effects.
+    let label = |r: &Row, kind: &str| {
+        format!(
+            "{} | {} | {} vs {} | {kind}",
+            r.metric, r.segment, r.arm, control
+        )
+    };
+    let mut fieller_diag = Map::new();
+    let mut p_index: Vec<(usize, String)> = Vec::new(); // effect index, family key
+    for r in &rows {
+        let c = &r.comparison;
+        let fam = |kind: &str| {
+            let mut k = vec![kind.to_string()];
+            if !a.adjust_scope.iter().any(|s| s == "metrics") {
+                k.push(r.metric.clone());
+            }
+            if !a.adjust_scope.iter().any(|s| s == "arms") {
+                k.push(r.arm.clone());
+            }
+            if !a.adjust_scope.iter().any(|s| s == "segments") || r.segment == "all" {
+                // The overall effects never share a family with the per-segment ones.
+                k.push(r.segment.clone());
+            }
+            k.join("/")
+        };
+        p_index.push((result.effects.len(), fam("absolute")));
+        result
+            .effects
+            .push(c.absolute.to_effect(label(r, "absolute")));
+        if let Some(rel) = &c.relative {
+            p_index.push((result.effects.len(), fam("relative")));
+            result
+                .effects
+                .push(rel.to_effect(label(r, "relative (delta)")));
+            if let Some(f) = &c.fieller {
+                let (lo, hi) = match f {
+                    FiellerInterval::Bounded { low, high } => (Some(*low), Some(*high)),
+                    _ => (None, None),
+                };
+                result.effects.push(Effect {
+                    label: label(r, "relative (Fieller)"),
+                    estimate: rel.estimate,
+                    std_error: None,
+                    ci_low: lo,
+                    ci_high: hi,
+                    p_value: None,
+                });
+                fieller_diag.insert(label(r, "relative (Fieller)"), json!(f));
+            }
+        }
+        for w in &c.warnings {
+            result
+                .warnings
+                .push(format!("{} [{}] {}: {w}", r.metric, r.segment, r.arm));
+        }
+        if a.bayesian {
+            let arm = |s: &ArmStats| bayes::Arm {
+                n: s.n,
+                mean: s.mean,
+                variance: s.variance,
+            };
+            let inverse = a.lower_is_better.contains(&r.metric);
+            let prior = match (a.prior_mean, a.prior_sd) {
+                (Some(m), Some(sd)) => Some(bayes::GaussianPrior {
+                    mean: m,
+                    variance: sd * sd,
+                    relative: true,
+                }),
+                _ => None,
+            };
+            if c.control.mean > 0.0 {
+                let post = bayes::gaussian(
+                    &arm(&c.control),
+                    &arm(&c.treatment),
+                    &bayes::GaussianOptions {
+                        relative: true,
+                        prior,
+                        alpha: a.alpha,
+                        inverse,
+                    },
+                )?;
+                let mut e = post.to_effect();
+                e.label = label(r, "relative (Bayesian posterior)");
+                result.effects.push(e);
+                let key = format!("{} | {} | {}", r.metric, r.segment, r.arm);
+                let entry = result
+                    .diagnostics
+                    .entry("bayesian")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = entry {
+                    m.insert(
+                        key,
+                        json!({"chance_to_win": post.chance_to_win, "risk_control": post.risk_control, "risk_treatment": post.risk_treatment}),
+                    );
+                }
+            }
+        }
+        if let Some(seq) = a.sequential {
+            let n = c.control.n + c.treatment.n;
+            for (kind, l) in [
+                ("absolute", Some(&c.absolute)),
+                ("relative", c.relative.as_ref()),
+            ] {
+                let Some(l) = l else { continue };
+                if l.std_error <= 0.0 {
+                    continue;
+                }
+                let iv = match seq {
+                    SequentialArg::Cs => sequential::ConfidenceSequence::gbstats(
+                        a.n_plan, a.alpha,
+                    )?
+                    .interval(l.estimate, l.std_error, n)?,
+                    SequentialArg::Msprt => {
+                        let tau2 = if kind == "relative" {
+                            a.tau * a.tau
+                        } else {
+                            (a.tau * c.control.unadjusted_mean).powi(2)
+                        };
+                        sequential::msprt(l.estimate, l.std_error, tau2, 0.0, a.alpha)?.interval
+                    }
+                };
+                let what = match seq {
+                    SequentialArg::Cs => "confidence sequence",
+                    SequentialArg::Msprt => "mSPRT",
+                };
+                result
+                    .effects
+                    .push(iv.to_effect(&label(r, &format!("{kind} ({what})"))));
+            }
+        }
+    }
+    if !fieller_diag.is_empty() {
+        result
+            .diagnostics
+            .insert("fieller".into(), Value::Object(fieller_diag));
+    }
+
+    // Multiple testing.
+    let mut extra = String::new();
+    if let Some(adj) = adjustment {
+        let p: Vec<f64> = p_index
+            .iter()
+            .map(|(i, _)| result.effects[*i].p_value.unwrap_or(1.0))
+            .collect();
+        let fam: Vec<String> = p_index.iter().map(|(_, f)| f.clone()).collect();
+        let adjusted = adjust_within_families(&p, &fam, adj)?;
+        let mut table = Vec::new();
+        let mut m = Map::new();
+        for (((i, f), raw), pa) in p_index.iter().zip(&p).zip(&adjusted) {
+            let l = result.effects[*i].label.clone();
+            table.push(vec![l.clone(), format!("{raw:.4}"), format!("{pa:.4}")]);
+            m.insert(l, json!({"p_value": raw, "p_adjusted": pa, "family": f}));
+        }
+        result.diagnostics.insert(
+            "multiple_testing".into(),
+            json!({"method": format!("{adj:?}"), "scope": a.adjust_scope, "adjusted": m}),
+        );
+        extra += &format!(
+            "\nMultiple testing ({adj:?} over {}):\n",
+            a.adjust_scope.join(", ")
+        );
+        extra += &plain_table(&["effect", "p", "p adjusted"], &table);
+    }
+
+    // SRM.
+    let mut srm_p = None;
+    if let Some(counts) = &srm_counts {
+        let mut per_seg = Map::new();
+        for (seg, arms) in counts {
+            let c: Vec<f64> = arms.values().copied().collect();
+            let ratios = if a.split.is_empty() {
+                vec![1.0; c.len()]
+            } else if a.split.len() == c.len() {
+                a.split.clone()
+            } else {
+                return Err(CliError::bad(format!(
+                    "--split has {} shares for {} arms",
+                    a.split.len(),
+                    c.len()
+                )));
+            };
+            if c.len() < 2 {
+                continue;
+            }
+            let s = srm(&c, &ratios)?;
+            if seg == "all" {
+                srm_p = Some(s.p_value);
+                result.diagnostics.insert(
+                    "srm".into(),
+                    json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c, "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
+                );
+                extra += &format!(
+                    "\nSRM check (units per arm {:?}): chi2 = {:.4}, p = {:.4}\n",
+                    c, s.chi2, s.p_value
+                );
+                if s.p_value < a.srm_alpha {
+                    result.warnings.push(format!(
+                        "sample ratio mismatch: p = {:.2e} < {}",
+                        s.p_value, a.srm_alpha
+                    ));
+                }
+            } else {
+                per_seg.insert(seg.clone(), json!({"chi2": s.chi2, "p_value": s.p_value}));
+            }
+        }
+        if !per_seg.is_empty() {
+            result
+                .diagnostics
+                .insert("srm_by_segment".into(), Value::Object(per_seg));
+        }
+    }
+
+    // Multi-arm.
+    if let Some(ma) = a.multiarm {
+        let over: Vec<&Row> = rows.iter().filter(|r| r.segment == "all").collect();
+        for metric in &metrics {
+            let rs: Vec<&&Row> = over.iter().filter(|r| r.metric == metric.name()).collect();
+            if rs.len() < 2 {
+                continue;
+            }
+            let est: Vec<f64> = rs.iter().map(|r| r.comparison.absolute.estimate).collect();
+            let se: Vec<f64> = rs.iter().map(|r| r.comparison.absolute.std_error).collect();
+            let c0 = rs[0].comparison.control.std_error();
+            let res = match ma {
+                MultiArmArg::Dunnett => multiarm::dunnett(&est, &se, c0, None, a.alpha)?,
+                MultiArmArg::MaxT => multiarm::max_t(
+                    &est,
+                    &se,
+                    &multiarm::many_to_one_correlation(&se, c0),
+                    None,
+                    a.alpha,
+                    20_000,
+                    1,
+                )?,
+            };
+            let labels: Vec<String> = rs
+                .iter()
+                .map(|r| label(r, &format!("absolute ({})", res.method)))
+                .collect();
+            let lr: Vec<&str> = labels.iter().map(String::as_str).collect();
+            result.effects.extend(res.to_effects(&lr));
+        }
+    }
+
+    // Guardrails and verdict.
+    let direction = |m: &str| {
+        if a.lower_is_better.iter().any(|x| x == m) {
+            Direction::LowerIsBetter
+        } else {
+            Direction::HigherIsBetter
+        }
+    };
+    let overall = |m: &str| -> Result<&Row, CliError> {
+        let found: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.metric == m && r.segment == "all")
+            .collect();
+        match found.as_slice() {
+            [r] => Ok(r),
+            [] => Err(CliError::bad(format!("no metric named `{m}` (see --metric)"))),
+            _ => Err(CliError::bad(
+                "the verdict compares one treatment with the control; with several arms use --multiarm",
+            )),
+        }
+    };
+    let mut checks = Vec::new();
+    for g in &a.guardrails {
+        let (m, margin) = g.split_once(':').ok_or_else(|| {
+            CliError::bad(format!(
+                "--guardrail `{g}`: expected metric:margin, e.g. repeat:0.02"
+            ))
+        })?;
+        let margin: f64 = margin.trim().parse().map_err(|_| {
+            CliError::bad(format!(
+                "--guardrail `{g}`: margin `{margin}` is not a number"
+            ))
+        })?;
+        let r = overall(m.trim())?;
+        let l = lift_of(&r.comparison).ok_or_else(|| {
+            CliError::bad(format!(
+                "guardrail {m}: the relative lift is undefined (control mean not positive)"
+            ))
+        })?;
+        let p = non_inferiority_p(l, margin, direction(m.trim()))?;
+        checks.push(GuardrailCheck {
+            metric: m.trim().to_string(),
+            lift: *l,
+            direction: direction(m.trim()),
+            margin,
+            non_inferiority_p: p,
+        });
+    }
+    if !checks.is_empty() {
+        result
+            .diagnostics
+            .insert("guardrails".into(), json!(checks));
+        extra += "\nGuardrails (non-inferiority of the relative lift):\n";
+        extra += &plain_table(
+            &["metric", "lift", "margin", "p (non-inferiority)"],
+            &checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.metric.clone(),
+                        format!("{:.4}", c.lift.estimate),
+                        format!("{}", c.margin),
+                        format!("{:.4}", c.non_inferiority_p),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    if let Some(pm) = &a.primary {
+        let r = overall(pm)?;
+        let v = verdict(
+            pm,
+            &r.comparison.absolute,
+            direction(pm),
+            &checks,
+            a.alpha,
+            srm_p,
+            a.srm_alpha,
+        );
+        result
+            .diagnostics
+            .insert("verdict".into(), json!(v.decision.to_string()));
+        result
+            .diagnostics
+            .insert("verdict_reasons".into(), json!(v.reasons));
+        extra += &format!("\nVerdict: {}\n", v.decision);
+        for reason in &v.reasons {
+            extra += &format!("  - {reason}\n");
+        }
+    }
+    result.diagnostics.insert("control".into(), json!(control));
+    result.diagnostics.insert(
+        "source".into(),
+        json!(format!(
+            "{} ({})",
+            path.display(),
+            if stats {
+                "sufficient statistics"
+            } else {
+                "rows"
+            }
+        )),
+    );
+    if let Some(u) = &a.unit {
+        result
+            .diagnostics
+            .insert("randomisation_unit".into(), json!(u));
+    }
+    result.diagnostics.insert("alpha".into(), json!(a.alpha));
+    result
+        .diagnostics
+        .insert("metrics".into(), Value::Object(metric_diag));
+
+    if let Some(dir) = &a.plot {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::bad(format!(
+                "cannot create plot directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        for kind in ["relative (delta)", "absolute"] {
+            let effects: Vec<Effect> = result
+                .effects
+                .iter()
+                .filter(|e| e.label.ends_with(&format!("| {kind}")))
+                .map(|e| {
+                    let mut e = e.clone();
+                    e.label = e.label.trim_end_matches(&format!(" | {kind}")).to_string();
+                    e
+                })
+                .collect();
+            if effects.is_empty() {
+                continue;
+            }
+            let stem = if kind == "absolute" {
+                "lift_absolute"
+            } else {
+                "lift_relative"
+            };
+            for (ext, fmt) in [
+                ("svg", causalkit_report::ImageFormat::Svg),
+                ("png", causalkit_report::ImageFormat::Png),
+            ] {
+                causalkit_report::forest_plot(
+                    &effects,
+                    &format!("{kind} lift vs {control} ({}% CI)", (1.0 - a.alpha) * 100.0),
+                    if kind == "absolute" {
+                        "treatment - control"
+                    } else {
+                        "relative lift"
+                    },
+                    dir.join(format!("{stem}.{ext}")),
+                    fmt,
+                )?;
+            }
+        }
+    }
+    if let Some(tcol) = &a.time {
+        let dir = a.plot.as_ref().expect("clap requires --plot with --time");
+        let series = cumulative(&input, &a, tcol, &metrics, &control)?;
+        let mut cum = Map::new();
+        for (name, pts) in series {
+            let x: Vec<f64> = pts.iter().map(|p| p[0]).collect();
+            let col = |k: usize| pts.iter().map(|p| p[k]).collect::<Vec<f64>>();
+            let s = vec![
+                causalkit_report::Series::new("confidence sequence", x.clone(), col(1))
+                    .with_band(col(4), col(5)),
+                causalkit_report::Series::new("fixed-horizon CI", x.clone(), col(1))
+                    .with_band(col(2), col(3)),
+            ];
+            for (ext, fmt) in [
+                ("svg", causalkit_report::ImageFormat::Svg),
+                ("png", causalkit_report::ImageFormat::Png),
+            ] {
+                causalkit_report::LineChart::new(format!(
+                    "{name}: cumulative effect (treatment - {control})"
+                ))
+                .x_label(tcol.as_str())
+                .y_label("absolute lift")
+                .hline(0.0)
+                .save(
+                    &s,
+                    &causalkit_report::Output::new(
+                        dir.join(format!("cumulative_{name}.{ext}")),
+                        fmt,
+                    ),
+                )?;
+            }
+            cum.insert(
+                name,
+                json!(pts
+                    .iter()
+                    .map(|p| json!({"time": p[0], "estimate": p[1], "ci_low": p[2], "ci_high": p[3], "cs_low": p[4], "cs_high": p[5]}))
+                    .collect::<Vec<_>>()),
+            );
+        }
+        result
+            .diagnostics
+            .insert("cumulative".into(), Value::Object(cum));
+    }
+    Ok(render(&result, a.format, &extra))
+}
+
+/// `[time, estimate, ci_low, ci_high, cs_low, cs_high]`.
+type CumulativePoint = [f64; 6];
+
+/// Cumulative absolute effect of each row-level metric at every distinct time value:
+/// `[time, estimate, ci_low, ci_high, cs_low, cs_high]` per point, for the control and the
+/// first other arm.
+fn cumulative(
+    input: &Input,
+    a: &AnalyseArgs,
+    tcol: &str,
+    metrics: &[MetricSpec],
+    control: &str,
+) -> Result<Vec<(String, Vec<CumulativePoint>)>, CliError> {
+    if input.stats || a.unit.is_some() {
+        return Err(CliError::bad(
+            "--time needs row-level data randomised by row (--data without --unit)",
+        ));
+    }
+    let policy = if a.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
+    let times = data::numeric_column(&input.data, tcol)?;
+    let arms = input.data.labels(&a.arm)?;
+    let treat = arms
+        .iter()
+        .flatten()
+        .filter(|x| x.as_str() != control)
+        .min()
+        .cloned()
+        .ok_or_else(|| CliError::bad("no treatment arm"))?;
+    let cs = sequential::ConfidenceSequence::gbstats(a.n_plan, a.alpha)?;
+    let opts = TestOptions {
+        alpha: a.alpha,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for metric in metrics {
+        let MetricSpec::Kpi(kpi) = metric else {
+            continue;
+        };
+        let rv = kpi.row_values(&input.data, policy)?;
+        let mut order: Vec<usize> = (0..times.len()).filter(|&i| rv.keep[i]).collect();
+        order.sort_by(|&i, &j| times[i].total_cmp(&times[j]));
+        let names = vec!["numerator".to_string(), "denominator".to_string()];
+        let mut m = [Moments::new(names.clone()), Moments::new(names)];
+        let mut pts = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            let slot = match arms[i].as_deref() {
+                Some(x) if x == control => 0,
+                Some(x) if x == treat => 1,
+                _ => continue,
+            };
+            m[slot].push(&[rv.numerator[i], rv.denominator[i]])?;
+            let last = order.get(k + 1).is_none_or(|&j| times[j] != times[i]);
+            if !last || m[0].n() < 2 || m[1].n() < 2 {
+                continue;
+            }
+            let sa = ArmStats::from_moments(&m[0], metric.metric_type());
+            let sb = ArmStats::from_moments(&m[1], metric.metric_type());
+            let (Ok(sa), Ok(sb)) = (sa, sb) else { continue };
+            let c = compare(&sa, &sb, &opts)?;
+            if c.absolute.std_error <= 0.0 {
+                continue;
+            }
+            let iv = cs.interval(c.absolute.estimate, c.absolute.std_error, sa.n + sb.n)?;
+            pts.push([
+                times[i],
+                c.absolute.estimate,
+                c.absolute.ci_low,
+                c.absolute.ci_high,
+                iv.ci_low,
+                iv.ci_high,
+            ]);
+        }
+        out.push((kpi.name.clone(), pts));
+    }
+    Ok(out)
+}
