@@ -1,0 +1,885 @@
+//! `causalkit did`: difference-in-differences from a unit × period file.
+//!
+//! Either `--cohort COL` (first treated period; 0 or empty = never treated) for staggered
+//! designs, or `--treated COL --post COL` for the 2×2. Methods: `twfe` (default),
+//! `event-study`, `cs` (Callaway & Sant'Anna), `sun-abraham`, `imputation` (Borusyak,
+//! Jaravel & Spiess). Output in the common result shape; `--plot DIR` writes an event-study
+//! chart, an ATT(g,t) heat map and cohort trends (SVG and PNG).
+
+use crate::output::{CliError, Format};
+use causalkit_data::{Dataset, MissingPolicy};
+use causalkit_did::cs::{
+    self, Aggregation, BootstrapOptions, ControlGroup, CsData, CsError, CsMethod, CsOptions,
+};
+use causalkit_did::event_study::{event_study, EventStudyOptions};
+use causalkit_did::imputation::imputation;
+use causalkit_did::sunab::sun_abraham;
+use causalkit_did::twfe::{did_2x2, twfe, TwoByTwo};
+use causalkit_did::wild::WildOptions;
+use causalkit_did::{DidError, StaggeredPanel};
+use causalkit_report::{HeatMap, ImageFormat, LineChart, Matrix, Output, Series};
+use causalkit_stats::resample::MultiplierWeights;
+use causalkit_stats::{EstimationResult, Factor, Report, Vcov};
+use clap::{Args, ValueEnum};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+impl From<DidError> for CliError {
+    fn from(e: DidError) -> Self {
+        CliError::bad(e.to_string())
+    }
+}
+
+impl From<CsError> for CliError {
+    fn from(e: CsError) -> Self {
+        CliError::bad(e.to_string())
+    }
+}
+
+/// Estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// Two-way fixed effects (or the 2×2 regression with --treated/--post).
+    Twfe,
+    /// TWFE event study with leads and lags.
+    EventStudy,
+    /// Callaway & Sant'Anna (2021) group-time ATTs and aggregations.
+    Cs,
+    /// Sun & Abraham (2021) interaction-weighted estimator.
+    SunAbraham,
+    /// Borusyak, Jaravel & Spiess (2024) imputation estimator.
+    Imputation,
+}
+
+/// Comparison group (Callaway-Sant'Anna).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Control {
+    /// Never-treated units.
+    Never,
+    /// Never- and not-yet-treated units.
+    NotYet,
+}
+
+/// Wild bootstrap weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Wild {
+    /// ±1.
+    Rademacher,
+    /// Webb's six-point distribution (better with few clusters).
+    Webb,
+}
+
+/// Aggregation of group-time effects (Callaway-Sant'Anna).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Aggregate {
+    /// Share-weighted average of post-treatment cells.
+    Simple,
+    /// By event time (event study).
+    Dynamic,
+    /// By cohort.
+    Group,
+    /// By calendar period.
+    Calendar,
+}
+
+/// 2×2 estimator within each CS cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Est {
+    /// Outcome regression.
+    Or,
+    /// Inverse probability weighting.
+    Ipw,
+    /// Doubly robust (default).
+    Dr,
+}
+
+/// Arguments of `causalkit did`.
+#[derive(Debug, Args)]
+pub struct DidArgs {
+    /// The data file (.csv or .parquet), one row per unit × period (or per observation
+    /// for repeated cross-sections).
+    #[arg(long)]
+    data: PathBuf,
+    /// Unit identifier column.
+    #[arg(long)]
+    unit: Option<String>,
+    /// Period column (whole numbers).
+    #[arg(long)]
+    time: Option<String>,
+    /// Outcome column.
+    #[arg(long)]
+    outcome: String,
+    /// First treated period of the unit; 0 or empty means never treated.
+    #[arg(long, conflicts_with_all = ["treated", "post"])]
+    cohort: Option<String>,
+    /// 0/1 treated-group column (2×2 design; with --post).
+    #[arg(long, requires = "post")]
+    treated: Option<String>,
+    /// 0/1 post-period column (2×2 design; with --treated).
+    #[arg(long, requires = "treated")]
+    post: Option<String>,
+    /// Estimator.
+    #[arg(long, value_enum, default_value_t = Method::Twfe)]
+    method: Method,
+    /// Comparison group of Callaway-Sant'Anna.
+    #[arg(long, value_enum, default_value_t = Control::Never)]
+    control: Control,
+    /// Covariates, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    covariates: Vec<String>,
+    /// Cluster column(s): one, or two (comma separated) for two-way CRV1 (TWFE and event
+    /// study). Default: the unit.
+    #[arg(long, value_delimiter = ',')]
+    cluster: Vec<String>,
+    /// Analytic (regression) or sampling (CS) weights column.
+    #[arg(long)]
+    weights: Option<String>,
+    /// Periods of anticipation.
+    #[arg(long, default_value_t = 0)]
+    anticipation: i64,
+    /// Bootstrap replicates: wild cluster bootstrap (TWFE, 2×2) or multiplier bootstrap with
+    /// uniform bands (CS).
+    #[arg(long)]
+    bootstrap: Option<usize>,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Wild bootstrap weights (TWFE, 2×2).
+    #[arg(long, value_enum, default_value_t = Wild::Webb)]
+    wild: Wild,
+    /// Reference relative period of the event study (default -1 - anticipation).
+    #[arg(long, allow_hyphen_values = true)]
+    ref_period: Option<i64>,
+    /// Leads kept in the event study; earlier periods are binned.
+    #[arg(long)]
+    leads: Option<i64>,
+    /// Lags kept in the event study; later periods are binned.
+    #[arg(long)]
+    lags: Option<i64>,
+    /// Aggregation of Callaway-Sant'Anna group-time effects (default: simple).
+    #[arg(long, value_enum)]
+    aggregate: Option<Aggregate>,
+    /// 2×2 estimator within Callaway-Sant'Anna cells.
+    #[arg(long, value_enum, default_value_t = Est::Dr)]
+    est: Est,
+    /// Callaway-Sant'Anna on repeated cross-sections (no unit is followed over time).
+    #[arg(long)]
+    repeated_cross_section: bool,
+    /// Significance level.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Write charts (SVG and PNG) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Drop rows with missing values in the columns used (reported) instead of failing.
+    #[arg(long)]
+    drop_missing: bool,
+    /// The rows are events (e.g. contacts): average the outcome within unit × period cells
+    /// (the data layer's `Panel::from_events`) before estimating. The cell's event count is
+    /// the regression weight (so effects are per event), except for `cs`, which is
+    /// unweighted. Needs --cohort; no covariates, weights or cluster columns.
+    #[arg(long)]
+    events: bool,
+    /// With --events: group periods into blocks of this many (e.g. 7 turns days into
+    /// weeks), counted from the first period; block `k` holds periods
+    /// `first + (k-1)·width .. first + k·width − 1`, and a cohort becomes the block holding
+    /// its first treated period (a warning names cohorts that do not start a block).
+    #[arg(long)]
+    period_width: Option<i64>,
+}
+
+/// The columns read from the file, after the missing-value policy.
+struct Columns {
+    unit: Option<Vec<String>>,
+    time: Option<Vec<i64>>,
+    outcome: Vec<f64>,
+    cohort: Option<Vec<Option<i64>>>,
+    treated: Option<Vec<f64>>,
+    post: Option<Vec<f64>>,
+    covariates: Vec<(String, Vec<f64>)>,
+    weights: Option<Vec<f64>>,
+    cluster: Vec<(String, Vec<String>)>,
+    dropped: usize,
+    /// Warnings from reading.
+    notes: Vec<String>,
+}
+
+fn whole(col: &str, row: usize, v: f64) -> Result<i64, CliError> {
+    if v.fract() != 0.0 || !v.is_finite() {
+        return Err(CliError::bad(format!(
+            "column `{col}` row {row}: {v} is not a whole-number period"
+        )));
+    }
+    Ok(v as i64)
+}
+
+fn read(a: &DidArgs) -> Result<Columns, CliError> {
+    let data = Dataset::read(&a.data)?;
+    if a.period_width.is_some() && !a.events {
+        return Err(CliError::bad("--period-width needs --events"));
+    }
+    if a.events {
+        return read_events(a, &data);
+    }
+    let mut used: Vec<&str> = vec![a.outcome.as_str()];
+    used.extend(a.unit.as_deref());
+    used.extend(a.time.as_deref());
+    used.extend(a.treated.as_deref());
+    used.extend(a.post.as_deref());
+    used.extend(a.covariates.iter().map(String::as_str));
+    used.extend(a.weights.as_deref());
+    used.extend(a.cluster.iter().map(String::as_str));
+    let mut all = used.clone();
+    all.extend(a.cohort.as_deref());
+    data.require(&all)?;
+    let policy = if a.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
+    let mut presence = Vec::new();
+    for c in &used {
+        presence.push((*c, data.present(c)?));
+    }
+    let (keep, dropped) = causalkit_data::dataset::missing_mask(&presence, data.height(), policy)?;
+    let rows: Vec<usize> = (0..data.height()).filter(|&i| keep[i]).collect();
+    if rows.is_empty() {
+        return Err(CliError::bad("no rows left after removing missing values"));
+    }
+    let num = |c: &str| -> Result<Vec<f64>, CliError> {
+        let v = data.numeric(c)?;
+        Ok(rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect())
+    };
+    let lab = |c: &str| -> Result<Vec<String>, CliError> {
+        let v = data.labels(c)?;
+        Ok(rows
+            .iter()
+            .map(|&i| v[i].clone().unwrap_or_default())
+            .collect())
+    };
+    let time = match &a.time {
+        Some(t) => {
+            let v = num(t)?;
+            Some(
+                v.iter()
+                    .enumerate()
+                    .map(|(j, &x)| whole(t, rows[j], x))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+        None => None,
+    };
+    let cohort = match &a.cohort {
+        Some(c) => {
+            let v = data.numeric(c)?;
+            Some(
+                rows.iter()
+                    .map(|&i| match v[i] {
+                        None => Ok(None),
+                        Some(0.0) => Ok(None),
+                        Some(x) => whole(c, i, x).map(Some),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+        None => None,
+    };
+    Ok(Columns {
+        unit: a.unit.as_deref().map(lab).transpose()?,
+        time,
+        outcome: num(&a.outcome)?,
+        cohort,
+        treated: a.treated.as_deref().map(num).transpose()?,
+        post: a.post.as_deref().map(num).transpose()?,
+        covariates: a
+            .covariates
+            .iter()
+            .map(|c| Ok((c.clone(), num(c)?)))
+            .collect::<Result<_, CliError>>()?,
+        weights: a.weights.as_deref().map(num).transpose()?,
+        cluster: a
+            .cluster
+            .iter()
+            .map(|c| Ok((c.clone(), lab(c)?)))
+            .collect::<Result<_, CliError>>()?,
+        dropped,
+        notes: Vec::new(),
+    })
+}
+
+/// Event rows aggregated to unit × period means of the outcome.
+fn read_events(a: &DidArgs, data: &Dataset) -> Result<Columns, CliError> {
+    let (unit, time, cohort) = match (&a.unit, &a.time, &a.cohort) {
+        (Some(u), Some(t), Some(c)) => (u.as_str(), t.as_str(), c.as_str()),
+        _ => return Err(CliError::bad("--events needs --unit, --time and --cohort")),
+    };
+    if !a.covariates.is_empty() || a.weights.is_some() || !a.cluster.is_empty() {
+        return Err(CliError::bad(
+            "--events does not take --covariates, --weights or --cluster",
+        ));
+    }
+    data.require(&[unit, time, cohort, a.outcome.as_str()])?;
+    let policy = if a.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
+    let kpi: causalkit_data::Kpi = format!("{}=mean({})", a.outcome, a.outcome).parse()?;
+    let panel = causalkit_data::Panel::from_events(data, unit, time, &[kpi], policy)?;
+    // Cohort per unit: constant within the unit's events.
+    let labels = data.labels(unit)?;
+    let gs = data.numeric(cohort)?;
+    let mut cohort_of: BTreeMap<String, Option<i64>> = BTreeMap::new();
+    for (i, l) in labels.iter().enumerate() {
+        let Some(l) = l else { continue };
+        let g = match gs[i] {
+            None => None,
+            Some(0.0) => None,
+            Some(x) => Some(whole(cohort, i, x)?),
+        };
+        if let Some(prev) = cohort_of.insert(l.clone(), g) {
+            if prev != g {
+                return Err(CliError::bad(format!(
+                    "unit `{l}` has more than one value of `{cohort}` (row {i})"
+                )));
+            }
+        }
+    }
+    let mut outcome = panel.values[&a.outcome].clone();
+    let mut weights = panel.weights[&a.outcome].clone();
+    let mut units = panel.unit.clone();
+    let mut periods = panel.period.clone();
+    let mut cohort: Vec<Option<i64>> = panel.unit.iter().map(|u| cohort_of[u]).collect();
+    let mut notes = Vec::new();
+    if let Some(width) = a.period_width {
+        if width < 1 {
+            return Err(CliError::bad("--period-width must be at least 1"));
+        }
+        let first = *periods.iter().min().expect("non-empty panel");
+        let block = |t: i64| (t - first).div_euclid(width) + 1;
+        // Event-weighted means of the cells within each unit x block.
+        let mut acc: BTreeMap<(String, i64), (f64, f64, Option<i64>)> = BTreeMap::new();
+        for i in 0..outcome.len() {
+            let e = acc.entry((units[i].clone(), block(periods[i]))).or_insert((
+                0.0,
+                0.0,
+                cohort[i].map(block),
+            ));
+            e.0 += outcome[i] * weights[i];
+            e.1 += weights[i];
+        }
+        for g in cohort.iter().flatten().collect::<BTreeSet<_>>() {
+            if (g - first).rem_euclid(width) != 0 {
+                notes.push(format!(
+                    "cohort {g} does not start a block of {width} periods: block {} is counted as treated although part of it is not",
+                    block(*g)
+                ));
+            }
+        }
+        units = acc.keys().map(|k| k.0.clone()).collect();
+        periods = acc.keys().map(|k| k.1).collect();
+        outcome = acc.values().map(|v| v.0 / v.1).collect();
+        weights = acc.values().map(|v| v.1).collect();
+        cohort = acc.values().map(|v| v.2).collect();
+    }
+    Ok(Columns {
+        notes,
+        unit: Some(units),
+        time: Some(periods),
+        outcome,
+        cohort: Some(cohort),
+        treated: None,
+        post: None,
+        covariates: Vec::new(),
+        weights: if a.method == Method::Cs {
+            None
+        } else {
+            Some(weights)
+        },
+        cluster: Vec::new(),
+        dropped: panel.dropped_rows,
+    })
+}
+
+fn need<'a, T>(v: &'a Option<T>, flag: &str, why: &str) -> Result<&'a T, CliError> {
+    v.as_ref()
+        .ok_or_else(|| CliError::bad(format!("{flag} is required {why}")))
+}
+
+fn vcov_of(c: &Columns) -> Result<Option<Vcov>, CliError> {
+    Ok(match c.cluster.as_slice() {
+        [] => None,
+        [(n, v)] => Some(Vcov::Cluster(Factor::from_labels(n, v))),
+        [(n1, v1), (n2, v2)] => Some(Vcov::TwoWayCluster(
+            Factor::from_labels(n1, v1),
+            Factor::from_labels(n2, v2),
+        )),
+        _ => return Err(CliError::bad("--cluster takes one or two columns")),
+    })
+}
+
+/// Run `causalkit did`.
+pub fn run(a: DidArgs) -> Result<String, CliError> {
+    if a.cohort.is_none() && a.treated.is_none() {
+        return Err(CliError::bad(
+            "give either --cohort COL (staggered adoption) or --treated COL --post COL (2x2)",
+        ));
+    }
+    if a.anticipation < 0 {
+        return Err(CliError::bad("--anticipation must be 0 or more"));
+    }
+    if a.bootstrap.is_some_and(|b| b < 99) {
+        return Err(CliError::bad("--bootstrap needs at least 99 replicates"));
+    }
+    let c = read(&a)?;
+    let wild = a.bootstrap.map(|reps| WildOptions {
+        reps,
+        seed: a.seed,
+        weights: match a.wild {
+            Wild::Rademacher => MultiplierWeights::Rademacher,
+            Wild::Webb => MultiplierWeights::Webb,
+        },
+        alpha: a.alpha,
+    });
+    let only = |what: &str, ok: &[Method]| -> Result<(), CliError> {
+        if ok.contains(&a.method) {
+            Ok(())
+        } else {
+            Err(CliError::bad(format!(
+                "{what} does not apply to --method {:?}",
+                a.method
+            )))
+        }
+    };
+    if a.leads.is_some() || a.lags.is_some() || a.ref_period.is_some() {
+        only("--leads/--lags/--ref-period", &[Method::EventStudy])?;
+    }
+    if a.aggregate.is_some() || a.repeated_cross_section || a.control == Control::NotYet {
+        only(
+            "--aggregate/--control/--repeated-cross-section",
+            &[Method::Cs],
+        )?;
+    }
+    if a.bootstrap.is_some() {
+        only("--bootstrap", &[Method::Twfe, Method::Cs])?;
+    }
+    // 2×2 regression.
+    if a.treated.is_some() && a.method == Method::Twfe {
+        let vcov = match vcov_of(&c)? {
+            Some(v) => Some(v),
+            None => c.unit.as_ref().map(|u| {
+                Vcov::Cluster(Factor::from_labels(a.unit.as_deref().unwrap_or("unit"), u))
+            }),
+        };
+        let data = TwoByTwo {
+            outcome: c.outcome.clone(),
+            treat: c.treated.clone().expect("checked"),
+            post: c.post.clone().expect("checked"),
+            covariates: c.covariates.clone(),
+            weights: c.weights.clone(),
+        };
+        let fit = did_2x2(&data, vcov, a.alpha, wild)?;
+        return finish(&a, &c, fit.result(), None);
+    }
+    let unit = need(&c.unit, "--unit", "for this design")?;
+    let time = need(&c.time, "--time", "for this design")?;
+    let cohort: Vec<Option<i64>> = match &c.cohort {
+        Some(g) => g.clone(),
+        None => {
+            // Derive the cohort from --treated/--post: units with treated = 1 on any row
+            // are first treated in the first period with post = 1.
+            let (tr, po) = (
+                c.treated.as_ref().expect("checked"),
+                c.post.as_ref().expect("checked"),
+            );
+            let first_post = (0..time.len())
+                .filter(|&i| po[i] == 1.0)
+                .map(|i| time[i])
+                .min()
+                .ok_or_else(|| CliError::bad("no row has post = 1"))?;
+            let treated_units: BTreeSet<&String> = (0..time.len())
+                .filter(|&i| tr[i] == 1.0)
+                .map(|i| &unit[i])
+                .collect();
+            unit.iter()
+                .map(|u| treated_units.contains(u).then_some(first_post))
+                .collect()
+        }
+    };
+    if a.method == Method::Cs {
+        return run_cs(&a, &c, unit, time, &cohort);
+    }
+    let mut panel = StaggeredPanel::new(
+        Factor::from_labels(a.unit.as_deref().expect("checked"), unit),
+        time.clone(),
+        c.outcome.clone(),
+        cohort.clone(),
+    )?
+    .with_anticipation(a.anticipation)?;
+    if let Some(w) = &c.weights {
+        panel = panel.with_weights(w.clone())?;
+    }
+    for (n, v) in &c.covariates {
+        panel = panel.with_covariate(n, v.clone())?;
+    }
+    let vcov = vcov_of(&c)?;
+    let mut plots = Plots::default();
+    let result = match a.method {
+        Method::Twfe => twfe(&panel, vcov, a.alpha, wild)?.result(),
+        Method::EventStudy => {
+            let opts = EventStudyOptions {
+                leads: a.leads,
+                lags: a.lags,
+                ref_period: a.ref_period,
+            };
+            let fit = event_study(&panel, &opts, vcov, a.alpha)?;
+            plots.event = fit
+                .coefs
+                .iter()
+                .filter_map(|c| Some((c.event_time, c.row.estimate, c.row.ci_low?, c.row.ci_high?)))
+                .collect();
+            plots.reference = fit.reference.clone();
+            fit.result()
+        }
+        Method::SunAbraham => {
+            let fit = sun_abraham(&panel, vcov, a.alpha)?;
+            plots.event = fit
+                .by_event_time
+                .iter()
+                .map(|e| (e.event_time.unwrap_or(0), e.estimate, e.ci_low, e.ci_high))
+                .collect();
+            plots.reference = vec![-1 - a.anticipation];
+            plots.cells = fit
+                .cells
+                .iter()
+                .filter_map(|cell| {
+                    let (g, e) = parse_catt(&cell.label)?;
+                    Some((g, g + e, cell.estimate))
+                })
+                .collect();
+            fit.result()
+        }
+        Method::Imputation => {
+            let cluster = match vcov {
+                None => None,
+                Some(Vcov::Cluster(f)) => Some(f),
+                Some(_) => {
+                    return Err(CliError::bad(
+                        "the imputation estimator takes one cluster column",
+                    ))
+                }
+            };
+            let fit = imputation(&panel, cluster.as_ref(), a.alpha)?;
+            plots.event = fit
+                .by_event_time
+                .iter()
+                .map(|e| (e.event_time.unwrap_or(0), e.estimate, e.ci_low, e.ci_high))
+                .collect();
+            fit.result()
+        }
+        Method::Cs => unreachable!("handled above"),
+    };
+    plots.trends = Some(trends(time, &cohort, &c.outcome));
+    finish(&a, &c, result, Some(plots))
+}
+
+fn parse_catt(label: &str) -> Option<(i64, i64)> {
+    let inner = label.strip_prefix("CATT(")?.strip_suffix(')')?;
+    let (g, e) = inner.split_once(",e=")?;
+    Some((g.parse().ok()?, e.parse().ok()?))
+}
+
+fn run_cs(
+    a: &DidArgs,
+    c: &Columns,
+    unit: &[String],
+    time: &[i64],
+    cohort: &[Option<i64>],
+) -> Result<String, CliError> {
+    let f = Factor::from_labels("unit", unit);
+    let unit_idx: Vec<usize> = f.codes().iter().map(|&u| u as usize).collect();
+    let cohort0: Vec<i64> = cohort.iter().map(|g| g.unwrap_or(0)).collect();
+    let cluster_idx: Option<Vec<usize>> = match c.cluster.as_slice() {
+        [] => None,
+        [(n, v)] => Some(
+            Factor::from_labels(n, v)
+                .codes()
+                .iter()
+                .map(|&x| x as usize)
+                .collect(),
+        ),
+        _ => return Err(CliError::bad("Callaway-Sant'Anna takes one cluster column")),
+    };
+    let data = CsData {
+        unit: &unit_idx,
+        period: time,
+        cohort: &cohort0,
+        outcome: &c.outcome,
+        covariates: c
+            .covariates
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect(),
+        weights: c.weights.as_deref(),
+        cluster: cluster_idx.as_deref(),
+    };
+    let options = CsOptions {
+        control_group: match a.control {
+            Control::Never => ControlGroup::NeverTreated,
+            Control::NotYet => ControlGroup::NotYetTreated,
+        },
+        anticipation: a.anticipation,
+        method: match a.est {
+            Est::Or => CsMethod::Regression,
+            Est::Ipw => CsMethod::Ipw,
+            Est::Dr => CsMethod::DoublyRobust,
+        },
+        panel: !a.repeated_cross_section,
+        alpha: a.alpha,
+        bootstrap: a.bootstrap.map(|reps| BootstrapOptions {
+            reps,
+            seed: a.seed,
+            ..BootstrapOptions::default()
+        }),
+        ..CsOptions::default()
+    };
+    let fit = cs::att_gt(&data, &options)?;
+    let kind = match a.aggregate.unwrap_or(Aggregate::Simple) {
+        Aggregate::Simple => Aggregation::Simple,
+        Aggregate::Dynamic => Aggregation::Dynamic {
+            min_e: None,
+            max_e: None,
+            balance_e: None,
+        },
+        Aggregate::Group => Aggregation::Group,
+        Aggregate::Calendar => Aggregation::Calendar,
+    };
+    let agg = fit.aggregate(&kind)?;
+    let mut result = fit.result();
+    let agg_result = agg.result(&fit);
+    let name = match kind {
+        Aggregation::Simple => "simple",
+        Aggregation::Dynamic { .. } => "dynamic",
+        Aggregation::Group => "group",
+        Aggregation::Calendar => "calendar",
+    };
+    result.method = format!("{} + {name} aggregation", result.method);
+    result.estimand = format!("ATT(g,t) and their {name} aggregation");
+    for mut e in agg_result.effects {
+        if e.label == "overall" {
+            e.label = format!("ATT ({name})");
+        }
+        result.effects.push(e);
+    }
+    let mut plots = Plots::default();
+    // Event-study chart from the dynamic aggregation (computed for the chart if needed).
+    if a.plot.is_some() {
+        let dynamic = match kind {
+            Aggregation::Dynamic { .. } => agg.clone(),
+            _ => fit.aggregate(&Aggregation::Dynamic {
+                min_e: None,
+                max_e: None,
+                balance_e: None,
+            })?,
+        };
+        plots.event = dynamic
+            .effects
+            .iter()
+            .filter_map(|e| Some((e.key?, e.estimate, e.ci?.0, e.ci?.1)))
+            .collect();
+        plots.cells = fit.rows.iter().map(|r| (r.group, r.time, r.att)).collect();
+        plots.trends = Some(trends(time, cohort, &c.outcome));
+    }
+    finish(a, c, result, Some(plots))
+}
+
+/// A named line: (series name, periods, mean outcome).
+type Trend = (String, Vec<f64>, Vec<f64>);
+
+#[derive(Debug, Default)]
+struct Plots {
+    /// (event time, estimate, ci low, ci high)
+    event: Vec<(i64, f64, f64, f64)>,
+    reference: Vec<i64>,
+    /// (cohort, period, ATT)
+    cells: Vec<(i64, i64, f64)>,
+    /// (series name, periods, mean outcome)
+    trends: Option<Vec<Trend>>,
+}
+
+/// Mean outcome by cohort and period.
+fn trends(time: &[i64], cohort: &[Option<i64>], y: &[f64]) -> Vec<Trend> {
+    let mut acc: BTreeMap<Option<i64>, BTreeMap<i64, (f64, f64)>> = BTreeMap::new();
+    for i in 0..y.len() {
+        let e = acc
+            .entry(cohort[i])
+            .or_default()
+            .entry(time[i])
+            .or_insert((0.0, 0.0));
+        e.0 += y[i];
+        e.1 += 1.0;
+    }
+    acc.into_iter()
+        .map(|(g, m)| {
+            let name = g.map_or("never treated".to_string(), |g| format!("cohort {g}"));
+            let x = m.keys().map(|&t| t as f64).collect();
+            let v = m.values().map(|(s, n)| s / n).collect();
+            (name, x, v)
+        })
+        .collect()
+}
+
+fn save_both(
+    dir: &Path,
+    stem: &str,
+    f: impl Fn(&Output) -> Result<(), causalkit_report::ReportError>,
+) -> Result<(), CliError> {
+    for (ext, fmt) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
+        f(&Output::new(dir.join(format!("{stem}.{ext}")), fmt))?;
+    }
+    Ok(())
+}
+
+fn write_plots(dir: &Path, outcome: &str, plots: &Plots) -> Result<Vec<String>, CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CliError::bad(format!(
+            "cannot create plot directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let mut written = Vec::new();
+    if !plots.event.is_empty() {
+        let mut pts = plots.event.clone();
+        for &r in &plots.reference {
+            pts.push((r, 0.0, 0.0, 0.0));
+        }
+        pts.sort_by_key(|p| p.0);
+        let split = |pre: bool| -> Series {
+            let sel: Vec<_> = pts.iter().filter(|p| (p.0 < 0) == pre).collect();
+            Series::new(
+                if pre {
+                    "pre-treatment"
+                } else {
+                    "post-treatment"
+                },
+                sel.iter().map(|p| p.0 as f64).collect(),
+                sel.iter().map(|p| p.1).collect(),
+            )
+            .with_band(
+                sel.iter().map(|p| p.2).collect(),
+                sel.iter().map(|p| p.3).collect(),
+            )
+        };
+        let series: Vec<Series> = [split(true), split(false)]
+            .into_iter()
+            .filter(|s| !s.x.is_empty())
+            .collect();
+        let chart = LineChart::new(format!("{outcome}: effect by period relative to adoption"))
+            .x_label("periods since adoption (e)")
+            .y_label("effect (95% CI band)")
+            .vline(-0.5)
+            .hline(0.0)
+            .markers(true);
+        save_both(dir, "event_study", |o| chart.save(&series, o))?;
+        written.push("event_study".to_string());
+    }
+    if !plots.cells.is_empty() {
+        let groups: BTreeSet<i64> = plots.cells.iter().map(|c| c.0).collect();
+        let periods: BTreeSet<i64> = plots.cells.iter().map(|c| c.1).collect();
+        let cells: Vec<Vec<Option<f64>>> = groups
+            .iter()
+            .map(|&g| {
+                periods
+                    .iter()
+                    .map(|&t| {
+                        plots
+                            .cells
+                            .iter()
+                            .find(|c| c.0 == g && c.1 == t)
+                            .map(|c| c.2)
+                    })
+                    .collect()
+            })
+            .collect();
+        let m = Matrix::new(
+            groups.iter().map(|g| format!("g={g}")).collect(),
+            periods.iter().map(|t| t.to_string()).collect(),
+            cells,
+        );
+        let hm = HeatMap::new(format!("{outcome}: ATT(g,t)"))
+            .x_label("period t")
+            .y_label("cohort g");
+        save_both(dir, "att_gt_heatmap", |o| hm.save(&m, o))?;
+        written.push("att_gt_heatmap".to_string());
+    }
+    if let Some(tr) = &plots.trends {
+        let series: Vec<Series> = tr
+            .iter()
+            .map(|(n, x, y)| Series::new(n.clone(), x.clone(), y.clone()))
+            .collect();
+        let chart = LineChart::new(format!("{outcome}: mean by cohort over time"))
+            .x_label("period")
+            .y_label(format!("mean {outcome}"))
+            .highlight("never treated")
+            .markers(true);
+        save_both(dir, "cohort_trends", |o| chart.save(&series, o))?;
+        written.push("cohort_trends".to_string());
+    }
+    Ok(written)
+}
+
+fn finish(
+    a: &DidArgs,
+    c: &Columns,
+    mut result: EstimationResult,
+    plots: Option<Plots>,
+) -> Result<String, CliError> {
+    result
+        .diagnostics
+        .insert("data".into(), a.data.display().to_string().into());
+    result
+        .diagnostics
+        .insert("dropped_rows".into(), c.dropped.into());
+    result.warnings.extend(c.notes.iter().cloned());
+    if a.events {
+        result.diagnostics.insert(
+            "panel".into(),
+            format!(
+                "{} events averaged into {} unit x period cells{}",
+                a.outcome,
+                c.outcome.len(),
+                if c.weights.is_some() {
+                    ", weighted by events per cell"
+                } else {
+                    ", unweighted"
+                }
+            )
+            .into(),
+        );
+    }
+    if c.dropped > 0 {
+        result.warnings.push(format!(
+            "{} row(s) with missing values were dropped",
+            c.dropped
+        ));
+    }
+    if let (Some(dir), Some(p)) = (&a.plot, plots) {
+        let written = write_plots(dir, &a.outcome, &p)?;
+        result.diagnostics.insert(
+            "plots".into(),
+            written
+                .iter()
+                .map(|s| dir.join(s).display().to_string())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    Ok(match a.format {
+        Format::Json => result.to_json() + "\n",
+        Format::Csv => result.to_csv(),
+        Format::Table => result.to_table(),
+    })
+}

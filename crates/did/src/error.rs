@@ -1,0 +1,72 @@
+//! Typed errors of the difference-in-differences estimators.
+
+use causalkit_stats::StatsError;
+use thiserror::Error;
+
+/// Everything that can go wrong in a DiD estimator. Each variant names the unit, cohort,
+/// period or argument at fault.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum DidError {
+    /// An error of the numeric core (length mismatch, non-finite value, singular design...).
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+    /// A unit's cohort (first treated period) is not the same on all its rows.
+    #[error("unit `{unit}` has more than one cohort (first treated period): {first} and {second}")]
+    CohortNotConstant {
+        /// The unit label.
+        unit: String,
+        /// One cohort value seen.
+        first: String,
+        /// Another cohort value seen.
+        second: String,
+    },
+    /// The same unit appears twice in one period.
+    #[error("unit `{unit}` appears more than once in period {period}")]
+    DuplicateUnitPeriod {
+        /// The unit label.
+        unit: String,
+        /// The period.
+        period: i64,
+    },
+    /// There are no treated observations.
+    #[error("no treated observations: {0}")]
+    NoTreated(String),
+    /// There are no comparison (not-yet- or never-treated) observations to identify the
+    /// counterfactual.
+    #[error("no comparison observations: {0}")]
+    NoControls(String),
+    /// A cohort has no untreated period in the data, so its counterfactual cannot be
+    /// identified (e.g. a cohort treated in the first period).
+    #[error("cohort {cohort} has no untreated period in the data (first period observed: {first_period}); its units cannot be used — drop them or recode them")]
+    NoPrePeriod {
+        /// The cohort (first treated period).
+        cohort: i64,
+        /// The first period in the data.
+        first_period: i64,
+    },
+    /// A period in which every unit is treated (no comparison unit) makes the period
+    /// effect unidentified.
+    #[error("period {period}: every unit observed is treated, so the period effect is not identified; restrict the sample to earlier periods")]
+    NoControlInPeriod {
+        /// The period.
+        period: i64,
+    },
+    /// An argument is invalid.
+    #[error("invalid argument `{name}`: {reason}")]
+    InvalidArgument {
+        /// The argument.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Result alias of the DiD estimators.
+pub type Result<T> = std::result::Result<T, DidError>;
+
+pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> DidError {
+    DidError::InvalidArgument {
+        name: name.to_string(),
+        reason: reason.into(),
+    }
+}
