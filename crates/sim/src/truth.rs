@@ -199,6 +199,9 @@ pub struct Truth {
     pub sites: Vec<SiteTruth>,
     /// Drawn day effects (shared by both designs).
     pub days: Vec<DayTruth>,
+    /// Truth of the single-site release design (`single_site_contacts.csv`, own stream 4;
+    /// appended last so the keys above are unchanged).
+    pub single_site: crate::single_site::SingleSiteTruth,
 }
 
 const AB_DEFINITION: &str = "Effect = E[Y | treatment] - E[Y | control] for one contact of the A/B population \
@@ -520,5 +523,9 @@ pub(crate) fn truth_from(
         staggered,
         sites,
         days,
+        single_site: crate::single_site::single_site_truth(
+            config,
+            &crate::single_site::SingleSiteConfig::default(),
+        ),
     }
 }

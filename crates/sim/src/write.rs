@@ -50,6 +50,8 @@ pub struct Written {
     pub staggered_contacts: PathBuf,
     /// `out_dir/truth.json`.
     pub truth: PathBuf,
+    /// `out_dir/single_site_contacts.csv` (single-site release design).
+    pub single_site_contacts: PathBuf,
 }
 
 /// Writes `contacts` as CSV (header row, then one row per contact) to `w`.
@@ -125,7 +127,9 @@ fn write_csv_file(
 }
 
 /// Validates `config`, simulates both designs and writes `ab_contacts.csv`,
-/// `staggered_contacts.csv` and `truth.json` into `out_dir` (created if missing).
+/// `staggered_contacts.csv` and `truth.json` into `out_dir` (created if missing), plus the
+/// single-site release design `single_site_contacts.csv` (own stream, see
+/// [`crate::single_site`]).
 ///
 /// The same config (including the seed) always produces byte-identical files.
 pub fn write_contact_centre(
@@ -138,12 +142,25 @@ pub fn write_contact_centre(
         ab_contacts: out_dir.join(AB_FILE),
         staggered_contacts: out_dir.join(STAGGERED_FILE),
         truth: out_dir.join(TRUTH_FILE),
+        single_site_contacts: out_dir.join(crate::single_site::SINGLE_SITE_FILE),
     };
     let (ab, staggered) = simulate_both(config);
     write_csv_file(config, &ab, &written.ab_contacts)?;
     drop(ab);
     write_csv_file(config, &staggered, &written.staggered_contacts)?;
     drop(staggered);
+    let single_config = crate::single_site::SingleSiteConfig::default();
+    crate::single_site::validate_single_site(&single_config).map_err(|reason| {
+        SimError::InvalidConfig {
+            field: "single_site".into(),
+            reason,
+        }
+    })?;
+    let single = crate::single_site::simulate_single_site(config, &single_config);
+    let path = &written.single_site_contacts;
+    let file = File::create(path).map_err(io_err(path))?;
+    crate::single_site::write_single_site_csv(&single, file).map_err(io_err(path))?;
+    drop(single);
 
     let world = World::new(config);
     let customers = Customers::new(config, &world);

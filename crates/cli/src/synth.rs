@@ -1,0 +1,518 @@
+//! `causalkit synth`: synthetic control family on a unit × period panel.
+//!
+//! Methods: `sdid` (synthetic DiD, Arkhangelsky et al. 2021), `did` (synthdid's DiD),
+//! `sdid-sc` (synthdid's regularised SC, no intercept), `sc` (Abadie–Diamond–Hainmueller
+//! SC with nested V, from `causalkit_synth::abadie`).
+
+use crate::output::{num, plain_table, CliError, Format};
+use causalkit_data::Dataset;
+use causalkit_report::{BarChart, ImageFormat, LineChart, Output, Series};
+use causalkit_stats::{EstimationResult, Report};
+use causalkit_synth::abadie::{PlaceboOptions, Predictor, Predictors, SyntheticControl};
+use causalkit_synth::panel::{period_label, SynthPanel};
+use causalkit_synth::sdid::{
+    in_space_placebos, sdid_inference, GapPath, SdidMethod, SdidOptions, SeMethod,
+};
+use causalkit_synth::SynthError;
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+
+/// Estimator of `causalkit synth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Abadie–Diamond–Hainmueller synthetic control (nested V; `--predictors`).
+    Sc,
+    /// Synthetic difference-in-differences (unit and time weights).
+    Sdid,
+    /// Difference-in-differences (synthdid's `did_estimate`, uniform weights).
+    Did,
+    /// synthdid's regularised synthetic control (`sc_estimate`: no intercept, ζ = 1e-6 σ).
+    SdidSc,
+}
+
+/// Standard error of the SDID family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeArg {
+    /// Placebo: controls take the treated units' adoption times (works with one treated unit).
+    Placebo,
+    /// Unit bootstrap (needs more than one treated unit).
+    Bootstrap,
+    /// Fixed-weight jackknife (needs more than one treated unit).
+    Jackknife,
+    /// No standard error.
+    None,
+}
+
+/// Arguments of `causalkit synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// The data file (.csv or .parquet), one row per unit and period.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Unit column (e.g. state, site).
+    #[arg(long)]
+    pub unit: String,
+    /// Time column (numeric: year, day index, ...).
+    #[arg(long)]
+    pub time: String,
+    /// Outcome column.
+    #[arg(long)]
+    pub outcome: String,
+    /// Treated unit name (repeatable, or comma separated); needs --treatment-start.
+    #[arg(long = "treated-unit", value_delimiter = ',')]
+    pub treated_unit: Vec<String>,
+    /// First treated period (a value of the time column).
+    #[arg(long)]
+    pub treatment_start: Option<f64>,
+    /// 0/1 column marking treated unit-periods (alternative to --treated-unit; allows several
+    /// treated units and staggered adoption).
+    #[arg(long)]
+    pub treated: Option<String>,
+    /// Estimator.
+    #[arg(long, value_enum, default_value_t = MethodArg::Sdid)]
+    pub method: MethodArg,
+    /// Abadie SC predictors: `outcome:PERIOD`, `mean:FROM-TO` (outcome mean over a window of
+    /// periods) or a covariate column name (its pre-period mean). Default: every pre-period
+    /// outcome.
+    #[arg(long, value_delimiter = ',')]
+    pub predictors: Vec<String>,
+    /// Number of placebo replications (sets --se placebo unless --se is given). With
+    /// `--method sc` it runs the in-space placebo test instead, over every donor (N unused).
+    #[arg(long)]
+    pub placebo: Option<usize>,
+    /// Standard error for sdid/did/sdid-sc (default: placebo).
+    #[arg(long, value_enum)]
+    pub se: Option<SeArg>,
+    /// Replications for the placebo or bootstrap SE (default 200).
+    #[arg(long)]
+    pub replications: Option<usize>,
+    /// Random seed of the placebo / bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// 1 − confidence level of the intervals.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Write plots (SVG and PNG) into this directory: paths, gap, placebo gaps, RMSPE ratios.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Average the outcome over rows sharing a unit and period first (e.g. contact rows into
+    /// a site × day panel of mean handle time); a cell is treated if any of its rows is.
+    #[arg(long)]
+    pub aggregate: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl From<SynthError> for CliError {
+    fn from(e: SynthError) -> Self {
+        CliError::bad(e.to_string())
+    }
+}
+
+/// Reads the long panel from the data file.
+fn read_panel(a: &SynthArgs) -> Result<SynthPanel, CliError> {
+    let data = Dataset::read(&a.data)?;
+    let mut cols = vec![a.unit.as_str(), a.time.as_str(), a.outcome.as_str()];
+    if let Some(t) = &a.treated {
+        cols.push(t);
+    }
+    data.require(&cols)?;
+    let units: Vec<String> = data
+        .labels(&a.unit)?
+        .into_iter()
+        .enumerate()
+        .map(|(r, v)| {
+            v.ok_or_else(|| {
+                CliError::bad(format!("missing unit in column `{}` at row {r}", a.unit))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let num_col = |c: &str| -> Result<Vec<f64>, CliError> {
+        data.numeric(c)?
+            .into_iter()
+            .enumerate()
+            .map(|(r, v)| {
+                v.ok_or_else(|| CliError::bad(format!("missing value in column `{c}` at row {r}")))
+            })
+            .collect()
+    };
+    let time = num_col(&a.time)?;
+    let y = num_col(&a.outcome)?;
+    let treated: Vec<bool> = match (&a.treated, a.treated_unit.is_empty(), a.treatment_start) {
+        (Some(c), true, None) => num_col(c)?
+            .into_iter()
+            .enumerate()
+            .map(|(r, v)| match v {
+                0.0 => Ok(false),
+                1.0 => Ok(true),
+                other => Err(CliError::bad(format!(
+                    "treatment column `{c}` must be 0/1; row {r} has {other}"
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        (None, false, Some(start)) => {
+            for name in &a.treated_unit {
+                if !units.iter().any(|u| u == name) {
+                    return Err(SynthError::UnknownUnit(name.clone()).into());
+                }
+            }
+            units
+                .iter()
+                .zip(&time)
+                .map(|(u, &t)| t >= start && a.treated_unit.contains(u))
+                .collect()
+        }
+        _ => {
+            return Err(CliError::bad(
+                "give either --treated COL, or --treated-unit NAME with --treatment-start T",
+            ))
+        }
+    };
+    let (units, time, y, treated) = if a.aggregate {
+        aggregate(units, time, y, treated)
+    } else {
+        (units, time, y, treated)
+    };
+    let panel = SynthPanel::from_long(&units, &time, &y, &treated)?;
+    if panel.n_treated() == 0 {
+        return Err(CliError::bad(
+            "no unit is treated in any period of the data",
+        ));
+    }
+    Ok(panel)
+}
+
+type Long = (Vec<String>, Vec<f64>, Vec<f64>, Vec<bool>);
+
+/// Cell means of the outcome by (unit, period); a cell is treated if any row is.
+fn aggregate(units: Vec<String>, time: Vec<f64>, y: Vec<f64>, treated: Vec<bool>) -> Long {
+    let mut cells: std::collections::BTreeMap<(String, u64), (f64, f64, bool, f64)> =
+        std::collections::BTreeMap::new();
+    for (((u, t), v), d) in units.into_iter().zip(time).zip(y).zip(treated) {
+        let e = cells
+            .entry((u, t.to_bits()))
+            .or_insert((0.0, 0.0, false, t));
+        e.0 += v;
+        e.1 += 1.0;
+        e.2 |= d;
+    }
+    let mut out: Long = (vec![], vec![], vec![], vec![]);
+    for ((u, _), (sum, n, d, t)) in cells {
+        out.0.push(u);
+        out.1.push(t);
+        out.2.push(sum / n);
+        out.3.push(d);
+    }
+    out
+}
+
+/// Runs `causalkit synth`.
+pub fn run(a: SynthArgs) -> Result<String, CliError> {
+    causalkit_stats::error::check_alpha(a.alpha)?;
+    let panel = read_panel(&a)?;
+    let (result, gaps) = match a.method {
+        MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &panel)?,
+        MethodArg::Sc => run_abadie(&a, &panel)?,
+    };
+    let mut result = result;
+    result
+        .diagnostics
+        .insert("data".into(), a.data.display().to_string().into());
+    if let (Some(dir), Some(g)) = (&a.plot, &gaps) {
+        plots(dir, &a, &panel, g)?;
+    }
+    Ok(match a.format {
+        Format::Json => result.to_json() + "\n",
+        Format::Csv => result.to_csv(),
+        Format::Table => table(&result),
+    })
+}
+
+/// The common table plus the largest unit weights.
+fn table(r: &EstimationResult) -> String {
+    let mut out = r.to_table();
+    if let Some(serde_json::Value::Object(w)) = r.diagnostics.get("unit_weights") {
+        let mut ws: Vec<(&String, f64)> = w
+            .iter()
+            .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+            .collect();
+        ws.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let rows: Vec<Vec<String>> = ws
+            .iter()
+            .filter(|(_, v)| v.abs() > 1e-9)
+            .take(10)
+            .map(|(k, v)| vec![k.to_string(), num(Some(*v))])
+            .collect();
+        out.push_str("\nlargest unit weights\n");
+        out.push_str(&plain_table(&["unit", "weight"], &rows));
+    }
+    out
+}
+
+/// The gap paths used by the plots: the real one first, then the placebos.
+type Gaps = (Vec<f64>, Vec<f64>, Vec<GapPath>);
+
+fn run_sdid(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+) -> Result<(EstimationResult, Option<Gaps>), CliError> {
+    let method = match a.method {
+        MethodArg::Sdid => SdidMethod::Sdid,
+        MethodArg::Did => SdidMethod::Did,
+        _ => SdidMethod::Sc,
+    };
+    if !a.predictors.is_empty() {
+        return Err(CliError::bad(
+            "--predictors applies to --method sc (Abadie) only",
+        ));
+    }
+    let opts = SdidOptions::new(method);
+    let se_arg = a.se.unwrap_or(SeArg::Placebo);
+    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
+        return Err(CliError::bad(
+            "--placebo N sets the placebo SE; it conflicts with --se",
+        ));
+    }
+    let reps = match (a.placebo, a.replications) {
+        (Some(p), Some(r)) if p != r => {
+            return Err(CliError::bad("--placebo N and --replications disagree"));
+        }
+        (Some(p), _) => p,
+        (None, Some(r)) => r,
+        (None, None) => 200,
+    };
+    let se = match se_arg {
+        SeArg::Placebo => Some((SeMethod::Placebo, reps, a.seed)),
+        SeArg::Bootstrap => Some((SeMethod::Bootstrap, reps, a.seed)),
+        SeArg::Jackknife => Some((SeMethod::Jackknife, 0, a.seed)),
+        SeArg::None => None,
+    };
+    let rep = sdid_inference(panel, &opts, se, a.alpha)?;
+    let mut result = rep.result();
+    if let Some(s) = &rep.se {
+        result.diagnostics.insert("seed".into(), a.seed.into());
+        if s.method == SeMethod::Placebo && panel.n_treated() == 1 {
+            result.warnings.push(
+                "placebo SE with one treated unit assumes homoskedastic errors across units (Arkhangelsky et al. 2021, Algorithm 4)".into(),
+            );
+        }
+    }
+    let gaps = if a.plot.is_some() && rep.fit.cohorts.len() == 1 {
+        let c = &rep.fit.cohorts[0];
+        let (tr, _, adj) = c.paths(&panel.y);
+        let paths = in_space_placebos(panel, &rep.fit, &opts)?;
+        let mut ranking = serde_json::Map::new();
+        for p in &paths {
+            ranking.insert(p.unit.clone(), p.ratio().into());
+        }
+        result
+            .diagnostics
+            .insert("rmspe_ratio".into(), serde_json::Value::Object(ranking));
+        Some((tr, adj, paths))
+    } else {
+        None
+    };
+    Ok((result, gaps))
+}
+
+fn period_index(panel: &SynthPanel, v: &str, spec: &str) -> Result<usize, CliError> {
+    let x: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| CliError::bad(format!("predictor `{spec}`: `{v}` is not a period value")))?;
+    panel
+        .periods
+        .iter()
+        .position(|p| *p == x)
+        .ok_or_else(|| CliError::bad(format!("predictor `{spec}`: period {v} is not in the data")))
+}
+
+/// Parses `outcome:PERIOD` and `mean:FROM-TO` predictors.
+fn predictors(panel: &SynthPanel, specs: &[String]) -> Result<Predictors, CliError> {
+    if specs.is_empty() {
+        return Ok(Predictors::AllPreOutcomes);
+    }
+    let mut out = Vec::new();
+    for spec in specs {
+        let (kind, arg) = spec.split_once(':').ok_or_else(|| {
+            CliError::bad(format!(
+                "predictor `{spec}`: use outcome:PERIOD or mean:FROM-TO (covariate predictors are available in the library only)"
+            ))
+        })?;
+        match kind.trim() {
+            "outcome" => out.push(Predictor::Outcome {
+                period: period_index(panel, arg, spec)?,
+            }),
+            "mean" => {
+                let (a, b) = arg.split_once('-').ok_or_else(|| {
+                    CliError::bad(format!("predictor `{spec}`: use mean:FROM-TO"))
+                })?;
+                out.push(Predictor::OutcomeMean {
+                    from: period_index(panel, a, spec)?,
+                    to: period_index(panel, b, spec)?,
+                });
+            }
+            other => {
+                return Err(CliError::bad(format!(
+                    "predictor `{spec}`: unknown kind `{other}` (use outcome or mean)"
+                )))
+            }
+        }
+    }
+    Ok(Predictors::Spec(out))
+}
+
+fn run_abadie(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+) -> Result<(EstimationResult, Option<Gaps>), CliError> {
+    if panel.n_treated() != 1 {
+        return Err(CliError::bad(format!(
+            "--method sc (Abadie) needs exactly one treated unit, found {}; use --method sdid for several",
+            panel.n_treated()
+        )));
+    }
+    if a.se.is_some() || a.replications.is_some() {
+        return Err(CliError::bad(
+            "--se/--replications apply to sdid, did and sdid-sc; Abadie SC uses --placebo N (in-space placebo test)",
+        ));
+    }
+    let treated = panel.units.len() - 1;
+    let t0 = panel.adoption[treated].unwrap_or(0);
+    let donors: Vec<usize> = (0..treated).collect();
+    let sc = SyntheticControl::new(&panel.y, treated, t0)
+        .donors(donors)
+        .predictors(predictors(panel, &a.predictors)?)
+        .unit_names(panel.units.clone())
+        .period_labels(panel.periods.iter().map(|p| period_label(*p)).collect());
+    let placebo_wanted = a.placebo.is_some() || a.plot.is_some();
+    let (fit, placebo) = if placebo_wanted {
+        let (f, p) = sc
+            .fit_with_placebo(&PlaceboOptions::default())
+            .map_err(|e| CliError::bad(e.to_string()))?;
+        (f, Some(p))
+    } else {
+        (sc.fit().map_err(|e| CliError::bad(e.to_string()))?, None)
+    };
+    let mut result = fit.to_result_with(
+        if a.placebo.is_some() {
+            placebo.as_ref()
+        } else {
+            None
+        },
+        None,
+    );
+    if let Some(w) = result.diagnostics.get("weights").cloned() {
+        result.diagnostics.insert("unit_weights".into(), w);
+    }
+    let gaps = placebo.map(|p| {
+        let mut paths = vec![GapPath {
+            unit: fit.treated_name.clone(),
+            gaps: fit.gaps.clone(),
+            rmspe_pre: fit.rmspe_pre,
+            rmspe_post: fit.rmspe_post,
+        }];
+        for (i, name) in p.names.iter().enumerate() {
+            paths.push(GapPath {
+                unit: name.clone(),
+                gaps: p.gaps[i].clone(),
+                rmspe_pre: p.rmspe_pre[i],
+                rmspe_post: p.rmspe_post[i],
+            });
+        }
+        (fit.treated_outcome.clone(), fit.synthetic.clone(), paths)
+    });
+    if a.placebo.is_some() {
+        result
+            .warnings
+            .push("Abadie SC: --placebo runs the in-space placebo test (one refit per donor); its p-value is on the ATT row".into());
+    }
+    Ok((result, gaps))
+}
+
+fn save_both(
+    dir: &Path,
+    stem: &str,
+    f: impl Fn(&Output) -> Result<(), causalkit_report::ReportError>,
+) -> Result<(), CliError> {
+    for (ext, fmt) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
+        f(&Output::new(dir.join(format!("{stem}.{ext}")), fmt))?;
+    }
+    Ok(())
+}
+
+fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CliError::bad(format!(
+            "cannot create plot directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let (tr, synth, paths) = g;
+    let x = panel.periods.clone();
+    let start = panel.adoption.iter().flatten().min().copied().unwrap_or(0);
+    let vline = if start > 0 {
+        (x[start - 1] + x[start]) / 2.0
+    } else {
+        x[0]
+    };
+    let treated_name = paths.first().map(|p| p.unit.clone()).unwrap_or_default();
+    let method = format!("{:?}", a.method).to_lowercase();
+    save_both(dir, "paths", |o| {
+        LineChart::new(format!(
+            "{}: {treated_name} vs synthetic ({method})",
+            a.outcome
+        ))
+        .x_label(&a.time)
+        .y_label(&a.outcome)
+        .vline(vline)
+        .save(
+            &[
+                Series::new(treated_name.clone(), x.clone(), tr.clone()),
+                Series::new("synthetic", x.clone(), synth.clone()),
+            ],
+            o,
+        )
+    })?;
+    let gap: Vec<f64> = tr.iter().zip(synth).map(|(p, q)| p - q).collect();
+    save_both(dir, "gap", |o| {
+        LineChart::new(format!(
+            "{}: gap {treated_name} − synthetic ({method})",
+            a.outcome
+        ))
+        .x_label(&a.time)
+        .y_label("gap")
+        .vline(vline)
+        .hline(0.0)
+        .save(&[Series::new("gap", x.clone(), gap.clone())], o)
+    })?;
+    if paths.len() > 1 {
+        let series: Vec<Series> = paths
+            .iter()
+            .map(|p| Series::new(p.unit.clone(), x.clone(), p.gaps.clone()))
+            .collect();
+        save_both(dir, "placebo_gaps", |o| {
+            LineChart::new(format!("{}: placebo gaps ({method})", a.outcome))
+                .x_label(&a.time)
+                .y_label("gap")
+                .vline(vline)
+                .hline(0.0)
+                .highlight(treated_name.clone())
+                .others_label("placebo (control units)")
+                .save(&series, o)
+        })?;
+        let bars: Vec<(String, f64)> = paths.iter().map(|p| (p.unit.clone(), p.ratio())).collect();
+        save_both(dir, "rmspe_ratio", |o| {
+            BarChart::new(format!(
+                "post/pre RMSPE ratio ({method}); treatment from {}",
+                period_label(x[start])
+            ))
+            .x_label("post/pre RMSPE")
+            .highlight(treated_name.clone())
+            .sort_descending(true)
+            .save(&bars, o)
+        })?;
+    }
+    Ok(())
+}

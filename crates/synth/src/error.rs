@@ -1,0 +1,57 @@
+//! Typed errors of the synthetic DiD / augmented SC estimators.
+
+use causalkit_stats::StatsError;
+use thiserror::Error;
+
+/// Errors raised by the synthetic DiD family, the augmented SC and the panel builder.
+#[derive(Debug, Error)]
+pub enum SynthError {
+    /// A value is NaN or infinite.
+    #[error("non-finite outcome {value} for unit `{unit}` in period {period}")]
+    NonFinite {
+        /// The unit.
+        unit: String,
+        /// The period.
+        period: String,
+        /// The value.
+        value: f64,
+    },
+    /// A unit has no row (or more than one row) in a period.
+    #[error("unbalanced panel: unit `{unit}` has {rows} rows in period {period} (need exactly 1)")]
+    Unbalanced {
+        /// The unit.
+        unit: String,
+        /// The period.
+        period: String,
+        /// Number of rows found.
+        rows: usize,
+    },
+    /// A treated unit name does not occur in the data.
+    #[error("treated unit `{0}` does not occur in the unit column")]
+    UnknownUnit(String),
+    /// Not enough units or periods for the requested computation.
+    #[error("not enough data: {0}")]
+    InsufficientData(String),
+    /// The requested standard error is not defined for this design.
+    #[error("{method} standard error is not defined here: {reason}")]
+    SeUndefined {
+        /// The SE method.
+        method: String,
+        /// Why.
+        reason: String,
+    },
+    /// A bad option value.
+    #[error("invalid option `{name}`: {reason}")]
+    InvalidOption {
+        /// The option.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// An error from the statistics core.
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+}
+
+/// Result alias of this crate's estimators.
+pub type Result<T> = std::result::Result<T, SynthError>;

@@ -1,0 +1,19 @@
+//! # causalkit-synth
+//!
+//! Synthetic control family: classic Abadie–Diamond–Hainmueller SC ([`abadie`]), and
+//! synthetic difference-in-differences with its SC and DiD special cases ([`sdid`](mod@sdid)), with
+//! placebo, bootstrap and jackknife standard errors and staggered adoption. Estimators work on
+//! a units × periods outcome matrix ([`panel::SynthPanel`]).
+#![warn(missing_docs)]
+
+pub mod abadie;
+pub mod error;
+pub mod panel;
+pub mod sdid;
+
+pub use error::{Result, SynthError};
+pub use panel::SynthPanel;
+pub use sdid::{
+    bootstrap_replicate, in_space_placebos, placebo_replicate, sdid, sdid_inference, sdid_se,
+    GapPath, SdidFit, SdidMethod, SdidOptions, SdidReport, SeMethod,
+};
