@@ -184,6 +184,45 @@ fn bool_count(df: &DataFrame, name: &str) -> PolarsResult<u64> {
         .unwrap_or(0) as u64)
 }
 
+/// Per-row codes of a text column: each distinct value gets the next code in order of
+/// appearance (`dict` holds the values). Missing values get the code of "" (such rows are
+/// not kept anyway). Few distinct values are found by a linear scan, many by hashing.
+fn text_codes(ca: &StringChunked, dict: &mut Vec<String>) -> Vec<u32> {
+    let mut out = Vec::with_capacity(ca.len());
+    let mut map: HashMap<String, u32> = HashMap::new();
+    let mut last: Option<(&str, u32)> = None;
+    for v in ca.iter() {
+        let s = v.unwrap_or_default();
+        let code = match last {
+            Some((l, c)) if l == s => c,
+            _ => {
+                let found = if dict.len() <= 16 {
+                    dict.iter().position(|d| d == s).map(|i| i as u32)
+                } else {
+                    map.get(s).copied()
+                };
+                found.unwrap_or_else(|| {
+                    dict.push(s.to_string());
+                    let c = (dict.len() - 1) as u32;
+                    if dict.len() > 16 {
+                        if map.is_empty() {
+                            for (i, d) in dict.iter().enumerate() {
+                                map.insert(d.clone(), i as u32);
+                            }
+                        } else {
+                            map.insert(s.to_string(), c);
+                        }
+                    }
+                    c
+                })
+            }
+        };
+        last = Some((s, code));
+        out.push(code);
+    }
+    out
+}
+
 /// Accumulates one batch into a partial state (no locking), merged by the caller.
 fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
     let h = df.height();
@@ -199,13 +238,12 @@ fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
     for i in 0..lay.n_text {
         st.nonnum[i] = bool_count(df, &format!("nonnum_{i}"))?;
     }
-    let keep: Vec<bool> = df
+    let keep_ca = df
         .column("__keep")?
         .as_materialized_series()
         .bool()?
-        .iter()
-        .map(|b| b.unwrap_or(false))
-        .collect();
+        .rechunk();
+    let keep: Vec<bool> = keep_ca.iter().map(|b| b.unwrap_or(false)).collect();
     if lay.range {
         let bad = df.column("range_bad")?.as_materialized_series().bool()?;
         st.range_bad = bad
@@ -217,16 +255,31 @@ fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
     let values: Vec<Vec<f64>> = (0..lay.p)
         .map(|i| f64_values(df, &format!("v{i}")))
         .collect::<PolarsResult<_>>()?;
-    let key_cols: Vec<StringChunked> = lay
-        .keys
-        .iter()
-        .map(|k| {
-            df.column(k)
-                .and_then(|c| c.as_materialized_series().str().cloned())
-                .map(|c| c.rechunk().into_owned())
-        })
-        .collect::<PolarsResult<_>>()?;
-    let key_iters: Vec<Vec<Option<&str>>> = key_cols.iter().map(|c| c.iter().collect()).collect();
+    // Each key column as per-row codes into a small per-batch dictionary, combined into one
+    // code per row (mixed radix): no allocation or hashing per row.
+    let mut dicts: Vec<Vec<String>> = Vec::with_capacity(lay.keys.len());
+    let mut combined: Vec<u64> = vec![0; h];
+    for k in &lay.keys {
+        let ca = df.column(k)?.as_materialized_series().str()?.rechunk();
+        let mut dict: Vec<String> = Vec::new();
+        let codes = text_codes(&ca, &mut dict);
+        let radix = dict.len().max(1) as u64;
+        for (c, code) in combined.iter_mut().zip(&codes) {
+            *c = *c * radix + u64::from(*code);
+        }
+        dicts.push(dict);
+    }
+    let key_of = |code: u64| -> GroupKey {
+        let mut parts = Vec::with_capacity(dicts.len());
+        let mut rest = code;
+        for d in dicts.iter().rev() {
+            let radix = d.len().max(1) as u64;
+            parts.push(d.get((rest % radix) as usize).cloned().unwrap_or_default());
+            rest /= radix;
+        }
+        parts.reverse();
+        parts
+    };
     let unit_col = if lay.unit {
         Some(
             df.column("__unit")?
@@ -239,11 +292,9 @@ fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
         None
     };
     let units: Option<Vec<Option<&str>>> = unit_col.as_ref().map(|c| c.iter().collect());
-    // Group lookup with a cache of the previous row's group: arms come in runs or in few
-    // distinct values, so most rows avoid hashing.
     let mut local: Vec<(GroupKey, Acc)> = Vec::new();
-    let mut index: HashMap<GroupKey, usize> = HashMap::new();
-    let mut last: Option<usize> = None;
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    let mut last: Option<(u64, usize)> = None;
     let p = lay.p;
     let mut row = vec![0.0; p];
     for r in 0..h {
@@ -251,25 +302,15 @@ fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
             continue;
         }
         st.kept += 1;
-        let same = last.is_some_and(|g| {
-            key_iters
-                .iter()
-                .zip(&local[g].0)
-                .all(|(col, k)| col[r].unwrap_or_default() == k.as_str())
-        });
-        let g = if same {
-            last.unwrap_or_default()
-        } else {
-            let key: GroupKey = key_iters
-                .iter()
-                .map(|c| c[r].unwrap_or_default().to_string())
-                .collect();
-            *index.entry(key.clone()).or_insert_with(|| {
-                local.push((key, Acc::new(p)));
+        let code = combined[r];
+        let g = match last {
+            Some((c, g)) if c == code => g,
+            _ => *index.entry(code).or_insert_with(|| {
+                local.push((key_of(code), Acc::new(p)));
                 local.len() - 1
-            })
+            }),
         };
-        last = Some(g);
+        last = Some((code, g));
         for (x, v) in row.iter_mut().zip(&values) {
             *x = v[r];
         }
@@ -288,10 +329,13 @@ fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
             }
             Some(units) => {
                 let u = units[r].unwrap_or_default();
-                let entry = st
-                    .units
-                    .entry(u.to_string())
-                    .or_insert_with(|| (local[g].0.clone(), Acc::new(p)));
+                if !st.units.contains_key(u) {
+                    st.units
+                        .insert(u.to_string(), (local[g].0.clone(), Acc::new(p)));
+                }
+                let Some(entry) = st.units.get_mut(u) else {
+                    continue;
+                };
                 if entry.0 != local[g].0 && st.conflict.is_none() {
                     st.conflict = Some((u.to_string(), entry.0.clone(), local[g].0.clone()));
                 }
