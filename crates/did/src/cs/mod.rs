@@ -938,16 +938,21 @@ fn draw_multipliers<R: rand::RngCore>(rng: &mut R, w: MultiplierWeights, n: usiz
             v
         }
         MultiplierWeights::Mammen => {
-            let s5 = 5f64.sqrt();
-            let p = (s5 + 1.0) / (2.0 * s5);
-            let threshold = (p * 4_294_967_296.0) as u32;
-            let (lo, hi) = (-(s5 - 1.0) / 2.0, (s5 + 1.0) / 2.0);
+            let (lo, hi, threshold) = mammen_points();
             (0..n)
                 .map(|_| if rng.next_u32() < threshold { lo } else { hi })
                 .collect()
         }
         other => (0..n).map(|_| other.draw(rng)).collect(),
     }
+}
+
+/// Mammen's two points `(lo, hi)` and the 32-bit threshold below which `lo` is drawn.
+fn mammen_points() -> (f64, f64, u32) {
+    let s5 = 5f64.sqrt();
+    let p = (s5 + 1.0) / (2.0 * s5);
+    let threshold = (p * 4_294_967_296.0) as u32;
+    ((-(s5 - 1.0) / 2.0), (s5 + 1.0) / 2.0, threshold)
 }
 
 /// Bootstrap output: per-column standard errors and the sup-t critical value over the
@@ -969,21 +974,56 @@ fn multiplier_bootstrap(
     let ncl = s.n_clusters;
     let root = (ncl as f64).sqrt();
     let kk = cm.len();
-    let draws: Vec<Vec<f64>> = (0..b.reps)
+    // Blocked product `W^T S`: a block of `BLOCK` draws is generated (each from its own
+    // `replicate_rng(seed, r)`), stored interleaved by cluster, and every column is swept
+    // once per block with `BLOCK` independent accumulators. Each draw's sum keeps the
+    // cluster order of the column, so the numbers equal the one-draw-at-a-time product.
+    const BLOCK: usize = 8;
+    let n_blocks = b.reps.div_ceil(BLOCK);
+    let draws: Vec<Vec<f64>> = (0..n_blocks)
         .into_par_iter()
-        .map(|r| {
-            let mut rng = replicate_rng(b.seed, r as u64);
-            let v = draw_multipliers(&mut rng, b.weights, ncl);
-            cm.iter()
-                .map(|f| {
-                    f.idx
-                        .iter()
-                        .zip(&f.val)
-                        .map(|(&i, &x)| v[i as usize] * x)
-                        .sum::<f64>()
-                        / root
-                })
-                .collect()
+        .flat_map_iter(|blk| {
+            let r0 = blk * BLOCK;
+            let nb = (b.reps - r0).min(BLOCK);
+            let mut wts = vec![0.0f64; ncl * BLOCK];
+            for d in 0..nb {
+                let mut rng = replicate_rng(b.seed, (r0 + d) as u64);
+                if let MultiplierWeights::Mammen = b.weights {
+                    // Same stream as `draw_multipliers`: `fill_bytes` hands out the words
+                    // `next_u32` would, in order, little-endian.
+                    let (lo, hi, threshold) = mammen_points();
+                    let mut bytes = [0u8; 4 * 256];
+                    for c0 in (0..ncl).step_by(256) {
+                        let m = (ncl - c0).min(256);
+                        rand::RngCore::fill_bytes(&mut rng, &mut bytes[..4 * m]);
+                        for (j, w) in bytes[..4 * m].chunks_exact(4).enumerate() {
+                            let u = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                            wts[(c0 + j) * BLOCK + d] = if u < threshold { lo } else { hi };
+                        }
+                    }
+                } else {
+                    let v = draw_multipliers(&mut rng, b.weights, ncl);
+                    for (c, &x) in v.iter().enumerate() {
+                        wts[c * BLOCK + d] = x;
+                    }
+                }
+            }
+            let mut out = vec![vec![0.0f64; kk]; nb];
+            for (k, f) in cm.iter().enumerate() {
+                let mut acc = [-0.0f64; BLOCK];
+                for (&i, &x) in f.idx.iter().zip(&f.val) {
+                    let w: &[f64; BLOCK] = wts[i as usize * BLOCK..(i as usize + 1) * BLOCK]
+                        .try_into()
+                        .expect("block");
+                    for d in 0..BLOCK {
+                        acc[d] += w[d] * x;
+                    }
+                }
+                for (d, o) in out.iter_mut().enumerate() {
+                    o[k] = acc[d] / root;
+                }
+            }
+            out
         })
         .collect();
     let tiny = f64::EPSILON.sqrt() * 10.0;
