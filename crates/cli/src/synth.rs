@@ -97,7 +97,8 @@ pub struct SynthArgs {
     pub plot: Option<PathBuf>,
     /// Average the outcome over rows sharing a unit and period first (e.g. contact rows into
     /// a site × day panel of mean handle time); a cell is treated if any of its rows is.
-    #[arg(long)]
+    /// Same flag as `causalkit did --events` (`--aggregate` is accepted as an alias).
+    #[arg(long = "events", alias = "aggregate")]
     pub aggregate: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
