@@ -9,6 +9,7 @@
 //!   Newcombe intervals for proportions.
 //! - [`adjust`]: CUPED / regression adjustment on several pre-period covariates (also for ratio
 //!   metrics) and post-stratification.
+//! - [`winsor`]: capping extreme values at pooled percentiles before analysis.
 //! - [`quantile`]: quantile metrics with order-statistic standard errors (iid or clustered).
 //! - [`checks`]: sample-ratio mismatch, guardrail non-inferiority and the ship verdict.
 //! - [`sequential`], [`planning`], [`multiarm`], [`bayes`]: always-valid inference, power and
@@ -23,6 +24,7 @@ pub mod multiarm;
 pub mod planning;
 pub mod quantile;
 pub mod sequential;
+pub mod winsor;
 
 pub use adjust::{post_stratify, regression_adjust};
 pub use checks::{non_inferiority_p, srm, verdict, Decision, Direction, Srm, Verdict};

@@ -96,6 +96,27 @@ impl Dataset {
         })
     }
 
+    /// A copy with a numeric (float64) column `name` added, or replaced if it exists (e.g. a
+    /// winsorised metric); `None` is a missing value.
+    pub fn with_numeric_column(&self, name: &str, values: Vec<Option<f64>>) -> Result<Dataset> {
+        if values.len() != self.height() {
+            return Err(DataError::Stats(
+                causalkit_stats::StatsError::LengthMismatch {
+                    what: name.to_string(),
+                    got: values.len(),
+                    expected: self.height(),
+                },
+            ));
+        }
+        let mut df = self.df.clone();
+        df.with_column(Column::new(name.into(), values))
+            .map_err(|e| read_err(Path::new(&self.source), e))?;
+        Ok(Dataset {
+            df,
+            source: self.source.clone(),
+        })
+    }
+
     /// The underlying data frame.
     pub fn frame(&self) -> &DataFrame {
         &self.df
