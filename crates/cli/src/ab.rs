@@ -6,6 +6,7 @@ use causalkit_ab::adjust::{post_stratify, regression_adjust};
 use causalkit_ab::checks::{adjust_within_families, GuardrailCheck};
 use causalkit_ab::frequentist::FiellerInterval;
 use causalkit_ab::quantile::{quantile_arm, quantile_arm_clustered};
+use causalkit_ab::winsor::winsorize;
 use causalkit_ab::{
     bayes, compare, multiarm, non_inferiority_p, planning, sequential, srm, verdict, ArmStats,
     Comparison, Direction, Lift, MetricType, TestKind, TestOptions,
@@ -143,6 +144,14 @@ struct AnalyseArgs {
     /// Drop rows with missing values in the columns a metric uses (e.g. unsurveyed CSAT).
     #[arg(long)]
     drop_missing: bool,
+    /// Winsorise (cap) row values at pooled percentiles before the analysis: `LOW,HIGH`
+    /// levels in [0, 1], one side may be empty (`,0.99` caps only the upper tail). Applies to
+    /// every mean metric and the numerator of every ratio metric (the denominator is left
+    /// alone); `metric=LOW,HIGH` applies to one metric and overrides the global form.
+    /// Repeatable. Needs --data; not for proportion, NPS, top-box, composite or quantile
+    /// metrics.
+    #[arg(long = "winsorize")]
+    winsorize: Vec<String>,
     /// Time column (numeric, e.g. day): with --plot, also chart the cumulative absolute effect
     /// of each metric over time with its fixed-horizon interval and confidence sequence
     /// (rows randomised individually; not with --unit or --stats).
@@ -397,6 +406,172 @@ fn parse_metric(spec: &str, stats: bool) -> Result<MetricSpec, CliError> {
     Ok(MetricSpec::Kpi(spec.parse()?))
 }
 
+/// One `--winsorize` request.
+#[derive(Debug, Clone, PartialEq)]
+struct WinsorSpec {
+    /// The metric it applies to; `None` for every mean and ratio metric.
+    metric: Option<String>,
+    lower: Option<f64>,
+    upper: Option<f64>,
+}
+
+fn parse_winsorize(spec: &str) -> Result<WinsorSpec, CliError> {
+    let (metric, levels) = match spec.split_once('=') {
+        Some((m, l)) => (Some(m.trim().to_string()), l),
+        None => (None, spec),
+    };
+    let (lo, hi) = levels.split_once(',').ok_or_else(|| {
+        CliError::bad(format!(
+            "--winsorize `{spec}`: expected LOW,HIGH percentile levels (e.g. 0.01,0.99, or ,0.99 for the upper tail only)"
+        ))
+    })?;
+    let level = |x: &str| -> Result<Option<f64>, CliError> {
+        let x = x.trim();
+        if x.is_empty() {
+            return Ok(None);
+        }
+        match x.parse::<f64>() {
+            Ok(q) if (0.0..=1.0).contains(&q) => Ok(Some(q)),
+            _ => Err(CliError::bad(format!(
+                "--winsorize `{spec}`: level `{x}` is not a number between 0 and 1"
+            ))),
+        }
+    };
+    let (lower, upper) = (level(lo)?, level(hi)?);
+    match (lower, upper) {
+        (None, None) => Err(CliError::bad(format!(
+            "--winsorize `{spec}`: give at least one of the two levels"
+        ))),
+        (Some(l), Some(u)) if l >= u => Err(CliError::bad(format!(
+            "--winsorize `{spec}`: the lower level must be below the upper one"
+        ))),
+        _ => Ok(WinsorSpec {
+            metric,
+            lower,
+            upper,
+        }),
+    }
+}
+
+/// Applies the `--winsorize` requests: for each selected mean (ratio) metric, caps its column
+/// (numerator) at percentiles of the rows the metric uses, pooled over the arms, stores the
+/// capped values as a new column and points the metric at it. Returns the data with the new
+/// columns and, per winsorised metric, what was done.
+fn winsorize_metrics(
+    mut data: Dataset,
+    metrics: &mut [MetricSpec],
+    a: &AnalyseArgs,
+) -> Result<(Dataset, BTreeMap<String, Value>), CliError> {
+    let specs: Vec<WinsorSpec> = a
+        .winsorize
+        .iter()
+        .map(|s| parse_winsorize(s))
+        .collect::<Result<_, _>>()?;
+    let global: Vec<&WinsorSpec> = specs.iter().filter(|s| s.metric.is_none()).collect();
+    if global.len() > 1 {
+        return Err(CliError::bad(
+            "--winsorize without a metric name given twice; use metric=LOW,HIGH for per-metric levels",
+        ));
+    }
+    for s in specs.iter().filter_map(|s| s.metric.as_ref()) {
+        if specs
+            .iter()
+            .filter(|t| t.metric.as_ref() == Some(s))
+            .count()
+            > 1
+        {
+            return Err(CliError::bad(format!(
+                "--winsorize given twice for metric `{s}`"
+            )));
+        }
+        let Some(m) = metrics.iter().find(|m| m.name() == s) else {
+            return Err(CliError::bad(format!(
+                "--winsorize {s}=...: no metric named `{s}` (see --metric)"
+            )));
+        };
+        if winsor_column(m).is_none() {
+            return Err(CliError::bad(format!(
+                "--winsorize {s}=...: metric `{s}` is not a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles"
+            )));
+        }
+    }
+    let policy = if a.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
+    let mut diag = BTreeMap::new();
+    for m in metrics.iter_mut() {
+        let name = m.name().to_string();
+        let Some(spec) = specs
+            .iter()
+            .find(|s| s.metric.as_deref() == Some(name.as_str()))
+            .or(global.first().copied())
+        else {
+            continue;
+        };
+        let Some(column) = winsor_column(m) else {
+            continue; // the global form skips metrics it does not apply to
+        };
+        let MetricSpec::Kpi(kpi) = m else {
+            unreachable!("winsor_column is Some only for KPIs")
+        };
+        // Percentiles over exactly the rows the metric uses (missing values follow
+        // --drop-missing as in the analysis).
+        let keep = kpi.row_values(&data, policy)?.keep;
+        let mut values = data.numeric(&column)?;
+        for (v, k) in values.iter_mut().zip(&keep) {
+            if !k {
+                *v = None;
+            }
+        }
+        let rows = values.iter().flatten().count();
+        let caps = winsorize(&mut values, spec.lower, spec.upper)
+            .map_err(|e| CliError::bad(format!("--winsorize for `{name}`: {e}")))?;
+        let derived = format!("{column} (winsorized for {name})");
+        data = data.with_numeric_column(&derived, values)?;
+        match &mut kpi.kind {
+            KpiKind::Mean { column } => *column = derived,
+            KpiKind::Ratio { numerator, .. } => *numerator = derived,
+            _ => unreachable!("winsor_column is Some only for means and ratios"),
+        }
+        diag.insert(
+            name,
+            json!({
+                "column": column,
+                "lower_level": spec.lower,
+                "upper_level": spec.upper,
+                "lower_cap": caps.lower,
+                "upper_cap": caps.upper,
+                "values_changed": caps.changed,
+                "rows": rows,
+                "pooled_over_arms": true,
+            }),
+        );
+    }
+    if diag.is_empty() {
+        return Err(CliError::bad(
+            "--winsorize: none of the metrics is a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles",
+        ));
+    }
+    Ok((data, diag))
+}
+
+/// The column `--winsorize` caps for this metric: a mean's column or a ratio's numerator.
+fn winsor_column(m: &MetricSpec) -> Option<String> {
+    match m {
+        MetricSpec::Kpi(Kpi {
+            kind: KpiKind::Mean { column },
+            ..
+        }) => Some(column.clone()),
+        MetricSpec::Kpi(Kpi {
+            kind: KpiKind::Ratio { numerator, .. },
+            ..
+        }) => Some(numerator.clone()),
+        _ => None,
+    }
+}
+
 /// Per segment ("all" first), per arm, the arm's summary and its unit count.
 type Cells = BTreeMap<String, BTreeMap<String, Moments>>;
 
@@ -616,18 +791,25 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 "give the data as --data FILE (unit rows) or --stats FILE (sufficient statistics)",
             )),
         };
-    let input = Input {
-        data: Dataset::read(path)?,
-        stats,
-    };
     if a.metrics.is_empty() {
         return Err(CliError::bad("give at least one --metric"));
     }
-    let metrics: Vec<MetricSpec> = a
+    if stats && !a.winsorize.is_empty() {
+        return Err(CliError::bad(
+            "--winsorize needs the unit rows (--data): sufficient statistics cannot be capped",
+        ));
+    }
+    let mut metrics: Vec<MetricSpec> = a
         .metrics
         .iter()
         .map(|m| parse_metric(m, stats))
         .collect::<Result<_, _>>()?;
+    let mut data = Dataset::read(path)?;
+    let mut winsor_diag = BTreeMap::new();
+    if !a.winsorize.is_empty() {
+        (data, winsor_diag) = winsorize_metrics(data, &mut metrics, &a)?;
+    }
+    let input = Input { data, stats };
     if stats && metrics.len() != 1 {
         return Err(CliError::bad(
             "a --stats file holds one metric: give exactly one --metric",
@@ -667,6 +849,12 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         },
         "treatment - control (absolute) and (treatment - control)/control (relative), per metric x segment x arm",
     );
+    if !winsor_diag.is_empty() {
+        result.estimand += &format!(
+            "; winsorised values (caps pooled over arms) for {}",
+            winsor_diag.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
     let mut rows: Vec<Row> = Vec::new();
     let mut metric_diag = Map::new();
     let mut srm_counts: Option<BTreeMap<String, BTreeMap<String, f64>>> = None;
@@ -674,6 +862,9 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
     for metric in &metrics {
         let name = metric.name().to_string();
         let mut mdiag = Map::new();
+        if let Some(w) = winsor_diag.get(&name) {
+            mdiag.insert("winsorized".into(), w.clone());
+        }
         // Arm summaries per segment.
         let summaries: BTreeMap<String, BTreeMap<String, ArmStats>> = match metric {
             MetricSpec::Quantile { column, nu, .. } => {
@@ -946,6 +1137,34 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
 
     // Multiple testing.
     let mut extra = String::new();
+    if !winsor_diag.is_empty() {
+        extra += "\nWinsorised before analysis (caps pooled over arms):\n";
+        let fmt = |x: &Value| x.as_f64().map_or("-".to_string(), |v| format!("{v}"));
+        let cap = |x: &Value| x.as_f64().map_or("-".to_string(), |v| format!("{v:.4}"));
+        extra += &plain_table(
+            &[
+                "metric",
+                "column",
+                "levels",
+                "lower cap",
+                "upper cap",
+                "values changed",
+            ],
+            &winsor_diag
+                .iter()
+                .map(|(m, w)| {
+                    vec![
+                        m.clone(),
+                        w["column"].as_str().unwrap_or_default().to_string(),
+                        format!("{},{}", fmt(&w["lower_level"]), fmt(&w["upper_level"])),
+                        cap(&w["lower_cap"]),
+                        cap(&w["upper_cap"]),
+                        fmt(&w["values_changed"]),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
     if let Some(adj) = adjustment {
         let p: Vec<f64> = p_index
             .iter()

@@ -1,0 +1,238 @@
+//! End-to-end tests of the later `causalkit ab` features: winsorisation (`--winsorize`),
+//! checked against numpy/scipy/statsmodels/gbstats on the bundled contact-centre data
+//! (reference/ab_winsor.json, from reference/scripts/ab_winsor_reference.py).
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_causalkit"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("binary runs")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+fn bad(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stdout {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn reference(name: &str) -> Value {
+    let p = root().join("reference").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&p).expect("reference file")).unwrap()
+}
+
+fn effect<'a>(v: &'a Value, label: &str) -> &'a Value {
+    v["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == label)
+        .unwrap_or_else(|| panic!("no effect {label} in {v}"))
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("{v} is not a number"))
+}
+
+/// Relative agreement `|got - want| <= tol * max(|want|, 1e-300)`.
+fn close(got: f64, want: f64, tol: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= tol * want.abs().max(1e-300),
+        "{what}: got {got}, want {want} (relative tolerance {tol})"
+    );
+}
+
+const DATA: &str = "datasets/contact-centre/ab_contacts.csv";
+
+/// Compares one causalkit effect with a reference `{estimate, std_error, ci}` (and `p_value`
+/// when the reference has a positive one: gbstats rounds tiny p-values to 0).
+fn check(v: &Value, label: &str, r: &Value, what: &str) {
+    let e = effect(v, label);
+    // Sums of 20,160 values in a different order: 1e-9 relative.
+    close(num(&e["estimate"]), num(&r["estimate"]), 1e-9, what);
+    close(num(&e["std_error"]), num(&r["std_error"]), 1e-9, what);
+    close(num(&e["ci_low"]), num(&r["ci"][0]), 1e-9, what);
+    close(num(&e["ci_high"]), num(&r["ci"][1]), 1e-9, what);
+    if num(&r["p_value"]) > 0.0 {
+        // Tail probabilities near 1e-24 from two t implementations: 1e-6 relative.
+        close(num(&e["p_value"]), num(&r["p_value"]), 1e-6, what);
+    }
+}
+
+fn check_caps(w: &Value, r: &Value, what: &str) {
+    for k in ["lower_cap", "upper_cap"] {
+        if r[k].is_null() {
+            assert!(w[k].is_null(), "{what} {k}: {w}");
+        } else {
+            close(num(&w[k]), num(&r[k]), 1e-12, what);
+        }
+    }
+    assert_eq!(w["values_changed"], r["values_changed"], "{what}: {w}");
+    assert_eq!(w["rows"], 20160, "{what}: {w}");
+}
+
+#[test]
+fn winsorised_mean_and_ratio_match_numpy_scipy_and_gbstats() {
+    let r = reference("ab_winsor.json");
+    let v = ok_json(&[
+        "ab",
+        "--data",
+        DATA,
+        "--metric",
+        "aht=mean(handle_seconds)",
+        "--metric",
+        "aht_upper=mean(handle_seconds)",
+        "--metric",
+        "r=ratio(handle_seconds, pre_handle_seconds)",
+        "--metric",
+        "fcr=proportion(fcr)",
+        "--winsorize",
+        "0.01,0.99",
+        "--winsorize",
+        "aht_upper=,0.99",
+        "--winsorize",
+        "r=,0.95",
+        "--format",
+        "json",
+    ]);
+    let m = &v["diagnostics"]["metrics"];
+    // Global levels for aht: both tails (numpy.percentile, numpy.clip, scipy Welch,
+    // statsmodels Welch CI, gbstats relative lift).
+    let both = &r["aht_both_tails"];
+    check_caps(&m["aht"]["winsorized"], both, "aht caps");
+    check(
+        &v,
+        "aht | all | treatment vs control | absolute",
+        &both["absolute"],
+        "aht absolute",
+    );
+    check(
+        &v,
+        "aht | all | treatment vs control | relative (delta)",
+        &both["relative"],
+        "aht relative",
+    );
+    close(
+        num(&m["aht"]["arms"]["control"]["mean"]),
+        num(&both["means"]["control"]),
+        1e-12,
+        "aht control mean",
+    );
+    // One tail, per-metric syntax overriding the global levels.
+    let up = &r["aht_upper_only"];
+    check_caps(&m["aht_upper"]["winsorized"], up, "aht_upper caps");
+    check(
+        &v,
+        "aht_upper | all | treatment vs control | absolute",
+        &up["absolute"],
+        "aht_upper absolute",
+    );
+    // Ratio: numerator capped, denominator untouched (gbstats RatioStatistic on the sums).
+    let rr = &r["ratio_upper"];
+    check_caps(&m["r"]["winsorized"], rr, "ratio caps");
+    check(
+        &v,
+        "r | all | treatment vs control | absolute",
+        &rr["absolute"],
+        "ratio absolute",
+    );
+    check(
+        &v,
+        "r | all | treatment vs control | relative (delta)",
+        &rr["relative"],
+        "ratio relative",
+    );
+    // The global form skips the proportion metric.
+    assert!(m["fcr"].get("winsorized").is_none(), "{}", m["fcr"]);
+    assert!(v["estimand"].as_str().unwrap().contains("winsorised"));
+    // Capping lowers the standard error relative to the raw data (3.15 -> 2.89 s).
+    let raw_se = num(&r["aht_raw_std_error"]);
+    let se = num(&effect(&v, "aht | all | treatment vs control | absolute")["std_error"]);
+    assert!(se < raw_se, "winsorised se {se} vs raw {raw_se}");
+}
+
+#[test]
+fn winsorize_bad_input_is_reported() {
+    let base = ["ab", "--data", DATA, "--metric", "fcr=proportion(fcr)"];
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        bad(&a)
+    };
+    let e = with(&["--winsorize", "fcr=0.01,0.99"]);
+    assert!(e.contains("not a mean or ratio metric"), "{e}");
+    let e = with(&["--winsorize", "0.01,0.99"]);
+    assert!(e.contains("none of the metrics"), "{e}");
+    let e = with(&["--winsorize", "aht=0.01,0.99"]);
+    assert!(e.contains("no metric named `aht`"), "{e}");
+    for (spec, msg) in [
+        ("0.99,0.01", "lower level must be below"),
+        ("1.5", "expected LOW,HIGH"),
+        (",1.5", "not a number between 0 and 1"),
+        (",", "at least one of the two levels"),
+    ] {
+        let e = bad(&[
+            "ab",
+            "--data",
+            DATA,
+            "--metric",
+            "aht=mean(handle_seconds)",
+            "--winsorize",
+            spec,
+        ]);
+        assert!(e.contains(msg), "{spec}: {e}");
+    }
+    // Missing CSAT without --drop-missing names the column and row.
+    let e = bad(&[
+        "ab",
+        "--data",
+        DATA,
+        "--metric",
+        "csat=mean(csat)",
+        "--winsorize",
+        ",0.99",
+    ]);
+    assert!(e.contains("csat"), "{e}");
+    // Sufficient statistics cannot be capped.
+    let dir = std::env::temp_dir().join(format!("causalkit-ab-extra-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("s.csv");
+    std::fs::write(
+        &f,
+        "arm,count,main_sum,main_sum_squares\nA,10,5,30\nB,10,6,40\n",
+    )
+    .unwrap();
+    let e = bad(&[
+        "ab",
+        "--stats",
+        f.to_str().unwrap(),
+        "--metric",
+        "y",
+        "--winsorize",
+        ",0.99",
+    ]);
+    assert!(e.contains("needs the unit rows"), "{e}");
+}
