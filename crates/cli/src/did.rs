@@ -12,7 +12,7 @@ use causalkit_did::cs::{
     self, Aggregation, BootstrapOptions, ControlGroup, CsData, CsError, CsMethod, CsOptions,
 };
 use causalkit_did::event_study::{event_study, EventStudyOptions};
-use causalkit_did::imputation::imputation;
+use causalkit_did::imputation::{imputation, imputation_pretrend};
 use causalkit_did::sunab::sun_abraham;
 use causalkit_did::twfe::{did_2x2, twfe, TwoByTwo};
 use causalkit_did::wild::WildOptions;
@@ -156,6 +156,11 @@ pub struct DidArgs {
     /// Lags kept in the event study; later periods are binned.
     #[arg(long)]
     lags: Option<i64>,
+    /// Imputation: Borusyak-Jaravel-Spiess Test 1 with this many leads (relative periods
+    /// -1..-K on the untreated rows; joint cluster-robust Wald F). Reported as effects
+    /// `pre e=-h` and the diagnostic `pretrend_test`.
+    #[arg(long)]
+    pretrend_leads: Option<usize>,
     /// Aggregation of Callaway-Sant'Anna group-time effects (default: simple).
     #[arg(long, value_enum)]
     aggregate: Option<Aggregate>,
@@ -466,6 +471,9 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
     if a.bootstrap.is_some() {
         only("--bootstrap", &[Method::Twfe, Method::Cs])?;
     }
+    if a.pretrend_leads.is_some() {
+        only("--pretrend-leads", &[Method::Imputation])?;
+    }
     // 2×2 regression.
     if a.treated.is_some() && a.method == Method::Twfe {
         let vcov = match vcov_of(&c)? {
@@ -563,7 +571,7 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
             fit.result()
         }
         Method::Imputation => {
-            let cluster = match vcov {
+            let cluster = match &vcov {
                 None => None,
                 Some(Vcov::Cluster(f)) => Some(f),
                 Some(_) => {
@@ -572,7 +580,10 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
                     ))
                 }
             };
-            let fit = imputation(&panel, cluster.as_ref(), a.alpha)?;
+            let mut fit = imputation(&panel, cluster, a.alpha)?;
+            if let Some(k) = a.pretrend_leads {
+                fit = fit.with_pretrend(imputation_pretrend(&panel, k, vcov.as_ref(), a.alpha)?);
+            }
             plots.event = fit
                 .by_event_time
                 .iter()

@@ -25,12 +25,28 @@
 //! Identification: every treated unit needs an untreated row (a cohort treated in the first
 //! period is an error, [`DidError::NoPrePeriod`]), and every period with treated rows
 //! needs an untreated row ([`DidError::NoControlInPeriod`]).
+//!
+//! # Pre-trend test (BJS Test 1)
+//! [`imputation_pretrend`] is BJS (2024) section 4.4, Test 1 (`did_imputation`'s
+//! `pretrends(K)`): on the untreated rows only, regress
+//! `y_it = α_i + λ_t + X_it β + Σ_{h=1..K} γ_h 1{t − G_i = −h − A} + ε_it` (`A` the
+//! anticipation) and test `γ = 0` jointly with the Wald `F = γ̂'V̂⁻¹γ̂ / K` against
+//! `F(K, G − 1)`, `V̂` cluster-robust (CRV1, clustered by the unit unless told otherwise).
+//! As `reghdfe` (which `did_imputation` calls) and pyfixest, singleton fixed-effect groups
+//! (e.g. a unit with a single untreated row) are dropped first; they fit exactly and only
+//! change the small-sample factor and the cluster count. Because the test uses only
+//! untreated rows, it is not contaminated by treatment-effect heterogeneity, unlike TWFE
+//! event-study leads.
+//!
+//! # Clustering
+//! The variance is one-way clustered ([`imputation`] takes one cluster factor). The
+//! pre-trend test, an ordinary regression, also accepts two-way clustering.
 
 use crate::error::{DidError, Result};
 use crate::panel::StaggeredPanel;
 use causalkit_stats::{
     dist, DemeanOptions, Effect, EstimationResult, Factor, FixedEffects, LinearModel, Report,
-    StatsError,
+    StatsError, Vcov,
 };
 use nalgebra::{DMatrix, DVector};
 use std::collections::BTreeMap;
@@ -77,6 +93,206 @@ pub struct ImputationFit {
     pub sweeps: usize,
     /// Warnings.
     pub warnings: Vec<String>,
+    /// BJS Test 1 pre-trend test, when requested (see [`ImputationFit::with_pretrend`]).
+    pub pretrend: Option<ImputationPretrend>,
+}
+
+impl ImputationFit {
+    /// Attaches a pre-trend test (from [`imputation_pretrend`]) so that it is reported with
+    /// the estimates: its leads as effects `pre e=-h` and its Wald test as the diagnostic
+    /// `pretrend_test`.
+    pub fn with_pretrend(mut self, test: ImputationPretrend) -> Self {
+        self.pretrend = Some(test);
+        self
+    }
+}
+
+/// One lead coefficient `γ_h` of the imputation pre-trend test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PretrendLead {
+    /// Relative period `t − G_i` of the lead (`−h − anticipation`).
+    pub event_time: i64,
+    /// Estimate, standard error (cluster-robust), t, p and interval (t with `G − 1` df).
+    pub row: causalkit_stats::ols::CoefRow,
+    /// Untreated rows with this relative period used in the regression.
+    pub n_rows: usize,
+}
+
+/// Borusyak, Jaravel & Spiess (2024) Test 1: the joint Wald test of `K` leads in a
+/// regression on the untreated rows (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImputationPretrend {
+    /// The lead coefficients, from `e = −1 − A` backwards.
+    pub leads: Vec<PretrendLead>,
+    /// Wald statistic `F = γ̂'V̂⁻¹γ̂ / q`.
+    pub statistic: f64,
+    /// Numerator degrees of freedom `q` (number of leads estimated).
+    pub df_num: usize,
+    /// Denominator degrees of freedom (`G − 1`; the smaller `G − 1` with two-way clusters).
+    pub df_den: f64,
+    /// p-value from `F(q, df_den)`.
+    pub p_value: f64,
+    /// Rows of the regression (untreated rows less singletons).
+    pub n_obs: usize,
+    /// Singleton rows dropped (their unit or period has no other untreated row).
+    pub n_singletons: usize,
+    /// The covariance estimator, e.g. `"CRV1 by countyreal, G = 480"`.
+    pub vcov: String,
+    /// Warnings (leads without rows, negative two-way variances).
+    pub warnings: Vec<String>,
+}
+
+/// Borusyak, Jaravel & Spiess (2024, *Review of Economic Studies* 91(6), sec. 4.4, Test 1)
+/// pre-trend test of the imputation estimator, as Stata `did_imputation`'s `pretrends(K)`.
+///
+/// On the untreated rows (never-treated rows and rows with `t < G_i − anticipation`), with
+/// singleton fixed-effect groups dropped, regresses the outcome on unit and period effects,
+/// the panel's covariates and `leads` dummies `1{t − G_i = −h − anticipation}`,
+/// `h = 1..=leads`, with the panel's weights, and tests the leads jointly with the
+/// cluster-robust (CRV1) Wald F test. `vcov` defaults to clustering by the unit; cluster
+/// factors (one- or two-way) are given over all panel rows and are restricted to the
+/// untreated rows here. A lead with no (non-singleton) row is left out with a warning.
+///
+/// Errors: `leads == 0` or no lead with rows ([`DidError::InvalidArgument`]), a lead
+/// collinear with the fixed effects, or a singular lead covariance.
+pub fn imputation_pretrend(
+    panel: &StaggeredPanel,
+    leads: usize,
+    vcov: Option<&Vcov>,
+    alpha: f64,
+) -> Result<ImputationPretrend> {
+    panel.validate()?;
+    panel.check_design()?;
+    causalkit_stats::error::check_alpha(alpha)?;
+    if leads == 0 {
+        return Err(crate::error::invalid(
+            "leads",
+            "the pre-trend test needs at least one lead",
+        ));
+    }
+    let n = panel.len();
+    let unit = panel.unit.codes();
+    let tf = panel.time_factor();
+    let time = tf.codes();
+    // Untreated rows, then drop singletons of the unit and period effects until none is left.
+    let mut keep: Vec<bool> = (0..n).map(|i| !panel.is_treated(i)).collect();
+    let n_untreated = keep.iter().filter(|k| **k).count();
+    loop {
+        let mut cu = vec![0usize; panel.unit.levels()];
+        let mut ct = vec![0usize; tf.levels()];
+        for i in (0..n).filter(|&i| keep[i]) {
+            cu[unit[i] as usize] += 1;
+            ct[time[i] as usize] += 1;
+        }
+        let mut changed = false;
+        for i in 0..n {
+            if keep[i] && (cu[unit[i] as usize] == 1 || ct[time[i] as usize] == 1) {
+                keep[i] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+    let n_singletons = n_untreated - rows.len();
+    let mut warnings = Vec::new();
+    if n_singletons > 0 {
+        warnings.push(format!(
+            "pre-trend test: {n_singletons} singleton untreated row(s) dropped (a unit or period with a single untreated row), as reghdfe and pyfixest"
+        ));
+    }
+    let ant = panel.anticipation;
+    let mut lead_cols: Vec<(i64, Vec<f64>, usize)> = Vec::new();
+    for h in 1..=leads as i64 {
+        let e = -h - ant;
+        let col: Vec<f64> = rows
+            .iter()
+            .map(|&i| f64::from(u8::from(panel.relative_time(i) == Some(e))))
+            .collect();
+        let count = col.iter().filter(|v| **v != 0.0).count();
+        if count == 0 {
+            warnings.push(format!(
+                "pre-trend test: no untreated row at relative period {e}; that lead is left out"
+            ));
+        } else {
+            lead_cols.push((e, col, count));
+        }
+    }
+    if lead_cols.is_empty() {
+        return Err(crate::error::invalid(
+            "leads",
+            format!("no untreated row at relative periods -1-{ant} .. -{leads}-{ant}"),
+        ));
+    }
+    let sub = |f: &Factor| -> Factor {
+        let codes: Vec<u32> = rows.iter().map(|&i| f.codes()[i]).collect();
+        Factor::from_labels(f.name(), &codes)
+    };
+    let fe = FixedEffects::new(vec![sub(&panel.unit), sub(&tf)])?;
+    let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+    let mut model = LinearModel::new("outcome", pick(&panel.outcome)).absorb(fe);
+    let name = |e: i64| format!("pre e={e}");
+    for (e, col, _) in &lead_cols {
+        model = model.regressor(&name(*e), col.clone());
+    }
+    for (cname, c) in &panel.covariates {
+        model = model.regressor(cname, pick(c));
+    }
+    if let Some(w) = &panel.weights {
+        model = model.weights(pick(w));
+    }
+    let fit = match model.fit() {
+        Ok(fit) => fit,
+        Err(StatsError::Collinear { column, .. }) if column.starts_with("pre e=") => {
+            return Err(crate::error::invalid(
+                "leads",
+                format!(
+                    "lead `{column}` is collinear with the other leads and the unit and period effects (the {leads} leads cover every untreated row of the treated cohorts); use fewer leads"
+                ),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let check = |f: &Factor| causalkit_stats::error::check_len(f.name(), f.len(), n);
+    let v = match vcov {
+        None => Vcov::Cluster(sub(&panel.unit)),
+        Some(Vcov::Cluster(f)) => {
+            check(f)?;
+            Vcov::Cluster(sub(f))
+        }
+        Some(Vcov::TwoWayCluster(a, b)) => {
+            check(a)?;
+            check(b)?;
+            Vcov::TwoWayCluster(sub(a), sub(b))
+        }
+        Some(other) => other.clone(),
+    };
+    let table = fit.inference(&v, alpha)?;
+    warnings.extend(table.warnings().iter().cloned());
+    let names: Vec<String> = lead_cols.iter().map(|(e, _, _)| name(*e)).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (statistic, p_value) = table.wald_test(&refs)?;
+    let vcov_label = fit.vcov(&v)?.label;
+    Ok(ImputationPretrend {
+        leads: lead_cols
+            .iter()
+            .map(|(e, _, count)| PretrendLead {
+                event_time: *e,
+                row: table.row(&name(*e)).expect("a lead regressor").clone(),
+                n_rows: *count,
+            })
+            .collect(),
+        statistic,
+        df_num: refs.len(),
+        df_den: table.df(),
+        p_value,
+        n_obs: rows.len(),
+        n_singletons,
+        vcov: vcov_label,
+        warnings,
+    })
 }
 
 struct FeSystem<'a> {
@@ -381,6 +597,7 @@ pub fn imputation(
         cluster_name: cluster.name().to_string(),
         sweeps,
         warnings,
+        pretrend: None,
     })
 }
 
@@ -424,6 +641,32 @@ impl Report for ImputationFit {
             d.insert("covariate_coefficients".into(), m.into());
         }
         r.warnings = self.warnings.clone();
+        if let Some(pt) = &self.pretrend {
+            for l in &pt.leads {
+                r.effects.push(Effect {
+                    label: l.row.name.clone(),
+                    estimate: l.row.estimate,
+                    std_error: l.row.std_error,
+                    ci_low: l.row.ci_low,
+                    ci_high: l.row.ci_high,
+                    p_value: l.row.p_value,
+                });
+            }
+            r.diagnostics.insert(
+                "pretrend_test".into(),
+                serde_json::json!({
+                    "test": "BJS (2024) Test 1: leads on untreated rows, joint Wald F",
+                    "F": pt.statistic,
+                    "p_value": pt.p_value,
+                    "leads": pt.df_num,
+                    "df_den": pt.df_den,
+                    "n_obs": pt.n_obs,
+                    "n_singletons": pt.n_singletons,
+                    "vcov": pt.vcov,
+                }),
+            );
+            r.warnings.extend(pt.warnings.iter().cloned());
+        }
         r
     }
 }

@@ -1,0 +1,123 @@
+//! End-to-end tests of `causalkit did` added for the imputation pre-trend test and
+//! Callaway-Sant'Anna on unbalanced panels.
+//!
+//! Sources: reference/did_imputation.json (reference/scripts/did_imputation_reference.py:
+//! pyfixest 0.60 feols on the untreated rows with lead dummies, CRV1, Wald F).
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_causalkit"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("binary runs")
+}
+
+const MPDTA: [&str; 11] = [
+    "did",
+    "--data",
+    "datasets/mpdta.csv",
+    "--unit",
+    "countyreal",
+    "--time",
+    "year",
+    "--outcome",
+    "lemp",
+    "--cohort",
+    "first.treat",
+];
+
+fn mpdta(extra: &[&str]) -> Output {
+    let mut a = MPDTA.to_vec();
+    a.extend(extra);
+    run(&a)
+}
+
+fn ok_json(extra: &[&str]) -> Value {
+    let mut a = extra.to_vec();
+    a.extend(["--format", "json"]);
+    let out = mpdta(&a);
+    assert!(
+        out.status.success(),
+        "{a:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+fn bad(extra: &[&str]) -> String {
+    let out = mpdta(extra);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{extra:?} should exit 2; stdout {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn reference(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("reference").join(name)).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn imputation_pretrend_test_in_json_and_table() {
+    let r = reference("did_imputation.json");
+    let v = ok_json(&["--method", "imputation", "--pretrend-leads", "3"]);
+    let d = &v["diagnostics"]["pretrend_test"];
+    let want = &r["pretrend_k3"];
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    assert!(rel(d["F"].as_f64().unwrap(), want["F"].as_f64().unwrap()) < 1e-6);
+    assert!(
+        rel(
+            d["p_value"].as_f64().unwrap(),
+            want["p_value"].as_f64().unwrap()
+        ) < 1e-6
+    );
+    assert_eq!(d["leads"], 3);
+    assert_eq!(d["df_den"].as_f64().unwrap(), 479.0);
+    let lead = v["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "pre e=-2")
+        .expect("lead effect");
+    assert!(
+        rel(
+            lead["estimate"].as_f64().unwrap(),
+            want["coef"]["-2"].as_f64().unwrap()
+        ) < 1e-8
+    );
+    // The ATT itself is unchanged by the test.
+    let att = v["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "ATT")
+        .unwrap();
+    assert!((att["estimate"].as_f64().unwrap() - -0.04771).abs() < 5e-6);
+    // Table: one line for the test.
+    let out = mpdta(&["--method", "imputation", "--pretrend-leads", "3"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("pretrend_test:"))
+        .expect("a pretrend_test line");
+    assert!(line.contains("\"leads\":3"), "{line}");
+}
+
+#[test]
+fn imputation_pretrend_bad_input_exits_2() {
+    let e = bad(&["--method", "twfe", "--pretrend-leads", "3"]);
+    assert!(e.contains("--pretrend-leads"), "{e}");
+    let e = bad(&["--method", "imputation", "--pretrend-leads", "4"]);
+    assert!(e.contains("pre e=-4") && e.contains("fewer leads"), "{e}");
+}
