@@ -48,6 +48,10 @@ pub enum SynthError {
         /// Why.
         reason: String,
     },
+    /// The simplex QP of the synthetic control weights did not reach its KKT conditions, or
+    /// a ridge system was singular (reported, never hidden).
+    #[error("numerical failure: {0}")]
+    Numerical(String),
     /// An error from the statistics core.
     #[error(transparent)]
     Stats(#[from] StatsError),

@@ -1,12 +1,14 @@
 //! # causalkit-synth
 //!
-//! Synthetic control family: classic Abadie–Diamond–Hainmueller SC ([`abadie`]), and
+//! Synthetic control family: classic Abadie–Diamond–Hainmueller SC ([`abadie`]), the
+//! ridge-augmented SC of Ben-Michael, Feller & Rothstein ([`ascm`]), and
 //! synthetic difference-in-differences with its SC and DiD special cases ([`sdid`](mod@sdid)), with
 //! placebo, bootstrap and jackknife standard errors and staggered adoption. Estimators work on
 //! a units × periods outcome matrix ([`panel::SynthPanel`]).
 #![warn(missing_docs)]
 
 pub mod abadie;
+pub mod ascm;
 pub mod error;
 pub mod panel;
 pub mod sdid;
