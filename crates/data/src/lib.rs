@@ -36,7 +36,7 @@ pub use error::{DataError, Result};
 pub use kpi::{Denominator, Kpi, KpiKind};
 pub use panel::{Balance, Panel};
 pub use roles::{ColumnRoles, RoleReport};
-pub use scan_moments::kpi_moments_scan;
+pub use scan_moments::{kpi_moments_scan, kpi_moments_scan_with, ScanReader};
 
 /// Builds a [`Factor`] from a label column (missing labels are an error naming the row).
 pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {

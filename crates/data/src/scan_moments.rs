@@ -245,12 +245,8 @@ fn process_batch(df: &DataFrame, lay: &Layout) -> PolarsResult<ScanState> {
         .rechunk();
     let keep: Vec<bool> = keep_ca.iter().map(|b| b.unwrap_or(false)).collect();
     if lay.range {
-        let bad = df.column("range_bad")?.as_materialized_series().bool()?;
-        st.range_bad = bad
-            .iter()
-            .zip(&keep)
-            .filter(|(b, k)| **k && b.unwrap_or(false))
-            .count() as u64;
+        // The flag is already restricted to rows where the KPI's columns are present.
+        st.range_bad = bool_count(df, "range_bad")?;
     }
     let values: Vec<Vec<f64>> = (0..lay.p)
         .map(|i| f64_values(df, &format!("v{i}")))
@@ -416,6 +412,28 @@ pub fn kpi_moments_scan(
     covariates: &[&str],
     policy: MissingPolicy,
 ) -> Result<GroupedMoments> {
+    kpi_moments_scan_with(
+        path,
+        kpi,
+        group_by,
+        unit,
+        covariates,
+        policy,
+        ScanReader::Auto,
+    )
+}
+
+/// [`kpi_moments_scan`] with a choice of reader ([`ScanReader`]); both give the same
+/// statistics (to rounding: the sums are added in a different order) and the same errors.
+pub fn kpi_moments_scan_with(
+    path: &Path,
+    kpi: &Kpi,
+    group_by: &[&str],
+    unit: Option<&str>,
+    covariates: &[&str],
+    policy: MissingPolicy,
+    reader: ScanReader,
+) -> Result<GroupedMoments> {
     let mut lf = scan(path)?;
     let schema = lf.collect_schema().map_err(|e| pl_err(path, e))?;
     let available: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
@@ -453,7 +471,7 @@ pub fn kpi_moments_scan(
             num(column)
                 .lt(lit(0.0))
                 .or(num(column).gt(lit(10.0)))
-                .or(num(column).neq(num(column).floor_div(lit(1.0)))),
+                .or((num(column) % lit(1.0)).neq(lit(0.0))),
             "an integer score from 0 to 10",
         )),
         KpiKind::Ratio {
@@ -496,8 +514,21 @@ pub fn kpi_moments_scan(
                 .alias(format!("nonnum_{i}")),
         );
     }
+    // As in the in-memory path, values out of range are looked for among the rows where the
+    // KPI's own columns are present (a row dropped for a missing covariate is still checked).
+    let kpi_cols = kpi.columns();
+    let mut kpi_present = col(kpi_cols[0]).is_not_null();
+    for c in &kpi_cols[1..] {
+        kpi_present = kpi_present.and(col(*c).is_not_null());
+    }
     if let Some((_, bad, _)) = &range_bad {
-        row_exprs.push(bad.clone().fill_null(lit(false)).alias("range_bad"));
+        row_exprs.push(
+            kpi_present
+                .clone()
+                .and(bad.clone())
+                .fill_null(lit(false))
+                .alias("range_bad"),
+        );
     }
     let layout = Layout {
         keys: key_names,
@@ -507,40 +538,58 @@ pub fn kpi_moments_scan(
         n_text: text_numeric.len(),
         range: range_bad.is_some(),
     };
-    let state = Arc::new(Mutex::new(ScanState {
-        nulls: vec![0; used.len()],
-        nonnum: vec![0; text_numeric.len()],
-        ..Default::default()
-    }));
-    let sink_state = Arc::clone(&state);
-    let sink_layout = layout.clone();
-    let query = lf
-        .select(row_exprs)
-        .sink_batches(
-            PlanCallback::new(move |df: DataFrame| {
-                let partial = process_batch(&df, &sink_layout)?;
-                sink_state
-                    .lock()
-                    .map_err(|_| polars_err!(ComputeError: "scan state lock poisoned"))?
-                    .merge(partial);
-                Ok(false)
-            }),
-            false,
-            None,
-        )
-        .map_err(|e| pl_err(path, e))?;
-    query
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| pl_err(path, e))?;
-    let state = std::mem::take(&mut *state.lock().map_err(|_| DataError::Read {
-        path: path.display().to_string(),
-        message: "scan state lock poisoned".into(),
-    })?);
+    let is_parquet = matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
+        Some("parquet") | Some("pq")
+    );
+    let readable = |c: &&str, key: bool| match schema.get(c) {
+        Some(DataType::String) => key,
+        Some(DataType::Boolean) => true,
+        Some(d) => d.is_primitive_numeric(),
+        None => false,
+    };
+    let direct = reader == ScanReader::Auto
+        && is_parquet
+        && unit.is_none()
+        && group_by.iter().all(|c| readable(c, true))
+        && numeric_cols
+            .iter()
+            .all(|c| readable(c, false) && !group_by.contains(c));
+    let mut direct_state = None;
+    if direct {
+        let mut read: Vec<&str> = group_by.to_vec();
+        for c in &numeric_cols {
+            if !read.contains(c) {
+                read.push(c);
+            }
+        }
+        let plan = DirectPlan {
+            kpi,
+            group_by,
+            covariates,
+            used: &used,
+            read,
+            p,
+        };
+        direct_state = scan_parquet_direct(path, &plan)?;
+    }
+    let state = match direct_state {
+        Some(s) => s,
+        None => scan_streaming(path, lf, row_exprs, &layout)?,
+    };
 
-    // Validation, in the order of the in-memory path; the offending row is looked up only now.
+    // Validation, in the order of the in-memory path (`Kpi::row_values` first: the KPI's
+    // columns not numbers, missing, out of range; then the other columns not numbers and
+    // missing); the offending row is looked up only now.
     let indexed = || -> Result<LazyFrame> { Ok(scan(path)?.with_row_index(ROW, None)) };
-    for (i, c) in text_numeric.iter().enumerate() {
-        if state.nonnum[i] > 0 {
+    let non_numeric = |only_kpi: bool| -> Result<()> {
+        for (i, c) in text_numeric.iter().enumerate() {
+            if kpi_cols.contains(c) != only_kpi || state.nonnum[i] == 0 {
+                continue;
+            }
             let (row, value) = first_bad(
                 path,
                 &indexed()?,
@@ -553,9 +602,16 @@ pub fn kpi_moments_scan(
                 value,
             });
         }
-    }
-    if policy == MissingPolicy::Error {
-        for (i, c) in used.iter().enumerate() {
+        Ok(())
+    };
+    let missing = |columns: &[&str]| -> Result<()> {
+        if policy == MissingPolicy::Drop {
+            return Ok(());
+        }
+        for c in columns {
+            let Some(i) = used.iter().position(|u| u == c) else {
+                continue;
+            };
             let nulls = state.nulls[i] as usize;
             if nulls > 0 {
                 let (first_row, _) = first_bad(path, &indexed()?, c, col(*c).is_null())?;
@@ -566,11 +622,18 @@ pub fn kpi_moments_scan(
                 });
             }
         }
-    }
+        Ok(())
+    };
+    non_numeric(true)?;
+    missing(&kpi_cols)?;
     if let Some((column, bad, expected)) = &range_bad {
         if state.range_bad > 0 {
-            let (row, value) =
-                first_bad(path, &indexed()?.filter(keep.clone()), column, bad.clone())?;
+            let (row, value) = first_bad(
+                path,
+                &indexed()?.filter(kpi_present.clone()),
+                column,
+                bad.clone(),
+            )?;
             return Err(DataError::OutOfRange {
                 column: column.clone(),
                 row,
@@ -579,6 +642,11 @@ pub fn kpi_moments_scan(
             });
         }
     }
+    non_numeric(false)?;
+    let mut others: Vec<&str> = group_by.to_vec();
+    others.extend(unit);
+    others.extend(covariates.iter().copied());
+    missing(&others)?;
     if let (Some(u), Some((name, first, second))) = (unit, &state.conflict) {
         return Err(unit_in_two_groups(path, group_by, u, name, first, second));
     }
@@ -632,6 +700,517 @@ pub fn kpi_moments_scan(
         groups,
         dropped_rows: (state.rows - state.kept) as usize,
     })
+}
+
+/// One pass with polars' streaming engine: the row expressions are evaluated by polars and
+/// each batch is accumulated in Rust and merged.
+fn scan_streaming(
+    path: &Path,
+    lf: LazyFrame,
+    row_exprs: Vec<Expr>,
+    layout: &Layout,
+) -> Result<ScanState> {
+    let state = Arc::new(Mutex::new(ScanState {
+        nulls: vec![0; layout.n_used],
+        nonnum: vec![0; layout.n_text],
+        ..Default::default()
+    }));
+    let sink_state = Arc::clone(&state);
+    let sink_layout = layout.clone();
+    let query = lf
+        .select(row_exprs)
+        .sink_batches(
+            PlanCallback::new(move |df: DataFrame| {
+                let partial = process_batch(&df, &sink_layout)?;
+                sink_state
+                    .lock()
+                    .map_err(|_| polars_err!(ComputeError: "scan state lock poisoned"))?
+                    .merge(partial);
+                Ok(false)
+            }),
+            false,
+            None,
+        )
+        .map_err(|e| pl_err(path, e))?;
+    query
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| pl_err(path, e))?;
+    let state: ScanState = std::mem::take(&mut *state.lock().map_err(|_| DataError::Read {
+        path: path.display().to_string(),
+        message: "scan state lock poisoned".into(),
+    })?);
+
+    Ok(state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct Parquet path: row groups decoded by polars' Parquet decoder, in parallel, without
+// polars' query engine and without memory-mapping the file.
+// ---------------------------------------------------------------------------------------------
+
+/// Which reader [`kpi_moments_scan_with`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScanReader {
+    /// The direct Parquet reader when it applies (a Parquet file, no `unit`, numeric KPI and
+    /// covariate columns, row groups of at most [`MAX_DIRECT_ROW_GROUP_BYTES`] decoded), else
+    /// polars' streaming engine.
+    #[default]
+    Auto,
+    /// Always polars' streaming engine (`sink_batches`), for CSV and as a reference.
+    Streaming,
+}
+
+/// The largest decoded row group (estimated from its rows and the columns read) that the
+/// direct Parquet reader takes; files with larger row groups go through polars' streaming
+/// engine, which splits them.
+pub const MAX_DIRECT_ROW_GROUP_BYTES: usize = 512 << 20;
+
+/// What the direct Parquet path needs to know about the query.
+struct DirectPlan<'a> {
+    kpi: &'a Kpi,
+    group_by: &'a [&'a str],
+    covariates: &'a [&'a str],
+    /// All used columns, in the order of `ScanState::nulls`.
+    used: &'a [&'a str],
+    /// The distinct columns to decode: group keys first, then numeric columns.
+    read: Vec<&'a str>,
+    p: usize,
+}
+
+/// One decoded row group: each column of `read` as a polars column (keys cast to text,
+/// numeric columns to `f64`).
+fn decode_row_group(
+    path: &Path,
+    meta: &polars::io::parquet::read::FileMetadata,
+    schema: &ArrowSchema,
+    rg: usize,
+    plan: &DirectPlan,
+) -> PolarsResult<Vec<Series>> {
+    use polars::io::parquet::read::_internal::to_deserializer;
+    use std::io::{Read, Seek, SeekFrom};
+    let md = &meta.row_groups[rg];
+    let mut file = std::fs::File::open(path)?;
+    let n_keys = plan.group_by.len();
+    let mut out = Vec::with_capacity(plan.read.len());
+    for (i, name) in plan.read.iter().enumerate() {
+        let field = schema
+            .get(name)
+            .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))?;
+        let chunks = md
+            .columns_under_root_iter(name)
+            .ok_or_else(|| polars_err!(ColumnNotFound: "{name} in row group {rg}"))?;
+        let mut columns = Vec::new();
+        for c in chunks {
+            // Plain reads (no memory map): only the bytes of this column chunk are resident,
+            // and only while it is decoded.
+            let range = c.byte_range();
+            let mut buf = vec![0u8; (range.end - range.start) as usize];
+            file.seek(SeekFrom::Start(range.start))?;
+            file.read_exact(&mut buf)?;
+            columns.push((c, buf.into()));
+        }
+        let (arrays, _) = to_deserializer(columns, field.clone(), None)?;
+        let s = Series::try_from((field, arrays))?;
+        let target = if i < n_keys {
+            DataType::String
+        } else {
+            DataType::Float64
+        };
+        out.push(if s.dtype() == &target {
+            s
+        } else {
+            s.cast(&target)?
+        });
+    }
+    Ok(out)
+}
+
+/// Per-row group codes of one text key column (codes in order of first appearance, `dict`
+/// holds the values). Identical 16-byte views are the same string, so rows are matched on the
+/// view first and on the bytes only for a view not seen before. Missing keys get code 0.
+fn view_codes(ca: &StringChunked, dict: &mut Vec<String>) -> Vec<u32> {
+    let mut out = Vec::with_capacity(ca.len());
+    let mut map: HashMap<String, u32> = HashMap::new();
+    let present: Option<Vec<bool>> = (ca.null_count() > 0).then(|| {
+        ca.is_not_null()
+            .downcast_iter()
+            .flat_map(|a| a.values_iter())
+            .collect()
+    });
+    let mut row = 0;
+    for arr in ca.downcast_iter() {
+        // Views that point into buffers are only comparable within one array.
+        let mut seen: Vec<(u128, u32)> = Vec::new();
+        let views = arr.views();
+        for (r, view) in views.iter().enumerate() {
+            let at = row;
+            row += 1;
+            if present.as_ref().is_some_and(|p| !p[at]) {
+                if dict.is_empty() {
+                    dict.push(String::new());
+                }
+                out.push(0);
+                continue;
+            }
+            let bits = view.as_u128();
+            let code = match seen.iter().find(|(b, _)| *b == bits) {
+                Some((_, c)) => *c,
+                None => {
+                    let s = arr.value(r);
+                    let c = match map.get(s) {
+                        Some(c) => *c,
+                        None => {
+                            dict.push(s.to_string());
+                            let c = (dict.len() - 1) as u32;
+                            map.insert(s.to_string(), c);
+                            c
+                        }
+                    };
+                    if seen.len() < 32 {
+                        seen.push((bits, c));
+                    }
+                    c
+                }
+            };
+            out.push(code);
+        }
+    }
+    out
+}
+
+/// Adds rows `r` of `cols` (kept per `keep`) to the sums of group `codes[r]`: `buf` holds, per
+/// group, `P` sums then the lower triangle of cross-products. `P` is a compile-time constant
+/// for the common sizes, so the inner loops unroll.
+fn accumulate<const P: usize>(
+    cols: &[&[f64]],
+    codes: &[u32],
+    keep: Option<&[bool]>,
+    counts: &mut [u64],
+    buf: &mut [f64],
+) {
+    let stride = P + P * (P + 1) / 2;
+    let cols: [&[f64]; P] = std::array::from_fn(|i| &cols[i][..codes.len()]);
+    for (r, &code) in codes.iter().enumerate() {
+        if let Some(k) = keep {
+            if !k[r] {
+                continue;
+            }
+        }
+        let g = code as usize;
+        counts[g] += 1;
+        let acc = &mut buf[g * stride..(g + 1) * stride];
+        let x: [f64; P] = std::array::from_fn(|i| cols[i][r]);
+        for i in 0..P {
+            acc[i] += x[i];
+        }
+        let mut t = P;
+        for i in 0..P {
+            for j in 0..=i {
+                acc[t] += x[i] * x[j];
+                t += 1;
+            }
+        }
+    }
+}
+
+/// The same as [`accumulate`] for any number of columns.
+fn accumulate_dyn(
+    cols: &[&[f64]],
+    codes: &[u32],
+    keep: Option<&[bool]>,
+    counts: &mut [u64],
+    buf: &mut [f64],
+) {
+    let p = cols.len();
+    let stride = p + p * (p + 1) / 2;
+    let mut x = vec![0.0; p];
+    for (r, &code) in codes.iter().enumerate() {
+        if keep.is_some_and(|k| !k[r]) {
+            continue;
+        }
+        let g = code as usize;
+        counts[g] += 1;
+        let acc = &mut buf[g * stride..(g + 1) * stride];
+        for (xi, c) in x.iter_mut().zip(cols) {
+            *xi = c[r];
+        }
+        for i in 0..p {
+            acc[i] += x[i];
+        }
+        let mut t = p;
+        for i in 0..p {
+            for j in 0..=i {
+                acc[t] += x[i] * x[j];
+                t += 1;
+            }
+        }
+    }
+}
+
+/// The partial state of one row group.
+fn process_row_group(cols: &[Series], h: usize, plan: &DirectPlan) -> PolarsResult<ScanState> {
+    let n_keys = plan.group_by.len();
+    let index_of = |name: &str| plan.read.iter().position(|c| *c == name);
+    let mut st = ScanState {
+        rows: h as u64,
+        nulls: vec![0; plan.used.len()],
+        ..Default::default()
+    };
+    // Missing values: counted per used column; the mask of kept rows is only built when a
+    // column of this row group has any.
+    let mut any_null = false;
+    for (i, c) in plan.used.iter().enumerate() {
+        let j = index_of(c).ok_or_else(|| polars_err!(ColumnNotFound: "{c}"))?;
+        st.nulls[i] = cols[j].null_count() as u64;
+        any_null |= st.nulls[i] > 0;
+    }
+    let keep: Option<Vec<bool>> = if any_null {
+        let mut k = vec![true; h];
+        for s in cols {
+            if s.null_count() == 0 {
+                continue;
+            }
+            let mut r = 0;
+            for v in s.is_not_null().downcast_iter() {
+                for b in v.values_iter() {
+                    k[r] &= b;
+                    r += 1;
+                }
+            }
+        }
+        Some(k)
+    } else {
+        None
+    };
+    st.kept = keep
+        .as_ref()
+        .map_or(h as u64, |k| k.iter().filter(|b| **b).count() as u64);
+    // Numeric columns as f64 slices (values under a null are never read).
+    let numeric: Vec<Float64Chunked> = cols[n_keys..]
+        .iter()
+        .map(|s| s.f64().map(|c| c.rechunk().into_owned()))
+        .collect::<PolarsResult<_>>()?;
+    let slice_of = |name: &str| -> PolarsResult<&[f64]> {
+        let j = index_of(name).ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))?;
+        let ca = &numeric[j - n_keys];
+        Ok(ca
+            .downcast_iter()
+            .next()
+            .map_or(&[][..], |a| a.values().as_slice()))
+    };
+    // Range checks, as in the in-memory path, among the rows where the KPI's columns are
+    // present.
+    let kpi_cols = plan.kpi.columns();
+    let mut kpi_present: Option<Vec<bool>> = None;
+    for c in &kpi_cols {
+        let j = index_of(c).ok_or_else(|| polars_err!(ColumnNotFound: "{c}"))?;
+        if cols[j].null_count() > 0 {
+            let k = kpi_present.get_or_insert_with(|| vec![true; h]);
+            let mut r = 0;
+            for v in cols[j].is_not_null().downcast_iter() {
+                for b in v.values_iter() {
+                    k[r] &= b;
+                    r += 1;
+                }
+            }
+        }
+    }
+    let bad_count = |x: &[f64], bad: &dyn Fn(f64) -> bool| -> u64 {
+        x.iter()
+            .enumerate()
+            .filter(|(r, v)| kpi_present.as_ref().is_none_or(|k| k[*r]) && bad(**v))
+            .count() as u64
+    };
+    st.range_bad = match &plan.kpi.kind {
+        KpiKind::Proportion { column } => bad_count(slice_of(column)?, &|v| v != 0.0 && v != 1.0),
+        KpiKind::Nps { column } => bad_count(slice_of(column)?, &|v| {
+            v < 0.0 || v.is_nan() || v > 10.0 || v != v.floor()
+        }),
+        KpiKind::Ratio {
+            denominator: Denominator::Column(d),
+            ..
+        } => bad_count(slice_of(d)?, &|v| v < 0.0),
+        _ => 0,
+    };
+    // The KPI's numerator and denominator per row, borrowed when they are a column.
+    let ones = || vec![1.0; h];
+    let derived = |name: &str, f: &dyn Fn(f64) -> f64| -> PolarsResult<Vec<f64>> {
+        Ok(slice_of(name)?.iter().map(|v| f(*v)).collect())
+    };
+    let (num_v, den_v): (std::borrow::Cow<[f64]>, std::borrow::Cow<[f64]>) = match &plan.kpi.kind {
+        KpiKind::Mean { column } | KpiKind::Proportion { column } => {
+            (slice_of(column)?.into(), ones().into())
+        }
+        KpiKind::Ratio {
+            numerator,
+            denominator,
+        } => (
+            slice_of(numerator)?.into(),
+            match denominator {
+                Denominator::Count => ones().into(),
+                Denominator::Column(d) => slice_of(d)?.into(),
+            },
+        ),
+        KpiKind::Nps { column } => (
+            derived(column, &|v| {
+                if v >= 9.0 {
+                    1.0
+                } else if v <= 6.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            })?
+            .into(),
+            ones().into(),
+        ),
+        KpiKind::TopBox { column, threshold } => (
+            derived(column, &|v| if v >= *threshold { 1.0 } else { 0.0 })?.into(),
+            ones().into(),
+        ),
+        KpiKind::Composite { terms } => {
+            let mut e = vec![0.0; h];
+            for (c, w) in terms {
+                for (a, v) in e.iter_mut().zip(slice_of(c)?) {
+                    *a += *w * *v;
+                }
+            }
+            (e.into(), ones().into())
+        }
+        #[allow(unreachable_patterns)]
+        _ => polars_bail!(ComputeError: "KPI kind not supported by the direct reader"),
+    };
+    let mut values: Vec<&[f64]> = vec![num_v.as_ref(), den_v.as_ref()];
+    for c in plan.covariates {
+        values.push(slice_of(c)?);
+    }
+    // Group codes: per key column in order of appearance, combined in mixed radix.
+    let mut dicts: Vec<Vec<String>> = Vec::with_capacity(n_keys);
+    let mut combined: Vec<u32> = vec![0; h];
+    let mut n_groups: u64 = 1;
+    for s in &cols[..n_keys] {
+        let mut dict = Vec::new();
+        let codes = view_codes(s.str()?, &mut dict);
+        let radix = dict.len().max(1) as u64;
+        n_groups *= radix;
+        if n_groups > u64::from(u32::MAX) {
+            polars_bail!(ComputeError: "too many key combinations for the direct reader");
+        }
+        if dicts.is_empty() {
+            combined = codes;
+        } else {
+            for (c, code) in combined.iter_mut().zip(&codes) {
+                *c = *c * radix as u32 + *code;
+            }
+        }
+        dicts.push(dict);
+    }
+    // Sparse combinations of several keys: renumber the combinations that occur.
+    let mut dense_to_code: Option<Vec<u32>> = None;
+    if n_groups > 4096 {
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut back = Vec::new();
+        for c in combined.iter_mut() {
+            let next = map.len() as u32;
+            let d = *map.entry(*c).or_insert_with(|| {
+                back.push(*c);
+                next
+            });
+            *c = d;
+        }
+        n_groups = back.len() as u64;
+        dense_to_code = Some(back);
+    }
+    let g = n_groups as usize;
+    let p = plan.p;
+    let stride = p + p * (p + 1) / 2;
+    let mut counts = vec![0u64; g];
+    let mut buf = vec![0.0; g * stride];
+    let keep_ref = keep.as_deref();
+    match p {
+        2 => accumulate::<2>(&values, &combined, keep_ref, &mut counts, &mut buf),
+        3 => accumulate::<3>(&values, &combined, keep_ref, &mut counts, &mut buf),
+        4 => accumulate::<4>(&values, &combined, keep_ref, &mut counts, &mut buf),
+        _ => accumulate_dyn(&values, &combined, keep_ref, &mut counts, &mut buf),
+    }
+    for (d, n) in counts.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        let mut rest = dense_to_code.as_ref().map_or(d as u32, |b| b[d]);
+        let mut key = Vec::with_capacity(n_keys);
+        for dict in dicts.iter().rev() {
+            let radix = dict.len().max(1) as u32;
+            key.push(
+                dict.get((rest % radix) as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            rest /= radix;
+        }
+        key.reverse();
+        let chunk = &buf[d * stride..(d + 1) * stride];
+        st.groups.insert(
+            key,
+            Acc {
+                n: *n,
+                sums: chunk[..p].to_vec(),
+                cross: chunk[p..].to_vec(),
+            },
+        );
+    }
+    Ok(st)
+}
+
+/// One pass over a Parquet file by row groups, in parallel; `None` when the file's layout is
+/// not one the direct reader takes (the caller then uses the streaming engine). Row groups are
+/// processed in windows of a few per thread and merged in file order, so the sums do not
+/// depend on the number of threads; memory is a few decoded row groups per thread.
+fn scan_parquet_direct(path: &Path, plan: &DirectPlan) -> Result<Option<ScanState>> {
+    use rayon::prelude::*;
+    let err = |e: PolarsError| pl_err(path, e);
+    let file = std::fs::File::open(path).map_err(|e| DataError::Read {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader.schema().map_err(err)?;
+    let meta = reader.get_metadata().map_err(err)?.clone();
+    // Estimated decoded bytes per row of the columns read.
+    let row_bytes = plan.group_by.len() * 16 + (plan.read.len() - plan.group_by.len()) * 8;
+    for rg in &meta.row_groups {
+        if rg.num_rows() * row_bytes > MAX_DIRECT_ROW_GROUP_BYTES {
+            return Ok(None);
+        }
+        for c in &plan.read {
+            if rg.columns_under_root_iter(c).is_none() {
+                return Ok(None);
+            }
+        }
+    }
+    let n_rg = meta.row_groups.len();
+    let window = 4 * rayon::current_num_threads().max(1);
+    let mut state = ScanState {
+        nulls: vec![0; plan.used.len()],
+        ..Default::default()
+    };
+    let mut start = 0;
+    while start < n_rg {
+        let end = (start + window).min(n_rg);
+        let partials: Vec<ScanState> = (start..end)
+            .into_par_iter()
+            .map(|rg| {
+                let cols = decode_row_group(path, &meta, &schema, rg, plan)?;
+                process_row_group(&cols, meta.row_groups[rg].num_rows(), plan)
+            })
+            .collect::<PolarsResult<_>>()
+            .map_err(err)?;
+        for part in partials {
+            state.merge(part);
+        }
+        start = end;
+    }
+    Ok(Some(state))
 }
 
 /// The error for a unit found in two groups, with the first row of the unit in each (found by
