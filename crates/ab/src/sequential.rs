@@ -12,6 +12,15 @@
 //!   parameter ρ makes the CS tightest at a planned total N*:
 //!   `ρ = sqrt( (−2 ln α + ln(−2 ln α + 1)) / N* )` (eq. 161; gbstats' "sequential tuning
 //!   parameter" is N*, default 5000).
+//! - [`ConfidenceSequence::eppo`]: Eppo's documented sequential method ("Statistical
+//!   nitty-gritty", Sequential; a modified eq. (14) of Howard, Ramdas, McAuliffe & Sekhon 2021,
+//!   "Time-uniform, nonparametric, nonasymptotic confidence sequences", *Annals of Statistics*
+//!   49(2)): with t = n_C + n_T and α = 1 − c, `θ̂ ± σ̂ · B`,
+//!   `B = sqrt( (t + ρ_E) ln( (t + ρ_E) / (ρ_E α²) ) / t )`,
+//!   `ρ_E = N_tune / ( ln ln(e/α²) − 2 ln α )`, N_tune = 10,000 by default. This is the same
+//!   normal-mixture boundary as the CS above with ρ_E = 1/ρ² — and, since
+//!   ln ln(e/α²) = ln(1 − 2 ln α), the same tuning rule with N* = N_tune: Eppo's method equals
+//!   gbstats' with tuning 10,000 instead of 5,000.
 //! - [`msprt`]: the mixture sequential probability ratio test of Johari, Koomen, Pekelis &
 //!   Walsh (2017, "Peeking at A/B tests", KDD; 2022, *Operations Research* 70(3)) with a
 //!   normal mixing distribution N(θ₀, τ²) on the effect: for an estimate θ̂ with variance V,
@@ -137,6 +146,19 @@ impl ConfidenceSequence {
         Self::new(((l + (l + 1.0).ln()) / n_plan).sqrt(), alpha)
     }
 
+    /// Eppo's sequential confidence sequence (see the module docs): the mixture tuned by
+    /// Eppo's documented rule with `n_tune` (Eppo's N_tune, default 10,000 in Eppo), stored
+    /// in this type's parametrisation ρ = 1/sqrt(ρ_E).
+    ///
+    /// ```
+    /// use causalkit_ab::sequential::{eppo_rho, ConfidenceSequence};
+    /// let cs = ConfidenceSequence::eppo(10_000.0, 0.05).unwrap();
+    /// assert!((cs.rho - 1.0 / eppo_rho(10_000.0, 0.05).unwrap().sqrt()).abs() < 1e-15);
+    /// ```
+    pub fn eppo(n_tune: f64, alpha: f64) -> Result<Self> {
+        Self::new(1.0 / eppo_rho(n_tune, alpha)?.sqrt(), alpha)
+    }
+
     /// Half-width of the CS at total sample `n` for an estimate with standard error `se`.
     pub fn half_width(&self, se: f64, n: f64) -> Result<f64> {
         if !(n.is_finite() && n > 0.0) {
@@ -180,6 +202,21 @@ impl ConfidenceSequence {
             p_value: (-ln_e).exp().min(1.0),
         })
     }
+}
+
+/// Eppo's mixture parameter `ρ_E = N_tune / ( ln ln(e/α²) − 2 ln α )` (Eppo docs,
+/// "Statistical nitty-gritty", Sequential), in units of total sample size: the boundary
+/// multiplier at total sample t is `B = sqrt( (t + ρ_E) ln((t + ρ_E)/(ρ_E α²)) / t )`.
+pub fn eppo_rho(n_tune: f64, alpha: f64) -> Result<f64> {
+    check_alpha(alpha)?;
+    if !(n_tune.is_finite() && n_tune > 0.0) {
+        return Err(invalid(
+            "n_tune",
+            format!("must be finite and positive, got {n_tune}"),
+        ));
+    }
+    let a2 = alpha * alpha;
+    Ok(n_tune / ((std::f64::consts::E / a2).ln().ln() - 2.0 * alpha.ln()))
 }
 
 /// Result of the mixture SPRT at one look.

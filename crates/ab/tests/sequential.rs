@@ -2,13 +2,16 @@
 //! reference/scripts/ab_seq_reference.py — "sequential_gbstats" from gbstats 0.8
 //! `SequentialTwoSidedTTest` (Waudby-Smith et al. asymptotic CS), "group_sequential" boundaries
 //! solved independently with scipy's multivariate-normal CDF (Genz) and the classical constants
-//! of Jennison & Turnbull (2000) Table 2.1 (K = 5, two-sided α = 0.05: Pocock 2.413,
+//! of Jennison & Turnbull (2000) Table 2.1; reference/ab_eppo.json (reference/scripts/
+//! ab_eppo_reference.py) evaluates Eppo's documented sequential formula literally with numpy
+//! and checks it against gbstats with the same tuning (K = 5, two-sided α = 0.05: Pocock 2.413,
 //! O'Brien–Fleming 2.040). Simulations (seeded) check false-positive rates under continuous
 //! peeking and coverage at all looks.
 
 use causalkit_ab::sequential::{
-    classical_boundaries, crossing_probabilities, group_sequential_boundaries, msprt, msprt_path,
-    srm_sequential, srm_sequential_path, BoundaryShape, ConfidenceSequence, SpendingFunction,
+    classical_boundaries, crossing_probabilities, eppo_rho, group_sequential_boundaries, msprt,
+    msprt_path, srm_sequential, srm_sequential_path, BoundaryShape, ConfidenceSequence,
+    SpendingFunction,
 };
 use causalkit_stats::resample::replicate;
 use rand::Rng;
@@ -52,6 +55,45 @@ fn confidence_sequence_matches_gbstats() {
         close(iv.ci_high, f(&r["ci"][1]), 1e-12);
         close(iv.p_value, f(&r["p"]), 1e-12);
     }
+}
+
+#[test]
+fn eppo_confidence_sequence_matches_the_documented_formula() {
+    // Eppo docs, "Statistical nitty-gritty" > Sequential (Eppo-exp/eppo-docs@0e7868cd),
+    // evaluated with numpy in reference/scripts/ab_eppo_reference.py.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../reference/ab_eppo.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = v["cases"].as_object().unwrap();
+    assert_eq!(cases.len(), 4);
+    for (name, c) in cases {
+        let alpha = f(&c["alpha"]);
+        let n_tune = f(&c["n_tune"]);
+        let rel = |got: f64, want: f64, what: &str| {
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{name} {what}: got {got}, want {want}"
+            );
+        };
+        rel(eppo_rho(n_tune, alpha).unwrap(), f(&c["rho"]), "rho");
+        let cs = ConfidenceSequence::eppo(n_tune, alpha).unwrap();
+        let (est, se, t) = (f(&c["estimate"]), f(&c["std_error"]), f(&c["t"]));
+        rel(
+            cs.half_width(se, t).unwrap() / se,
+            f(&c["bound_multiplier"]),
+            "B",
+        );
+        let iv = cs.interval(est, se, t).unwrap();
+        rel(iv.ci_low, f(&c["ci"][0]), "lower");
+        rel(iv.ci_high, f(&c["ci"][1]), "upper");
+        // gbstats with the same tuning gives the same interval (to 1e-10: its own arithmetic).
+        close(iv.ci_low, f(&c["gbstats_ci"][0]), 1e-10);
+        close(iv.ci_high, f(&c["gbstats_ci"][1]), 1e-10);
+        // On the boundary the always-valid p-value equals alpha.
+        let edge = cs.interval_against(est, se, t, iv.ci_high).unwrap();
+        close(edge.p_value, alpha, 1e-9);
+    }
+    assert!(eppo_rho(0.0, 0.05).is_err());
+    assert!(ConfidenceSequence::eppo(10_000.0, 1.5).is_err());
 }
 
 #[test]
@@ -105,6 +147,11 @@ fn continuous_peeking_keeps_false_positives_below_alpha() {
     let cs = ConfidenceSequence::gbstats(5000.0, 0.05).unwrap();
     let rate = peeking_false_positive_rate(|e, s, n| cs.interval(e, s, n).unwrap().p_value < 0.05);
     assert!(rate <= 0.075, "CS peeking rate {rate}");
+    // Eppo's form (N_tune = 10,000): the same bound.
+    let eppo = ConfidenceSequence::eppo(10_000.0, 0.05).unwrap();
+    let rate =
+        peeking_false_positive_rate(|e, s, n| eppo.interval(e, s, n).unwrap().p_value < 0.05);
+    assert!(rate <= 0.075, "Eppo CS peeking rate {rate}");
     // mSPRT with tau^2 of the order of the squared effects of interest.
     let rate = peeking_false_positive_rate(|e, s, _| msprt(e, s, 0.01, 0.0, 0.05).unwrap().reject);
     assert!(rate <= 0.075, "mSPRT peeking rate {rate}");

@@ -44,6 +44,9 @@ enum TestArg {
 enum SequentialArg {
     /// Asymptotic confidence sequence (Waudby-Smith et al.; gbstats' tuning by --n-plan).
     Cs,
+    /// Eppo's documented sequential confidence sequence (Howard et al. 2021 normal mixture,
+    /// Eppo's tuning; N_tune = --n-plan, default 10,000).
+    Eppo,
     /// Mixture SPRT (Johari et al. 2017) with mixing standard deviation --tau.
     Msprt,
 }
@@ -132,9 +135,10 @@ struct AnalyseArgs {
     /// Always-valid inference at this look.
     #[arg(long, value_enum)]
     sequential: Option<SequentialArg>,
-    /// Confidence-sequence tuning: the planned total number of units (gbstats default 5000).
-    #[arg(long, default_value_t = 5000.0)]
-    n_plan: f64,
+    /// Confidence-sequence tuning: the planned total number of units where the sequence is
+    /// tightest (default 5000 as gbstats for `cs`, 10000 as Eppo's N_tune for `eppo`).
+    #[arg(long)]
+    n_plan: Option<f64>,
     /// mSPRT mixing standard deviation on the relative-lift scale.
     #[arg(long, default_value_t = 0.05)]
     tau: f64,
@@ -1107,9 +1111,14 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 }
                 let iv = match seq {
                     SequentialArg::Cs => sequential::ConfidenceSequence::gbstats(
-                        a.n_plan, a.alpha,
+                        a.n_plan.unwrap_or(5000.0),
+                        a.alpha,
                     )?
                     .interval(l.estimate, l.std_error, n)?,
+                    SequentialArg::Eppo => {
+                        sequential::ConfidenceSequence::eppo(a.n_plan.unwrap_or(10_000.0), a.alpha)?
+                            .interval(l.estimate, l.std_error, n)?
+                    }
                     SequentialArg::Msprt => {
                         let tau2 = if kind == "relative" {
                             a.tau * a.tau
@@ -1121,6 +1130,7 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 };
                 let what = match seq {
                     SequentialArg::Cs => "confidence sequence",
+                    SequentialArg::Eppo => "Eppo confidence sequence",
                     SequentialArg::Msprt => "mSPRT",
                 };
                 result
@@ -1505,7 +1515,12 @@ fn cumulative(
         .min()
         .cloned()
         .ok_or_else(|| CliError::bad("no treatment arm"))?;
-    let cs = sequential::ConfidenceSequence::gbstats(a.n_plan, a.alpha)?;
+    let cs = match a.sequential {
+        Some(SequentialArg::Eppo) => {
+            sequential::ConfidenceSequence::eppo(a.n_plan.unwrap_or(10_000.0), a.alpha)?
+        }
+        _ => sequential::ConfidenceSequence::gbstats(a.n_plan.unwrap_or(5000.0), a.alpha)?,
+    };
     let opts = TestOptions {
         alpha: a.alpha,
         ..Default::default()

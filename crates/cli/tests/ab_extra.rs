@@ -236,3 +236,72 @@ fn winsorize_bad_input_is_reported() {
     ]);
     assert!(e.contains("needs the unit rows"), "{e}");
 }
+
+fn tmp(name: &str, contents: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("causalkit-ab-extra-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn eppo_sequential_form_matches_the_documented_formula() {
+    // reference/ab_eppo.json: Eppo's "Statistical nitty-gritty" sequential formula evaluated
+    // literally with numpy, and gbstats' CS with the same tuning (identical).
+    let r = reference("ab_eppo.json");
+    let welch = tmp(
+        "eppo_welch.csv",
+        "arm,count,main_sum,main_sum_squares\nA,3407,1396.87,52377.9767\nB,3461,2422.7,134698.29\n",
+    );
+    let v = ok_json(&[
+        "ab",
+        "--stats",
+        &welch,
+        "--metric",
+        "y",
+        "--sequential",
+        "eppo",
+        "--format",
+        "json",
+    ]);
+    for (kind, case) in [
+        ("relative", "welch_relative_default"),
+        ("absolute", "welch_absolute_default"),
+    ] {
+        let c = &r["cases"][case];
+        let e = effect(
+            &v,
+            &format!("y | all | B vs A | {kind} (Eppo confidence sequence)"),
+        );
+        // The estimate and standard error come from the sums (1e-12 relative in the crate
+        // test); here 1e-9 relative.
+        close(num(&e["estimate"]), num(&c["estimate"]), 1e-9, case);
+        close(num(&e["ci_low"]), num(&c["ci"][0]), 1e-9, case);
+        close(num(&e["ci_high"]), num(&c["ci"][1]), 1e-9, case);
+    }
+    // Proportions, alpha 0.10 and N_tune 2000.
+    let prop = tmp(
+        "eppo_prop.csv",
+        "arm,count,main_sum,main_sum_squares\nA,10000,1200,1200\nB,10050,1310,1310\n",
+    );
+    let v = ok_json(&[
+        "ab",
+        "--stats",
+        &prop,
+        "--metric",
+        "p=proportion",
+        "--sequential",
+        "eppo",
+        "--n-plan",
+        "2000",
+        "--alpha",
+        "0.1",
+        "--format",
+        "json",
+    ]);
+    let c = &r["cases"]["prop_relative_alpha10_tune2000"];
+    let e = effect(&v, "p | all | B vs A | relative (Eppo confidence sequence)");
+    close(num(&e["ci_low"]), num(&c["ci"][0]), 1e-9, "prop lower");
+    close(num(&e["ci_high"]), num(&c["ci"][1]), 1e-9, "prop upper");
+}
