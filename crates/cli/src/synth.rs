@@ -2,13 +2,17 @@
 //!
 //! Methods: `sdid` (synthetic DiD, Arkhangelsky et al. 2021), `did` (synthdid's DiD),
 //! `sdid-sc` (synthdid's regularised SC, no intercept), `sc` (Abadie–Diamond–Hainmueller
-//! SC with nested V, from `causalkit_synth::abadie`).
+//! SC with nested V, from `causalkit_synth::abadie`), `ascm` (ridge-augmented SC, Ben-Michael,
+//! Feller & Rothstein 2021, from `causalkit_synth::ascm`).
 
 use crate::output::{num, plain_table, CliError, Format};
 use causalkit_data::Dataset;
 use causalkit_report::{BarChart, ImageFormat, LineChart, Output, Series};
 use causalkit_stats::{EstimationResult, Report};
-use causalkit_synth::abadie::{PlaceboOptions, Predictor, Predictors, SyntheticControl};
+use causalkit_synth::abadie::{
+    ConformalOptions, PlaceboOptions, Predictor, Predictors, SyntheticControl,
+};
+use causalkit_synth::ascm::{AugmentedSc, CvOptions, LambdaChoice};
 use causalkit_synth::panel::{period_label, SynthPanel};
 use causalkit_synth::sdid::{
     in_space_placebos, sdid_inference, GapPath, SdidMethod, SdidOptions, SeMethod,
@@ -28,6 +32,9 @@ pub enum MethodArg {
     Did,
     /// synthdid's regularised synthetic control (`sc_estimate`: no intercept, ζ = 1e-6 σ).
     SdidSc,
+    /// Ridge-augmented synthetic control (augsynth's ridge ASCM; `--lambda`, default by
+    /// cross-validation), with per-period conformal intervals.
+    Ascm,
 }
 
 /// Standard error of the SDID family.
@@ -76,6 +83,10 @@ pub struct SynthArgs {
     /// outcome.
     #[arg(long, value_delimiter = ',')]
     pub predictors: Vec<String>,
+    /// Ridge penalty of `--method ascm` (default: augsynth's cross-validation over the
+    /// pre-period, largest lambda within one SE of the minimum).
+    #[arg(long)]
+    pub lambda: Option<f64>,
     /// Number of placebo replications (sets --se placebo unless --se is given). With
     /// `--method sc` it runs the in-space placebo test instead, over every donor (N unused).
     #[arg(long)]
@@ -215,6 +226,7 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
     let (result, gaps) = match a.method {
         MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &panel)?,
         MethodArg::Sc => run_abadie(&a, &panel)?,
+        MethodArg::Ascm => run_ascm(&a, &panel)?,
     };
     let mut result = result;
     result
@@ -267,6 +279,9 @@ fn run_sdid(
         return Err(CliError::bad(
             "--predictors applies to --method sc (Abadie) only",
         ));
+    }
+    if a.lambda.is_some() {
+        return Err(CliError::bad("--lambda applies to --method ascm only"));
     }
     let opts = SdidOptions::new(method);
     let se_arg = a.se.unwrap_or(SeArg::Placebo);
@@ -368,6 +383,9 @@ fn run_abadie(
     a: &SynthArgs,
     panel: &SynthPanel,
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
+    if a.lambda.is_some() {
+        return Err(CliError::bad("--lambda applies to --method ascm only"));
+    }
     if panel.n_treated() != 1 {
         return Err(CliError::bad(format!(
             "--method sc (Abadie) needs exactly one treated unit, found {}; use --method sdid for several",
@@ -429,6 +447,83 @@ fn run_abadie(
             .warnings
             .push("Abadie SC: --placebo runs the in-space placebo test (one refit per donor); its p-value is on the ATT row".into());
     }
+    Ok((result, gaps))
+}
+
+fn run_ascm(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+) -> Result<(EstimationResult, Option<Gaps>), CliError> {
+    if panel.n_treated() != 1 {
+        return Err(CliError::bad(format!(
+            "--method ascm needs exactly one treated unit, found {}; use --method sdid for several",
+            panel.n_treated()
+        )));
+    }
+    if !a.predictors.is_empty() {
+        return Err(CliError::bad(
+            "--predictors applies to --method sc (Abadie) only; ASCM balances every pre-period outcome",
+        ));
+    }
+    if a.se.is_some() || a.replications.is_some() {
+        return Err(CliError::bad(
+            "--se/--replications apply to sdid, did and sdid-sc; ASCM reports conformal intervals and, with --placebo, the in-space placebo test",
+        ));
+    }
+    let treated = panel.units.len() - 1;
+    let t0 = panel.adoption[treated].unwrap_or(0);
+    let lambda = match a.lambda {
+        Some(l) => LambdaChoice::Fixed(l),
+        None => LambdaChoice::CrossValidated(CvOptions::default()),
+    };
+    let fit = AugmentedSc::new(&panel.y, treated, t0)
+        .donors((0..treated).collect())
+        .lambda(lambda)
+        .unit_names(panel.units.clone())
+        .period_labels(panel.periods.iter().map(|p| period_label(*p)).collect())
+        .fit()?;
+    let conformal = fit.conformal_intervals(&ConformalOptions {
+        alpha: a.alpha,
+        ..ConformalOptions::default()
+    })?;
+    let placebo = if a.placebo.is_some() || a.plot.is_some() {
+        Some(fit.placebo_in_space(&PlaceboOptions::default())?)
+    } else {
+        None
+    };
+    let mut result = fit.to_result_with(
+        if a.placebo.is_some() {
+            placebo.as_ref()
+        } else {
+            None
+        },
+        Some(&conformal),
+    );
+    if let Some(w) = result.diagnostics.get("weights").cloned() {
+        result.diagnostics.insert("unit_weights".into(), w);
+    }
+    if a.placebo.is_some() {
+        result.warnings.push(
+            "ASCM: --placebo runs the in-space placebo test (one refit per donor, lambda chosen the same way); its p-value is on the ATT row".into(),
+        );
+    }
+    let gaps = placebo.map(|p| {
+        let mut paths = vec![GapPath {
+            unit: fit.treated_name.clone(),
+            gaps: fit.gaps.clone(),
+            rmspe_pre: fit.rmspe_pre,
+            rmspe_post: fit.rmspe_post,
+        }];
+        for (i, name) in p.names.iter().enumerate() {
+            paths.push(GapPath {
+                unit: name.clone(),
+                gaps: p.gaps[i].clone(),
+                rmspe_pre: p.rmspe_pre[i],
+                rmspe_post: p.rmspe_post[i],
+            });
+        }
+        (fit.treated_outcome.clone(), fit.synthetic.clone(), paths)
+    });
     Ok((result, gaps))
 }
 
