@@ -170,6 +170,11 @@ pub struct DidArgs {
     /// Callaway-Sant'Anna on repeated cross-sections (no unit is followed over time).
     #[arg(long)]
     repeated_cross_section: bool,
+    /// Callaway-Sant'Anna on an unbalanced panel: keep units not observed in every period
+    /// (R did's allow_unbalanced_panel = TRUE: cross-section estimators per cell, influence
+    /// functions clustered on the unit). Without it such units are dropped with a warning.
+    #[arg(long, conflicts_with = "repeated_cross_section")]
+    allow_unbalanced_panel: bool,
     /// Significance level.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
@@ -462,9 +467,13 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
     if a.leads.is_some() || a.lags.is_some() || a.ref_period.is_some() {
         only("--leads/--lags/--ref-period", &[Method::EventStudy])?;
     }
-    if a.aggregate.is_some() || a.repeated_cross_section || a.control == Control::NotYet {
+    if a.aggregate.is_some()
+        || a.repeated_cross_section
+        || a.allow_unbalanced_panel
+        || a.control == Control::NotYet
+    {
         only(
-            "--aggregate/--control/--repeated-cross-section",
+            "--aggregate/--control/--repeated-cross-section/--allow-unbalanced-panel",
             &[Method::Cs],
         )?;
     }
@@ -649,6 +658,7 @@ fn run_cs(
             Est::Dr => CsMethod::DoublyRobust,
         },
         panel: !a.repeated_cross_section,
+        allow_unbalanced_panel: a.allow_unbalanced_panel,
         alpha: a.alpha,
         bootstrap: a.bootstrap.map(|reps| BootstrapOptions {
             reps,

@@ -121,3 +121,94 @@ fn imputation_pretrend_bad_input_exits_2() {
     let e = bad(&["--method", "imputation", "--pretrend-leads", "4"]);
     assert!(e.contains("pre e=-4") && e.contains("fewer leads"), "{e}");
 }
+
+/// mpdta without every 7th row (0-based rows i % 7 == 6), written to a temporary CSV.
+fn unbalanced_csv() -> PathBuf {
+    let text = std::fs::read_to_string(root().join("datasets/mpdta.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = String::from(lines.next().unwrap());
+    out.push('\n');
+    for (i, l) in lines.filter(|l| !l.is_empty()).enumerate() {
+        if i % 7 != 6 {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    let path = std::env::temp_dir().join(format!("ck-mpdta-unbalanced-{}.csv", std::process::id()));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn cs_unbalanced_panel_matches_csdid() {
+    // Reference: reference/did_cs_unbalanced.json (csdid 0.4.3, allow_unbalanced_panel=True,
+    // outcome regression, never-treated controls, analytic SEs); tolerance 1e-6 relative.
+    let r = reference("did_cs_unbalanced.json");
+    let spec = &r["specs"]["reg_never"];
+    let path = unbalanced_csv();
+    let data = path.display().to_string();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = MPDTA.iter().map(|s| s.to_string()).collect();
+        a[2] = data.clone();
+        a.extend(["--method", "cs", "--est", "or", "--format", "json"].map(String::from));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let go = |extra: &[&str]| -> Value {
+        let a = args(extra);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = run(&a);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = go(&["--allow-unbalanced-panel"]);
+    let effect = |v: &Value, label: &str| -> (f64, f64) {
+        let e = v["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["label"] == label)
+            .unwrap_or_else(|| panic!("no {label}"));
+        (
+            e["estimate"].as_f64().unwrap(),
+            e["std_error"].as_f64().unwrap(),
+        )
+    };
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    let (att, se) = effect(&v, "ATT(2004,2004)");
+    assert!(rel(att, spec["att"][0].as_f64().unwrap()) < 1e-6);
+    assert!(rel(se, spec["se"][0].as_f64().unwrap()) < 1e-6);
+    let (att, se) = effect(&v, "ATT (simple)");
+    assert!(
+        rel(
+            att,
+            spec["aggte"]["simple"]["overall_att"].as_f64().unwrap()
+        ) < 1e-6
+    );
+    assert!(rel(se, spec["aggte"]["simple"]["overall_se"].as_f64().unwrap()) < 1e-6);
+    assert_eq!(v["diagnostics"]["n_units"], 500);
+    assert!(v["diagnostics"]["unbalanced_panel"].is_string());
+    // Without the flag, the 357 incomplete counties are dropped with a warning.
+    let v = go(&[]);
+    assert_eq!(v["diagnostics"]["n_units"], 143);
+    assert!(v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("dropped 357 units")));
+    // The flag is for cs only, and not with --repeated-cross-section.
+    let e = bad(&["--method", "twfe", "--allow-unbalanced-panel"]);
+    assert!(e.contains("--allow-unbalanced-panel"), "{e}");
+    let out = mpdta(&[
+        "--method",
+        "cs",
+        "--allow-unbalanced-panel",
+        "--repeated-cross-section",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_file(path);
+}

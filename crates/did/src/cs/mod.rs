@@ -50,9 +50,16 @@
 //!   ([`CsError::NoNeverTreated`]); with [`ControlGroup::NotYetTreated`] the periods from the
 //!   last cohort's treatment date (less anticipation) on are dropped and the last cohort is
 //!   only a comparison group (as R), with a warning.
-//! - Unbalanced panels: units not observed in every remaining period are dropped with a
-//!   warning (R's default `allow_unbalanced_panel = FALSE`); use `panel = false` to keep
-//!   every observation as a repeated cross-section.
+//! - Unbalanced panels: by default units not observed in every remaining period are dropped
+//!   with a warning (R's default `allow_unbalanced_panel = FALSE`). With
+//!   [`CsOptions::allow_unbalanced_panel`] (R's `allow_unbalanced_panel = TRUE`) every
+//!   observation is kept and each `ATT(g,t)` is the repeated-cross-section estimator
+//!   ([`CsMethod`]'s `*_rc` form) on the rows of periods `t` and `b` of cohort `g` and the
+//!   comparison group; its row-level influence function, scaled by `n / n₁` (`n` units,
+//!   `n₁` rows in the cell), is summed within each unit, so inference clusters on the unit
+//!   and `n` counts units. The aggregations weight each unit by its mean weight over its rows
+//!   (R `aggte`'s per-id means). A panel that turns out balanced takes the panel path (as R
+//!   `did` ≥ 2.2).
 //! - Covariates and weights of a panel unit are taken from the earlier period of each 2x2
 //!   comparison (R's default for time-varying values).
 //! - A cell whose 2x2 estimator cannot be computed (no comparison units, singular design,
@@ -235,6 +242,11 @@ pub struct CsOptions {
     pub method: CsMethod,
     /// Panel (`true`) or repeated cross-sections (`false`).
     pub panel: bool,
+    /// With `panel = true`: keep units not observed in every period and estimate as
+    /// repeated cross-sections clustered on the unit (R `allow_unbalanced_panel = TRUE`);
+    /// `false` (default) drops such units. Ignored for a balanced panel and for
+    /// `panel = false`.
+    pub allow_unbalanced_panel: bool,
     /// Significance level of the intervals (default 0.05).
     pub alpha: f64,
     /// Multiplier bootstrap; `None` for analytic standard errors and no uniform band.
@@ -249,6 +261,7 @@ impl Default for CsOptions {
             anticipation: 0,
             method: CsMethod::DoublyRobust,
             panel: true,
+            allow_unbalanced_panel: false,
             alpha: 0.05,
             bootstrap: None,
         }
@@ -329,8 +342,11 @@ pub struct AttGt {
     pub pretest: Option<PreTest>,
     /// Critical value used for the uniform band (bootstrap only).
     pub critical_value: Option<f64>,
-    /// Units (panel) or observations (cross-sections) used.
+    /// Units (panel, also an unbalanced panel) or observations (cross-sections) used.
     pub n: usize,
+    /// Whether an unbalanced panel was estimated as repeated cross-sections clustered on
+    /// the unit ([`CsOptions::allow_unbalanced_panel`]).
+    pub unbalanced: bool,
     /// Number of clusters (the unit count when not clustered).
     pub n_clusters: usize,
     /// Warnings (dropped units or cells, unreliable standard errors).
@@ -370,6 +386,19 @@ struct Prepared {
     n_clusters: usize,
     k: usize,
     warnings: Vec<String>,
+    /// Unbalanced panel estimated as repeated cross-sections: rows are observations, `n`
+    /// counts units.
+    units: Option<UnitMap>,
+}
+
+/// Row → unit map of an unbalanced panel run through the cross-section estimators.
+struct UnitMap {
+    /// Unit index (0..n) of each row.
+    row_unit: Vec<u32>,
+    /// Cohort of each unit.
+    cohort: Vec<i64>,
+    /// Mean weight of each unit over its rows (R `aggte`'s per-id mean).
+    weight: Vec<f64>,
 }
 
 fn check_inputs(data: &CsData, opts: &CsOptions) -> Result<(), CsError> {
@@ -528,6 +557,7 @@ fn prepare(data: &CsData, opts: &CsOptions) -> Result<Prepared, CsError> {
     let nt = periods.len();
     let weight = |r: usize| data.weights.map_or(1.0, |w| w[r]);
 
+    let mut units: Option<UnitMap> = None;
     let (n, cohort, y, x, w, tidx, cluster_raw) = if opts.panel {
         // Map units, check cohort constant, duplicates.
         let mut uidx: HashMap<usize, usize> = HashMap::new();
@@ -596,32 +626,76 @@ fn prepare(data: &CsData, opts: &CsOptions) -> Result<Prepared, CsError> {
                 n_unbalanced += 1;
             }
         }
-        if n_unbalanced > 0 {
+        if n_unbalanced > 0 && opts.allow_unbalanced_panel {
+            // Every kept row is an observation; units are the sampling (cluster) units.
+            let mut unit_code: Vec<Option<u32>> = vec![None; nu];
+            let mut ucoh = Vec::new();
+            let mut wsum: Vec<(f64, f64)> = Vec::new();
+            let mut ucl = Vec::new();
+            let rows: Vec<usize> = (0..nrow).filter(|&r| keep_row[r]).collect();
+            let mut row_unit = Vec::with_capacity(rows.len());
+            for &r in &rows {
+                let i = uidx[&data.unit[r]];
+                let code = *unit_code[i].get_or_insert_with(|| {
+                    let g = ucohort[i];
+                    ucoh.push(if g > tmax + ant { 0 } else { g });
+                    wsum.push((0.0, 0.0));
+                    ucl.push(ucluster[i]);
+                    (ucoh.len() - 1) as u32
+                });
+                row_unit.push(code);
+                let e = &mut wsum[code as usize];
+                e.0 += weight(r);
+                e.1 += 1.0;
+            }
             warnings.push(format!(
-                "dropped {n_unbalanced} units not observed in every period (unbalanced panel; use repeated cross-sections to keep them)"
+                "unbalanced panel: {n_unbalanced} units are not observed in every period; every observation is kept and the group-time effects use the repeated cross-section estimators with influence functions clustered on the unit (R did allow_unbalanced_panel = TRUE)"
             ));
-        }
-        let units: Vec<usize> = (0..nu).filter(|&i| keep_unit[i]).collect();
-        let n = units.len();
-        let mut cohort = Vec::with_capacity(n);
-        let mut y = Vec::with_capacity(n * nt);
-        let mut x = Vec::with_capacity(n * nt * k);
-        let mut w = Vec::with_capacity(n * nt);
-        let mut cl = Vec::with_capacity(n);
-        for &i in &units {
-            let g = ucohort[i];
-            cohort.push(if g > tmax + ant { 0 } else { g });
-            cl.push(ucluster[i]);
-            for j in 0..nt {
-                let r = seen[i * nt + j];
-                y.push(data.outcome[r]);
-                w.push(weight(r));
+            let n = rows.len();
+            let cohort = rows.iter().map(|&r| cohort_of(r)).collect();
+            let y = rows.iter().map(|&r| data.outcome[r]).collect();
+            let w = rows.iter().map(|&r| weight(r)).collect();
+            let tidx = rows.iter().map(|&r| tpos[&data.period[r]]).collect();
+            let mut x = Vec::with_capacity(n * k);
+            for &r in &rows {
                 for (_, c) in &data.covariates {
                     x.push(c[r]);
                 }
             }
+            units = Some(UnitMap {
+                row_unit,
+                cohort: ucoh,
+                weight: wsum.iter().map(|(s, c)| s / c).collect(),
+            });
+            (ucl.len(), cohort, y, x, w, tidx, ucl)
+        } else {
+            if n_unbalanced > 0 {
+                warnings.push(format!(
+                "dropped {n_unbalanced} units not observed in every period (unbalanced panel; set allow_unbalanced_panel, or use repeated cross-sections, to keep them)"
+            ));
+            }
+            let units: Vec<usize> = (0..nu).filter(|&i| keep_unit[i]).collect();
+            let n = units.len();
+            let mut cohort = Vec::with_capacity(n);
+            let mut y = Vec::with_capacity(n * nt);
+            let mut x = Vec::with_capacity(n * nt * k);
+            let mut w = Vec::with_capacity(n * nt);
+            let mut cl = Vec::with_capacity(n);
+            for &i in &units {
+                let g = ucohort[i];
+                cohort.push(if g > tmax + ant { 0 } else { g });
+                cl.push(ucluster[i]);
+                for j in 0..nt {
+                    let r = seen[i * nt + j];
+                    y.push(data.outcome[r]);
+                    w.push(weight(r));
+                    for (_, c) in &data.covariates {
+                        x.push(c[r]);
+                    }
+                }
+            }
+            (n, cohort, y, x, w, Vec::new(), cl)
         }
-        (n, cohort, y, x, w, Vec::new(), cl)
     } else {
         let rows: Vec<usize> = (0..nrow).filter(|&r| keep_row[r]).collect();
         let n = rows.len();
@@ -696,6 +770,7 @@ fn prepare(data: &CsData, opts: &CsOptions) -> Result<Prepared, CsError> {
         n_clusters,
         k,
         warnings,
+        units,
     })
 }
 
@@ -815,7 +890,7 @@ fn estimate_rc_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
     let mut w = Vec::new();
     let mut x = Vec::new();
     let (mut n1, mut n0) = (0, 0);
-    for i in 0..p.n {
+    for i in 0..p.tidx.len() {
         let ti = p.tidx[i];
         if ti != c.cur && ti != c.base {
             continue;
@@ -857,6 +932,7 @@ fn estimate_rc_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
     }
     let design = Design { x: &x, k: k1 };
     let (att, mut inf) = estimators::rc(opts.method.kind(), &y, &post, &d, &design, &w)?;
+    // R: n / n1 with n the units (or observations) and n1 the rows of the cell.
     let scale = p.n as f64 / idx.len() as f64;
     for v in inf.iter_mut() {
         *v *= scale;
@@ -864,7 +940,33 @@ fn estimate_rc_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
     if !att.is_finite() || inf.iter().any(|v| !v.is_finite()) {
         return Err("the estimate is not finite".into());
     }
-    Ok((att, SparseIf { idx, val: inf }, n1, n0))
+    let f = match &p.units {
+        None => SparseIf { idx, val: inf },
+        Some(u) => {
+            // Unbalanced panel: sum each unit's rows (R aggregates by id); count units.
+            let mut acc: std::collections::BTreeMap<u32, f64> = Default::default();
+            let (mut t1, mut t0) = (
+                std::collections::BTreeSet::new(),
+                std::collections::BTreeSet::new(),
+            );
+            for ((&i, &v), &di) in idx.iter().zip(&inf).zip(&d) {
+                let unit = u.row_unit[i as usize];
+                *acc.entry(unit).or_insert(0.0) += v;
+                if di {
+                    t1.insert(unit);
+                } else {
+                    t0.insert(unit);
+                }
+            }
+            n1 = t1.len();
+            n0 = t0.len();
+            SparseIf {
+                idx: acc.keys().copied().collect(),
+                val: acc.values().copied().collect(),
+            }
+        }
+    };
+    Ok((att, f, n1, n0))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1096,7 +1198,7 @@ pub fn att_gt(data: &CsData, options: &CsOptions) -> Result<AttGt, CsError> {
         .map(|c| {
             if c.zero {
                 None
-            } else if options.panel {
+            } else if options.panel && p.units.is_none() {
                 Some(estimate_panel_cell(&p, options, c))
             } else {
                 Some(estimate_rc_cell(&p, options, c))
@@ -1145,18 +1247,14 @@ pub fn att_gt(data: &CsData, options: &CsOptions) -> Result<AttGt, CsError> {
     }
     // Observation-level cohort and weight for the aggregations (R: first-period weights).
     let nt = p.periods.len();
-    let obs_weight: Vec<f64> = if options.panel {
-        (0..p.n).map(|i| p.w[i * nt]).collect()
-    } else {
-        p.w.clone()
+    let (obs_weight, obs_cohort): (Vec<f64>, Vec<i64>) = match &p.units {
+        Some(u) => (u.weight.clone(), u.cohort.clone()),
+        None if options.panel => ((0..p.n).map(|i| p.w[i * nt]).collect(), p.cohort.clone()),
+        None => (p.w.clone(), p.cohort.clone()),
     };
     let mut cohort_sizes: Vec<(i64, usize)> = Vec::new();
     for &g in &p.groups {
-        let units = if options.panel {
-            p.cohort.iter().filter(|&&c| c == g).count()
-        } else {
-            p.cohort.iter().filter(|&&c| c == g).count()
-        };
+        let units = obs_cohort.iter().filter(|&&c| c == g).count();
         cohort_sizes.push((g, units));
         if options.panel && units == 1 {
             warnings.push(format!(
@@ -1169,12 +1267,13 @@ pub fn att_gt(data: &CsData, options: &CsOptions) -> Result<AttGt, CsError> {
         pretest: None,
         critical_value: None,
         n: p.n,
+        unbalanced: p.units.is_some(),
         n_clusters: p.n_clusters,
         warnings,
         options: options.clone(),
         periods: p.periods.clone(),
         ifs,
-        obs_cohort: p.cohort.clone(),
+        obs_cohort,
         obs_weight,
         obs_cluster: p.cluster.clone(),
         cohort_sizes,
@@ -1329,6 +1428,13 @@ impl AttGt {
         put("estimation_method", o.method.name().into());
         put("anticipation", o.anticipation.into());
         put("panel", o.panel.into());
+        if self.unbalanced {
+            put(
+                "unbalanced_panel",
+                "repeated cross-section estimators, influence functions clustered on the unit"
+                    .into(),
+            );
+        }
         put("alpha", o.alpha.into());
         put(
             "se_type",
