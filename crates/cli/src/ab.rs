@@ -62,7 +62,8 @@ struct AnalyseArgs {
     /// Unit-level (or event-level) data file (.csv or .parquet).
     #[arg(long, conflicts_with = "stats")]
     data: Option<PathBuf>,
-    /// Pre-aggregated sufficient statistics, one row per arm [x segment], with GrowthBook's
+    /// Pre-aggregated sufficient statistics, one row per arm [x segment] [x metric, in a
+    /// `metric` column], with GrowthBook's
     /// columns count, main_sum, main_sum_squares [, denominator_sum, denominator_sum_squares,
     /// main_denominator_sum_product] [, covariate_sum, covariate_sum_squares,
     /// main_covariate_sum_product].
@@ -77,7 +78,8 @@ struct AnalyseArgs {
     /// Metric, repeatable. With --data: `name=mean(col)`, `proportion(col)`,
     /// `ratio(num, den|count)`, `nps(col)`, `topbox(col, threshold)`,
     /// `composite(0.5*a + 2*b)`, `quantile(col, 0.9)`. With --stats: `name` or
-    /// `name=mean|proportion|ratio` (one metric per file).
+    /// `name=mean|proportion|ratio` (one metric per file, or several when the file has a
+    /// `metric` column naming each row's metric).
     #[arg(long = "metric")]
     metrics: Vec<String>,
     /// Randomisation unit coarser than the rows (e.g. agent): rows are summed per unit first
@@ -596,7 +598,12 @@ fn group_moments(
         group_by.push(e);
     }
     let gm = if input.stats {
-        data::moments_from_stats_rows(&input.data, metric.name(), &group_by)?
+        let rows = stats_rows_of(input, metric.name())?;
+        data::moments_from_stats_rows(
+            rows.as_ref().unwrap_or(&input.data),
+            metric.name(),
+            &group_by,
+        )?
     } else {
         let MetricSpec::Kpi(kpi) = metric else {
             unreachable!("quantiles are handled separately")
@@ -647,6 +654,29 @@ fn group_moments(
             ((k[0].clone(), extra), m)
         })
         .collect())
+}
+
+/// With a `metric` column in the --stats file: that metric's rows (`None`: the file holds one
+/// metric and every row is used).
+fn stats_rows_of(input: &Input, name: &str) -> Result<Option<Dataset>, CliError> {
+    if !input.data.column_names().iter().any(|c| c == "metric") {
+        return Ok(None);
+    }
+    let labels = input.data.labels("metric")?;
+    if let Some(i) = labels.iter().position(Option::is_none) {
+        return Err(CliError::bad(format!(
+            "missing value in column `metric` at row {i} of the --stats file"
+        )));
+    }
+    let keep: Vec<bool> = labels.iter().map(|l| l.as_deref() == Some(name)).collect();
+    if !keep.iter().any(|&k| k) {
+        let present: std::collections::BTreeSet<&str> =
+            labels.iter().flatten().map(String::as_str).collect();
+        return Err(CliError::bad(format!(
+            "the --stats file has no rows with metric `{name}` (column `metric` holds {present:?})"
+        )));
+    }
+    Ok(Some(input.data.filter_rows(&keep)?))
 }
 
 fn cells_for(
@@ -814,9 +844,9 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         (data, winsor_diag) = winsorize_metrics(data, &mut metrics, &a)?;
     }
     let input = Input { data, stats };
-    if stats && metrics.len() != 1 {
+    if stats && metrics.len() != 1 && !input.data.column_names().iter().any(|c| c == "metric") {
         return Err(CliError::bad(
-            "a --stats file holds one metric: give exactly one --metric",
+            "a --stats file without a `metric` column holds one metric: give exactly one --metric (or add a `metric` column naming each row's metric)",
         ));
     }
     if stats && !a.covariates.is_empty() {

@@ -305,3 +305,107 @@ fn eppo_sequential_form_matches_the_documented_formula() {
     close(num(&e["ci_low"]), num(&c["ci"][0]), 1e-9, "prop lower");
     close(num(&e["ci_high"]), num(&c["ci"][1]), 1e-9, "prop upper");
 }
+
+/// Per-arm sums of the bundled A/B rows: (arm, [n, Σh, Σh², Σf, Σp, Σp², Σh·p]) with h =
+/// handle_seconds, f = fcr, p = pre_handle_seconds.
+fn bundled_sums() -> Vec<(String, [f64; 7])> {
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (ia, ih, iff, ip) = (
+        col("arm"),
+        col("handle_seconds"),
+        col("fcr"),
+        col("pre_handle_seconds"),
+    );
+    let mut out: Vec<(String, [f64; 7])> = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let (h, fc, p): (f64, f64, f64) = (
+            f[ih].parse().unwrap(),
+            f[iff].parse().unwrap(),
+            f[ip].parse().unwrap(),
+        );
+        let arm = f[ia].to_string();
+        let slot = match out.iter().position(|(a, _)| *a == arm) {
+            Some(i) => i,
+            None => {
+                out.push((arm, [0.0; 7]));
+                out.len() - 1
+            }
+        };
+        let s = &mut out[slot].1;
+        for (k, v) in [1.0, h, h * h, fc, p, p * p, h * p].into_iter().enumerate() {
+            s[k] += v;
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn several_metrics_in_one_stats_file_match_the_rows() {
+    let mut csv = String::from(
+        "metric,arm,count,main_sum,main_sum_squares,denominator_sum,denominator_sum_squares,main_denominator_sum_product\n",
+    );
+    for (arm, s) in bundled_sums() {
+        csv += &format!("aht,{arm},{},{},{},,,\n", s[0], s[1], s[2]);
+        csv += &format!("fcr,{arm},{},{},{},,,\n", s[0], s[3], s[3]);
+        csv += &format!(
+            "r,{arm},{},{},{},{},{},{}\n",
+            s[0], s[1], s[2], s[4], s[5], s[6]
+        );
+    }
+    let f = tmp("multi.csv", &csv);
+    let from_stats = ok_json(&[
+        "ab",
+        "--stats",
+        &f,
+        "--metric",
+        "aht=mean",
+        "--metric",
+        "fcr=proportion",
+        "--metric",
+        "r=ratio",
+        "--format",
+        "json",
+    ]);
+    let from_rows = ok_json(&[
+        "ab",
+        "--data",
+        DATA,
+        "--metric",
+        "aht=mean(handle_seconds)",
+        "--metric",
+        "fcr=proportion(fcr)",
+        "--metric",
+        "r=ratio(handle_seconds, pre_handle_seconds)",
+        "--format",
+        "json",
+    ]);
+    let rows = from_rows["effects"].as_array().unwrap();
+    assert_eq!(rows.len(), 9, "3 metrics x (absolute, delta, Fieller)");
+    for e in rows {
+        let label = e["label"].as_str().unwrap();
+        let s = effect(&from_stats, label);
+        for k in ["estimate", "std_error", "ci_low", "ci_high", "p_value"] {
+            if e[k].is_null() {
+                assert!(s[k].is_null(), "{label} {k}");
+                continue;
+            }
+            // Sums in a different order (and through decimal text): 1e-9 relative.
+            close(num(&s[k]), num(&e[k]), 1e-9, &format!("{label} {k}"));
+        }
+    }
+    // An unknown metric names what the file holds.
+    let out = bad(&["ab", "--stats", &f, "--metric", "csat=mean"]);
+    assert!(out.contains("no rows with metric `csat`"), "{out}");
+    // Without a metric column only one metric is allowed.
+    let single = tmp(
+        "single.csv",
+        "arm,count,main_sum,main_sum_squares\nA,10,5,30\nB,10,6,40\n",
+    );
+    let out = bad(&["ab", "--stats", &single, "--metric", "a", "--metric", "b"]);
+    assert!(out.contains("without a `metric` column"), "{out}");
+}

@@ -182,14 +182,19 @@ pub fn kpi_moments(
 ///
 /// The result has the same variables as [`kpi_moments`] (`numerator`, `denominator`, and
 /// `covariate` when present): without denominator columns the denominator is 1 per unit, so
-/// both paths give identical statistics. A group appearing twice is an error.
+/// both paths give identical statistics. A group appearing twice is an error; an optional
+/// column whose values are all empty is treated as absent.
 pub fn moments_from_stats_rows(
     data: &Dataset,
     kpi_name: &str,
     group_by: &[&str],
 ) -> Result<GroupedMoments> {
     let cols = data.column_names();
-    let has = |c: &str| cols.iter().any(|x| x == c);
+    // A column left entirely empty counts as absent (a file holding mean and ratio metrics
+    // leaves the denominator columns of its mean-metric rows empty).
+    let has = |c: &str| {
+        cols.iter().any(|x| x == c) && data.null_count(c).is_ok_and(|k| k < data.height())
+    };
     let req = |c: &str| crate::numeric_column(data, c);
     let count = req("count")?;
     let main_sum = req("main_sum")?;

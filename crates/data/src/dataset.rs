@@ -117,6 +117,29 @@ impl Dataset {
         })
     }
 
+    /// A copy with only the rows where `keep` is true (e.g. one metric's rows of a
+    /// sufficient-statistics file with a `metric` column); `keep` must have one entry per row.
+    pub fn filter_rows(&self, keep: &[bool]) -> Result<Dataset> {
+        if keep.len() != self.height() {
+            return Err(DataError::Stats(
+                causalkit_stats::StatsError::LengthMismatch {
+                    what: "row filter".to_string(),
+                    got: keep.len(),
+                    expected: self.height(),
+                },
+            ));
+        }
+        let mask = BooleanChunked::from_slice("keep".into(), keep);
+        let df = self
+            .df
+            .filter(&mask)
+            .map_err(|e| read_err(Path::new(&self.source), e))?;
+        Ok(Dataset {
+            df,
+            source: self.source.clone(),
+        })
+    }
+
     /// The underlying data frame.
     pub fn frame(&self) -> &DataFrame {
         &self.df
