@@ -2,7 +2,8 @@
 //!
 //! Synthetic control family: classic Abadie–Diamond–Hainmueller SC ([`abadie`]), the
 //! ridge-augmented SC of Ben-Michael, Feller & Rothstein ([`ascm`]), and
-//! synthetic difference-in-differences with its SC and DiD special cases ([`sdid`](mod@sdid)), with
+//! synthetic difference-in-differences with its SC and DiD special cases ([`sdid`](mod@sdid);
+//! with time-varying covariates in [`sdid_cov`]), with
 //! placebo, bootstrap and jackknife standard errors and staggered adoption. Estimators work on
 //! a units × periods outcome matrix ([`panel::SynthPanel`]).
 #![warn(missing_docs)]
@@ -12,6 +13,7 @@ pub mod ascm;
 pub mod error;
 pub mod panel;
 pub mod sdid;
+pub mod sdid_cov;
 
 pub use error::{Result, SynthError};
 pub use panel::SynthPanel;

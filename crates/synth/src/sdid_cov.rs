@@ -1,0 +1,473 @@
+//! Synthetic DiD (and its SC / DiD variants) with time-varying covariates.
+//!
+//! # Method
+//!
+//! Arkhangelsky, Athey, Hirshberg, Imbens & Wager (2021, AER, "Synthetic
+//! Difference-in-Differences", Section 4 footnote on covariates) as implemented in the R
+//! package `synthdid`: `synthdid_estimate(Y, N0, T0, X)` with `sc.weight.fw.covariates`. The
+//! outcome is adjusted as `Y(beta) = Y - sum_c beta_c X_c`, and `beta`, the unit weights
+//! `omega` and the time weights `lambda` are found jointly on the collapsed
+//! `(N0+1) x (T0+1)` form (treated rows averaged, post columns averaged) of `Y` and of every
+//! covariate `X_c`. Starting from uniform weights and `beta = 0`, iteration `t = 1, 2, ...`
+//!
+//! 1. takes one exact-line-search Frank–Wolfe step for `lambda` on the column-centred control
+//!    rows of `Y(beta)` (penalty `N0 zeta_lambda^2`) and one for `omega` on the column-centred
+//!    transposed pre-period columns (penalty `T0 zeta_omega^2`), giving the residual vectors
+//!    `e_lambda` (controls) and `e_omega` (pre-periods) and the objective
+//!    `zeta_omega^2 |omega|^2 + zeta_lambda^2 |lambda|^2 + |e_omega|^2 / T0 + |e_lambda|^2 / N0`;
+//! 2. moves `beta` by a `1/t` gradient step, with
+//!    `grad_c = -(e_lambda' X_c[controls, :] (lambda, -1) / N0 + e_omega' X_c[:, pre]' (omega, -1) / T0)`
+//!
+//! until the objective decreases by no more than `min_decrease^2` (R's rule: the signed
+//! decrease) or `max_iter` (10 000) iterations. There is no sparsification step in this branch
+//! of R `synthdid`. The estimate is `(-omega, 1/N1)' Y(beta) (-lambda, 1/T1)`. `sigma` (the
+//! noise level behind `zeta`) is computed from the unadjusted `Y`, as in R.
+//!
+//! The SC variant fixes `lambda = 0` and drops the unit-weight intercept (`sc_estimate`,
+//! `eta_omega = 1e-6`); the DiD variant fixes uniform weights and only moves `beta`
+//! (`did_estimate`).
+//!
+//! Convention: covariates must be observed (finite) in every unit-period of the panel; a
+//! missing value is an error naming the covariate, unit and period (no imputation). Only block
+//! designs (one adoption period) are supported.
+
+use crate::error::{Result, SynthError};
+use crate::panel::{period_label, SynthPanel};
+use crate::sdid::{CohortFit, SdidFit, SdidMethod, SdidOptions, SdidSe, SeMethod};
+use causalkit_stats::resample::replicate;
+use nalgebra::DMatrix;
+use rand::seq::SliceRandom;
+
+/// A covariate-adjusted SDID / SC / DiD fit.
+#[derive(Debug, Clone)]
+pub struct SdidCovFit {
+    /// The fit (one cohort); its estimate is on the covariate-adjusted outcome.
+    pub fit: SdidFit,
+    /// Covariate names and coefficients `beta`.
+    pub beta: Vec<(String, f64)>,
+    /// Iterations of the joint solver.
+    pub iterations: usize,
+    /// Final objective value.
+    pub objective: f64,
+}
+
+/// One exact-line-search Frank–Wolfe step for `|A x - b|^2 + eta |x|^2` over the simplex
+/// (`A` row-major `m x k`).
+fn fw_step(a: &[f64], m: usize, k: usize, x: &mut [f64], b: &[f64], eta: f64) {
+    let mut ax = vec![0.0; m];
+    for i in 0..m {
+        ax[i] = (0..k).map(|j| a[i * k + j] * x[j]).sum();
+    }
+    let res: Vec<f64> = ax.iter().zip(b).map(|(p, q)| p - q).collect();
+    let half_grad: Vec<f64> = (0..k)
+        .map(|j| (0..m).map(|i| res[i] * a[i * k + j]).sum::<f64>() + eta * x[j])
+        .collect();
+    let mut bi = 0;
+    for j in 1..k {
+        if half_grad[j] < half_grad[bi] {
+            bi = j;
+        }
+    }
+    let mut dx: Vec<f64> = x.iter().map(|v| -v).collect();
+    dx[bi] = 1.0 - x[bi];
+    if dx.iter().all(|v| *v == 0.0) {
+        return;
+    }
+    let derr: Vec<f64> = (0..m).map(|i| a[i * k + bi] - ax[i]).collect();
+    let den = derr.iter().map(|v| v * v).sum::<f64>() + eta * dx.iter().map(|v| v * v).sum::<f64>();
+    if den <= 0.0 {
+        return;
+    }
+    let num: f64 = half_grad.iter().zip(&dx).map(|(g, d)| g * d).sum();
+    let step = (-num / den).clamp(0.0, 1.0);
+    for (xj, dj) in x.iter_mut().zip(&dx) {
+        *xj += step * dj;
+    }
+}
+
+/// Collapsed `(N0+1) x (T0+1)` form, row-major.
+fn collapse(y: &DMatrix<f64>, controls: &[usize], treated: &[usize], t0: usize) -> Vec<Vec<f64>> {
+    let t = y.ncols();
+    let post = |r: usize| (t0..t).map(|c| y[(r, c)]).sum::<f64>() / (t - t0) as f64;
+    let mut out: Vec<Vec<f64>> = controls
+        .iter()
+        .map(|&r| {
+            (0..t0)
+                .map(|c| y[(r, c)])
+                .chain(std::iter::once(post(r)))
+                .collect()
+        })
+        .collect();
+    let n1 = treated.len() as f64;
+    let mut last: Vec<f64> = (0..t0)
+        .map(|c| treated.iter().map(|&r| y[(r, c)]).sum::<f64>() / n1)
+        .collect();
+    last.push(treated.iter().map(|&r| post(r)).sum::<f64>() / n1);
+    out.push(last);
+    out
+}
+
+/// Output of the joint solver: (omega, lambda, beta, iterations, objective, estimate).
+type Solved = (Vec<f64>, Vec<f64>, Vec<f64>, usize, f64, f64);
+
+/// The joint Frank–Wolfe / gradient solver on rows `controls` and `treated` of `y` (module
+/// docs), from the given starting weights and `beta = 0`.
+#[allow(clippy::too_many_arguments)] // a numerical kernel: the R argument list
+fn solve(
+    y: &DMatrix<f64>,
+    covariates: &[(String, DMatrix<f64>)],
+    controls: &[usize],
+    treated: &[usize],
+    t0: usize,
+    method: SdidMethod,
+    (zo, zl, md): (f64, f64, f64),
+    init_lambda: Vec<f64>,
+    init_omega: Vec<f64>,
+    max_iter: usize,
+) -> Solved {
+    let opts_method = method;
+    let (update_l, update_o, l_int, o_int) = match opts_method {
+        SdidMethod::Sdid => (true, true, true, true),
+        SdidMethod::Sc => (false, true, true, false),
+        SdidMethod::Did => (false, false, true, true),
+    };
+    let (n0, n1) = (controls.len(), treated.len());
+    let (t, t1) = (y.ncols(), y.ncols() - t0);
+    let yc = collapse(y, controls, treated, t0);
+    let xc: Vec<Vec<Vec<f64>>> = covariates
+        .iter()
+        .map(|(_, x)| collapse(x, controls, treated, t0))
+        .collect();
+    let nc = covariates.len();
+    let mut lambda = init_lambda;
+    let mut omega = init_omega;
+    let mut beta = vec![0.0; nc];
+
+    // One weight update on Y(beta); returns (objective, e_lambda, e_omega).
+    let update = |beta: &[f64], lambda: &mut Vec<f64>, omega: &mut Vec<f64>| {
+        let yb: Vec<Vec<f64>> = (0..=n0)
+            .map(|i| {
+                (0..=t0)
+                    .map(|c| yc[i][c] - (0..nc).map(|k| beta[k] * xc[k][i][c]).sum::<f64>())
+                    .collect()
+            })
+            .collect();
+        // lambda problem: rows = controls (N0), columns = T0 + 1, centred by column.
+        let mut a = vec![0.0; n0 * (t0 + 1)];
+        for c in 0..=t0 {
+            let mu = if l_int {
+                (0..n0).map(|i| yb[i][c]).sum::<f64>() / n0 as f64
+            } else {
+                0.0
+            };
+            for i in 0..n0 {
+                a[i * (t0 + 1) + c] = yb[i][c] - mu;
+            }
+        }
+        let al: Vec<f64> = (0..n0)
+            .flat_map(|i| a[i * (t0 + 1)..i * (t0 + 1) + t0].to_vec())
+            .collect();
+        let bl: Vec<f64> = (0..n0).map(|i| a[i * (t0 + 1) + t0]).collect();
+        if update_l {
+            fw_step(&al, n0, t0, lambda, &bl, n0 as f64 * zl * zl);
+        }
+        let el: Vec<f64> = (0..n0)
+            .map(|i| (0..t0).map(|c| al[i * t0 + c] * lambda[c]).sum::<f64>() - bl[i])
+            .collect();
+        // omega problem: rows = pre-periods (T0), columns = N0 + 1, centred by column.
+        let mut o = vec![0.0; t0 * (n0 + 1)];
+        for i in 0..=n0 {
+            let mu = if o_int {
+                (0..t0).map(|c| yb[i][c]).sum::<f64>() / t0 as f64
+            } else {
+                0.0
+            };
+            for c in 0..t0 {
+                o[c * (n0 + 1) + i] = yb[i][c] - mu;
+            }
+        }
+        let ao: Vec<f64> = (0..t0)
+            .flat_map(|c| o[c * (n0 + 1)..c * (n0 + 1) + n0].to_vec())
+            .collect();
+        let bo: Vec<f64> = (0..t0).map(|c| o[c * (n0 + 1) + n0]).collect();
+        if update_o {
+            fw_step(&ao, t0, n0, omega, &bo, t0 as f64 * zo * zo);
+        }
+        let eo: Vec<f64> = (0..t0)
+            .map(|c| (0..n0).map(|i| ao[c * n0 + i] * omega[i]).sum::<f64>() - bo[c])
+            .collect();
+        let sq = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
+        let val =
+            zo * zo * sq(omega) + zl * zl * sq(lambda) + sq(&eo) / t0 as f64 + sq(&el) / n0 as f64;
+        (val, el, eo)
+    };
+
+    let (mut val, mut el, mut eo) = update(&beta, &mut lambda, &mut omega);
+    let mut vals: Vec<f64> = Vec::new();
+    while vals.len() < max_iter
+        && (vals.len() < 2 || vals[vals.len() - 2] - vals[vals.len() - 1] > md * md)
+    {
+        let it = (vals.len() + 1) as f64;
+        for k in 0..nc {
+            let x = &xc[k];
+            // e_lambda' X[controls, :] (lambda, -1) / N0
+            let g1: f64 = (0..n0)
+                .map(|i| {
+                    let row: f64 = (0..t0).map(|c| x[i][c] * lambda[c]).sum::<f64>() - x[i][t0];
+                    el[i] * row
+                })
+                .sum::<f64>()
+                / n0 as f64;
+            // e_omega' X[:, pre]' (omega, -1) / T0
+            let g2: f64 = (0..t0)
+                .map(|c| {
+                    let col: f64 = (0..n0).map(|i| x[i][c] * omega[i]).sum::<f64>() - x[n0][c];
+                    eo[c] * col
+                })
+                .sum::<f64>()
+                / t0 as f64;
+            beta[k] += (g1 + g2) / it;
+        }
+        (val, el, eo) = update(&beta, &mut lambda, &mut omega);
+        vals.push(val);
+    }
+
+    // Estimate on Y(beta): (-omega, 1/N1)' Y(beta) (-lambda, 1/T1).
+    let yadj = |r: usize, c: usize| {
+        y[(r, c)]
+            - covariates
+                .iter()
+                .zip(&beta)
+                .map(|((_, x), b)| b * x[(r, c)])
+                .sum::<f64>()
+    };
+    let contrast = |r: usize| {
+        let post = (t0..t).map(|c| yadj(r, c)).sum::<f64>() / t1 as f64;
+        post - (0..t0).map(|c| lambda[c] * yadj(r, c)).sum::<f64>()
+    };
+    let est = treated.iter().map(|&r| contrast(r)).sum::<f64>() / n1 as f64
+        - controls
+            .iter()
+            .zip(&omega)
+            .map(|(&r, w)| w * contrast(r))
+            .sum::<f64>();
+    (omega, lambda, beta, vals.len(), val, est)
+}
+
+/// Fits SDID / SC / DiD with time-varying covariates (module docs). `covariates` are
+/// `(name, units x periods)` matrices in the panel's row and column order.
+pub fn sdid_covariates(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    opts: &SdidOptions,
+) -> Result<SdidCovFit> {
+    if covariates.is_empty() {
+        return Err(SynthError::InvalidOption {
+            name: "covariates".into(),
+            reason: "no covariate given; use sdid() without covariates".into(),
+        });
+    }
+    if opts.max_iter == 0 {
+        return Err(SynthError::InvalidOption {
+            name: "max_iter".into(),
+            reason: "must be positive".into(),
+        });
+    }
+    let (n, t) = panel.y.shape();
+    for (name, x) in covariates {
+        if x.shape() != (n, t) {
+            return Err(SynthError::InvalidOption {
+                name: format!("covariate {name}"),
+                reason: format!("is {:?}, the panel is {:?}", x.shape(), (n, t)),
+            });
+        }
+        for i in 0..n {
+            for c in 0..t {
+                if !x[(i, c)].is_finite() {
+                    return Err(SynthError::InvalidOption {
+                        name: format!("covariate {name}"),
+                        reason: format!(
+                            "missing or non-finite value {} for unit `{}` in period {} (covariates must be observed in every unit-period)",
+                            x[(i, c)],
+                            panel.units[i],
+                            period_label(panel.periods[c])
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    let controls: Vec<usize> = (0..n).filter(|&i| panel.adoption[i].is_none()).collect();
+    let treated: Vec<usize> = (0..n).filter(|&i| panel.adoption[i].is_some()).collect();
+    let mut starts: Vec<usize> = treated.iter().filter_map(|&i| panel.adoption[i]).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    if starts.len() != 1 {
+        return Err(SynthError::InvalidOption {
+            name: "covariates".into(),
+            reason: format!(
+                "covariate adjustment needs a block design (one adoption period); found {} adoption periods",
+                starts.len()
+            ),
+        });
+    }
+    let t0 = starts[0];
+    let (n0, n1, t1) = (controls.len(), treated.len(), t - t0);
+    if n0 < 2 || t0 < 2 {
+        return Err(SynthError::InsufficientData(format!(
+            "need at least 2 controls and 2 pre-periods; have N0 = {n0}, T0 = {t0}"
+        )));
+    }
+    // Noise level from the unadjusted outcomes (R: sd(apply(Y[1:N0, 1:T0], 1, diff))).
+    let diffs: Vec<f64> = controls
+        .iter()
+        .flat_map(|&r| (1..t0).map(move |c| (r, c)))
+        .map(|(r, c)| panel.y[(r, c)] - panel.y[(r, c - 1)])
+        .collect();
+    let m = diffs.len() as f64;
+    let mean = diffs.iter().sum::<f64>() / m;
+    let noise = (diffs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+    let eta_omega = opts.eta_omega.unwrap_or(match opts.method {
+        SdidMethod::Sc => 1e-6,
+        _ => ((n1 * t1) as f64).powf(0.25),
+    });
+    let (zo, zl) = (eta_omega * noise, opts.eta_lambda * noise);
+    let md = opts.min_decrease_factor * noise;
+    let init_lambda = match opts.method {
+        SdidMethod::Sc => vec![0.0; t0],
+        _ => vec![1.0 / t0 as f64; t0],
+    };
+    let (omega, lambda, beta, iterations, objective, est) = solve(
+        &panel.y,
+        covariates,
+        &controls,
+        &treated,
+        t0,
+        opts.method,
+        (zo, zl, md),
+        init_lambda,
+        vec![1.0 / n0 as f64; n0],
+        opts.max_iter,
+    );
+    let cohort = CohortFit {
+        start: t0,
+        controls,
+        treated,
+        omega,
+        lambda,
+        estimate: est,
+        weight: (n1 * t1) as f64,
+        noise_level: noise,
+        zeta_omega: zo,
+        zeta_lambda: zl,
+    };
+    Ok(SdidCovFit {
+        fit: SdidFit {
+            method: opts.method,
+            estimate: est,
+            cohorts: vec![cohort],
+        },
+        beta: covariates
+            .iter()
+            .map(|(n, _)| n.clone())
+            .zip(beta.iter().copied())
+            .collect(),
+        iterations,
+        objective,
+    })
+}
+
+/// One placebo replicate of a covariate-adjusted fit (AAHIW 2021, Algorithm 4; R
+/// `placebo_se` with `X`): `perm` is a permutation of the panel's control rows; its last `N1`
+/// entries become pseudo-treated units and the others the controls, in `perm` order. The
+/// refit keeps the fit's `zeta`s and `min_decrease`, starts from its `lambda` and from its
+/// `omega` restricted to the remaining controls and renormalised, and from `beta = 0` (as R).
+pub fn placebo_replicate_cov(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    perm: &[usize],
+) -> Result<f64> {
+    let c = &fit.fit.cohorts[0];
+    let n1 = c.treated.len();
+    if perm.len() <= n1 || perm.iter().any(|r| !c.controls.contains(r)) {
+        return Err(SynthError::InvalidOption {
+            name: "perm".into(),
+            reason: format!("must list more than {n1} control rows"),
+        });
+    }
+    let (pc, pt) = perm.split_at(perm.len() - n1);
+    let omega: Vec<f64> = pc
+        .iter()
+        .map(|r| c.omega[c.controls.iter().position(|x| x == r).unwrap()])
+        .collect();
+    let s: f64 = omega.iter().sum();
+    let omega = if s != 0.0 {
+        omega.iter().map(|w| w / s).collect()
+    } else {
+        vec![1.0 / pc.len() as f64; pc.len()]
+    };
+    let md = opts.min_decrease_factor * c.noise_level;
+    let solved = solve(
+        &panel.y,
+        covariates,
+        pc,
+        pt,
+        c.start,
+        fit.fit.method,
+        (c.zeta_omega, c.zeta_lambda, md),
+        c.lambda.clone(),
+        omega,
+        opts.max_iter,
+    );
+    Ok(solved.5)
+}
+
+/// Placebo standard error of a covariate-adjusted fit: `replications` placebo replicates
+/// ([`placebo_replicate_cov`]), replicate `b` permuting the controls with
+/// [`causalkit_stats::resample::replicate_rng`]`(seed, b)` exactly as
+/// [`crate::sdid::sdid_se`] does; `se = sqrt((B-1)/B) sd(replicates)` (R `placebo_se`).
+pub fn placebo_se_cov(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    replications: usize,
+    seed: u64,
+) -> Result<SdidSe> {
+    let c = &fit.fit.cohorts[0];
+    if replications < 2 {
+        return Err(SynthError::InvalidOption {
+            name: "replications".into(),
+            reason: format!("{replications} must be at least 2"),
+        });
+    }
+    if c.controls.len() <= c.treated.len() {
+        return Err(SynthError::SeUndefined {
+            method: "placebo".into(),
+            reason: format!(
+                "needs more controls than treated units (have {} controls, {} treated)",
+                c.controls.len(),
+                c.treated.len()
+            ),
+        });
+    }
+    let controls: Vec<usize> = (0..panel.units.len())
+        .filter(|&i| panel.adoption[i].is_none())
+        .collect();
+    let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| {
+        let mut perm = controls.clone();
+        perm.shuffle(rng);
+        placebo_replicate_cov(panel, covariates, fit, opts, &perm)
+    });
+    let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
+    let b = reps.len() as f64;
+    let mean = reps.iter().sum::<f64>() / b;
+    let var = reps.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (b - 1.0);
+    Ok(SdidSe {
+        method: SeMethod::Placebo,
+        se: ((b - 1.0) / b).sqrt() * var.sqrt(),
+        replicates: reps,
+    })
+}
