@@ -12,7 +12,7 @@ use causalkit_did::cs::{
     self, Aggregation, BootstrapOptions, ControlGroup, CsData, CsError, CsMethod, CsOptions,
 };
 use causalkit_did::event_study::{event_study, EventStudyOptions};
-use causalkit_did::imputation::{imputation, imputation_pretrend};
+use causalkit_did::imputation::{imputation_pretrend, imputation_vcov};
 use causalkit_did::sunab::sun_abraham;
 use causalkit_did::twfe::{did_2x2, twfe, TwoByTwo};
 use causalkit_did::wild::WildOptions;
@@ -127,8 +127,8 @@ pub struct DidArgs {
     /// Covariates, comma separated.
     #[arg(long, value_delimiter = ',')]
     covariates: Vec<String>,
-    /// Cluster column(s): one, or two (comma separated) for two-way CRV1 (TWFE and event
-    /// study). Default: the unit.
+    /// Cluster column(s): one, or two (comma separated) for two-way clustering (TWFE, event
+    /// study, Sun-Abraham, imputation and its pre-trend test). Default: the unit.
     #[arg(long, value_delimiter = ',')]
     cluster: Vec<String>,
     /// Analytic (regression) or sampling (CS) weights column.
@@ -580,23 +580,14 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
             fit.result()
         }
         Method::Imputation => {
-            let cluster = match &vcov {
-                None => None,
-                Some(Vcov::Cluster(f)) => Some(f),
-                Some(_) => {
-                    return Err(CliError::bad(
-                        "the imputation estimator takes one cluster column",
-                    ))
-                }
-            };
-            let mut fit = imputation(&panel, cluster, a.alpha)?;
+            let mut fit = imputation_vcov(&panel, vcov.as_ref(), a.alpha)?;
             if let Some(k) = a.pretrend_leads {
                 fit = fit.with_pretrend(imputation_pretrend(&panel, k, vcov.as_ref(), a.alpha)?);
             }
             plots.event = fit
                 .by_event_time
                 .iter()
-                .map(|e| (e.event_time.unwrap_or(0), e.estimate, e.ci_low, e.ci_high))
+                .filter_map(|e| Some((e.event_time?, e.estimate, e.ci_low?, e.ci_high?)))
                 .collect();
             fit.result()
         }

@@ -212,3 +212,53 @@ fn cs_unbalanced_panel_matches_csdid() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn imputation_two_way_clustering() {
+    // Reference: reference/did_imputation.json — "imputation_clustered" (numpy
+    // re-derivation of BJS Theorem 3, two-way = S_A + S_B - S_AxB) and "pretrend_k3_twoway"
+    // (pyfixest CRV1 by countyreal+year). Tolerance 1e-6 relative.
+    let r = reference("did_imputation.json");
+    let v = ok_json(&[
+        "--method",
+        "imputation",
+        "--cluster",
+        "countyreal,year",
+        "--pretrend-leads",
+        "3",
+    ]);
+    let find = |label: &str| -> &Value {
+        v["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["label"] == label)
+            .unwrap_or_else(|| panic!("no {label}"))
+    };
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    let want = r["imputation_clustered"]["ATT"]["se_county_year"]
+        .as_f64()
+        .unwrap();
+    assert!(rel(find("ATT")["std_error"].as_f64().unwrap(), want) < 1e-6);
+    // e=1: negative two-way variance -> no standard error, and a warning naming it.
+    assert!(find("e=1")["std_error"].is_null());
+    assert!(v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("variance of e=1 is negative")));
+    let f = v["diagnostics"]["pretrend_test"]["F"].as_f64().unwrap();
+    assert!(rel(f, r["pretrend_k3_twoway"]["F"].as_f64().unwrap()) < 1e-6);
+    assert!(v["diagnostics"]["vcov"]
+        .as_str()
+        .unwrap()
+        .contains("two-way"));
+    // Three cluster columns: exit 2.
+    let e = bad(&[
+        "--method",
+        "imputation",
+        "--cluster",
+        "countyreal,year,lpop",
+    ]);
+    assert!(e.contains("--cluster"), "{e}");
+}

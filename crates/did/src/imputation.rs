@@ -39,8 +39,13 @@
 //! event-study leads.
 //!
 //! # Clustering
-//! The variance is one-way clustered ([`imputation`] takes one cluster factor). The
-//! pre-trend test, an ordinary regression, also accepts two-way clustering.
+//! [`imputation`] clusters by one factor (default: the unit), as BJS and `did_imputation`.
+//! [`imputation_vcov`] also takes two factors `A`, `B`: the two-way variance of Cameron,
+//! Gelbach & Miller (2011) applied to the same scores `s_it = v_it ε̃_it`,
+//! `σ̂² = Σ_{a∈A}(Σ s)² + Σ_{b∈B}(Σ s)² − Σ_{(a,b)}(Σ s)²` (an extension: BJS derive the
+//! one-way case; an estimate whose two-way variance is negative gets no standard error and
+//! a warning). The pre-trend test, an ordinary
+//! regression, also accepts two-way clustering.
 
 use crate::error::{DidError, Result};
 use crate::panel::StaggeredPanel;
@@ -60,14 +65,15 @@ pub struct ImputationEstimate {
     pub event_time: Option<i64>,
     /// Estimate.
     pub estimate: f64,
-    /// Conservative standard error (BJS Theorem 3).
-    pub std_error: f64,
+    /// Conservative standard error (BJS Theorem 3). `None` only when a two-way clustered
+    /// variance is negative (a warning names the estimate); never `None` one-way.
+    pub std_error: Option<f64>,
     /// Lower confidence limit (normal).
-    pub ci_low: f64,
+    pub ci_low: Option<f64>,
     /// Upper confidence limit (normal).
-    pub ci_high: f64,
+    pub ci_high: Option<f64>,
     /// Two-sided p-value (normal).
-    pub p_value: f64,
+    pub p_value: Option<f64>,
     /// Treated rows averaged.
     pub n_treated: usize,
 }
@@ -85,9 +91,9 @@ pub struct ImputationFit {
     pub n_untreated: usize,
     /// Treated rows.
     pub n_treated: usize,
-    /// Clusters.
+    /// Clusters (the smaller count with two-way clustering).
     pub n_clusters: usize,
-    /// Cluster variable name.
+    /// Cluster variable name (both names and `"two-way"` with two-way clustering).
     pub cluster_name: String,
     /// Gauss–Seidel sweeps of the first-step fixed effects.
     pub sweeps: usize,
@@ -360,18 +366,66 @@ impl<'a> FeSystem<'a> {
     }
 }
 
-/// Fits the imputation estimator, clustering by `cluster` (default: the unit).
+/// Fits the Borusyak, Jaravel & Spiess (2024, *Review of Economic Studies* 91(6)) imputation
+/// estimator with the conservative variance of their Theorem 3, clustering by `cluster`
+/// (default: the unit). See the [module docs](self).
 pub fn imputation(
     panel: &StaggeredPanel,
     cluster: Option<&Factor>,
+    alpha: f64,
+) -> Result<ImputationFit> {
+    imputation_vcov(panel, cluster.cloned().map(Vcov::Cluster).as_ref(), alpha)
+}
+
+/// The imputation estimator (Borusyak, Jaravel & Spiess 2024) with a one-way
+/// ([`Vcov::Cluster`]) or two-way ([`Vcov::TwoWayCluster`]) clustered Theorem 3 variance;
+/// `None` clusters by the unit. Other variance estimators are an
+/// [`DidError::InvalidArgument`] (the BJS variance is cluster-based). An estimate whose
+/// two-way variance comes out negative has no standard error (`None`), with a warning.
+pub fn imputation_vcov(
+    panel: &StaggeredPanel,
+    vcov: Option<&Vcov>,
     alpha: f64,
 ) -> Result<ImputationFit> {
     panel.validate()?;
     panel.check_design()?;
     causalkit_stats::error::check_alpha(alpha)?;
     let n = panel.len();
-    let cluster = cluster.cloned().unwrap_or_else(|| panel.unit.clone());
-    causalkit_stats::error::check_len(cluster.name(), cluster.len(), n)?;
+    // (sign, factor) terms of the clustered variance.
+    let terms: Vec<(f64, Factor)> = match vcov {
+        None => vec![(1.0, panel.unit.clone())],
+        Some(Vcov::Cluster(f)) => vec![(1.0, f.clone())],
+        Some(Vcov::TwoWayCluster(a, b)) => {
+            causalkit_stats::error::check_len(a.name(), a.len(), n)?;
+            causalkit_stats::error::check_len(b.name(), b.len(), n)?;
+            vec![(1.0, a.clone()), (1.0, b.clone()), (-1.0, a.interact(b)?)]
+        }
+        Some(other) => {
+            return Err(crate::error::invalid(
+                "vcov",
+                format!(
+                    "the imputation estimator's variance (BJS Theorem 3) is cluster-based; {} is not available — give one or two cluster factors",
+                    other.label()
+                ),
+            ))
+        }
+    };
+    for (_, f) in &terms {
+        causalkit_stats::error::check_len(f.name(), f.len(), n)?;
+    }
+    let (cluster_name, n_clusters) = match vcov {
+        Some(Vcov::TwoWayCluster(a, b)) => (
+            format!(
+                "{} (G = {}) and {} (G = {}), two-way",
+                a.name(),
+                a.levels(),
+                b.name(),
+                b.levels()
+            ),
+            a.levels().min(b.levels()),
+        ),
+        _ => (terms[0].1.name().to_string(), terms[0].1.levels()),
+    };
     let unit = panel.unit.codes();
     let tf = panel.time_factor();
     let time = tf.codes();
@@ -475,8 +529,6 @@ pub fn imputation(
         .iter()
         .map(|&i| panel.outcome[i] - fitted(i))
         .collect();
-    let clusters = cluster.levels();
-    let ccodes = cluster.codes();
     // One estimand: weights w1 (normalised) over rows1 (zero = excluded).
     let estimate =
         |label: String, event_time: Option<i64>, w1: Vec<f64>| -> Result<ImputationEstimate> {
@@ -523,17 +575,39 @@ pub fn imputation(
                     e.1 += w1[j] * w1[j];
                 }
             }
-            let mut sc = vec![0.0; clusters];
+            // Scores s_it = v_it ε̃_it, summed within clusters.
+            let mut scores: Vec<(usize, f64)> = Vec::with_capacity(n);
             for (r, &i) in rows0.iter().enumerate() {
-                sc[ccodes[i] as usize] += v0[r] * resid0[r];
+                scores.push((i, v0[r] * resid0[r]));
             }
             for (j, &i) in rows1.iter().enumerate() {
                 if w1[j] != 0.0 {
                     let (a, b) = cell[&(panel.cohort[i].expect("treated"), panel.time[i])];
-                    sc[ccodes[i] as usize] += w1[j] * (tau[j] - a / b);
+                    scores.push((i, w1[j] * (tau[j] - a / b)));
                 }
             }
-            let se = sc.iter().map(|s| s * s).sum::<f64>().sqrt();
+            let mut var = 0.0;
+            for (sign, f) in &terms {
+                let mut sc = vec![0.0; f.levels()];
+                for &(i, s) in &scores {
+                    sc[f.codes()[i] as usize] += s;
+                }
+                var += sign * sc.iter().map(|s| s * s).sum::<f64>();
+            }
+            if var < 0.0 {
+                // Only possible two-way: no standard error (warned below).
+                return Ok(ImputationEstimate {
+                    label,
+                    event_time,
+                    estimate: est,
+                    std_error: None,
+                    ci_low: None,
+                    ci_high: None,
+                    p_value: None,
+                    n_treated: w1.iter().filter(|w| **w != 0.0).count(),
+                });
+            }
+            let se = var.sqrt();
             let z = dist::normal_quantile(1.0 - alpha / 2.0)?;
             let p = if se > 0.0 {
                 2.0 * dist::normal_sf((est / se).abs())
@@ -550,10 +624,10 @@ pub fn imputation(
                 label,
                 event_time,
                 estimate: est,
-                std_error: se,
-                ci_low: est - z * se,
-                ci_high: est + z * se,
-                p_value: p,
+                std_error: Some(se),
+                ci_low: Some(est - z * se),
+                ci_high: Some(est + z * se),
+                p_value: Some(p),
                 n_treated: w1.iter().filter(|w| **w != 0.0).count(),
             })
         };
@@ -579,6 +653,14 @@ pub fn imputation(
             .collect();
         by_event_time.push(estimate(format!("e={e}"), Some(e), w)?);
     }
+    for e in std::iter::once(&att).chain(&by_event_time) {
+        if e.std_error.is_none() {
+            warnings.push(format!(
+                "the two-way clustered variance of {} is negative; its standard error is not reported (use one-way clustering)",
+                e.label
+            ));
+        }
+    }
     if panel.treated_units() == 1 {
         warnings.push("a single treated unit: the conservative variance relies on averaging over treated units and is unreliable".into());
     }
@@ -593,8 +675,8 @@ pub fn imputation(
             .collect(),
         n_untreated: rows0.len(),
         n_treated: rows1.len(),
-        n_clusters: clusters,
-        cluster_name: cluster.name().to_string(),
+        n_clusters,
+        cluster_name,
         sweeps,
         warnings,
         pretrend: None,
@@ -605,10 +687,10 @@ fn effect(e: &ImputationEstimate) -> Effect {
     Effect {
         label: e.label.clone(),
         estimate: e.estimate,
-        std_error: Some(e.std_error),
-        ci_low: Some(e.ci_low),
-        ci_high: Some(e.ci_high),
-        p_value: Some(e.p_value),
+        std_error: e.std_error,
+        ci_low: e.ci_low,
+        ci_high: e.ci_high,
+        p_value: e.p_value,
     }
 }
 
@@ -625,10 +707,14 @@ impl Report for ImputationFit {
         d.insert("n_treated_rows".into(), self.n_treated.into());
         d.insert(
             "vcov".into(),
-            format!(
-                "BJS conservative, clustered by {}, G = {}",
-                self.cluster_name, self.n_clusters
-            )
+            if self.cluster_name.ends_with("two-way") {
+                format!("BJS conservative, clustered by {}", self.cluster_name)
+            } else {
+                format!(
+                    "BJS conservative, clustered by {}, G = {}",
+                    self.cluster_name, self.n_clusters
+                )
+            }
             .into(),
         );
         d.insert("fe_sweeps".into(), self.sweeps.into());

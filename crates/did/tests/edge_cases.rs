@@ -94,7 +94,7 @@ fn cohort_with_a_single_untreated_period_works() {
     let s = sun_abraham(&p, None, 0.05).unwrap();
     assert!(s.cells.iter().any(|c| c.label == "CATT(2,e=4)"));
     let im = imputation(&p, None, 0.05).unwrap();
-    assert!(im.att.std_error > 0.0 && im.att.estimate.is_finite());
+    assert!(im.att.std_error.unwrap() > 0.0 && im.att.estimate.is_finite());
     let es = event_study(&p, &EventStudyOptions::default(), None, 0.05).unwrap();
     assert!(es.coefs.iter().all(|c| c.row.std_error.is_some()));
     twfe(&p, None, 0.05, None).unwrap();

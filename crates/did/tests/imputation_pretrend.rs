@@ -148,3 +148,106 @@ fn pretrend_is_reported_with_the_imputation_fit() {
     assert!(r.effects.iter().any(|e| e.label == "pre e=-2"));
     assert!(r.to_table().contains("pretrend_test"));
 }
+
+#[test]
+fn imputation_clustered_variance_matches_numpy() {
+    // Reference: reference/did_imputation.json "imputation_clustered", a numpy re-derivation
+    // of BJS Theorem 3 with explicit unit/year dummies (its one-way county SE is asserted in
+    // the script against diff-diff 3.13 ImputationDiD to 1e-8). Two-way clustering is
+    // S_A + S_B - S_AxB on the same scores. Tolerances: estimates 1e-8, SEs 1e-6 relative.
+    use causalkit_did::imputation::imputation_vcov;
+    let (p, _) = mpdta();
+    let r = &reference()["imputation_clustered"];
+    let f = |v: &Value| v.as_f64().unwrap();
+    let year = Factor::from_labels("year", &p.time);
+    let state_of: Vec<String> = p
+        .unit
+        .codes()
+        .iter()
+        .map(|&c| (p.unit.labels()[c as usize].parse::<u32>().unwrap() / 1000).to_string())
+        .collect();
+    let state = Factor::from_labels("state", &state_of);
+    let one = imputation(&p, None, 0.05).unwrap();
+    let county_year = imputation_vcov(
+        &p,
+        Some(&Vcov::TwoWayCluster(p.unit.clone(), year.clone())),
+        0.05,
+    )
+    .unwrap();
+    let by_state = imputation(&p, Some(&state), 0.05).unwrap();
+    let county_state = imputation_vcov(
+        &p,
+        Some(&Vcov::TwoWayCluster(p.unit.clone(), state.clone())),
+        0.05,
+    )
+    .unwrap();
+    let all = |fit: &causalkit_did::imputation::ImputationFit| {
+        let mut v = vec![fit.att.clone()];
+        v.extend(
+            fit.by_event_time
+                .iter()
+                .filter(|e| e.event_time.unwrap() >= 0)
+                .cloned(),
+        );
+        v
+    };
+    let county_year_state = imputation_vcov(
+        &p,
+        Some(&Vcov::TwoWayCluster(state.clone(), year.clone())),
+        0.05,
+    )
+    .unwrap();
+    for (k, fit) in [
+        ("se_county", &one),
+        ("se_county_year", &county_year),
+        ("se_state", &by_state),
+        ("se_county_state", &county_state),
+        ("se_state_year", &county_year_state),
+    ] {
+        for e in all(fit) {
+            let want = &r[&e.label];
+            close(
+                e.estimate,
+                f(&want["estimate"]),
+                1e-8,
+                &format!("{k} {}", e.label),
+            );
+            // null in the reference = a negative two-way variance: no SE, and a warning.
+            match (e.std_error, want[k].as_f64()) {
+                (Some(se), Some(w)) => close(se, w, 1e-6, &format!("{k} {} se", e.label)),
+                (None, None) => {
+                    assert!(e.ci_low.is_none() && e.p_value.is_none());
+                    assert!(
+                        fit.warnings
+                            .iter()
+                            .any(|w| w.contains(&format!("variance of {} is negative", e.label))),
+                        "{k} {}: {:?}",
+                        e.label,
+                        fit.warnings
+                    );
+                }
+                (got, want) => panic!("{k} {}: got {got:?}, want {want:?}", e.label),
+            }
+        }
+    }
+    // On mpdta, county x year leaves e=1 without a standard error (negative variance).
+    assert!(county_year
+        .by_event_time
+        .iter()
+        .any(|e| e.std_error.is_none()));
+    // County is nested in state: two-way (county, state) equals one-way state.
+    close(
+        county_state.att.std_error.unwrap(),
+        by_state.att.std_error.unwrap(),
+        1e-10,
+        "nested",
+    );
+    assert_eq!(county_year.n_clusters, 5);
+    let d = county_year.result().diagnostics["vcov"].to_string();
+    assert!(d.contains("two-way"), "{d}");
+    // A non-cluster variance is a typed error naming the argument.
+    match imputation_vcov(&p, Some(&Vcov::Hc1), 0.05).unwrap_err() {
+        DidError::InvalidArgument { name, .. } => assert_eq!(name, "vcov"),
+        e => panic!("unexpected {e:?}"),
+    }
+}

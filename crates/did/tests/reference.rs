@@ -266,7 +266,7 @@ fn imputation_mpdta_matches_diff_diff() {
     let ri = &r["mpdta_imputation"];
     let fit = imputation(&p, None, 0.05).unwrap();
     close(fit.att.estimate, f(&ri["att"]), 1e-7, "ATT");
-    close(fit.att.std_error, f(&ri["att_se"]), 1e-6, "ATT se");
+    close(fit.att.std_error.unwrap(), f(&ri["att_se"]), 1e-6, "ATT se");
     assert!((fit.att.estimate - -0.04771).abs() < 5e-6);
     for e in &fit.by_event_time {
         let k = e.event_time.unwrap().to_string();
@@ -277,7 +277,7 @@ fn imputation_mpdta_matches_diff_diff() {
             &format!("e={k}"),
         );
         close(
-            e.std_error,
+            e.std_error.unwrap(),
             f(&ri["by_event_time"][&k]["se"]),
             1e-6,
             &format!("se e={k}"),
@@ -300,7 +300,7 @@ fn imputation_mpdta_matches_diff_diff() {
     let rc = &r["mpdta_imputation_cov"];
     close(fit.att.estimate, f(&rc["att"]), 1e-7, "ATT with covariate");
     close(
-        fit.att.std_error,
+        fit.att.std_error.unwrap(),
         f(&rc["att_se"]),
         1e-6,
         "ATT se with covariate",

@@ -81,7 +81,7 @@ fn twfe_is_biased_and_robust_estimators_are_not_and_cover() {
             im.estimate,
             truth,
             sa.ci_low <= truth && truth <= sa.ci_high,
-            im.ci_low <= truth && truth <= im.ci_high,
+            im.ci_low.unwrap() <= truth && truth <= im.ci_high.unwrap(),
         )
     });
     let n = REPS as f64;
