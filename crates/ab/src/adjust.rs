@@ -18,12 +18,23 @@
 //! unadjusted control mean as denominator (gbstats). With one covariate and a mean metric this
 //! is exactly gbstats' `RegressionAdjustedStatistic` with `compute_theta`.
 //!
+//! **Ratio metrics with a pre-period ratio** (GrowthBook's `RegressionAdjustedRatioStatistic`,
+//! CUPED for ratio metrics; Deng et al. 2013 applied to the delta-method linearisations): each
+//! arm carries the post-period numerator and denominator `(m, d)` and their pre-period
+//! counterparts `(m₀, d₀)`. With the arm's ratios `R = m̄/d̄`, `R₀ = m̄₀/d̄₀`, gradients
+//! `g = (1/d̄, −m̄/d̄², 0, 0)`, `g₀ = (0, 0, 1/d̄₀, −m̄₀/d̄₀²)` and per-unit covariance Λ of
+//! `(m, d, m₀, d₀)`, the slope is `θ = Σ_arms g₀ᵀΛg / Σ_arms g₀ᵀΛg₀` (summed over the arms,
+//! not pooled), the adjusted ratio `R − θ(R₀ − R₀,pooled)` and its per-unit variance
+//! `(g − θg₀)ᵀΛ(g − θg₀)`. The relative lift `(R̃_B − R̃_A)/R_A` gets the full delta method
+//! over both arms' four means (θ fixed), as gbstats' `frequentist_variance_relative_cuped_ratio`.
+//!
 //! **Post-stratification** (Miratrix, Sekhon & Yu 2013, "Adjusting treatment effect estimates by
 //! post-stratification in randomized experiments", JRSS B 75): with pooled stratum shares
 //! `w_s = n_s/N`, each arm's estimate is `Σ_s w_s μ_{arm,s}` with variance
 //! `Σ_s w_s² σ²_{arm,s}/n_{arm,s}` (the conditional variance, their eq. 3 leading term).
 
-use crate::frequentist::{invalid, ArmStats, MetricType};
+use crate::frequentist::{invalid, lift, ArmStats, Lift, MetricType};
+use causalkit_stats::dist::t_critical;
 use causalkit_stats::{Moments, Result, StatsError};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -167,6 +178,167 @@ pub fn regression_adjust(arms: &[&Moments], kind: MetricType) -> Result<Adjustme
         arms: out,
         variance_reduction: reduction,
     })
+}
+
+/// The fitted ratio regression adjustment of [`ratio_regression_adjust`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatioAdjustment {
+    /// Common slope θ on the pre-period ratio.
+    pub theta: f64,
+    /// Per arm: adjusted summary (`mean` the adjusted ratio, `unadjusted_mean` the post ratio,
+    /// `variance` the per-unit variance of the adjusted ratio's linearisation).
+    pub arms: Vec<ArmStats>,
+    /// Per arm: 1 − σ̃²/σ² (share of the ratio's variance removed).
+    pub variance_reduction: Vec<f64>,
+}
+
+/// Means and per-unit covariance of `(m, d, m₀, d₀)`, the first four variables of `m`.
+fn four(m: &Moments) -> Result<([f64; 4], [[f64; 4]; 4])> {
+    if m.names().len() != 4 {
+        return Err(invalid(
+            "moments",
+            format!(
+                "ratio regression adjustment needs the variables numerator, denominator, pre-period numerator, pre-period denominator; got {:?}",
+                m.names()
+            ),
+        ));
+    }
+    let mut mean = [0.0; 4];
+    let mut cov = [[0.0; 4]; 4];
+    for (i, (mi, row)) in mean.iter_mut().zip(cov.iter_mut()).enumerate() {
+        *mi = m.mean(i)?;
+        for (j, c) in row.iter_mut().enumerate() {
+            *c = m.covariance(i, j)?;
+        }
+    }
+    if mean[1] == 0.0 || mean[3] == 0.0 {
+        return Err(invalid(
+            "denominator",
+            "the post- and pre-period denominators must have non-zero sums",
+        ));
+    }
+    Ok((mean, cov))
+}
+
+fn quad(g: &[f64; 4], c: &[[f64; 4]; 4], h: &[f64; 4]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        for j in 0..4 {
+            s += g[i] * c[i][j] * h[j];
+        }
+    }
+    s
+}
+
+/// Gradient of `R − θR₀` with respect to `(m̄, d̄, m̄₀, d̄₀)`.
+fn adjusted_gradient(mean: &[f64; 4], theta: f64) -> [f64; 4] {
+    [
+        1.0 / mean[1],
+        -mean[0] / (mean[1] * mean[1]),
+        -theta / mean[3],
+        theta * mean[2] / (mean[3] * mean[3]),
+    ]
+}
+
+/// Regression adjustment of a ratio metric on its pre-period ratio (see the module docs):
+/// every arm's [`Moments`] hold, in this order, the post-period numerator and denominator and
+/// the pre-period numerator and denominator (as from GrowthBook's ratio-CUPED columns, or
+/// from rows with a `NUM/DEN` covariate). With one pre-period ratio this is GrowthBook's
+/// `RegressionAdjustedRatioStatistic` with `compute_theta_regression_adjusted_ratio`.
+///
+/// Errors when the pre-period ratio has no variance in any arm.
+pub fn ratio_regression_adjust(arms: &[&Moments]) -> Result<RatioAdjustment> {
+    if arms.len() < 2 {
+        return Err(invalid("arms", "need at least two arms"));
+    }
+    let parts: Vec<([f64; 4], [[f64; 4]; 4])> =
+        arms.iter().map(|m| four(m)).collect::<Result<_>>()?;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (mean, cov) in &parts {
+        let g = adjusted_gradient(mean, 0.0);
+        let g0 = [0.0, 0.0, 1.0 / mean[3], -mean[2] / (mean[3] * mean[3])];
+        num += quad(&g0, cov, &g);
+        den += quad(&g0, cov, &g0);
+    }
+    if den <= 0.0 {
+        return Err(StatsError::InvalidArgument {
+            name: "pre-period ratio".into(),
+            reason: "the pre-period ratio has no variance in any arm; it cannot adjust anything"
+                .into(),
+        });
+    }
+    let theta = num / den;
+    let mut pooled = Moments::new(arms[0].names().to_vec());
+    for m in arms {
+        pooled.merge(m)?;
+    }
+    let pre_pooled = pooled.sum(2) / pooled.sum(3);
+    let mut out = Vec::with_capacity(arms.len());
+    let mut reduction = Vec::with_capacity(arms.len());
+    for (m, (mean, cov)) in arms.iter().zip(&parts) {
+        let r = mean[0] / mean[1];
+        let r0 = mean[2] / mean[3];
+        let var = quad(
+            &adjusted_gradient(mean, theta),
+            cov,
+            &adjusted_gradient(mean, theta),
+        )
+        .max(0.0);
+        let raw = quad(
+            &adjusted_gradient(mean, 0.0),
+            cov,
+            &adjusted_gradient(mean, 0.0),
+        );
+        reduction.push(if raw > 0.0 { 1.0 - var / raw } else { 0.0 });
+        out.push(ArmStats {
+            n: m.n() as f64,
+            mean: r - theta * (r0 - pre_pooled),
+            unadjusted_mean: r,
+            variance: var,
+        });
+    }
+    Ok(RatioAdjustment {
+        theta,
+        arms: out,
+        variance_reduction: reduction,
+    })
+}
+
+/// The relative lift `(R̃_B − R̃_A)/R_A` of a ratio metric adjusted on its pre-period ratio
+/// with slope `theta` (from [`ratio_regression_adjust`]), by the delta method over both arms'
+/// four means (GrowthBook's `frequentist_variance_relative_cuped_ratio`), with a t interval
+/// on `df` degrees of freedom (infinite for z).
+pub fn ratio_adjusted_relative(
+    control: &Moments,
+    treatment: &Moments,
+    theta: f64,
+    df: f64,
+    alpha: f64,
+) -> Result<Lift> {
+    let (ma, ca) = four(control)?;
+    let (mb, cb) = four(treatment)?;
+    let ra = ma[0] / ma[1];
+    if ra <= 0.0 {
+        return Err(invalid(
+            "control ratio",
+            format!("the relative lift needs a positive control ratio, got {ra}"),
+        ));
+    }
+    let adj = |m: &[f64; 4]| m[0] / m[1] - theta * m[2] / m[3];
+    let g_abs = adj(&mb) - adj(&ma);
+    // d g / d R_A and d g / d R0_A for g = (R̃_B − R̃_A)/R_A.
+    let d_r = -(ra + g_abs) / (ra * ra);
+    let d_r0 = theta / ra;
+    let ga = [
+        d_r / ma[1],
+        -d_r * ma[0] / (ma[1] * ma[1]),
+        d_r0 / ma[3],
+        -d_r0 * ma[2] / (ma[3] * ma[3]),
+    ];
+    let gb = adjusted_gradient(&mb, theta).map(|x| x / ra);
+    let var = quad(&ga, &ca, &ga) / control.n() as f64 + quad(&gb, &cb, &gb) / treatment.n() as f64;
+    let se = var.max(0.0).sqrt();
+    lift(g_abs / ra, se, df, t_critical(alpha, df)?, se)
 }
 
 /// Post-stratified summaries: `cells[arm][stratum]` are the arm's statistics within each

@@ -323,7 +323,7 @@ pub fn welch_df(a: &ArmStats, b: &ArmStats) -> f64 {
     }
 }
 
-fn lift(estimate: f64, se: f64, df: f64, crit: f64, p_se: f64) -> Result<Lift> {
+pub(crate) fn lift(estimate: f64, se: f64, df: f64, crit: f64, p_se: f64) -> Result<Lift> {
     let p_value = if p_se > 0.0 {
         t_two_sided_p(estimate / p_se, df)?
     } else if estimate == 0.0 {

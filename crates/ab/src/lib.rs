@@ -26,7 +26,7 @@ pub mod quantile;
 pub mod sequential;
 pub mod winsor;
 
-pub use adjust::{post_stratify, regression_adjust};
+pub use adjust::{post_stratify, ratio_regression_adjust, regression_adjust};
 pub use checks::{non_inferiority_p, srm, verdict, Decision, Direction, Srm, Verdict};
 pub use frequentist::{
     compare, fieller, ArmStats, Comparison, FiellerInterval, Lift, MetricType, TestKind,

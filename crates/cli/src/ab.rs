@@ -2,8 +2,11 @@
 //! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
 
 use crate::output::{plain_table, CliError, Format};
-use causalkit_ab::adjust::{post_stratify, regression_adjust};
+use causalkit_ab::adjust::{
+    post_stratify, ratio_adjusted_relative, ratio_regression_adjust, regression_adjust,
+};
 use causalkit_ab::checks::{adjust_within_families, GuardrailCheck};
+use causalkit_ab::frequentist::welch_df;
 use causalkit_ab::frequentist::FiellerInterval;
 use causalkit_ab::quantile::{quantile_arm, quantile_arm_clustered};
 use causalkit_ab::winsor::winsorize;
@@ -86,7 +89,9 @@ struct AnalyseArgs {
     /// and metrics become ratios of sums with cluster-robust (delta-method) variances.
     #[arg(long)]
     unit: Option<String>,
-    /// Pre-period covariates for CUPED / regression adjustment, comma separated.
+    /// Pre-period covariates for CUPED / regression adjustment, comma separated. For ratio
+    /// metrics a single `NUM/DEN` (e.g. `pre_revenue/pre_orders`, DEN may be `count`) is the
+    /// pre-period ratio of GrowthBook's ratio regression adjustment.
     #[arg(long = "covariate", value_delimiter = ',')]
     covariates: Vec<String>,
     /// Report effects per value of this column too (e.g. customer_tier).
@@ -875,7 +880,43 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         },
         proportion: false,
     };
-    let covs: Vec<&str> = a.covariates.iter().map(String::as_str).collect();
+    // A covariate written NUM/DEN is a pre-period ratio (GrowthBook's ratio regression
+    // adjustment); DEN may be `count`.
+    let pre_ratio = match a.covariates.iter().filter(|c| c.contains('/')).count() {
+        0 => None,
+        1 if a.covariates.len() == 1 => {
+            let (num, den) = a.covariates[0].split_once('/').expect("contains /");
+            Some((num.trim().to_string(), den.trim().to_string()))
+        }
+        _ => {
+            return Err(CliError::bad(
+                "a pre-period ratio covariate NUM/DEN must be the only --covariate",
+            ))
+        }
+    };
+    let mut input = input;
+    let mut cov_names: Vec<String> = a.covariates.clone();
+    if let Some((num, den)) = &pre_ratio {
+        for m in &metrics {
+            if m.metric_type() != MetricType::Ratio || matches!(m, MetricSpec::Quantile { .. }) {
+                return Err(CliError::bad(format!(
+                    "--covariate {num}/{den} (a pre-period ratio) adjusts ratio metrics; `{}` is not a ratio metric",
+                    m.name()
+                )));
+            }
+        }
+        let den_col = if den == "count" {
+            let ones = "count (pre-period)";
+            input.data = input
+                .data
+                .with_numeric_column(ones, vec![Some(1.0); input.data.height()])?;
+            ones.to_string()
+        } else {
+            den.clone()
+        };
+        cov_names = vec![num.clone(), den_col];
+    }
+    let covs: Vec<&str> = cov_names.iter().map(String::as_str).collect();
     let mut result = EstimationResult::new(
         match opts.test {
             TestKind::Welch => "A/B test: Welch t, delta method",
@@ -890,6 +931,7 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         );
     }
     let mut rows: Vec<Row> = Vec::new();
+    let mut ratio_relative: BTreeMap<(String, String, String), Lift> = BTreeMap::new();
     let mut metric_diag = Map::new();
     let mut srm_counts: Option<BTreeMap<String, BTreeMap<String, f64>>> = None;
     let mut control = String::new();
@@ -922,15 +964,61 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                             .collect(),
                     );
                 }
-                let has_cov = cells
+                let first_names = cells
                     .values()
                     .next()
                     .and_then(|x| x.values().next())
-                    .is_some_and(|m| m.names().len() > 2);
+                    .map(|m| m.names().to_vec())
+                    .unwrap_or_default();
+                let has_cov = first_names.len() > 2;
+                let ratio_ra = pre_ratio.is_some()
+                    || first_names.last().is_some_and(|n| n == "denominator_pre");
                 let mut out: BTreeMap<String, BTreeMap<String, ArmStats>> = BTreeMap::new();
                 for (seg, arms) in &cells {
                     let ms: Vec<&Moments> = arms.values().collect();
-                    let stats_v: Vec<ArmStats> = if has_cov {
+                    let stats_v: Vec<ArmStats> = if ratio_ra {
+                        let adj = ratio_regression_adjust(&ms)
+                            .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?;
+                        let keys: Vec<String> = arms.keys().cloned().collect();
+                        let ctrl = pick_control(&keys, &a.control)?;
+                        if let (Some(ci), Some(cm)) =
+                            (keys.iter().position(|k| *k == ctrl), arms.get(&ctrl))
+                        {
+                            for (i, (k, m)) in arms.iter().enumerate() {
+                                if *k == ctrl || adj.arms[ci].unadjusted_mean <= 0.0 {
+                                    continue;
+                                }
+                                let df = match opts.test {
+                                    TestKind::Welch => welch_df(&adj.arms[ci], &adj.arms[i]),
+                                    TestKind::Z => f64::INFINITY,
+                                };
+                                let l = ratio_adjusted_relative(cm, m, adj.theta, df, a.alpha)
+                                    .map_err(|e| {
+                                        CliError::bad(format!("{name} [{seg}] {k}: {e}"))
+                                    })?;
+                                ratio_relative.insert((name.clone(), seg.clone(), k.clone()), l);
+                            }
+                        }
+                        if seg == "all" {
+                            mdiag.insert(
+                                "cuped_covariates".into(),
+                                json!(match &pre_ratio {
+                                    Some((n, d)) => format!("{n}/{d}"),
+                                    None => "covariate/denominator_pre".into(),
+                                }),
+                            );
+                            mdiag.insert("cuped_theta".into(), json!(adj.theta));
+                            mdiag.insert(
+                                "cuped_variance_reduction".into(),
+                                json!(arms
+                                    .keys()
+                                    .zip(&adj.variance_reduction)
+                                    .map(|(k, v)| (k.clone(), json!(v)))
+                                    .collect::<Map<_, _>>()),
+                            );
+                        }
+                        adj.arms
+                    } else if has_cov {
                         let adj = regression_adjust(&ms, metric.metric_type())
                             .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?;
                         if seg == "all" {
@@ -1019,8 +1107,12 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                     proportion: mt == MetricType::Proportion,
                     ..opts
                 };
-                let c = compare(ctrl, st, &o)
+                let mut c = compare(ctrl, st, &o)
                     .map_err(|e| CliError::bad(format!("{name} [{seg}] {arm}: {e}")))?;
+                if let Some(l) = ratio_relative.get(&(name.clone(), seg.clone(), arm.clone())) {
+                    // Ratio adjusted on a pre-period ratio: the full delta method.
+                    c.relative = Some(*l);
+                }
                 rows.push(Row {
                     metric: name.clone(),
                     segment: seg.clone(),

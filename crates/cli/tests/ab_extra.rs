@@ -409,3 +409,113 @@ fn several_metrics_in_one_stats_file_match_the_rows() {
     let out = bad(&["ab", "--stats", &single, "--metric", "a", "--metric", "b"]);
     assert!(out.contains("without a `metric` column"), "{out}");
 }
+
+#[test]
+fn ratio_cuped_from_stats_and_rows_match_each_other_and_numpy() {
+    // reference/ab_ratio_cuped.json: simulated unit rows, GrowthBook-named sums, and numpy's
+    // independent derivation (reference/scripts/ab_ratio_cuped_reference.py).
+    let r = reference("ab_ratio_cuped.json");
+    let cols: Vec<&str> = r["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let mut rows = format!("arm,{}\n", cols.join(","));
+    for arm in ["control", "treatment"] {
+        for row in r["rows"][arm].as_array().unwrap() {
+            let x: Vec<String> = row
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| format!("{}", num(v)))
+                .collect();
+            rows += &format!("{arm},{}\n", x.join(","));
+        }
+    }
+    let gb_cols = [
+        "count",
+        "main_sum",
+        "main_sum_squares",
+        "denominator_sum",
+        "denominator_sum_squares",
+        "main_denominator_sum_product",
+        "covariate_sum",
+        "covariate_sum_squares",
+        "main_covariate_sum_product",
+        "denominator_pre_sum",
+        "denominator_pre_sum_squares",
+        "denominator_post_denominator_pre_sum_product",
+        "main_pre_denominator_pre_sum_product",
+        "main_post_denominator_pre_sum_product",
+        "main_pre_denominator_post_sum_product",
+    ];
+    let mut stats = format!("arm,{}\n", gb_cols.join(","));
+    for arm in ["control", "treatment"] {
+        let s = &r["growthbook_sums"][arm];
+        let x: Vec<String> = gb_cols.iter().map(|c| format!("{}", num(&s[c]))).collect();
+        stats += &format!("{arm},{}\n", x.join(","));
+    }
+    let rows_f = tmp("ratio_cuped_rows.csv", &rows);
+    let stats_f = tmp("ratio_cuped_stats.csv", &stats);
+    let from_rows = ok_json(&[
+        "ab",
+        "--data",
+        &rows_f,
+        "--metric",
+        "rps=ratio(revenue, sessions)",
+        "--covariate",
+        "pre_revenue/pre_sessions",
+        "--format",
+        "json",
+    ]);
+    let from_stats = ok_json(&[
+        "ab",
+        "--stats",
+        &stats_f,
+        "--metric",
+        "rps=ratio",
+        "--format",
+        "json",
+    ]);
+    for (kind, key) in [("absolute", "absolute"), ("relative (delta)", "relative")] {
+        let label = format!("rps | all | treatment vs control | {kind}");
+        let (x, y) = (effect(&from_rows, &label), effect(&from_stats, &label));
+        for k in ["estimate", "std_error", "ci_low", "ci_high", "p_value"] {
+            close(
+                num(&x[k]),
+                num(&y[k]),
+                1e-9,
+                &format!("{label} {k}: rows vs stats"),
+            );
+        }
+        let w = &r[key];
+        close(num(&x["estimate"]), num(&w["estimate"]), 1e-9, &label);
+        // numpy's relative SE uses a central-difference Jacobian: 1e-7 relative.
+        close(num(&x["std_error"]), num(&w["std_error"]), 1e-7, &label);
+        close(num(&x["ci_low"]), num(&w["ci"][0]), 1e-7, &label);
+        close(num(&x["ci_high"]), num(&w["ci"][1]), 1e-7, &label);
+    }
+    let theta = num(&from_stats["diagnostics"]["metrics"]["rps"]["cuped_theta"]);
+    close(theta, num(&r["theta"]), 1e-9, "theta");
+    // A pre-period ratio adjusts ratio metrics only.
+    let e = bad(&[
+        "ab",
+        "--data",
+        &rows_f,
+        "--metric",
+        "m=mean(revenue)",
+        "--covariate",
+        "pre_revenue/pre_sessions",
+    ]);
+    assert!(e.contains("adjusts ratio metrics"), "{e}");
+    // Ratio CUPED from --stats without the pre-period denominator columns names them.
+    let short: String = stats
+        .lines()
+        .map(|l| l.split(',').take(10).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let short_f = tmp("ratio_cuped_short.csv", &(short + "\n"));
+    let e = bad(&["ab", "--stats", &short_f, "--metric", "rps=ratio"]);
+    assert!(e.contains("denominator_pre_sum"), "{e}");
+}

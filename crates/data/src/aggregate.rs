@@ -178,7 +178,13 @@ pub fn kpi_moments(
 /// Reads pre-aggregated sufficient statistics, one row per group, with GrowthBook's column
 /// names: `count`, `main_sum`, `main_sum_squares`, and optionally `denominator_sum`,
 /// `denominator_sum_squares`, `main_denominator_sum_product` (ratio metrics) and
-/// `covariate_sum`, `covariate_sum_squares`, `main_covariate_sum_product` (CUPED).
+/// `covariate_sum`, `covariate_sum_squares`, `main_covariate_sum_product` (CUPED); a ratio
+/// metric with covariate columns also needs GrowthBook's ratio-CUPED columns
+/// `denominator_pre_sum`, `denominator_pre_sum_squares`,
+/// `denominator_post_denominator_pre_sum_product`, `main_pre_denominator_pre_sum_product`,
+/// `main_post_denominator_pre_sum_product`, `main_pre_denominator_post_sum_product` and gives
+/// the variables `numerator`, `denominator`, `covariate` (pre-period numerator),
+/// `denominator_pre`.
 ///
 /// The result has the same variables as [`kpi_moments`] (`numerator`, `denominator`, and
 /// `covariate` when present): without denominator columns the denominator is 1 per unit, so
@@ -219,17 +225,34 @@ pub fn moments_from_stats_rows(
     } else {
         (None, None, None)
     };
-    if cuped && ratio {
-        return Err(DataError::InvalidKpi {
-            spec: kpi_name.to_string(),
-            reason: "CUPED for ratio metrics needs the denominator-covariate cross-product, which these columns do not carry".into(),
-        });
-    }
+    // Ratio metric with a pre-period ratio (GrowthBook's ratio regression adjustment): the
+    // pre-period numerator is the covariate, plus the pre-period denominator and the
+    // cross-products GrowthBook's SQL emits for `RegressionAdjustedRatioStatistic`.
+    let ratio_ra = if cuped && ratio {
+        if !has("denominator_pre_sum") {
+            return Err(DataError::InvalidKpi {
+                spec: kpi_name.to_string(),
+                reason: "CUPED for a ratio metric needs the pre-period denominator columns (denominator_pre_sum, denominator_pre_sum_squares, denominator_post_denominator_pre_sum_product, main_pre_denominator_pre_sum_product, main_post_denominator_pre_sum_product, main_pre_denominator_post_sum_product)".into(),
+            });
+        }
+        Some([
+            req("denominator_pre_sum")?,
+            req("denominator_pre_sum_squares")?,
+            req("denominator_post_denominator_pre_sum_product")?,
+            req("main_pre_denominator_pre_sum_product")?,
+            req("main_post_denominator_pre_sum_product")?,
+            req("main_pre_denominator_post_sum_product")?,
+        ])
+    } else {
+        None
+    };
     let labels: Vec<Vec<Option<String>>> = group_by
         .iter()
         .map(|g| data.labels(g))
         .collect::<Result<_>>()?;
-    let names = if cuped {
+    let names = if ratio_ra.is_some() {
+        moment_names(&["covariate", "denominator_pre"])
+    } else if cuped {
         moment_names(&["covariate"])
     } else {
         moment_names(&[])
@@ -263,8 +286,16 @@ pub fn moments_from_stats_rows(
         if let Some(cs) = &cov_sum {
             sums.push(cs[i]);
         }
+        if let Some(r) = &ratio_ra {
+            sums.push(r[0][i]);
+        }
         let cross = |a: usize, b: usize| -> f64 {
             match (a.max(b), a.min(b)) {
+                (2, 1) if ratio_ra.is_some() => ratio_ra.as_ref().map_or(0.0, |r| r[5][i]),
+                (3, 0) => ratio_ra.as_ref().map_or(0.0, |r| r[4][i]),
+                (3, 1) => ratio_ra.as_ref().map_or(0.0, |r| r[2][i]),
+                (3, 2) => ratio_ra.as_ref().map_or(0.0, |r| r[3][i]),
+                (3, 3) => ratio_ra.as_ref().map_or(0.0, |r| r[1][i]),
                 (0, 0) => main_sq[i],
                 (1, 0) => md.as_ref().map_or(main_sum[i], |v| v[i]),
                 (1, 1) => den_sq.as_ref().map_or(c, |v| v[i]),
