@@ -9,9 +9,13 @@
 //! are in `benches/results/ab_scan.md`.
 //!
 //! `CAUSALKIT_BENCH_CHECK=1` prints the estimates once per file, to compare with the peer's.
+//! `CAUSALKIT_SCAN_READER=streaming` uses polars' streaming engine instead of the direct
+//! Parquet reader. `CAUSALKIT_BENCH_ONCE=FILE` times one aggregation + analysis of FILE in this
+//! fresh process and prints a JSON line (wall seconds and the estimates), like the peer script,
+//! so that the whole process can be measured with `/usr/bin/time -v` for its peak memory.
 //! Run: `cargo bench --bench ab_scan` (optionally `-- ab_scan/100m`).
 
-use causalkit::data::{kpi_moments_scan, GroupedMoments, Kpi, MissingPolicy};
+use causalkit::data::{kpi_moments_scan_with, GroupedMoments, Kpi, MissingPolicy, ScanReader};
 use criterion::{criterion_group, Criterion, SamplingMode};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -25,13 +29,18 @@ fn data_dir() -> PathBuf {
 
 fn aggregate(path: &Path) -> GroupedMoments {
     let kpi: Kpi = "value=ratio(metric, denominator)".parse().expect("kpi");
-    kpi_moments_scan(
+    let reader = match std::env::var("CAUSALKIT_SCAN_READER").as_deref() {
+        Ok("streaming") => ScanReader::Streaming,
+        _ => ScanReader::Auto,
+    };
+    kpi_moments_scan_with(
         path,
         &kpi,
         &["arm"],
         None,
         &["covariate"],
         MissingPolicy::Error,
+        reader,
     )
     .expect("aggregation")
 }
@@ -80,4 +89,20 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion::criterion_main!(benches);
+
+fn main() {
+    if let Some(file) = std::env::var_os("CAUSALKIT_BENCH_ONCE") {
+        let t0 = std::time::Instant::now();
+        let m = aggregate(Path::new(&file));
+        let r = analyse(&m);
+        let secs = t0.elapsed().as_secs_f64();
+        let n: Vec<u64> = m.groups.values().map(|g| g.n()).collect();
+        println!(
+            "{{\"seconds\": {secs:.3}, \"ratio_relative_lift\": {:e}, \"ratio_se\": {:e}, \"cuped_absolute_lift\": {:e}, \"cuped_se\": {:e}, \"n\": {n:?}}}",
+            r[0], r[1], r[2], r[3]
+        );
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
