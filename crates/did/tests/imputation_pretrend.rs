@@ -251,3 +251,34 @@ fn imputation_clustered_variance_matches_numpy() {
         e => panic!("unexpected {e:?}"),
     }
 }
+
+#[test]
+fn pretrend_leads_follow_anticipation_and_skip_empty_leads() {
+    let (p, _) = mpdta();
+    // Anticipation 1: untreated rows are t < G - 1, so the leads are e = -2, -3 (cohort
+    // 2004 has no untreated year then: a typed error, so it is left out).
+    let e = imputation_pretrend(&p.clone().with_anticipation(1).unwrap(), 2, None, 0.05);
+    assert!(matches!(e, Err(DidError::NoPrePeriod { cohort: 2004, .. })));
+    let rows: Vec<usize> = (0..p.len())
+        .filter(|&i| p.cohort[i] != Some(2004))
+        .collect();
+    let pa = p.subset(&rows).with_anticipation(1).unwrap();
+    let t = imputation_pretrend(&pa, 2, None, 0.05).unwrap();
+    assert_eq!(
+        t.leads.iter().map(|l| l.event_time).collect::<Vec<_>>(),
+        vec![-2, -3]
+    );
+    assert!(t.statistic.is_finite() && t.p_value > 0.0 && t.p_value < 1.0);
+    // Cohort 2006 and never-treated counties without 2005: the 2006 cohort's untreated
+    // rows are e = -3, -2, so the lead e = -1 has no row: left out with a warning.
+    let rows: Vec<usize> = (0..p.len())
+        .filter(|&i| p.time[i] != 2005 && matches!(p.cohort[i], None | Some(2006)))
+        .collect();
+    let sub = p.subset(&rows);
+    let t = imputation_pretrend(&sub, 2, None, 0.05).unwrap();
+    assert_eq!(
+        t.leads.iter().map(|l| l.event_time).collect::<Vec<_>>(),
+        vec![-2]
+    );
+    assert!(t.warnings.iter().any(|w| w.contains("relative period -1")));
+}
