@@ -3,7 +3,8 @@
 //! Methods: `sdid` (synthetic DiD, Arkhangelsky et al. 2021), `did` (synthdid's DiD),
 //! `sdid-sc` (synthdid's regularised SC, no intercept), `sc` (Abadie–Diamond–Hainmueller
 //! SC with nested V, from `causalkit_synth::abadie`), `ascm` (ridge-augmented SC, Ben-Michael,
-//! Feller & Rothstein 2021, from `causalkit_synth::ascm`).
+//! Feller & Rothstein 2021, from `causalkit_synth::ascm`). `--covariates` adjusts sdid/did/sdid-sc
+//! for time-varying covariates (`causalkit_synth::sdid_cov`).
 
 use crate::output::{num, plain_table, CliError, Format};
 use causalkit_data::Dataset;
@@ -15,8 +16,10 @@ use causalkit_synth::abadie::{
 use causalkit_synth::ascm::{AugmentedSc, CvOptions, LambdaChoice};
 use causalkit_synth::panel::{period_label, SynthPanel};
 use causalkit_synth::sdid::{
-    in_space_placebos, sdid_inference, GapPath, SdidMethod, SdidOptions, SeMethod,
+    in_space_placebos, sdid_inference, GapPath, SdidMethod, SdidOptions, SdidReport, SeMethod,
 };
+use causalkit_synth::sdid_cov::{placebo_se_cov, sdid_covariates};
+use causalkit_synth::DMatrix;
 use causalkit_synth::SynthError;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -87,6 +90,12 @@ pub struct SynthArgs {
     /// pre-period, largest lambda within one SE of the minimum).
     #[arg(long)]
     pub lambda: Option<f64>,
+    /// Time-varying covariates of sdid/did/sdid-sc (comma separated columns), adjusted for as
+    /// R synthdid's `synthdid_estimate(Y, N0, T0, X)`: outcome minus X·beta, beta estimated
+    /// jointly with the weights. Every unit-period must have a value (no imputation); block
+    /// designs only; placebo SE (or none).
+    #[arg(long, value_delimiter = ',')]
+    pub covariates: Vec<String>,
     /// Number of placebo replications (sets --se placebo unless --se is given). With
     /// `--method sc` it runs the in-space placebo test instead, over every donor (N unused).
     #[arg(long)]
@@ -219,6 +228,59 @@ fn aggregate(units: Vec<String>, time: Vec<f64>, y: Vec<f64>, treated: Vec<bool>
     out
 }
 
+/// Reads the covariate columns into units x periods matrices in the panel's order. Every
+/// unit-period must have a finite value; errors name the column, row, unit and period.
+fn read_covariates(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+) -> Result<Vec<(String, DMatrix<f64>)>, CliError> {
+    if a.aggregate {
+        return Err(CliError::bad(
+            "--covariates cannot be combined with --events (cell means of covariates are not defined here); aggregate the file first",
+        ));
+    }
+    let data = Dataset::read(&a.data)?;
+    let cols: Vec<&str> = a.covariates.iter().map(|c| c.as_str()).collect();
+    data.require(&cols)?;
+    let units = data.labels(&a.unit)?;
+    let time = data.numeric(&a.time)?;
+    let urow: std::collections::HashMap<&str, usize> = panel
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
+    let tcol: std::collections::HashMap<u64, usize> = panel
+        .periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_bits(), i))
+        .collect();
+    let (n, t) = panel.y.shape();
+    let mut out = Vec::new();
+    for c in &a.covariates {
+        let vals = data.numeric(c)?;
+        let mut m = DMatrix::from_element(n, t, f64::NAN);
+        for (r, v) in vals.into_iter().enumerate() {
+            let (Some(u), Some(tm)) = (units[r].as_deref(), time[r]) else {
+                continue;
+            };
+            let (i, j) = (urow[u], tcol[&tm.to_bits()]);
+            match v {
+                Some(x) if x.is_finite() => m[(i, j)] = x,
+                _ => {
+                    return Err(CliError::bad(format!(
+                        "missing or non-finite value in covariate column `{c}` at row {r} (unit `{u}`, period {}): covariates must be observed in every unit-period",
+                        period_label(tm)
+                    )))
+                }
+            }
+        }
+        out.push((c.clone(), m));
+    }
+    Ok(out)
+}
+
 /// Runs `causalkit synth`.
 pub fn run(a: SynthArgs) -> Result<String, CliError> {
     causalkit_stats::error::check_alpha(a.alpha)?;
@@ -284,6 +346,9 @@ fn run_sdid(
         return Err(CliError::bad("--lambda applies to --method ascm only"));
     }
     let opts = SdidOptions::new(method);
+    if !a.covariates.is_empty() {
+        return run_sdid_covariates(a, panel, &opts);
+    }
     let se_arg = a.se.unwrap_or(SeArg::Placebo);
     if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
         return Err(CliError::bad(
@@ -326,6 +391,86 @@ fn run_sdid(
             .diagnostics
             .insert("rmspe_ratio".into(), serde_json::Value::Object(ranking));
         Some((tr, adj, paths))
+    } else {
+        None
+    };
+    Ok((result, gaps))
+}
+
+fn run_sdid_covariates(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+    opts: &SdidOptions,
+) -> Result<(EstimationResult, Option<Gaps>), CliError> {
+    let covs = read_covariates(a, panel)?;
+    let se_arg = a.se.unwrap_or(SeArg::Placebo);
+    if matches!(se_arg, SeArg::Bootstrap | SeArg::Jackknife) {
+        return Err(CliError::bad(
+            "with --covariates the standard error is placebo (or none); bootstrap and jackknife are not implemented for covariate-adjusted fits",
+        ));
+    }
+    let reps = match (a.placebo, a.replications) {
+        (Some(p), Some(r)) if p != r => {
+            return Err(CliError::bad("--placebo N and --replications disagree"));
+        }
+        (Some(p), _) => p,
+        (None, Some(r)) => r,
+        (None, None) => 200,
+    };
+    let fit = sdid_covariates(panel, &covs, opts)?;
+    let se = match se_arg {
+        SeArg::Placebo => Some(placebo_se_cov(panel, &covs, &fit, opts, reps, a.seed)?),
+        _ => None,
+    };
+    let rep = SdidReport {
+        fit: fit.fit.clone(),
+        se,
+        alpha: a.alpha,
+        units: panel.units.clone(),
+        periods: panel.periods.clone(),
+    };
+    let mut result = rep.result();
+    result.method = format!(
+        "{} with time-varying covariates (synthdid X)",
+        result.method
+    );
+    let mut beta = serde_json::Map::new();
+    for (n, b) in &fit.beta {
+        beta.insert(n.clone(), (*b).into());
+    }
+    result
+        .diagnostics
+        .insert("covariate_beta".into(), serde_json::Value::Object(beta));
+    result
+        .diagnostics
+        .insert("covariate_solver_iterations".into(), fit.iterations.into());
+    if rep.se.is_some() {
+        result.diagnostics.insert("seed".into(), a.seed.into());
+    }
+    if fit.iterations >= opts.max_iter {
+        result.warnings.push(format!(
+            "the joint weights/beta solver stopped at max_iter = {} without meeting synthdid's decrease criterion (as R synthdid typically does with covariates)",
+            opts.max_iter
+        ));
+    }
+    // Plots: paths of the covariate-adjusted outcome Y - X beta (no placebo panel).
+    let gaps = if a.plot.is_some() {
+        let mut y = panel.y.clone();
+        for ((_, x), (_, b)) in covs.iter().zip(&fit.beta) {
+            y -= x * *b;
+        }
+        let c = &fit.fit.cohorts[0];
+        let (tr, _, adj) = c.paths(&y);
+        let gaps: Vec<f64> = tr.iter().zip(&adj).map(|(p, q)| p - q).collect();
+        let t0 = c.start;
+        let rms = |g: &[f64]| (g.iter().map(|x| x * x).sum::<f64>() / g.len() as f64).sqrt();
+        let path = GapPath {
+            unit: "treated (mean)".into(),
+            rmspe_pre: rms(&gaps[..t0]),
+            rmspe_post: rms(&gaps[t0..]),
+            gaps,
+        };
+        Some((tr, adj, vec![path]))
     } else {
         None
     };
@@ -385,6 +530,11 @@ fn run_abadie(
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
     if a.lambda.is_some() {
         return Err(CliError::bad("--lambda applies to --method ascm only"));
+    }
+    if !a.covariates.is_empty() {
+        return Err(CliError::bad(
+            "--covariates applies to sdid, did and sdid-sc; Abadie SC takes covariates as predictors in the library",
+        ));
     }
     if panel.n_treated() != 1 {
         return Err(CliError::bad(format!(
@@ -454,6 +604,11 @@ fn run_ascm(
     a: &SynthArgs,
     panel: &SynthPanel,
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
+    if !a.covariates.is_empty() {
+        return Err(CliError::bad(
+            "--covariates is not implemented for --method ascm (augsynth's covariate residualisation is not available yet)",
+        ));
+    }
     if panel.n_treated() != 1 {
         return Err(CliError::bad(format!(
             "--method ascm needs exactly one treated unit, found {}; use --method sdid for several",

@@ -158,3 +158,161 @@ fn ascm_bad_flags_exit_2() {
         assert!(err.contains(msg), "{extra:?}: {err}");
     }
 }
+
+/// Writes the CPS panel of reference/ascm_sdid_covariates.json (synthdid-py's CPS extract,
+/// artificial block treatment of 8 states from 2010) as a CSV; `blank` empties one urate cell.
+fn cps_csv(name: &str, blank: Option<(usize, usize)>) -> String {
+    let r = reference_cov();
+    let d = &r["data"];
+    let units = d["units"].as_array().unwrap();
+    let years = d["years"].as_array().unwrap();
+    let treated: Vec<&str> = d["treated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let start = d["treatment_start"].as_i64().unwrap();
+    let mut s = String::from("state,year,log_wage,urate,hours,treated\n");
+    for (i, u) in units.iter().enumerate() {
+        let u = u.as_str().unwrap();
+        for (j, y) in years.iter().enumerate() {
+            let y = y.as_i64().unwrap();
+            let urate = if blank == Some((i, j)) {
+                String::new()
+            } else {
+                d["urate"][i][j].as_f64().unwrap().to_string()
+            };
+            s.push_str(&format!(
+                "{u},{y},{},{urate},{},{}\n",
+                d["log_wage"][i][j].as_f64().unwrap(),
+                d["hours"][i][j].as_f64().unwrap(),
+                u8::from(treated.contains(&u) && y >= start)
+            ));
+        }
+    }
+    let dir = root().join("target/test-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, s).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn reference_cov() -> Value {
+    let s = std::fs::read_to_string(root().join("reference/ascm_sdid_covariates.json")).unwrap();
+    serde_json::from_str(&s).unwrap()
+}
+
+fn cps_args(path: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "synth",
+        "--data",
+        path,
+        "--unit",
+        "state",
+        "--time",
+        "year",
+        "--outcome",
+        "log_wage",
+        "--treated",
+        "treated",
+        "--format=json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+#[test]
+fn sdid_covariates_match_synthdid_py_and_placebo_is_seeded() {
+    let r = reference_cov();
+    let path = cps_csv("cps_cov.csv", None);
+    for (method, cov, key) in [
+        ("sdid", "urate,hours", "sdid:urate,hours"),
+        ("sdid-sc", "urate", "sc:urate"),
+        ("did", "urate", "did:urate"),
+    ] {
+        let args = cps_args(
+            &path,
+            &["--method", method, "--covariates", cov, "--se", "none"],
+        );
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let j = ok_json(&refs);
+        let want = &r["fits"][key];
+        let est = j["effects"][0]["estimate"].as_f64().unwrap();
+        assert!(
+            (est - want["estimate"].as_f64().unwrap()).abs() < 1e-10,
+            "{key}: {est}"
+        );
+        let b0 = j["diagnostics"]["covariate_beta"]["urate"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (b0 - want["beta"][0].as_f64().unwrap()).abs() < 1e-10,
+            "{key}: beta"
+        );
+    }
+    let args = cps_args(
+        &path,
+        &[
+            "--method",
+            "sdid",
+            "--covariates",
+            "urate",
+            "--placebo",
+            "3",
+            "--seed",
+            "5",
+        ],
+    );
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let a = ok_json(&refs);
+    let b = ok_json(&refs);
+    assert_eq!(a["effects"][0]["std_error"], b["effects"][0]["std_error"]);
+    assert!(a["effects"][0]["std_error"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn sdid_covariate_errors_exit_2() {
+    let path = cps_csv("cps_cov_missing.csv", Some((2, 3)));
+    let args = cps_args(
+        &path,
+        &["--method", "sdid", "--covariates", "urate", "--se", "none"],
+    );
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let out = run(&refs);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("covariate column `urate`") && err.contains("1982"),
+        "{err}"
+    );
+    let path = cps_csv("cps_cov.csv", None);
+    for (extra, msg) in [
+        (&["--method", "sdid", "--covariates", "nope"][..], "nope"),
+        (
+            &[
+                "--method",
+                "sdid",
+                "--covariates",
+                "urate",
+                "--se",
+                "jackknife",
+            ][..],
+            "placebo (or none)",
+        ),
+        (
+            &["--method", "ascm", "--covariates", "urate"][..],
+            "--covariates",
+        ),
+    ] {
+        let args = cps_args(&path, extra);
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let out = run(&refs);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(msg), "{extra:?}: {err}");
+    }
+}

@@ -16,6 +16,9 @@ pub mod sdid;
 pub mod sdid_cov;
 
 pub use error::{Result, SynthError};
+/// The matrix type of the panels and covariates (re-exported so callers need not depend on
+/// nalgebra).
+pub use nalgebra::DMatrix;
 pub use panel::SynthPanel;
 pub use sdid::{
     bootstrap_replicate, in_space_placebos, placebo_replicate, sdid, sdid_inference, sdid_se,
