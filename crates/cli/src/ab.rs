@@ -160,7 +160,7 @@ struct AnalyseArgs {
     /// every mean metric and the numerator of every ratio metric (the denominator is left
     /// alone); `metric=LOW,HIGH` applies to one metric and overrides the global form.
     /// Repeatable. Needs --data; not for proportion, NPS, top-box, composite or quantile
-    /// metrics.
+    /// metrics. Covariates are not capped.
     #[arg(long = "winsorize")]
     winsorize: Vec<String>,
     /// Time column (numeric, e.g. day): with --plot, also chart the cumulative absolute effect
@@ -1002,10 +1002,10 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                         if seg == "all" {
                             mdiag.insert(
                                 "cuped_covariates".into(),
-                                json!(match &pre_ratio {
+                                json!([match &pre_ratio {
                                     Some((n, d)) => format!("{n}/{d}"),
                                     None => "covariate/denominator_pre".into(),
-                                }),
+                                }]),
                             );
                             mdiag.insert("cuped_theta".into(), json!(adj.theta));
                             mdiag.insert(
