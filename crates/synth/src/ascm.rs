@@ -33,6 +33,10 @@
 //!
 //! The per-period effect is `gap_t = Y1t - w_aug'Y0t`; the ATT is its mean over post periods.
 //!
+//! **Fixed covariates** ([`AugmentedSc::covariates`]) follow augsynth's `residualize = TRUE`
+//! (Ben-Michael, Feller & Rothstein 2021, Section 6): outcomes are residualised on the
+//! covariates before steps 2-4 and the weights then balance the covariates exactly.
+//!
 //! # Inference
 //!
 //! * [`AscmFit::conformal_intervals`]: per-period conformal sets (Chernozhukov, Wüthrich & Zhu
@@ -156,6 +160,7 @@ pub struct AugmentedSc {
     lambda: LambdaChoice,
     unit_names: Option<Vec<String>>,
     period_labels: Option<Vec<String>>,
+    covariates: Option<(Vec<String>, DMatrix<f64>)>,
 }
 
 /// A fitted ridge-augmented synthetic control.
@@ -278,6 +283,64 @@ fn core(xc: &DMatrix<f64>, x1: &[f64], lambda: f64) -> Result<Core> {
     let adj = ridge_adjust(xc, x1, &sc, lambda)?;
     let aug = sc.iter().zip(&adj).map(|(a, b)| a + b).collect();
     Ok(Core { sc, aug, kkt })
+}
+
+/// Centred covariates of the donors (`J x k`) and the treated unit, and `(Zc'Zc)^{-1}`.
+struct Resid {
+    zc: DMatrix<f64>,
+    z1: DVector<f64>,
+    ginv: DMatrix<f64>,
+}
+
+impl Resid {
+    fn new(z: &DMatrix<f64>, treated: usize, donors: &[usize]) -> Result<Self> {
+        let (j, k) = (donors.len(), z.ncols());
+        let mu: Vec<f64> = (0..k)
+            .map(|c| donors.iter().map(|&d| z[(d, c)]).sum::<f64>() / j as f64)
+            .collect();
+        let zc = DMatrix::from_fn(j, k, |r, c| z[(donors[r], c)] - mu[c]);
+        let z1 = DVector::from_fn(k, |c, _| z[(treated, c)] - mu[c]);
+        let g = zc.transpose() * &zc;
+        let ev = g.clone().symmetric_eigenvalues();
+        let (lo, hi) = ev
+            .iter()
+            .fold((f64::INFINITY, 0.0_f64), |(a, b), &x| (a.min(x), b.max(x)));
+        if hi.is_nan() || hi <= 0.0 || lo.is_nan() || lo <= 1e-12 * hi {
+            return Err(SynthError::Numerical(format!(
+                "the donors' centred covariates are collinear or constant (eigenvalues of Zc'Zc from {lo:e} to {hi:e})"
+            )));
+        }
+        let ginv = g.try_inverse().ok_or_else(|| {
+            SynthError::Numerical(
+                "the donors' centred covariates are collinear (Zc'Zc is singular)".into(),
+            )
+        })?;
+        Ok(Resid { zc, z1, ginv })
+    }
+
+    /// Residualises the centred outcomes on the covariates.
+    fn apply(&self, xc: &DMatrix<f64>, x1: &[f64]) -> (DMatrix<f64>, Vec<f64>) {
+        let b = &self.ginv * self.zc.transpose() * xc; // k x T
+        let xr = xc - &self.zc * &b;
+        let x1r: Vec<f64> = (0..xc.ncols())
+            .map(|t| {
+                x1[t]
+                    - (0..self.z1.len())
+                        .map(|c| self.z1[c] * b[(c, t)])
+                        .sum::<f64>()
+            })
+            .collect();
+        (xr, x1r)
+    }
+
+    /// Adds `Zc (Zc'Zc)^{-1} (z1 - Zc'w)` to `w`.
+    fn rebalance(&self, w: &mut [f64]) {
+        let wv = DVector::from_column_slice(w);
+        let adj = &self.zc * (&self.ginv * (&self.z1 - self.zc.transpose() * wv));
+        for (a, b) in w.iter_mut().zip(adj.iter()) {
+            *a += b;
+        }
+    }
 }
 
 /// The lambda grid of augsynth: `lambda_max * (ratio^(1/n))^k`, `k = 0..=n`.
@@ -411,7 +474,20 @@ impl AugmentedSc {
             lambda: LambdaChoice::CrossValidated(CvOptions::default()),
             unit_names: None,
             period_labels: None,
+            covariates: None,
         }
+    }
+
+    /// Fixed (time-invariant) covariates, one row per unit and one column per covariate (e.g.
+    /// pre-period means), adjusted for as augsynth's `residualize = TRUE`: the centred
+    /// pre-period outcomes are replaced by their residuals from an OLS regression on the
+    /// centred covariates across donors (`Xc - Zc (Zc'Zc)^{-1} Zc'Xc`, the treated unit with
+    /// the same coefficients); SC weights, lambda's CV and the ridge step run on the residuals;
+    /// finally the weights get `Zc (Zc'Zc)^{-1} (z1 - Zc'w)`, which balances the covariates
+    /// exactly (and keeps the sum at one).
+    pub fn covariates(mut self, names: Vec<String>, z: &DMatrix<f64>) -> Self {
+        self.covariates = Some((names, z.clone()));
+        self
     }
 
     /// Sets the donor pool (unit indices).
@@ -541,6 +617,40 @@ impl AugmentedSc {
                 ));
             }
         }
+        if let Some((names, z)) = &self.covariates {
+            if z.nrows() != n || z.ncols() != names.len() || names.is_empty() {
+                return Err(invalid(
+                    "covariates",
+                    format!(
+                        "matrix is {}x{}, need {n} units x {} named covariates (at least one)",
+                        z.nrows(),
+                        z.ncols(),
+                        names.len()
+                    ),
+                ));
+            }
+            for &u in std::iter::once(&self.treated).chain(&donors) {
+                for (k, name) in names.iter().enumerate() {
+                    if !z[(u, k)].is_finite() {
+                        return Err(invalid(
+                            "covariates",
+                            format!(
+                                "covariate `{name}` is missing or non-finite ({}) for unit `{}`",
+                                z[(u, k)],
+                                self.unit_name(u)
+                            ),
+                        ));
+                    }
+                }
+            }
+            if names.len() + 1 >= donors.len() {
+                return Err(SynthError::InsufficientData(format!(
+                    "{} covariates need more than {} donors",
+                    names.len(),
+                    names.len() + 1
+                )));
+            }
+        }
         Ok(donors)
     }
 
@@ -552,6 +662,14 @@ impl AugmentedSc {
         let pre: Vec<usize> = (0..t0).collect();
         let y1_pre: Vec<f64> = pre.iter().map(|&t| self.y[(self.treated, t)]).collect();
         let (xc, x1c) = centred(&self.y, &y1_pre, &donors, &pre);
+        let resid = match &self.covariates {
+            Some((_, z)) => Some(Resid::new(z, self.treated, &donors)?),
+            None => None,
+        };
+        let (xc, x1c) = match &resid {
+            Some(r) => r.apply(&xc, &x1c),
+            None => (xc, x1c),
+        };
         let mut warnings = Vec::new();
         let (lambda, cv) = match &self.lambda {
             LambdaChoice::Fixed(l) => (*l, None),
@@ -570,7 +688,10 @@ impl AugmentedSc {
                 (l, Some(c))
             }
         };
-        let c = core(&xc, &x1c, lambda)?;
+        let mut c = core(&xc, &x1c, lambda)?;
+        if let Some(r) = &resid {
+            r.rebalance(&mut c.aug);
+        }
         let path = |w: &[f64]| -> Vec<f64> {
             (0..tt)
                 .map(|t| {
@@ -653,8 +774,20 @@ fn conformal_p(fit: &AscmFit, t: usize, theta0: f64) -> Result<f64> {
         .enumerate()
         .map(|(i, &c)| y[(fit.treated, c)] - if i == k - 1 { theta0 } else { 0.0 })
         .collect();
-    let (xc, x1c) = centred(y, &y1, &fit.donors, &cols);
-    let c = core(&xc, &x1c, fit.lambda)?;
+    let (xc0, x1c0) = centred(y, &y1, &fit.donors, &cols);
+    let resid = match &fit.spec.covariates {
+        Some((_, z)) => Some(Resid::new(z, fit.treated, &fit.donors)?),
+        None => None,
+    };
+    let (xc, x1c) = match &resid {
+        Some(r) => r.apply(&xc0, &x1c0),
+        None => (xc0.clone(), x1c0.clone()),
+    };
+    let mut c = core(&xc, &x1c, fit.lambda)?;
+    if let Some(r) = &resid {
+        r.rebalance(&mut c.aug);
+    }
+    let (xc, x1c) = (xc0, x1c0);
     let u: Vec<f64> = (0..k)
         .map(|s| {
             let p: f64 = (0..xc.nrows()).map(|d| c.aug[d] * xc[(d, s)]).sum();
@@ -912,6 +1045,12 @@ impl AscmFit {
             .with_diagnostic("l2_imbalance", self.l2_imbalance)
             .with_diagnostic("scaled_l2_imbalance", self.scaled_l2_imbalance)
             .with_diagnostic("kkt_max_violation", self.kkt.max_violation());
+        if let Some((names, _)) = &self.spec.covariates {
+            r = r.with_diagnostic(
+                "covariates_residualized",
+                Value::Array(names.iter().map(|n| json!(n)).collect()),
+            );
+        }
         match &self.cv {
             Some(c) => r = r.with_diagnostic(
                 "lambda_cv",
