@@ -1196,6 +1196,60 @@ fn reuse_large_allocations() {
     }
 }
 
+/// Asks the kernel to start reading `range` of `file` into the page cache in the background
+/// (`posix_fadvise(WILLNEED)`), so that disk reads of the next row groups overlap with the
+/// decoding of the current ones when the file is not (or only partly) cached. A hint only:
+/// errors are ignored. Linux only; elsewhere this does nothing.
+fn prefetch(file: &std::fs::File, range: std::ops::Range<u64>) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        extern "C" {
+            fn posix_fadvise(
+                fd: std::ffi::c_int,
+                offset: i64,
+                len: i64,
+                advice: std::ffi::c_int,
+            ) -> std::ffi::c_int;
+        }
+        const POSIX_FADV_WILLNEED: std::ffi::c_int = 3;
+        // SAFETY: the descriptor is open for the duration of the call; the call only hints.
+        unsafe {
+            posix_fadvise(
+                file.as_raw_fd(),
+                range.start as i64,
+                (range.end - range.start) as i64,
+                POSIX_FADV_WILLNEED,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, range);
+}
+
+/// The bytes of the columns read, over row groups `rgs` (one range from the first to the last).
+fn byte_span(
+    meta: &polars::io::parquet::read::FileMetadata,
+    rgs: std::ops::Range<usize>,
+    plan: &DirectPlan,
+) -> std::ops::Range<u64> {
+    let (mut lo, mut hi) = (u64::MAX, 0);
+    for rg in rgs {
+        for c in &plan.read {
+            for chunk in meta.row_groups[rg]
+                .columns_under_root_iter(c)
+                .into_iter()
+                .flatten()
+            {
+                let r = chunk.byte_range();
+                lo = lo.min(r.start);
+                hi = hi.max(r.end);
+            }
+        }
+    }
+    lo.min(hi)..hi
+}
+
 /// One pass over a Parquet file by row groups, in parallel; `None` when the file's layout is
 /// not one the direct reader takes (the caller then uses the streaming engine). Row groups are
 /// processed in windows of a few per thread and merged in file order, so the sums do not
@@ -1203,11 +1257,14 @@ fn reuse_large_allocations() {
 fn scan_parquet_direct(path: &Path, plan: &DirectPlan) -> Result<Option<ScanState>> {
     use rayon::prelude::*;
     let err = |e: PolarsError| pl_err(path, e);
-    let file = std::fs::File::open(path).map_err(|e| DataError::Read {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let mut reader = ParquetReader::new(file);
+    let open = || {
+        std::fs::File::open(path).map_err(|e| DataError::Read {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    let hints = open()?;
+    let mut reader = ParquetReader::new(open()?);
     let schema = reader.schema().map_err(err)?;
     let meta = reader.get_metadata().map_err(err)?.clone();
     // Estimated decoded bytes per row of the columns read.
@@ -1232,6 +1289,14 @@ fn scan_parquet_direct(path: &Path, plan: &DirectPlan) -> Result<Option<ScanStat
     let mut start = 0;
     while start < n_rg {
         let end = (start + window).min(n_rg);
+        if start == 0 {
+            prefetch(&hints, byte_span(&meta, start..end, plan));
+        }
+        // The next window is read ahead while this one is decoded.
+        prefetch(
+            &hints,
+            byte_span(&meta, end..(end + window).min(n_rg), plan),
+        );
         let partials: Vec<ScanState> = (start..end)
             .into_par_iter()
             .map(|rg| {
