@@ -9,7 +9,7 @@
 //!   weighted composite).
 //! - [`kpi_moments`] / [`moments_from_stats_rows`]: mergeable per-group sufficient statistics,
 //!   from unit rows or from pre-aggregated rows; [`kpi_moments_scan`]: the same from a file
-//!   with polars' streaming engine, in bounded memory.
+//!   in one pass (direct Parquet reader or polars' streaming engine), in bounded memory.
 //! - [`Panel`]: event rows → unit × period panels with counts as weights; validation of
 //!   given panels (duplicates, balance).
 //! - [`ColumnRoles`]: the user's column roles (unit, time, arm, KPIs, covariates, cluster,

@@ -1,11 +1,21 @@
-//! Grouped sufficient statistics computed by polars' streaming engine, straight from a file.
+//! Grouped sufficient statistics computed straight from a file, in one pass and bounded memory.
 //!
-//! [`kpi_moments_scan`] expresses the whole aggregation — validation counts, per-unit sums,
-//! per-group counts, sums and cross-products — as one lazy query over
-//! [`scan`](crate::dataset::scan), executed with `Engine::Streaming`, so a file larger than
-//! memory is aggregated in bounded memory. It gives the same [`GroupedMoments`] as
-//! [`kpi_moments`](crate::aggregate::kpi_moments) on the loaded data (a test checks this). The
-//! same query is what a warehouse would run as SQL; Rust then does the small final algebra.
+//! [`kpi_moments_scan`] gives the same [`GroupedMoments`] as
+//! [`kpi_moments`](crate::aggregate::kpi_moments) on the loaded data, and the same errors
+//! (tests check both), without loading the file. Two readers do the pass:
+//!
+//! - the direct Parquet reader (Parquet files, no `unit`, numeric KPI and covariate columns):
+//!   row groups are read with plain reads (no memory map, so file pages do not count as
+//!   resident memory), decoded by polars' Parquet decoder, several at a time on rayon's pool,
+//!   and accumulated in Rust (a column without missing values skips the validity handling);
+//!   the per-row-group sums are merged in file order, so the result does not depend on the
+//!   number of threads;
+//! - otherwise polars' streaming engine (`sink_batches`) over [`scan`]:
+//!   polars evaluates the row expressions (numerator, denominator, missing-value and range
+//!   flags) per batch and Rust accumulates each batch.
+//!
+//! Either way Rust then does the small final algebra, and only when an error is certain is the
+//! file read again to find the first offending row.
 
 use crate::aggregate::{moment_names, GroupKey, GroupedMoments};
 use crate::dataset::{scan, MissingPolicy};
@@ -398,12 +408,12 @@ impl ScanState {
 /// dropped, non-numbers and out-of-range values name their row, and with `unit` the rows are
 /// summed per unit first (a unit in two groups is an error).
 ///
-/// The file is read once. polars' streaming engine decodes it in batches and evaluates the
-/// row expressions (the KPI's numerator and denominator, covariates, missing-value and range
-/// flags); each batch's sums and cross-products are accumulated in Rust and merged, so memory
-/// is bounded by the batch size and the number of groups (with `unit`: the number of units,
-/// one row of sums each). Only when an error is certain is the file read again to find the
-/// first offending row.
+/// The file is read once, by the direct Parquet reader when it applies and otherwise by
+/// polars' streaming engine (see the [module docs](self) and [`ScanReader`]); each row group
+/// or batch's sums and cross-products are accumulated in Rust and merged, so memory is bounded
+/// by a few row groups (or batches) and the number of groups (with `unit`: the number of
+/// units, one row of sums each). Only when an error is certain is the file read again to find
+/// the first offending row.
 pub fn kpi_moments_scan(
     path: &Path,
     kpi: &Kpi,
