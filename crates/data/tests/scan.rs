@@ -397,3 +397,35 @@ fn direct_parquet_reader_handles_missing_values_like_the_in_memory_path() {
         e => panic!("{e}"),
     }
 }
+
+/// Integer group keys with a missing value, a boolean column as a covariate, and a `unit`
+/// (which the direct reader does not take: the streaming engine runs instead) all give the
+/// in-memory path's statistics from Parquet.
+#[test]
+fn parquet_scan_with_integer_keys_booleans_and_units_matches_in_memory_path() {
+    use polars::prelude::*;
+    let mut df = df!(
+        "cell" => [Some(1i64), Some(2), None, Some(1), Some(2), Some(1), Some(2), Some(2)],
+        "u" => ["a", "b", "c", "a", "b", "d", "e", "e"],
+        "y" => [1.5, 2.0, 3.0, 4.25, 0.5, 6.0, 7.0, 8.0],
+        "flag" => [true, false, true, true, false, false, true, true],
+    )
+    .unwrap();
+    let p = std::env::temp_dir().join(format!(
+        "causalkit-scan-keys-{}.parquet",
+        std::process::id()
+    ));
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .with_row_group_size(Some(3))
+        .finish(&mut df)
+        .unwrap();
+    let data = Dataset::read(&p).unwrap();
+    let k: Kpi = "y=mean(y)".parse().unwrap();
+    for unit in [None, Some("u")] {
+        let e = kpi_moments(&data, &k, &["cell"], unit, &["flag"], MissingPolicy::Drop).unwrap();
+        let a = kpi_moments_scan(&p, &k, &["cell"], unit, &["flag"], MissingPolicy::Drop).unwrap();
+        assert_eq!(a.dropped_rows, 1);
+        assert_eq!(a.groups.len(), 2);
+        assert_same(&e, &a);
+    }
+}
