@@ -155,6 +155,12 @@ struct AnalyseArgs {
     /// Drop rows with missing values in the columns a metric uses (e.g. unsurveyed CSAT).
     #[arg(long)]
     drop_missing: bool,
+    /// Aggregate the --data file in one streaming pass instead of loading it into memory, for
+    /// files larger than memory (Parquet row groups are decoded in parallel). Gives the same
+    /// numbers and errors as the in-memory path. Not with quantile metrics, --winsorize,
+    /// --time, --covariate NUM/count, or --unit together with --segment or --stratify.
+    #[arg(long, requires = "data")]
+    scan: bool,
     /// Winsorise (cap) row values at pooled percentiles before the analysis: `LOW,HIGH`
     /// levels in [0, 1], one side may be empty (`,0.99` caps only the upper tail). Applies to
     /// every mean metric and the numerator of every ratio metric (the denominator is left
@@ -583,12 +589,46 @@ fn winsor_column(m: &MetricSpec) -> Option<String> {
     }
 }
 
+/// Refuses, before any reading, the requests that need the rows in memory.
+fn check_scan_request(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<(), CliError> {
+    let refuse = |what: &str| {
+        Err(CliError::bad(format!(
+            "--scan aggregates the file without keeping its rows, so it cannot be used with {what}; drop --scan"
+        )))
+    };
+    if let Some(m) = metrics
+        .iter()
+        .find(|m| matches!(m, MetricSpec::Quantile { .. }))
+    {
+        return refuse(&format!("the quantile metric `{}`", m.name()));
+    }
+    if !a.winsorize.is_empty() {
+        return refuse("--winsorize (the caps are percentiles of the rows)");
+    }
+    if a.time.is_some() {
+        return refuse("--time (the cumulative chart needs the rows)");
+    }
+    if a.unit.is_some() && (a.segment.is_some() || a.stratify.is_some()) {
+        return refuse("--unit together with --segment or --stratify");
+    }
+    if a.covariates.iter().any(|c| {
+        c.split_once('/')
+            .is_some_and(|(_, den)| den.trim() == "count")
+    }) {
+        return refuse("--covariate NUM/count (give the pre-period denominator as a column)");
+    }
+    Ok(())
+}
+
 /// Per segment ("all" first), per arm, the arm's summary and its unit count.
 type Cells = BTreeMap<String, BTreeMap<String, Moments>>;
 
 struct Input {
+    /// The rows (or only the schema, with `scan`).
     data: Dataset,
     stats: bool,
+    /// With --scan: the file aggregated in one streaming pass per request.
+    scan: Option<PathBuf>,
 }
 
 fn group_moments(
@@ -641,14 +681,24 @@ fn group_moments(
                     policy,
                 )?
             }
-            _ => data::kpi_moments(
-                &input.data,
-                kpi,
-                &group_by,
-                a.unit.as_deref(),
-                covariates,
-                policy,
-            )?,
+            _ => match &input.scan {
+                Some(path) => data::kpi_moments_scan(
+                    path,
+                    kpi,
+                    &group_by,
+                    a.unit.as_deref(),
+                    covariates,
+                    policy,
+                )?,
+                None => data::kpi_moments(
+                    &input.data,
+                    kpi,
+                    &group_by,
+                    a.unit.as_deref(),
+                    covariates,
+                    policy,
+                )?,
+            },
         }
     };
     Ok(gm
@@ -843,12 +893,23 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         .iter()
         .map(|m| parse_metric(m, stats))
         .collect::<Result<_, _>>()?;
-    let mut data = Dataset::read(path)?;
+    if a.scan {
+        check_scan_request(&a, &metrics)?;
+    }
+    let mut data = if a.scan {
+        Dataset::read_schema(path)?
+    } else {
+        Dataset::read(path)?
+    };
     let mut winsor_diag = BTreeMap::new();
     if !a.winsorize.is_empty() {
         (data, winsor_diag) = winsorize_metrics(data, &mut metrics, &a)?;
     }
-    let input = Input { data, stats };
+    let input = Input {
+        data,
+        stats,
+        scan: a.scan.then(|| path.clone()),
+    };
     if stats && metrics.len() != 1 && !input.data.column_names().iter().any(|c| c == "metric") {
         return Err(CliError::bad(
             "a --stats file without a `metric` column holds one metric: give exactly one --metric (or add a `metric` column naming each row's metric)",
@@ -1500,6 +1561,8 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             path.display(),
             if stats {
                 "sufficient statistics"
+            } else if a.scan {
+                "rows, aggregated in one streaming pass"
             } else {
                 "rows"
             }

@@ -67,6 +67,36 @@ impl Dataset {
         })
     }
 
+    /// Reads only the column names and types of a `.csv` or `.parquet` file (no rows), for
+    /// callers that validate a request before aggregating the file in one streaming pass.
+    pub fn read_schema(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(read_err(path, "no such file"));
+        }
+        let df = scan(path)?
+            .limit(0)
+            .collect()
+            .map_err(|e| read_err(path, e))?;
+        Ok(Dataset {
+            df,
+            source: path.display().to_string(),
+        })
+    }
+
+    /// Writes the data to a Parquet file (snappy compression, polars' default row groups).
+    pub fn write_parquet(&self, path: &Path) -> Result<()> {
+        let write_err = |e: &dyn std::fmt::Display| DataError::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let file = std::fs::File::create(path).map_err(|e| write_err(&e))?;
+        let mut df = self.df.clone();
+        ParquetWriter::new(file)
+            .finish(&mut df)
+            .map_err(|e| write_err(&e))?;
+        Ok(())
+    }
+
     /// Wraps a data frame built in memory.
     pub fn from_frame(df: DataFrame, source: &str) -> Self {
         Dataset {

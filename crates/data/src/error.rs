@@ -15,6 +15,14 @@ pub enum DataError {
         /// What the reader said.
         message: String,
     },
+    /// A file could not be written.
+    #[error("cannot write `{path}`: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What the writer said.
+        message: String,
+    },
     /// The file's extension is not one we read.
     #[error("unsupported file type `{path}`: use .csv or .parquet")]
     UnsupportedFormat {
