@@ -4,7 +4,8 @@
 //! `sdid-sc` (synthdid's regularised SC, no intercept), `sc` (Abadie–Diamond–Hainmueller
 //! SC with nested V, from `causalkit_synth::abadie`), `ascm` (ridge-augmented SC, Ben-Michael,
 //! Feller & Rothstein 2021, from `causalkit_synth::ascm`). `--covariates` adjusts sdid/did/sdid-sc
-//! for time-varying covariates (`causalkit_synth::sdid_cov`).
+//! for time-varying covariates (`causalkit_synth::sdid_cov`) and ascm for fixed covariates (the
+//! units' pre-period means, `AugmentedSc::covariates`).
 
 use crate::output::{num, plain_table, CliError, Format};
 use causalkit_data::Dataset;
@@ -18,7 +19,7 @@ use causalkit_synth::panel::{period_label, SynthPanel};
 use causalkit_synth::sdid::{
     in_space_placebos, sdid_inference, GapPath, SdidMethod, SdidOptions, SdidReport, SeMethod,
 };
-use causalkit_synth::sdid_cov::{placebo_se_cov, sdid_covariates};
+use causalkit_synth::sdid_cov::{sdid_covariates, se_cov};
 use causalkit_synth::DMatrix;
 use causalkit_synth::SynthError;
 use clap::{Args, ValueEnum};
@@ -90,10 +91,12 @@ pub struct SynthArgs {
     /// pre-period, largest lambda within one SE of the minimum).
     #[arg(long)]
     pub lambda: Option<f64>,
-    /// Time-varying covariates of sdid/did/sdid-sc (comma separated columns), adjusted for as
-    /// R synthdid's `synthdid_estimate(Y, N0, T0, X)`: outcome minus X·beta, beta estimated
-    /// jointly with the weights. Every unit-period must have a value (no imputation); block
-    /// designs only; placebo SE (or none).
+    /// Covariates (comma separated columns). sdid/did/sdid-sc: time-varying, adjusted for as
+    /// R synthdid's `synthdid_estimate(Y, N0, T0, X)` (outcome minus X·beta, beta estimated
+    /// jointly with the weights); every unit-period must have a value (no imputation); block
+    /// designs only; --se placebo, bootstrap, jackknife or none as without covariates. ascm: fixed covariates, each unit's pre-period mean
+    /// of the column (augsynth's default aggregation), residualised as augsynth's
+    /// `residualize = TRUE`; every pre-period value must be observed.
     #[arg(long, value_delimiter = ',')]
     pub covariates: Vec<String>,
     /// Number of placebo replications (sets --se placebo unless --se is given). With
@@ -229,10 +232,13 @@ fn aggregate(units: Vec<String>, time: Vec<f64>, y: Vec<f64>, treated: Vec<bool>
 }
 
 /// Reads the covariate columns into units x periods matrices in the panel's order. Every
-/// unit-period must have a finite value; errors name the column, row, unit and period.
-fn read_covariates(
+/// unit-period with `needed(period index)` true must have a finite value (errors name the
+/// column, row, unit and period); other cells may be missing and are NaN in the matrix.
+fn read_covariates_where(
     a: &SynthArgs,
     panel: &SynthPanel,
+    needed: impl Fn(usize) -> bool,
+    what: &str,
 ) -> Result<Vec<(String, DMatrix<f64>)>, CliError> {
     if a.aggregate {
         return Err(CliError::bad(
@@ -268,9 +274,10 @@ fn read_covariates(
             let (i, j) = (urow[u], tcol[&tm.to_bits()]);
             match v {
                 Some(x) if x.is_finite() => m[(i, j)] = x,
+                _ if !needed(j) => {}
                 _ => {
                     return Err(CliError::bad(format!(
-                        "missing or non-finite value in covariate column `{c}` at row {r} (unit `{u}`, period {}): covariates must be observed in every unit-period",
+                        "missing or non-finite value in covariate column `{c}` at row {r} (unit `{u}`, period {}): {what}",
                         period_label(tm)
                     )))
                 }
@@ -279,6 +286,41 @@ fn read_covariates(
         out.push((c.clone(), m));
     }
     Ok(out)
+}
+
+/// Reads the time-varying covariates of sdid/did/sdid-sc: observed in every unit-period.
+fn read_covariates(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+) -> Result<Vec<(String, DMatrix<f64>)>, CliError> {
+    read_covariates_where(
+        a,
+        panel,
+        |_| true,
+        "covariates must be observed in every unit-period",
+    )
+}
+
+/// The fixed covariates of `--method ascm`: each unit's mean of the covariate column over the
+/// pre-period (periods before `t0`), as augsynth's default `cov_agg` (mean over `time <
+/// t_int`). Every pre-period value must be observed (augsynth would drop missing ones with
+/// `na.rm = TRUE`; here that is an error naming the unit and period); post-period values are
+/// ignored and may be missing. A column that is constant within each unit gives that constant.
+fn ascm_covariate_means(
+    a: &SynthArgs,
+    panel: &SynthPanel,
+    t0: usize,
+) -> Result<DMatrix<f64>, CliError> {
+    let covs = read_covariates_where(
+        a,
+        panel,
+        |j| j < t0,
+        "with --method ascm every pre-period value is needed (the covariate is the unit's pre-period mean)",
+    )?;
+    let n = panel.units.len();
+    Ok(DMatrix::from_fn(n, covs.len(), |i, c| {
+        (0..t0).map(|j| covs[c].1[(i, j)]).sum::<f64>() / t0 as f64
+    }))
 }
 
 /// Runs `causalkit synth`.
@@ -404,9 +446,9 @@ fn run_sdid_covariates(
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
     let covs = read_covariates(a, panel)?;
     let se_arg = a.se.unwrap_or(SeArg::Placebo);
-    if matches!(se_arg, SeArg::Bootstrap | SeArg::Jackknife) {
+    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
         return Err(CliError::bad(
-            "with --covariates the standard error is placebo (or none); bootstrap and jackknife are not implemented for covariate-adjusted fits",
+            "--placebo N sets the placebo SE; it conflicts with --se",
         ));
     }
     let reps = match (a.placebo, a.replications) {
@@ -418,9 +460,15 @@ fn run_sdid_covariates(
         (None, None) => 200,
     };
     let fit = sdid_covariates(panel, &covs, opts)?;
-    let se = match se_arg {
-        SeArg::Placebo => Some(placebo_se_cov(panel, &covs, &fit, opts, reps, a.seed)?),
-        _ => None,
+    let se_method = match se_arg {
+        SeArg::Placebo => Some(SeMethod::Placebo),
+        SeArg::Bootstrap => Some(SeMethod::Bootstrap),
+        SeArg::Jackknife => Some(SeMethod::Jackknife),
+        SeArg::None => None,
+    };
+    let se = match se_method {
+        Some(m) => Some(se_cov(panel, &covs, &fit, opts, m, reps, a.seed)?),
+        None => None,
     };
     let rep = SdidReport {
         fit: fit.fit.clone(),
@@ -444,8 +492,15 @@ fn run_sdid_covariates(
     result
         .diagnostics
         .insert("covariate_solver_iterations".into(), fit.iterations.into());
-    if rep.se.is_some() {
-        result.diagnostics.insert("seed".into(), a.seed.into());
+    if let Some(s) = &rep.se {
+        if s.method != SeMethod::Jackknife {
+            result.diagnostics.insert("seed".into(), a.seed.into());
+        }
+        if s.method == SeMethod::Placebo && panel.n_treated() == 1 {
+            result.warnings.push(
+                "placebo SE with one treated unit assumes homoskedastic errors across units (Arkhangelsky et al. 2021, Algorithm 4)".into(),
+            );
+        }
     }
     if fit.iterations >= opts.max_iter {
         result.warnings.push(format!(
@@ -533,7 +588,7 @@ fn run_abadie(
     }
     if !a.covariates.is_empty() {
         return Err(CliError::bad(
-            "--covariates applies to sdid, did and sdid-sc; Abadie SC takes covariates as predictors in the library",
+            "--covariates applies to sdid, did, sdid-sc and ascm; Abadie SC takes covariates as predictors in the library",
         ));
     }
     if panel.n_treated() != 1 {
@@ -604,11 +659,6 @@ fn run_ascm(
     a: &SynthArgs,
     panel: &SynthPanel,
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
-    if !a.covariates.is_empty() {
-        return Err(CliError::bad(
-            "--covariates is not implemented for --method ascm (augsynth's covariate residualisation is not available yet)",
-        ));
-    }
     if panel.n_treated() != 1 {
         return Err(CliError::bad(format!(
             "--method ascm needs exactly one treated unit, found {}; use --method sdid for several",
@@ -631,12 +681,21 @@ fn run_ascm(
         Some(l) => LambdaChoice::Fixed(l),
         None => LambdaChoice::CrossValidated(CvOptions::default()),
     };
-    let fit = AugmentedSc::new(&panel.y, treated, t0)
+    let mut spec = AugmentedSc::new(&panel.y, treated, t0)
         .donors((0..treated).collect())
         .lambda(lambda)
         .unit_names(panel.units.clone())
-        .period_labels(panel.periods.iter().map(|p| period_label(*p)).collect())
-        .fit()?;
+        .period_labels(panel.periods.iter().map(|p| period_label(*p)).collect());
+    if !a.covariates.is_empty() {
+        if t0 == 0 {
+            return Err(CliError::bad(
+                "--covariates with --method ascm needs at least one pre-treatment period",
+            ));
+        }
+        let z = ascm_covariate_means(a, panel, t0)?;
+        spec = spec.covariates(a.covariates.clone(), &z);
+    }
+    let fit = spec.fit()?;
     let conformal = fit.conformal_intervals(&ConformalOptions {
         alpha: a.alpha,
         ..ConformalOptions::default()

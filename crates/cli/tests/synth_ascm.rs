@@ -300,12 +300,10 @@ fn sdid_covariate_errors_exit_2() {
                 "urate",
                 "--se",
                 "jackknife",
+                "--placebo",
+                "5",
             ][..],
-            "placebo (or none)",
-        ),
-        (
-            &["--method", "ascm", "--covariates", "urate"][..],
-            "--covariates",
+            "conflicts with --se",
         ),
     ] {
         let args = cps_args(&path, extra);
@@ -314,5 +312,179 @@ fn sdid_covariate_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{extra:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(msg), "{extra:?}: {err}");
+    }
+}
+
+/// `causalkit synth --method ascm` on the CPS CSV with California alone treated from 2010.
+fn ca_args(path: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "synth",
+        "--data",
+        path,
+        "--unit",
+        "state",
+        "--time",
+        "year",
+        "--outcome",
+        "log_wage",
+        "--treated-unit",
+        "CA",
+        "--treatment-start",
+        "2010",
+        "--method",
+        "ascm",
+        "--format=json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn ok_json_owned(args: &[String]) -> Value {
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    ok_json(&refs)
+}
+
+/// ASCM with fixed covariates (augsynth `residualize = TRUE`) from the CLI against pysyncon
+/// 1.7.0 `AugSynth(use_covariates=True, residualize=True)` with `predictors_op = "mean"` over
+/// 1979-2009: reference/ascm_covariates.json (reference/scripts/ascm_covariates_reference.py).
+/// The CLI turns the long urate/hours columns into each state's pre-period mean, as pysyncon's
+/// Dataprep and augsynth's default `cov_agg` do. pysyncon's SLSQP weights are accurate to
+/// ~1e-6: weights and ATT to 1e-5 (as the library test crates/synth/tests/ascm_covariates.rs).
+/// A missing post-period covariate value is ignored; a missing pre-period value is an error
+/// naming the column, unit and period.
+#[test]
+fn ascm_covariates_match_pysyncon_residualized() {
+    let s = std::fs::read_to_string(root().join("reference/ascm_covariates.json")).unwrap();
+    let r: Value = serde_json::from_str(&s).unwrap();
+    let path = cps_csv("cps_cov_ascm.csv", None);
+    for label in ["0.01", "choice"] {
+        let rec = &r["pysyncon_fixed"][label];
+        let lam = rec["lambda"].as_f64().unwrap().to_string();
+        let j = ok_json_owned(&ca_args(
+            &path,
+            &["--covariates", "urate,hours", "--lambda", &lam],
+        ));
+        let est = att(&j)["estimate"].as_f64().unwrap();
+        let want = rec["att"].as_f64().unwrap();
+        assert!((est - want).abs() < 1e-5, "{label}: att {est} vs {want}");
+        let w = j["diagnostics"]["unit_weights"].as_object().unwrap();
+        let rw = rec["weights"].as_object().unwrap();
+        assert_eq!(w.len(), rw.len(), "{label}: donor count");
+        for (name, want) in rw {
+            let got = w[name].as_f64().unwrap();
+            let want = want.as_f64().unwrap();
+            assert!((got - want).abs() < 1e-5, "{label} {name}: {got} vs {want}");
+        }
+        assert!(
+            j["method"].as_str().unwrap().contains("ASCM")
+                || j["diagnostics"].get("covariates_residualized").is_some(),
+            "{j}"
+        );
+    }
+    // Without covariates the estimate differs (the option is not ignored).
+    let lam = r["pysyncon_fixed"]["0.01"]["lambda"]
+        .as_f64()
+        .unwrap()
+        .to_string();
+    let plain = ok_json_owned(&ca_args(&path, &["--lambda", &lam]));
+    let with = ok_json_owned(&ca_args(
+        &path,
+        &["--covariates", "urate,hours", "--lambda", &lam],
+    ));
+    assert!(
+        (att(&plain)["estimate"].as_f64().unwrap() - att(&with)["estimate"].as_f64().unwrap())
+            .abs()
+            > 1e-4
+    );
+    // A blank urate cell after 2010 (unit row 2, year 2014) changes nothing.
+    let post = cps_csv("cps_cov_post_blank.csv", Some((2, 35)));
+    let j = ok_json_owned(&ca_args(
+        &post,
+        &["--covariates", "urate,hours", "--lambda", &lam],
+    ));
+    assert_eq!(att(&j)["estimate"], att(&with)["estimate"]);
+    // A blank urate cell before 2010 (unit row 2, year 1982) is an error naming it.
+    let pre = cps_csv("cps_cov_pre_blank.csv", Some((2, 3)));
+    let args = ca_args(&pre, &["--covariates", "urate", "--lambda", &lam]);
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let out = run(&refs);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let unit = reference_cov()["data"]["units"][2]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("covariate column `urate`")
+            && err.contains("1982")
+            && err.contains(&format!("`{unit}`"))
+            && err.contains("pre-period"),
+        "{err}"
+    );
+}
+
+/// `--se jackknife|bootstrap` with `--covariates`: R synthdid's vcov with X (Arkhangelsky et
+/// al. 2021, Algorithms 2-3) against synthdid-py 0.1.0, reference/sdid_covariates_se.json
+/// (reference/scripts/sdid_covariates_se_reference.py). The jackknife is deterministic: SE to
+/// 1e-9 (as the library test). The bootstrap's draws differ from numpy's, so here it is checked
+/// for seeded reproducibility (the replicate algorithm is checked on fixed row sets in
+/// crates/synth/tests/sdid_covariates.rs). With one treated unit both are undefined (exit 2).
+#[test]
+fn sdid_covariates_jackknife_and_bootstrap_se() {
+    let s = std::fs::read_to_string(root().join("reference/sdid_covariates_se.json")).unwrap();
+    let r: Value = serde_json::from_str(&s).unwrap();
+    let path = cps_csv("cps_cov_se.csv", None);
+    for (method, cov, key) in [
+        ("sdid", "urate", "sdid:urate"),
+        ("did", "urate", "did:urate"),
+    ] {
+        let args = cps_args(
+            &path,
+            &["--method", method, "--covariates", cov, "--se", "jackknife"],
+        );
+        let j = ok_json_owned(&args);
+        let se = j["effects"][0]["std_error"].as_f64().unwrap();
+        let want = r["fits"][key]["jackknife_se"].as_f64().unwrap();
+        assert!(
+            (se - want).abs() < 1e-9,
+            "{key}: jackknife se {se} vs {want}"
+        );
+    }
+    let args = cps_args(
+        &path,
+        &[
+            "--method",
+            "sdid",
+            "--covariates",
+            "urate",
+            "--se",
+            "bootstrap",
+            "--replications",
+            "3",
+            "--seed",
+            "5",
+        ],
+    );
+    let a = ok_json_owned(&args);
+    let b = ok_json_owned(&args);
+    assert_eq!(a["effects"][0]["std_error"], b["effects"][0]["std_error"]);
+    assert!(a["effects"][0]["std_error"].as_f64().unwrap() > 0.0);
+    assert_eq!(a["diagnostics"]["seed"], 5);
+    for se in ["jackknife", "bootstrap"] {
+        let mut args = ca_args(&path, &["--covariates", "urate", "--se", se]);
+        let m = args.iter().position(|x| x == "ascm").unwrap();
+        args[m] = "sdid".into();
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let out = run(&refs);
+        assert_eq!(out.status.code(), Some(2), "{se}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("{se} standard error is not defined"))
+                && err.contains("more than one treated unit"),
+            "{err}"
+        );
     }
 }
