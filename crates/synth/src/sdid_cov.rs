@@ -27,6 +27,12 @@
 //! `eta_omega = 1e-6`); the DiD variant fixes uniform weights and only moves `beta`
 //! (`did_estimate`).
 //!
+//! Standard errors ([`se_cov`]) follow R synthdid's `vcov.synthdid_estimate` with `X`: the
+//! placebo (Algorithm 4), the unit bootstrap (Algorithm 2: weights re-estimated from the fit's
+//! weights, `beta` from 0) and the fixed-weight jackknife (Algorithm 3: `omega` and `lambda`
+//! fixed, `beta` re-estimated from 0 on the left-out sample), each re-running the joint solver
+//! with the covariates subset to the replicate's units and the fit's `zeta`s.
+//!
 //! Convention: covariates must be observed (finite) in every unit-period of the panel; a
 //! missing value is an error naming the covariate, unit and period (no imputation). Only block
 //! designs (one adoption period) are supported.
@@ -37,6 +43,7 @@ use crate::sdid::{CohortFit, SdidFit, SdidMethod, SdidOptions, SdidSe, SeMethod}
 use causalkit_stats::resample::replicate;
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
+use rand::Rng;
 
 /// A covariate-adjusted SDID / SC / DiD fit.
 #[derive(Debug, Clone)]
@@ -111,7 +118,8 @@ fn collapse(y: &DMatrix<f64>, controls: &[usize], treated: &[usize], t0: usize) 
 type Solved = (Vec<f64>, Vec<f64>, Vec<f64>, usize, f64, f64);
 
 /// The joint Frank–Wolfe / gradient solver on rows `controls` and `treated` of `y` (module
-/// docs), from the given starting weights and `beta = 0`.
+/// docs), from the given starting weights and `beta = 0`; with `fixed_weights` only `beta`
+/// moves. Rows may repeat (bootstrap samples).
 #[allow(clippy::too_many_arguments)] // a numerical kernel: the R argument list
 fn solve(
     y: &DMatrix<f64>,
@@ -124,12 +132,18 @@ fn solve(
     init_lambda: Vec<f64>,
     init_omega: Vec<f64>,
     max_iter: usize,
+    fixed_weights: bool,
 ) -> Solved {
-    let opts_method = method;
-    let (update_l, update_o, l_int, o_int) = match opts_method {
+    let (update_l, update_o, l_int, o_int) = match method {
         SdidMethod::Sdid => (true, true, true, true),
         SdidMethod::Sc => (false, true, true, false),
         SdidMethod::Did => (false, false, true, true),
+    };
+    // R's fixed-weight jackknife sets update.omega = update.lambda = FALSE; beta still moves.
+    let (update_l, update_o) = if fixed_weights {
+        (false, false)
+    } else {
+        (update_l, update_o)
     };
     let (n0, n1) = (controls.len(), treated.len());
     let (t, t1) = (y.ncols(), y.ncols() - t0);
@@ -348,6 +362,7 @@ pub fn sdid_covariates(
         init_lambda,
         vec![1.0 / n0 as f64; n0],
         opts.max_iter,
+        false,
     );
     let cohort = CohortFit {
         start: t0,
@@ -420,6 +435,7 @@ pub fn placebo_replicate_cov(
         c.lambda.clone(),
         omega,
         opts.max_iter,
+        false,
     );
     Ok(solved.5)
 }
@@ -470,4 +486,217 @@ pub fn placebo_se_cov(
         se: ((b - 1.0) / b).sqrt() * var.sqrt(),
         replicates: reps,
     })
+}
+
+/// R `sum_normalize`: `v / sum(v)`, or uniform weights when the sum is zero.
+fn sum_normalize(v: Vec<f64>) -> Vec<f64> {
+    let s: f64 = v.iter().sum();
+    if s != 0.0 {
+        v.iter().map(|w| w / s).collect()
+    } else {
+        vec![1.0 / v.len() as f64; v.len()]
+    }
+}
+
+/// The fit's unit weights at the control rows `rows` (repeats allowed), renormalised.
+fn omega_at(c: &CohortFit, rows: &[usize]) -> Result<Vec<f64>> {
+    let w = rows
+        .iter()
+        .map(|r| {
+            c.controls
+                .iter()
+                .position(|x| x == r)
+                .map(|k| c.omega[k])
+                .ok_or_else(|| SynthError::InvalidOption {
+                    name: "rows".into(),
+                    reason: format!("row {r} is not a control of the fit"),
+                })
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    Ok(sum_normalize(w))
+}
+
+/// Splits panel rows into (controls, treated) in sorted order, keeping repeats.
+fn split_rows(panel: &SynthPanel, rows: &[usize]) -> Result<(Vec<usize>, Vec<usize>)> {
+    let mut ind = rows.to_vec();
+    ind.sort_unstable();
+    if let Some(r) = ind.iter().find(|&&r| r >= panel.adoption.len()) {
+        return Err(SynthError::InvalidOption {
+            name: "rows".into(),
+            reason: format!(
+                "row index {r} out of range ({} units)",
+                panel.adoption.len()
+            ),
+        });
+    }
+    let c: Vec<usize> = ind
+        .iter()
+        .copied()
+        .filter(|&i| panel.adoption[i].is_none())
+        .collect();
+    let t: Vec<usize> = ind
+        .iter()
+        .copied()
+        .filter(|&i| panel.adoption[i].is_some())
+        .collect();
+    if c.is_empty() || t.is_empty() {
+        return Err(SynthError::InsufficientData(
+            "a replicate needs at least one control and one treated unit".into(),
+        ));
+    }
+    Ok((c, t))
+}
+
+/// Re-runs the joint solver of `fit` on the panel rows `rows` (R `synthdid_estimate` on
+/// `Y[rows, ]`, `X[rows, , ]` with the fit's options).
+fn refit_rows(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    rows: &[usize],
+    fixed_weights: bool,
+) -> Result<f64> {
+    let c = &fit.fit.cohorts[0];
+    let (ctrl, tr) = split_rows(panel, rows)?;
+    let omega = omega_at(c, &ctrl)?;
+    let md = opts.min_decrease_factor * c.noise_level;
+    let solved = solve(
+        &panel.y,
+        covariates,
+        &ctrl,
+        &tr,
+        c.start,
+        fit.fit.method,
+        (c.zeta_omega, c.zeta_lambda, md),
+        c.lambda.clone(),
+        omega,
+        opts.max_iter,
+        fixed_weights,
+    );
+    Ok(solved.5)
+}
+
+/// One bootstrap replicate of a covariate-adjusted fit (AAHIW 2021, Algorithm 2; R
+/// `bootstrap_sample`'s `theta` with `X`) on the panel rows `rows`, drawn with replacement
+/// (sorted here; repeated rows count repeatedly). The refit keeps the fit's `zeta`s and
+/// `min_decrease`, starts from its `lambda` and from its `omega` at the sampled controls
+/// (renormalised), and from `beta = 0`; weights are re-estimated as in the original fit.
+/// Needs at least one control and one treated row.
+pub fn bootstrap_replicate_cov(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    rows: &[usize],
+) -> Result<f64> {
+    refit_rows(panel, covariates, fit, opts, rows, false)
+}
+
+/// One fixed-weight jackknife replicate of a covariate-adjusted fit (AAHIW 2021, Algorithm
+/// 3; R `jackknife_se`'s `theta` with `X`): unit `drop` (a panel row) is left out, `omega` is
+/// the fit's weights on the remaining controls renormalised and `lambda` the fit's, both held
+/// fixed (R sets `update.omega = update.lambda = FALSE`), while `beta` is re-estimated from 0
+/// by the joint solver's gradient steps on the left-out sample.
+pub fn jackknife_replicate_cov(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    drop: usize,
+) -> Result<f64> {
+    let rows: Vec<usize> = (0..panel.units.len()).filter(|&i| i != drop).collect();
+    refit_rows(panel, covariates, fit, opts, &rows, true)
+}
+
+/// Standard error of a covariate-adjusted fit, as R synthdid's `vcov(method = ...)` with `X`
+/// (Arkhangelsky et al. 2021, Algorithms 2-4):
+///
+/// * placebo: [`placebo_se_cov`];
+/// * bootstrap: replicate `b` draws `N` panel rows with replacement from
+///   [`causalkit_stats::resample::replicate_rng`]`(seed, b)` (redrawing samples with only
+///   controls or only treated units, the same draws as [`crate::sdid::sdid_se`]) and runs
+///   [`bootstrap_replicate_cov`]; `se = sqrt((B-1)/B) sd(replicates)`;
+/// * jackknife: [`jackknife_replicate_cov`] for every unit, `se = sqrt((N-1)^2/N var(u))`;
+///   `replications` and `seed` are unused.
+///
+/// Bootstrap and jackknife are undefined with a single treated unit (R returns `NA`), the
+/// jackknife also when one control carries all the unit weight: both are
+/// [`SynthError::SeUndefined`].
+pub fn se_cov(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    method: SeMethod,
+    replications: usize,
+    seed: u64,
+) -> Result<SdidSe> {
+    let c = &fit.fit.cohorts[0];
+    let n1 = c.treated.len();
+    let undefined = |reason: String| SynthError::SeUndefined {
+        method: method.name().into(),
+        reason,
+    };
+    let n = panel.units.len();
+    match method {
+        SeMethod::Placebo => placebo_se_cov(panel, covariates, fit, opts, replications, seed),
+        SeMethod::Bootstrap => {
+            if replications < 2 {
+                return Err(SynthError::InvalidOption {
+                    name: "replications".into(),
+                    reason: format!("{replications} must be at least 2"),
+                });
+            }
+            if n1 < 2 {
+                return Err(undefined(format!(
+                    "needs more than one treated unit (have {n1}); use the placebo SE"
+                )));
+            }
+            let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| loop {
+                let ind: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+                if ind.iter().all(|&i| panel.adoption[i].is_none())
+                    || ind.iter().all(|&i| panel.adoption[i].is_some())
+                {
+                    continue;
+                }
+                break bootstrap_replicate_cov(panel, covariates, fit, opts, &ind);
+            });
+            let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
+            let b = reps.len() as f64;
+            Ok(SdidSe {
+                method,
+                se: ((b - 1.0) / b).sqrt() * sample_var(&reps).sqrt(),
+                replicates: reps,
+            })
+        }
+        SeMethod::Jackknife => {
+            if n1 < 2 {
+                return Err(undefined(format!(
+                    "needs more than one treated unit (have {n1}); use the placebo SE"
+                )));
+            }
+            if c.omega.iter().filter(|w| **w != 0.0).count() == 1 {
+                return Err(undefined("a single control has all the unit weight".into()));
+            }
+            // Deterministic: `replicate` only spreads the leave-one-out fits over threads.
+            let reps = replicate(0, n, |_, drop| {
+                jackknife_replicate_cov(panel, covariates, fit, opts, drop)
+            })
+            .into_iter()
+            .collect::<Result<Vec<f64>>>()?;
+            let nn = reps.len() as f64;
+            Ok(SdidSe {
+                method,
+                se: ((nn - 1.0) * (nn - 1.0) / nn * sample_var(&reps)).sqrt(),
+                replicates: reps,
+            })
+        }
+    }
+}
+
+fn sample_var(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
 }
