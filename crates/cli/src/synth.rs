@@ -93,8 +93,9 @@ pub struct SynthArgs {
     pub lambda: Option<f64>,
     /// Covariates (comma separated columns). sdid/did/sdid-sc: time-varying, adjusted for as
     /// R synthdid's `synthdid_estimate(Y, N0, T0, X)` (outcome minus X·beta, beta estimated
-    /// jointly with the weights); every unit-period must have a value (no imputation); block
-    /// designs only; --se placebo, bootstrap, jackknife or none as without covariates. ascm: fixed covariates, each unit's pre-period mean
+    /// jointly with the weights); every unit-period must have a value (no imputation); --se
+    /// placebo, bootstrap, jackknife or none as without covariates; staggered adoption is
+    /// fitted cohort by cohort (one beta per cohort) without a standard error. ascm: fixed covariates, each unit's pre-period mean
     /// of the column (augsynth's default aggregation), residualised as augsynth's
     /// `residualize = TRUE`; every pre-period value must be observed.
     #[arg(long, value_delimiter = ',')]
@@ -460,6 +461,14 @@ fn run_sdid_covariates(
         (None, None) => 200,
     };
     let fit = sdid_covariates(panel, &covs, opts)?;
+    let staggered = fit.fit.cohorts.len() > 1;
+    // Staggered adoption: no SE is implemented with covariates; without an explicit request
+    // the fit is reported without one (an explicit --se/--placebo is a typed error).
+    let se_arg = if staggered && a.se.is_none() && a.placebo.is_none() {
+        SeArg::None
+    } else {
+        se_arg
+    };
     let se_method = match se_arg {
         SeArg::Placebo => Some(SeMethod::Placebo),
         SeArg::Bootstrap => Some(SeMethod::Bootstrap),
@@ -492,6 +501,26 @@ fn run_sdid_covariates(
     result
         .diagnostics
         .insert("covariate_solver_iterations".into(), fit.iterations.into());
+    if staggered {
+        let mut by = serde_json::Map::new();
+        for (c, b) in fit.fit.cohorts.iter().zip(&fit.cohort_beta) {
+            let mut m = serde_json::Map::new();
+            for ((n, _), v) in covs.iter().zip(b) {
+                m.insert(n.clone(), (*v).into());
+            }
+            by.insert(
+                period_label(panel.periods[c.start]),
+                serde_json::Value::Object(m),
+            );
+        }
+        result.diagnostics.insert(
+            "covariate_beta_by_cohort".into(),
+            serde_json::Value::Object(by),
+        );
+        result.warnings.push(
+            "staggered adoption with covariates: each cohort has its own beta (covariate_beta_by_cohort; covariate_beta is their N1*T1-weighted mean); standard errors are not implemented for this design".into(),
+        );
+    }
     if let Some(s) = &rep.se {
         if s.method != SeMethod::Jackknife {
             result.diagnostics.insert("seed".into(), a.seed.into());
@@ -508,8 +537,9 @@ fn run_sdid_covariates(
             opts.max_iter
         ));
     }
-    // Plots: paths of the covariate-adjusted outcome Y - X beta (no placebo panel).
-    let gaps = if a.plot.is_some() {
+    // Plots: paths of the covariate-adjusted outcome Y - X beta (no placebo panel); block
+    // designs only.
+    let gaps = if a.plot.is_some() && !staggered {
         let mut y = panel.y.clone();
         for ((_, x), (_, b)) in covs.iter().zip(&fit.beta) {
             y -= x * *b;

@@ -488,3 +488,73 @@ fn sdid_covariates_jackknife_and_bootstrap_se() {
         );
     }
 }
+
+/// Staggered adoption with `--covariates` (cohort by cohort against the never-treated states,
+/// one beta per cohort) against synthdid-py 0.1.0 `staggered_synthdid_estimate` with X:
+/// reference/sdid_covariates_staggered.json (reference/scripts/
+/// sdid_covariates_staggered_reference.py); CA, CT, DE, MA treated from 2005, OR, RI, VT, WA
+/// from 2010 (artificial). ATT and cohort betas to 1e-10 as the library test. No SE by default;
+/// an explicit --se is a typed error.
+#[test]
+fn sdid_covariates_staggered_match_synthdid_py() {
+    let s =
+        std::fs::read_to_string(root().join("reference/sdid_covariates_staggered.json")).unwrap();
+    let r: Value = serde_json::from_str(&s).unwrap();
+    let d = reference_cov()["data"].clone();
+    let early = ["CA", "CT", "DE", "MA"];
+    let late = ["OR", "RI", "VT", "WA"];
+    let mut csv = String::from("state,year,log_wage,urate,hours,treated\n");
+    for (i, u) in d["units"].as_array().unwrap().iter().enumerate() {
+        let u = u.as_str().unwrap();
+        for (j, y) in d["years"].as_array().unwrap().iter().enumerate() {
+            let y = y.as_i64().unwrap();
+            let tr = (early.contains(&u) && y >= 2005) || (late.contains(&u) && y >= 2010);
+            csv.push_str(&format!(
+                "{u},{y},{},{},{},{}\n",
+                d["log_wage"][i][j].as_f64().unwrap(),
+                d["urate"][i][j].as_f64().unwrap(),
+                d["hours"][i][j].as_f64().unwrap(),
+                u8::from(tr)
+            ));
+        }
+    }
+    let dir = root().join("target/test-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cps_cov_staggered.csv");
+    std::fs::write(&path, csv).unwrap();
+    let path = path.to_str().unwrap();
+    let j = ok_json_owned(&cps_args(
+        path,
+        &["--method", "sdid", "--covariates", "urate,hours"],
+    ));
+    let want = &r["fits"]["sdid:urate,hours"];
+    let est = j["effects"][0]["estimate"].as_f64().unwrap();
+    let att = want["att"].as_f64().unwrap();
+    assert!((est - att).abs() < 1e-10, "att {est} vs {att}");
+    assert!(j["effects"][0]["std_error"].is_null(), "{j}");
+    for c in want["cohorts"].as_array().unwrap() {
+        let y = c["adoption_time"].as_i64().unwrap().to_string();
+        let b = &j["diagnostics"]["covariate_beta_by_cohort"][&y];
+        for (k, name) in ["urate", "hours"].iter().enumerate() {
+            let got = b[*name].as_f64().unwrap();
+            let want = c["beta"][k].as_f64().unwrap();
+            assert!((got - want).abs() < 1e-10, "{y} {name}: {got} vs {want}");
+        }
+    }
+    let args = cps_args(
+        path,
+        &[
+            "--method",
+            "sdid",
+            "--covariates",
+            "urate",
+            "--se",
+            "placebo",
+        ],
+    );
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let out = run(&refs);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("staggered adoption"), "{err}");
+}

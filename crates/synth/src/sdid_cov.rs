@@ -33,9 +33,15 @@
 //! fixed, `beta` re-estimated from 0 on the left-out sample), each re-running the joint solver
 //! with the covariates subset to the replicate's units and the fit's `zeta`s.
 //!
+//! Staggered adoption follows Clarke, Pailañir, Athey & Imbens (2023; Stata `sdid`) as
+//! [`crate::sdid::sdid`] does without covariates (and synthdid-py's `staggered_synthdid_estimate`
+//! with `control_pool = "never_treated"`): each adoption cohort is fitted as a block against the
+//! never-treated units over all periods, with its own `zeta`s and its own `beta`, and the cohort
+//! estimates are averaged with weights `N1_a T1_a`. Standard errors ([`se_cov`],
+//! [`placebo_se_cov`]) are implemented for block designs only.
+//!
 //! Convention: covariates must be observed (finite) in every unit-period of the panel; a
-//! missing value is an error naming the covariate, unit and period (no imputation). Only block
-//! designs (one adoption period) are supported.
+//! missing value is an error naming the covariate, unit and period (no imputation).
 
 use crate::error::{Result, SynthError};
 use crate::panel::{period_label, SynthPanel};
@@ -48,13 +54,20 @@ use rand::Rng;
 /// A covariate-adjusted SDID / SC / DiD fit.
 #[derive(Debug, Clone)]
 pub struct SdidCovFit {
-    /// The fit (one cohort); its estimate is on the covariate-adjusted outcome.
+    /// The fit (one cohort per adoption period); its estimate is on the covariate-adjusted
+    /// outcome.
     pub fit: SdidFit,
-    /// Covariate names and coefficients `beta`.
+    /// Covariate names and coefficients `beta`. Block design: the solver's `beta`. Staggered
+    /// adoption: each cohort has its own `beta` ([`SdidCovFit::cohort_beta`]); this is their
+    /// average with the cohort weights `N1_a T1_a` (a summary only; no single beta is fitted).
     pub beta: Vec<(String, f64)>,
-    /// Iterations of the joint solver.
+    /// `beta` of each cohort, in the order of `fit.cohorts`.
+    pub cohort_beta: Vec<Vec<f64>>,
+    /// Iterations of the joint solver (the largest over cohorts).
     pub iterations: usize,
-    /// Final objective value.
+    /// Iterations of the joint solver of each cohort.
+    pub cohort_iterations: Vec<usize>,
+    /// Final objective value (summed over cohorts under staggered adoption).
     pub objective: f64,
 }
 
@@ -312,24 +325,72 @@ pub fn sdid_covariates(
         }
     }
     let controls: Vec<usize> = (0..n).filter(|&i| panel.adoption[i].is_none()).collect();
-    let treated: Vec<usize> = (0..n).filter(|&i| panel.adoption[i].is_some()).collect();
-    let mut starts: Vec<usize> = treated.iter().filter_map(|&i| panel.adoption[i]).collect();
+    let mut starts: Vec<usize> = panel.adoption.iter().flatten().copied().collect();
     starts.sort_unstable();
     starts.dedup();
-    if starts.len() != 1 {
-        return Err(SynthError::InvalidOption {
-            name: "covariates".into(),
-            reason: format!(
-                "covariate adjustment needs a block design (one adoption period); found {} adoption periods",
-                starts.len()
-            ),
-        });
+    if starts.is_empty() {
+        return Err(SynthError::InsufficientData(
+            "no treated unit-period in the panel".into(),
+        ));
     }
-    let t0 = starts[0];
+    let mut cohorts = Vec::with_capacity(starts.len());
+    let mut betas = Vec::with_capacity(starts.len());
+    let mut iters = Vec::with_capacity(starts.len());
+    let mut objective = 0.0;
+    for &t0 in &starts {
+        let treated: Vec<usize> = (0..n).filter(|&i| panel.adoption[i] == Some(t0)).collect();
+        let (cohort, beta, it, obj) =
+            fit_cov_cohort(panel, covariates, &controls, &treated, t0, opts)?;
+        cohorts.push(cohort);
+        betas.push(beta);
+        iters.push(it);
+        objective += obj;
+    }
+    let wsum: f64 = cohorts.iter().map(|c| c.weight).sum();
+    let estimate = cohorts.iter().map(|c| c.weight * c.estimate).sum::<f64>() / wsum;
+    let beta = covariates
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _))| {
+            let b = cohorts
+                .iter()
+                .zip(&betas)
+                .map(|(c, b)| c.weight * b[k])
+                .sum::<f64>()
+                / wsum;
+            (name.clone(), b)
+        })
+        .collect();
+    Ok(SdidCovFit {
+        fit: SdidFit {
+            method: opts.method,
+            estimate,
+            cohorts,
+        },
+        beta,
+        cohort_beta: betas,
+        iterations: iters.iter().copied().max().unwrap_or(0),
+        cohort_iterations: iters,
+        objective,
+    })
+}
+
+/// Fits one adoption cohort (rows `controls` and `treated`, first treated period `t0`) as a
+/// block: (cohort fit, beta, iterations, objective).
+fn fit_cov_cohort(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    controls: &[usize],
+    treated: &[usize],
+    t0: usize,
+    opts: &SdidOptions,
+) -> Result<(CohortFit, Vec<f64>, usize, f64)> {
+    let t = panel.y.ncols();
     let (n0, n1, t1) = (controls.len(), treated.len(), t - t0);
     if n0 < 2 || t0 < 2 {
         return Err(SynthError::InsufficientData(format!(
-            "need at least 2 controls and 2 pre-periods; have N0 = {n0}, T0 = {t0}"
+            "need at least 2 controls and 2 pre-periods; have N0 = {n0}, T0 = {t0} (cohort from period {})",
+            period_label(panel.periods[t0])
         )));
     }
     // Noise level from the unadjusted outcomes (R: sd(apply(Y[1:N0, 1:T0], 1, diff))).
@@ -354,8 +415,8 @@ pub fn sdid_covariates(
     let (omega, lambda, beta, iterations, objective, est) = solve(
         &panel.y,
         covariates,
-        &controls,
-        &treated,
+        controls,
+        treated,
         t0,
         opts.method,
         (zo, zl, md),
@@ -366,8 +427,8 @@ pub fn sdid_covariates(
     );
     let cohort = CohortFit {
         start: t0,
-        controls,
-        treated,
+        controls: controls.to_vec(),
+        treated: treated.to_vec(),
         omega,
         lambda,
         estimate: est,
@@ -376,20 +437,21 @@ pub fn sdid_covariates(
         zeta_omega: zo,
         zeta_lambda: zl,
     };
-    Ok(SdidCovFit {
-        fit: SdidFit {
-            method: opts.method,
-            estimate: est,
-            cohorts: vec![cohort],
-        },
-        beta: covariates
-            .iter()
-            .map(|(n, _)| n.clone())
-            .zip(beta.iter().copied())
-            .collect(),
-        iterations,
-        objective,
-    })
+    Ok((cohort, beta, iterations, objective))
+}
+
+/// The SEs are implemented for block designs only.
+fn block_only(fit: &SdidCovFit, method: SeMethod) -> Result<()> {
+    if fit.fit.cohorts.len() != 1 {
+        return Err(SynthError::SeUndefined {
+            method: method.name().into(),
+            reason: format!(
+                "not implemented for covariate-adjusted fits under staggered adoption ({} adoption cohorts); block designs only",
+                fit.fit.cohorts.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// One placebo replicate of a covariate-adjusted fit (AAHIW 2021, Algorithm 4; R
@@ -404,6 +466,7 @@ pub fn placebo_replicate_cov(
     opts: &SdidOptions,
     perm: &[usize],
 ) -> Result<f64> {
+    block_only(fit, SeMethod::Placebo)?;
     let c = &fit.fit.cohorts[0];
     let n1 = c.treated.len();
     if perm.len() <= n1 || perm.iter().any(|r| !c.controls.contains(r)) {
@@ -452,6 +515,7 @@ pub fn placebo_se_cov(
     replications: usize,
     seed: u64,
 ) -> Result<SdidSe> {
+    block_only(fit, SeMethod::Placebo)?;
     let c = &fit.fit.cohorts[0];
     if replications < 2 {
         return Err(SynthError::InvalidOption {
@@ -557,6 +621,14 @@ fn refit_rows(
     rows: &[usize],
     fixed_weights: bool,
 ) -> Result<f64> {
+    block_only(
+        fit,
+        if fixed_weights {
+            SeMethod::Jackknife
+        } else {
+            SeMethod::Bootstrap
+        },
+    )?;
     let c = &fit.fit.cohorts[0];
     let (ctrl, tr) = split_rows(panel, rows)?;
     let omega = omega_at(c, &ctrl)?;
@@ -632,6 +704,7 @@ pub fn se_cov(
     replications: usize,
     seed: u64,
 ) -> Result<SdidSe> {
+    block_only(fit, method)?;
     let c = &fit.fit.cohorts[0];
     let n1 = c.treated.len();
     let undefined = |reason: String| SynthError::SeUndefined {
