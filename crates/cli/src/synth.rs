@@ -17,7 +17,8 @@ use causalkit_synth::abadie::{
 use causalkit_synth::ascm::{AugmentedSc, CvOptions, LambdaChoice};
 use causalkit_synth::panel::{period_label, SynthPanel};
 use causalkit_synth::sdid::{
-    in_space_placebos, sdid_inference, GapPath, SdidMethod, SdidOptions, SdidReport, SeMethod,
+    in_space_placebos, placebo_se_exact, sdid, sdid_inference, GapPath, SdidMethod, SdidOptions,
+    SdidReport, SeMethod,
 };
 use causalkit_synth::sdid_cov::{sdid_covariates, se_cov};
 use causalkit_synth::DMatrix;
@@ -110,6 +111,14 @@ pub struct SynthArgs {
     /// Replications for the placebo or bootstrap SE (default 200).
     #[arg(long)]
     pub replications: Option<usize>,
+    /// Placebo SE without Monte Carlo error (sdid/did/sdid-sc, no covariates): every
+    /// assignment of pseudo-treated controls is fitted once (C(N0, N1) in a block design, 38
+    /// for Prop 99) instead of random draws; refused above --max-placebo-fits.
+    #[arg(long, conflicts_with_all = ["placebo", "replications"])]
+    pub exact_placebo: bool,
+    /// Most fits --exact-placebo may run.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_placebo_fits: usize,
     /// Random seed of the placebo / bootstrap.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -389,6 +398,12 @@ fn run_sdid(
         return Err(CliError::bad("--lambda applies to --method ascm only"));
     }
     let opts = SdidOptions::new(method);
+    if a.exact_placebo && (!a.covariates.is_empty() || !matches!(a.se, None | Some(SeArg::Placebo)))
+    {
+        return Err(CliError::bad(
+            "--exact-placebo is the placebo SE of sdid/did/sdid-sc without --covariates; drop --se or --covariates",
+        ));
+    }
     if !a.covariates.is_empty() {
         return run_sdid_covariates(a, panel, &opts);
     }
@@ -412,10 +427,30 @@ fn run_sdid(
         SeArg::Jackknife => Some((SeMethod::Jackknife, 0, a.seed)),
         SeArg::None => None,
     };
-    let rep = sdid_inference(panel, &opts, se, a.alpha)?;
+    let rep = if a.exact_placebo {
+        causalkit_stats::error::check_alpha(a.alpha)?;
+        let fit = sdid(panel, &opts)?;
+        let se = placebo_se_exact(panel, &fit, &opts, a.max_placebo_fits)?;
+        SdidReport {
+            fit,
+            se: Some(se),
+            alpha: a.alpha,
+            units: panel.units.clone(),
+            periods: panel.periods.clone(),
+        }
+    } else {
+        sdid_inference(panel, &opts, se, a.alpha)?
+    };
     let mut result = rep.result();
-    if let Some(s) = &rep.se {
+    if a.exact_placebo {
+        result.diagnostics.insert(
+            "placebo".into(),
+            "exact: every assignment fitted once".into(),
+        );
+    } else if rep.se.is_some() {
         result.diagnostics.insert("seed".into(), a.seed.into());
+    }
+    if let Some(s) = &rep.se {
         if s.method == SeMethod::Placebo && panel.n_treated() == 1 {
             result.warnings.push(
                 "placebo SE with one treated unit assumes homoskedastic errors across units (Arkhangelsky et al. 2021, Algorithm 4)".into(),
@@ -627,9 +662,9 @@ fn run_abadie(
             panel.n_treated()
         )));
     }
-    if a.se.is_some() || a.replications.is_some() {
+    if a.se.is_some() || a.replications.is_some() || a.exact_placebo {
         return Err(CliError::bad(
-            "--se/--replications apply to sdid, did and sdid-sc; Abadie SC uses --placebo N (in-space placebo test)",
+            "--se/--replications/--exact-placebo apply to sdid, did and sdid-sc; Abadie SC uses --placebo N (in-space placebo test)",
         ));
     }
     let treated = panel.units.len() - 1;
@@ -700,9 +735,9 @@ fn run_ascm(
             "--predictors applies to --method sc (Abadie) only; ASCM balances every pre-period outcome",
         ));
     }
-    if a.se.is_some() || a.replications.is_some() {
+    if a.se.is_some() || a.replications.is_some() || a.exact_placebo {
         return Err(CliError::bad(
-            "--se/--replications apply to sdid, did and sdid-sc; ASCM reports conformal intervals and, with --placebo, the in-space placebo test",
+            "--se/--replications/--exact-placebo apply to sdid, did and sdid-sc; ASCM reports conformal intervals and, with --placebo, the in-space placebo test",
         ));
     }
     let treated = panel.units.len() - 1;

@@ -21,6 +21,6 @@ pub use error::{Result, SynthError};
 pub use nalgebra::DMatrix;
 pub use panel::SynthPanel;
 pub use sdid::{
-    bootstrap_replicate, in_space_placebos, placebo_replicate, sdid, sdid_inference, sdid_se,
-    GapPath, SdidFit, SdidMethod, SdidOptions, SdidReport, SeMethod,
+    bootstrap_replicate, in_space_placebos, placebo_replicate, placebo_se_exact, sdid,
+    sdid_inference, sdid_se, GapPath, SdidFit, SdidMethod, SdidOptions, SdidReport, SeMethod,
 };
