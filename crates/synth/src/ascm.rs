@@ -68,7 +68,8 @@
 //! ```
 
 use crate::abadie::{
-    qp, ConformalIntervals, ConformalOptions, Kkt, PlaceboInSpace, PlaceboOptions,
+    collect_intervals, interval_from_grid, qp, ConformalIntervals, ConformalOptions, Kkt,
+    PeriodSet, PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
 use causalkit_stats::{Effect, EstimationResult};
@@ -761,9 +762,6 @@ impl AugmentedSc {
     }
 }
 
-/// Per-period conformal outcome: (lower, upper, connected, p(0), reaches grid edge).
-type PeriodSet = (f64, f64, bool, f64, bool);
-
 /// Conformal p-value of `theta0` for post period `t` with lambda fixed (module docs).
 fn conformal_p(fit: &AscmFit, t: usize, theta0: f64) -> Result<f64> {
     let y = &fit.spec.y;
@@ -925,74 +923,21 @@ impl AscmFit {
                     }
                     break (grid, acc);
                 };
-                let p0 = p(0.0)?;
-                let (Some(i0), Some(i1)) =
-                    (acc.iter().position(|&a| a), acc.iter().rposition(|&a| a))
-                else {
-                    return Ok((f64::NAN, f64::NAN, false, p0, false));
-                };
-                let connected = acc[i0..=i1].iter().all(|&a| a);
-                let edge = i0 == 0 || i1 == g - 1;
-                let refine = |mut inside: f64, mut outside: f64| -> Result<f64> {
-                    for _ in 0..60 {
-                        if (inside - outside).abs() <= 1e-9 * (1.0 + inside.abs()) {
-                            break;
-                        }
-                        let mid = 0.5 * (inside + outside);
-                        if p(mid)? > options.alpha {
-                            inside = mid;
-                        } else {
-                            outside = mid;
-                        }
-                    }
-                    Ok(inside)
-                };
-                let lo = if i0 > 0 {
-                    refine(grid[i0], grid[i0 - 1])?
-                } else {
-                    grid[0]
-                };
-                let hi = if i1 < g - 1 {
-                    refine(grid[i1], grid[i1 + 1])?
-                } else {
-                    grid[g - 1]
-                };
-                Ok((lo, hi, connected, p0, edge))
+                interval_from_grid(&grid, &acc, options.alpha, p)
             })
             .collect();
-        let mut out = ConformalIntervals {
-            labels: periods
+        let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
+        Ok(collect_intervals(
+            periods
                 .iter()
                 .map(|&t| self.period_labels[t].clone())
                 .collect(),
-            estimates: periods.iter().map(|&t| self.gaps[t]).collect(),
+            periods.iter().map(|&t| self.gaps[t]).collect(),
             periods,
-            lower: Vec::new(),
-            upper: Vec::new(),
-            connected: Vec::new(),
-            p_value_zero: Vec::new(),
-            alpha: options.alpha,
+            options.alpha,
             warnings,
-        };
-        for (i, r) in results.into_iter().enumerate() {
-            let (lo, hi, conn, p0, edge) = r?;
-            if lo.is_nan() {
-                out.warnings.push(format!(
-                    "conformal set for period {} is empty on the grid; widen half_width or refine the grid",
-                    out.labels[i]
-                ));
-            } else if edge {
-                out.warnings.push(format!(
-                    "conformal set for period {} reaches the edge of the grid; the interval is truncated — widen half_width",
-                    out.labels[i]
-                ));
-            }
-            out.lower.push(lo);
-            out.upper.push(hi);
-            out.connected.push(conn);
-            out.p_value_zero.push(p0);
-        }
-        Ok(out)
+            sets,
+        ))
     }
 
     /// The common result: `gap[<period>]` per post period (with conformal intervals and

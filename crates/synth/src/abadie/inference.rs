@@ -198,7 +198,91 @@ fn conformal_p(
 }
 
 /// Per-period conformal outcome: (lower, upper, connected, p(0), reaches grid edge).
-type PeriodSet = (f64, f64, bool, f64, bool);
+pub(crate) type PeriodSet = (f64, f64, bool, f64, bool);
+
+/// Inverts a conformal test on a grid: `acc[i]` says whether `grid[i]` is accepted
+/// (`p > alpha`). The outermost accepted points are refined by bisection against their
+/// rejected neighbours; an empty set gives NaN bounds. Shared by Abadie SC and ASCM.
+pub(crate) fn interval_from_grid<E>(
+    grid: &[f64],
+    acc: &[bool],
+    alpha: f64,
+    p: impl Fn(f64) -> std::result::Result<f64, E>,
+) -> std::result::Result<PeriodSet, E> {
+    let g = grid.len();
+    let p0 = p(0.0)?;
+    let (Some(i0), Some(i1)) = (acc.iter().position(|&a| a), acc.iter().rposition(|&a| a)) else {
+        return Ok((f64::NAN, f64::NAN, false, p0, false));
+    };
+    let connected = acc[i0..=i1].iter().all(|&a| a);
+    let edge = i0 == 0 || i1 == g - 1;
+    // Refine the two boundaries by bisection between grid points.
+    let refine = |mut inside: f64, mut outside: f64| -> std::result::Result<f64, E> {
+        for _ in 0..60 {
+            if (inside - outside).abs() <= 1e-9 * (1.0 + inside.abs()) {
+                break;
+            }
+            let mid = 0.5 * (inside + outside);
+            if p(mid)? > alpha {
+                inside = mid;
+            } else {
+                outside = mid;
+            }
+        }
+        Ok(inside)
+    };
+    let lo = if i0 > 0 {
+        refine(grid[i0], grid[i0 - 1])?
+    } else {
+        grid[0]
+    };
+    let hi = if i1 < g - 1 {
+        refine(grid[i1], grid[i1 + 1])?
+    } else {
+        grid[g - 1]
+    };
+    Ok((lo, hi, connected, p0, edge))
+}
+
+/// Collects per-period sets into [`ConformalIntervals`], warning about empty sets and sets
+/// truncated at the grid's edge. Shared by Abadie SC and ASCM.
+pub(crate) fn collect_intervals(
+    labels: Vec<String>,
+    estimates: Vec<f64>,
+    periods: Vec<usize>,
+    alpha: f64,
+    mut warnings: Vec<String>,
+    sets: Vec<PeriodSet>,
+) -> ConformalIntervals {
+    let (mut lower, mut upper, mut connected, mut p_value_zero) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (label, (lo, hi, conn, p0, edge)) in labels.iter().zip(sets) {
+        if lo.is_nan() {
+            warnings.push(format!(
+                "conformal set for period {label} is empty on the grid; widen half_width or refine the grid"
+            ));
+        } else if edge {
+            warnings.push(format!(
+                "conformal set for period {label} reaches the edge of the grid; the interval is truncated — widen half_width"
+            ));
+        }
+        lower.push(lo);
+        upper.push(hi);
+        connected.push(conn);
+        p_value_zero.push(p0);
+    }
+    ConformalIntervals {
+        labels,
+        estimates,
+        periods,
+        lower,
+        upper,
+        connected,
+        p_value_zero,
+        alpha,
+        warnings,
+    }
+}
 
 impl ScFit {
     /// In-space placebo test over all donors, in parallel (rayon) and deterministic (each
@@ -359,75 +443,21 @@ impl ScFit {
                     .iter()
                     .map(|&th| p(th).map(|v| v > options.alpha))
                     .collect::<Result<_>>()?;
-                let first = acc.iter().position(|&a| a);
-                let last = acc.iter().rposition(|&a| a);
-                let p0 = p(0.0)?;
-                let (Some(i0), Some(i1)) = (first, last) else {
-                    return Ok((f64::NAN, f64::NAN, false, p0, false));
-                };
-                let connected = acc[i0..=i1].iter().all(|&a| a);
-                let edge = i0 == 0 || i1 == g - 1;
-                // Refine the two boundaries by bisection between grid points.
-                let refine = |mut inside: f64, mut outside: f64| -> Result<f64> {
-                    for _ in 0..60 {
-                        if (inside - outside).abs() <= 1e-9 * (1.0 + inside.abs()) {
-                            break;
-                        }
-                        let mid = 0.5 * (inside + outside);
-                        if p(mid)? > options.alpha {
-                            inside = mid;
-                        } else {
-                            outside = mid;
-                        }
-                    }
-                    Ok(inside)
-                };
-                let lo = if i0 > 0 {
-                    refine(grid[i0], grid[i0 - 1])?
-                } else {
-                    grid[0]
-                };
-                let hi = if i1 < g - 1 {
-                    refine(grid[i1], grid[i1 + 1])?
-                } else {
-                    grid[g - 1]
-                };
-                Ok((lo, hi, connected, p0, edge))
+                interval_from_grid(&grid, &acc, options.alpha, p)
             })
             .collect();
-        let mut out = ConformalIntervals {
-            labels: periods
+        let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
+        Ok(collect_intervals(
+            periods
                 .iter()
                 .map(|&t| self.period_labels[t].clone())
                 .collect(),
-            estimates: periods.iter().map(|&t| self.gaps[t]).collect(),
+            periods.iter().map(|&t| self.gaps[t]).collect(),
             periods,
-            lower: Vec::new(),
-            upper: Vec::new(),
-            connected: Vec::new(),
-            p_value_zero: Vec::new(),
-            alpha: options.alpha,
+            options.alpha,
             warnings,
-        };
-        for (i, r) in results.into_iter().enumerate() {
-            let (lo, hi, conn, p0, edge) = r?;
-            if lo.is_nan() {
-                out.warnings.push(format!(
-                    "conformal set for period {} is empty on the grid; widen half_width or refine the grid",
-                    out.labels[i]
-                ));
-            } else if edge {
-                out.warnings.push(format!(
-                    "conformal set for period {} reaches the edge of the grid; the interval is truncated — widen half_width",
-                    out.labels[i]
-                ));
-            }
-            out.lower.push(lo);
-            out.upper.push(hi);
-            out.connected.push(conn);
-            out.p_value_zero.push(p0);
-        }
-        Ok(out)
+            sets,
+        ))
     }
 }
 
