@@ -161,6 +161,7 @@ impl GaussianPosterior {
     /// credible interval; no p-value).
     pub fn to_effect(&self) -> Effect {
         Effect {
+            key: Default::default(),
             label: if self.relative {
                 "relative lift (posterior)"
             } else {
@@ -307,6 +308,7 @@ impl BetaBinomialPosterior {
     /// The difference p_B − p_A as an [`Effect`] (posterior mean and credible interval).
     pub fn to_effect(&self) -> Effect {
         Effect {
+            key: Default::default(),
             ci_low: Some(self.difference_ci.0),
             ci_high: Some(self.difference_ci.1),
             ..Effect::point("difference in rates (posterior)", self.difference)

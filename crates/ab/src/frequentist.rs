@@ -231,6 +231,7 @@ impl Lift {
     /// As a labelled [`Effect`].
     pub fn to_effect(&self, label: impl Into<String>) -> Effect {
         Effect {
+            key: Default::default(),
             label: label.into(),
             estimate: self.estimate,
             std_error: Some(self.std_error),

@@ -79,6 +79,7 @@ impl MultiArmResult {
         self.comparisons
             .iter()
             .map(|c| Effect {
+                key: Default::default(),
                 label: labels
                     .get(c.arm)
                     .map(|s| s.to_string())

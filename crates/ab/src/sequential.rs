@@ -90,6 +90,7 @@ impl SequentialInterval {
     /// As an [`Effect`] with the given label.
     pub fn to_effect(&self, label: &str) -> Effect {
         Effect {
+            key: Default::default(),
             label: label.to_string(),
             estimate: self.estimate,
             std_error: Some(self.std_error),

@@ -1225,6 +1225,7 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                     _ => (None, None),
                 };
                 result.effects.push(Effect {
+                    key: Default::default(),
                     label: label(r, "relative (Fieller)"),
                     estimate: rel.estimate,
                     std_error: None,

@@ -275,6 +275,7 @@ impl Report for EventStudyFit {
             .coefs
             .iter()
             .map(|c| Effect {
+                key: Default::default(),
                 label: c.row.name.clone(),
                 estimate: c.row.estimate,
                 std_error: c.row.std_error,

@@ -685,6 +685,7 @@ pub fn imputation_vcov(
 
 fn effect(e: &ImputationEstimate) -> Effect {
     Effect {
+        key: Default::default(),
         label: e.label.clone(),
         estimate: e.estimate,
         std_error: e.std_error,
@@ -730,6 +731,7 @@ impl Report for ImputationFit {
         if let Some(pt) = &self.pretrend {
             for l in &pt.leads {
                 r.effects.push(Effect {
+                    key: Default::default(),
                     label: l.row.name.clone(),
                     estimate: l.row.estimate,
                     std_error: l.row.std_error,

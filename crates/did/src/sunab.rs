@@ -232,6 +232,7 @@ pub fn sun_abraham(
 
 fn effect(e: &IwEstimate) -> Effect {
     Effect {
+        key: Default::default(),
         label: e.label.clone(),
         estimate: e.estimate,
         std_error: Some(e.std_error),

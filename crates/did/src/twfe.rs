@@ -238,6 +238,7 @@ impl Report for TwfeFit {
         for e in &base.effects {
             if e.label == TREATED {
                 r.effects.push(Effect {
+                    key: Default::default(),
                     label: "ATT".into(),
                     ..e.clone()
                 });
@@ -245,6 +246,7 @@ impl Report for TwfeFit {
         }
         if let Some(w) = &self.wild {
             r.effects.push(Effect {
+                key: Default::default(),
                 label: "ATT (wild cluster bootstrap)".into(),
                 estimate: w.estimate,
                 std_error: None,
@@ -256,6 +258,7 @@ impl Report for TwfeFit {
         for e in &base.effects {
             if e.label != TREATED && e.label != "Intercept" {
                 r.effects.push(Effect {
+                    key: Default::default(),
                     label: format!("coefficient: {}", e.label),
                     ..e.clone()
                 });

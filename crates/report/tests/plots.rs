@@ -47,6 +47,7 @@ impl Drop for TempDir {
 
 fn effect(label: &str, estimate: f64, ci: Option<(f64, f64)>) -> Effect {
     Effect {
+        key: Default::default(),
         label: label.into(),
         estimate,
         std_error: ci.map(|(lo, hi)| (hi - lo) / 3.92),

@@ -345,6 +345,9 @@ impl LogitFit {
         for (j, name) in self.names.iter().enumerate() {
             let b = self.coef[j];
             r.effects.push(Effect {
+                key: crate::EffectKey::kind(crate::EffectKind::Coefficient)
+                    .term(name.clone())
+                    .metric(self.y_name.clone()),
                 label: name.clone(),
                 estimate: b,
                 std_error: Some(se[j]),

@@ -780,6 +780,9 @@ impl Report for CoefTable {
             .rows
             .iter()
             .map(|row| Effect {
+                key: crate::EffectKey::kind(crate::EffectKind::Coefficient)
+                    .term(row.name.clone())
+                    .metric(self.outcome.clone()),
                 label: row.name.clone(),
                 estimate: row.estimate,
                 std_error: row.std_error,

@@ -22,7 +22,12 @@ use std::fmt::Write as _;
 /// `std_error`, `ci_low`, `ci_high` and `p_value` are `None` where the method does not define
 /// them (for example a point estimate without inference); they serialise as JSON `null`, never
 /// as `NaN`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `label` is for display only: code that needs to know *what* an effect is (which metric,
+/// segment, arm, cohort, event time, ...) reads the typed [`EffectKey`] in `key`, whose set
+/// fields are serialised next to the label (`"metric": "aht", "kind": "relative"`) and
+/// omitted when unset, so the JSON keeps its six common fields and gains the keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Effect {
     /// What the number is, e.g. `"treated"`, `"ATT(2004,2006)"`, `"relative lift: csat"`.
     pub label: String,
@@ -36,6 +41,140 @@ pub struct Effect {
     pub ci_high: Option<f64>,
     /// p-value of the test that the estimand is zero (or the method's stated null).
     pub p_value: Option<f64>,
+    /// Typed description of the estimand (metric, segment, arm, kind, cohort, period, ...).
+    #[serde(flatten)]
+    pub key: EffectKey,
+}
+
+/// What kind of quantity an [`Effect`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EffectKind {
+    /// Absolute difference (treatment minus control), in the metric's units.
+    Absolute,
+    /// Relative difference (treatment / control - 1).
+    Relative,
+    /// A regression coefficient (`term` names it).
+    Coefficient,
+    /// An overall average treatment effect on the treated.
+    Att,
+    /// ATT(g, t) of one cohort `group` in one period `time`.
+    GroupTime,
+    /// An aggregate over one cohort (`group`).
+    Group,
+    /// An aggregate over one calendar period (`time`).
+    Calendar,
+    /// An event-study (dynamic) effect at `event_time` periods since adoption.
+    EventTime,
+    /// A per-period gap between a treated unit and its synthetic control (`time`).
+    Gap,
+    /// A Bayesian posterior summary (chance to win, expected loss, credible interval).
+    Posterior,
+    /// A quantile treatment effect.
+    Quantile,
+    /// Anything else (the label says what).
+    Other,
+}
+
+/// Typed keys of an [`Effect`]: each applies where the estimator has it, `None` elsewhere.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EffectKey {
+    /// The metric / KPI / outcome the effect is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// The segment (post-stratum, subgroup) the effect is restricted to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// The treatment arm compared with the control (A/B, uplift), or the treated unit (synth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
+    /// The reference arm of the contrast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// What kind of quantity this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<EffectKind>,
+    /// The regression term (for coefficients).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    /// The adoption cohort g (first treated period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<i64>,
+    /// The calendar period t.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<i64>,
+    /// Periods relative to adoption (e = t - g).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<i64>,
+    /// The interval or variant the row reports when one estimand is given several ways
+    /// (e.g. `"fieller"`, `"delta"`, `"sequential"`, `"wild_bootstrap"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl EffectKey {
+    /// A key with only the kind set.
+    pub fn kind(kind: EffectKind) -> Self {
+        EffectKey {
+            kind: Some(kind),
+            ..Default::default()
+        }
+    }
+
+    /// Sets the metric (builder style).
+    pub fn metric(mut self, metric: impl Into<String>) -> Self {
+        self.metric = Some(metric.into());
+        self
+    }
+
+    /// Sets the segment (builder style).
+    pub fn segment(mut self, segment: impl Into<String>) -> Self {
+        self.segment = Some(segment.into());
+        self
+    }
+
+    /// Sets the treatment arm and its control (builder style).
+    pub fn contrast(mut self, arm: impl Into<String>, control: impl Into<String>) -> Self {
+        self.arm = Some(arm.into());
+        self.control = Some(control.into());
+        self
+    }
+
+    /// Sets the regression term (builder style).
+    pub fn term(mut self, term: impl Into<String>) -> Self {
+        self.term = Some(term.into());
+        self
+    }
+
+    /// Sets the cohort g (builder style).
+    pub fn group(mut self, g: i64) -> Self {
+        self.group = Some(g);
+        self
+    }
+
+    /// Sets the calendar period t (builder style).
+    pub fn time(mut self, t: i64) -> Self {
+        self.time = Some(t);
+        self
+    }
+
+    /// Sets the event time e (builder style).
+    pub fn event_time(mut self, e: i64) -> Self {
+        self.event_time = Some(e);
+        self
+    }
+
+    /// Sets the variant (builder style).
+    pub fn variant(mut self, v: impl Into<String>) -> Self {
+        self.variant = Some(v.into());
+        self
+    }
+
+    /// True when no key is set.
+    pub fn is_empty(&self) -> bool {
+        *self == EffectKey::default()
+    }
 }
 
 impl Effect {
@@ -44,11 +183,14 @@ impl Effect {
         Effect {
             label: label.into(),
             estimate,
-            std_error: None,
-            ci_low: None,
-            ci_high: None,
-            p_value: None,
+            ..Default::default()
         }
+    }
+
+    /// Attaches typed keys (builder style).
+    pub fn with_key(mut self, key: EffectKey) -> Self {
+        self.key = key;
+        self
     }
 }
 
@@ -251,6 +393,7 @@ mod tests {
             ci_low: Some(0.5),
             ci_high: Some(2.5),
             p_value: Some(0.01),
+            key: EffectKey::kind(EffectKind::Coefficient).term("x"),
         });
         r.effects.push(Effect::point("y", 2.0));
         r.warnings.push("small sample".into());
@@ -275,6 +418,11 @@ mod tests {
             assert!(e0.get(key).is_some(), "missing effect field {key}");
         }
         assert!(v["effects"][1]["std_error"].is_null());
+        // Typed keys sit next to the label; unset keys are omitted.
+        assert_eq!(e0["kind"], "coefficient");
+        assert_eq!(e0["term"], "x");
+        assert!(e0.get("metric").is_none());
+        assert!(v["effects"][1].get("kind").is_none());
         let back: EstimationResult = serde_json::from_value(v).unwrap();
         assert_eq!(back, sample());
     }

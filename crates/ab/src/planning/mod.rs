@@ -285,6 +285,7 @@ impl PowerAnalysis {
     /// The planned effect as an [`Effect`] (estimate = δ, with its planned standard error).
     pub fn to_effect(&self) -> Effect {
         Effect {
+            key: Default::default(),
             std_error: Some(self.std_error),
             ..Effect::point("planned absolute effect", self.absolute_effect)
         }

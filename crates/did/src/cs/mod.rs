@@ -1718,6 +1718,7 @@ impl AttGt {
 
 fn effect(label: String, est: f64, se: Option<f64>, ci: Option<(f64, f64)>) -> Effect {
     Effect {
+        key: Default::default(),
         label,
         estimate: est,
         std_error: se,
