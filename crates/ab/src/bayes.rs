@@ -317,7 +317,7 @@ impl BetaBinomialPosterior {
 }
 
 /// Beta prior parameters; `(1, 1)` is uniform.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct BetaPrior {
     /// a₀ > 0.
     pub a: f64,

@@ -188,6 +188,15 @@ pub fn verdict(
     srm_alpha: f64,
 ) -> Verdict {
     let mut reasons = Vec::new();
+    if !(primary.std_error > 0.0 && primary.p_value.is_finite()) {
+        reasons.push(format!(
+            "primary metric {primary_name}: both arms have zero variance, so no inference is possible"
+        ));
+        return Verdict {
+            decision: Decision::Inconclusive,
+            reasons,
+        };
+    }
     let (better, worse) = significantly(primary, alpha, primary_direction);
     let mut harmed = false;
     let mut all_ni = true;

@@ -19,10 +19,12 @@
 pub mod adjust;
 pub mod bayes;
 pub mod checks;
+pub mod cumulative;
 pub mod frequentist;
 pub mod multiarm;
 pub mod planning;
 pub mod quantile;
+pub mod review;
 pub mod sequential;
 pub mod winsor;
 

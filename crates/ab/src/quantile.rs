@@ -131,3 +131,75 @@ pub fn quantile_arm_clustered(values: &[f64], clusters: &[usize], nu: f64) -> Re
     iid.stats.variance *= (v_cluster / v_iid).max(0.0);
     Ok(iid)
 }
+
+/// Quantile summaries per segment and arm from row values, keyed like
+/// [`crate::review::MetricCells::Summaries`]: [`crate::review::OVERALL`] for all rows, then one
+/// entry per segment value. `units` (the randomisation unit of each row) switches to the
+/// cluster-robust variance ([`quantile_arm_clustered`]); without it every row is a unit.
+///
+/// The slices are parallel (one entry per row) and already free of missing values.
+pub fn quantile_cells(
+    values: &[f64],
+    arms: &[String],
+    segments: Option<&[String]>,
+    units: Option<&[String]>,
+    nu: f64,
+) -> Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, ArmStats>>> {
+    use std::collections::BTreeMap;
+    let n = values.len();
+    for (name, len) in [
+        ("arms", Some(arms.len())),
+        ("segments", segments.map(<[String]>::len)),
+        ("units", units.map(<[String]>::len)),
+    ] {
+        if let Some(len) = len {
+            if len != n {
+                return Err(StatsError::LengthMismatch {
+                    what: format!("quantile cells: {name}"),
+                    expected: n,
+                    got: len,
+                });
+            }
+        }
+    }
+    // (segment, arm) -> (values, unit codes)
+    let mut groups: BTreeMap<(String, String), (Vec<f64>, Vec<usize>)> = BTreeMap::new();
+    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in 0..n {
+        let unit = match units {
+            Some(u) => {
+                let next = codes.len();
+                *codes.entry(u[i].as_str()).or_insert(next)
+            }
+            None => i,
+        };
+        let mut keys = vec![crate::review::OVERALL.to_string()];
+        if let Some(s) = segments {
+            keys.push(s[i].clone());
+        }
+        for k in keys {
+            let e = groups.entry((k, arms[i].clone())).or_default();
+            e.0.push(values[i]);
+            e.1.push(unit);
+        }
+    }
+    let mut out: BTreeMap<String, BTreeMap<String, ArmStats>> = BTreeMap::new();
+    for ((seg, arm), (v, u)) in groups {
+        let q = if units.is_some() {
+            // Re-code the units of this cell densely.
+            let mut local: BTreeMap<usize, usize> = BTreeMap::new();
+            let ids: Vec<usize> = u
+                .iter()
+                .map(|x| {
+                    let next = local.len();
+                    *local.entry(*x).or_insert(next)
+                })
+                .collect();
+            quantile_arm_clustered(&v, &ids, nu)?
+        } else {
+            quantile_arm(&v, nu)?
+        };
+        out.entry(seg).or_default().insert(arm, q.stats);
+    }
+    Ok(out)
+}

@@ -2,20 +2,16 @@
 //! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
 
 use crate::output::{plain_table, CliError, Format};
-use causalkit_ab::adjust::{
-    post_stratify, ratio_adjusted_relative, ratio_regression_adjust, regression_adjust,
+use causalkit_ab::cumulative::{cumulative_effect, CumulativePoint};
+use causalkit_ab::quantile::quantile_cells;
+use causalkit_ab::review::{
+    self, AbData, AbSpec, AdjustScope, BayesSpec, Guardrail, MetricCells, MetricData,
+    MultiArmMethod, SequentialMethod,
 };
-use causalkit_ab::checks::{adjust_within_families, GuardrailCheck};
-use causalkit_ab::frequentist::welch_df;
-use causalkit_ab::frequentist::FiellerInterval;
-use causalkit_ab::quantile::{quantile_arm, quantile_arm_clustered};
 use causalkit_ab::winsor::winsorize;
-use causalkit_ab::{
-    bayes, compare, multiarm, non_inferiority_p, planning, sequential, srm, verdict, ArmStats,
-    Comparison, Direction, Lift, MetricType, TestKind, TestOptions,
-};
+use causalkit_ab::{bayes, planning, sequential, ArmStats, MetricType, TestKind};
 use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy, Moments};
-use causalkit_stats::{Adjustment, Effect, EstimationResult};
+use causalkit_stats::{Effect, EffectKind, EstimationResult, Report};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -130,9 +126,15 @@ struct AnalyseArgs {
     /// SRM significance level.
     #[arg(long, default_value_t = 0.001)]
     srm_alpha: f64,
-    /// Add Bayesian posteriors (gbstats' Gaussian model; exact beta-binomial for proportions).
+    /// Add Bayesian posteriors: the exact beta-binomial model for proportion metrics (prior
+    /// --beta-prior, default uniform Beta(1, 1)), gbstats' Gaussian model on the relative lift
+    /// for the others; the output names the model used.
     #[arg(long)]
     bayesian: bool,
+    /// Beta(A, B) prior of each arm's rate for proportion metrics with --bayesian (default
+    /// 1,1: uniform).
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    beta_prior: Option<Vec<f64>>,
     /// Normal prior on the relative lift: mean (with --prior-sd).
     #[arg(long, requires = "prior_sd")]
     prior_mean: Option<f64>,
@@ -769,108 +771,6 @@ fn cells_for(
     Ok(cells)
 }
 
-/// Quantile summaries per segment and arm, from the rows.
-fn quantile_cells(
-    input: &Input,
-    a: &AnalyseArgs,
-    column: &str,
-    nu: f64,
-) -> Result<BTreeMap<String, BTreeMap<String, ArmStats>>, CliError> {
-    if input.stats {
-        return Err(CliError::bad(
-            "quantile metrics need the rows (--data), not sufficient statistics",
-        ));
-    }
-    let values = input.data.numeric(column)?;
-    let arms = input.data.labels(&a.arm)?;
-    let segs = match &a.segment {
-        Some(s) => Some(input.data.labels(s)?),
-        None => None,
-    };
-    let units = match &a.unit {
-        Some(u) => Some(input.data.labels(u)?),
-        None => None,
-    };
-    // (segment, arm) -> (values, unit labels)
-    let mut groups: BTreeMap<(String, String), (Vec<f64>, Vec<String>)> = BTreeMap::new();
-    for i in 0..values.len() {
-        let Some(arm) = &arms[i] else {
-            return Err(CliError::bad(format!(
-                "missing value in column `{}` at row {i}",
-                a.arm
-            )));
-        };
-        let v = match values[i] {
-            Some(v) => v,
-            None if a.drop_missing => continue,
-            None => {
-                return Err(CliError::bad(format!(
-                    "missing value in column `{column}` at row {i} (use --drop-missing to skip such rows)"
-                )))
-            }
-        };
-        let u = units
-            .as_ref()
-            .map(|u| u[i].clone().unwrap_or_default())
-            .unwrap_or_else(|| i.to_string());
-        let mut keys = vec!["all".to_string()];
-        if let Some(s) = &segs {
-            keys.push(s[i].clone().unwrap_or_default());
-        }
-        for k in keys {
-            let e = groups.entry((k, arm.clone())).or_default();
-            e.0.push(v);
-            e.1.push(u.clone());
-        }
-    }
-    let mut out: BTreeMap<String, BTreeMap<String, ArmStats>> = BTreeMap::new();
-    for ((seg, arm), (v, u)) in groups {
-        let q = if a.unit.is_some() {
-            let mut codes = BTreeMap::new();
-            let ids: Vec<usize> = u
-                .iter()
-                .map(|x| {
-                    let n = codes.len();
-                    *codes.entry(x.clone()).or_insert(n)
-                })
-                .collect();
-            quantile_arm_clustered(&v, &ids, nu)?
-        } else {
-            quantile_arm(&v, nu)?
-        };
-        out.entry(seg).or_default().insert(arm, q.stats);
-    }
-    Ok(out)
-}
-
-fn pick_control(arms: &[String], given: &Option<String>) -> Result<String, CliError> {
-    if let Some(c) = given {
-        if arms.contains(c) {
-            return Ok(c.clone());
-        }
-        return Err(CliError::bad(format!(
-            "control arm `{c}` not found; arms are {arms:?}"
-        )));
-    }
-    for c in ["control", "Control", "A", "a", "0"] {
-        if arms.iter().any(|x| x == c) {
-            return Ok(c.to_string());
-        }
-    }
-    Ok(arms[0].clone())
-}
-
-struct Row {
-    metric: String,
-    segment: String,
-    arm: String,
-    comparison: Comparison,
-}
-
-fn lift_of(c: &Comparison) -> Option<&Lift> {
-    c.relative.as_ref()
-}
-
 fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
     let (path, stats) =
         match (&a.data, &a.stats) {
@@ -893,6 +793,8 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         .iter()
         .map(|m| parse_metric(m, stats))
         .collect::<Result<_, _>>()?;
+    // The specification is validated before any file is read.
+    let review = spec_of(&a, &metrics)?.validate()?;
     if a.scan {
         check_scan_request(&a, &metrics)?;
     }
@@ -925,22 +827,6 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             "use --stratify on its own (not with --segment or --covariate)",
         ));
     }
-    let adjustment: Option<Adjustment> = a.adjust.as_deref().map(str::parse).transpose()?;
-    for s in &a.adjust_scope {
-        if !["metrics", "arms", "segments"].contains(&s.as_str()) {
-            return Err(CliError::bad(format!(
-                "--adjust-scope takes metrics, arms and/or segments, got `{s}`"
-            )));
-        }
-    }
-    let opts = TestOptions {
-        alpha: a.alpha,
-        test: match a.test {
-            TestArg::Welch => TestKind::Welch,
-            TestArg::Z => TestKind::Z,
-        },
-        proportion: false,
-    };
     // A covariate written NUM/DEN is a pre-period ratio (GrowthBook's ratio regression
     // adjustment); DEN may be `count`.
     let pre_ratio = match a.covariates.iter().filter(|c| c.contains('/')).count() {
@@ -955,6 +841,7 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             ))
         }
     };
+    check_covariates_not_outcomes(&a, &metrics, pre_ratio.as_ref())?;
     let mut input = input;
     let mut cov_names: Vec<String> = a.covariates.clone();
     if let Some((num, den)) = &pre_ratio {
@@ -978,358 +865,55 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         cov_names = vec![num.clone(), den_col];
     }
     let covs: Vec<&str> = cov_names.iter().map(String::as_str).collect();
-    let mut result = EstimationResult::new(
-        match opts.test {
-            TestKind::Welch => "A/B test: Welch t, delta method",
-            TestKind::Z => "A/B test: z test, delta method",
-        },
-        "treatment - control (absolute) and (treatment - control)/control (relative), per metric x segment x arm",
-    );
-    if !winsor_diag.is_empty() {
-        result.estimand += &format!(
-            "; winsorised values (caps pooled over arms) for {}",
-            winsor_diag.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    }
-    let mut rows: Vec<Row> = Vec::new();
-    let mut ratio_relative: BTreeMap<(String, String, String), Lift> = BTreeMap::new();
-    let mut metric_diag = Map::new();
-    let mut srm_counts: Option<BTreeMap<String, BTreeMap<String, f64>>> = None;
-    let mut control = String::new();
+
+    // The statistics of every metric.
+    let mut ab_data = AbData::default();
     for metric in &metrics {
         let name = metric.name().to_string();
-        let mut mdiag = Map::new();
+        let mut notes = Map::new();
         if let Some(w) = winsor_diag.get(&name) {
-            mdiag.insert("winsorized".into(), w.clone());
+            notes.insert("winsorized".into(), w.clone());
         }
-        // Arm summaries per segment.
-        let summaries: BTreeMap<String, BTreeMap<String, ArmStats>> = match metric {
+        let cells = match metric {
             MetricSpec::Quantile { column, nu, .. } => {
-                mdiag.insert("kind".into(), format!("quantile {nu} of {column}").into());
-                quantile_cells(&input, &a, column, *nu)?
+                notes.insert("kind".into(), format!("quantile {nu} of {column}").into());
+                MetricCells::Summaries(quantile_summaries(&input, &a, column, *nu)?)
             }
             _ => {
-                let cells = cells_for(&input, metric, &a, &covs)?;
-                if srm_counts.is_none() {
-                    srm_counts = Some(
-                        cells
-                            .iter()
-                            .map(|(s, arms)| {
-                                (
-                                    s.clone(),
-                                    arms.iter()
-                                        .map(|(k, m)| (k.clone(), m.n() as f64))
-                                        .collect(),
-                                )
-                            })
-                            .collect(),
-                    );
-                }
-                let first_names = cells
+                let segments = cells_for(&input, metric, &a, &covs)?;
+                let first_names = segments
                     .values()
                     .next()
                     .and_then(|x| x.values().next())
                     .map(|m| m.names().to_vec())
                     .unwrap_or_default();
-                let has_cov = first_names.len() > 2;
-                let ratio_ra = pre_ratio.is_some()
-                    || first_names.last().is_some_and(|n| n == "denominator_pre");
-                let mut out: BTreeMap<String, BTreeMap<String, ArmStats>> = BTreeMap::new();
-                for (seg, arms) in &cells {
-                    let ms: Vec<&Moments> = arms.values().collect();
-                    let stats_v: Vec<ArmStats> = if ratio_ra {
-                        let adj = ratio_regression_adjust(&ms)
-                            .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?;
-                        let keys: Vec<String> = arms.keys().cloned().collect();
-                        let ctrl = pick_control(&keys, &a.control)?;
-                        if let (Some(ci), Some(cm)) =
-                            (keys.iter().position(|k| *k == ctrl), arms.get(&ctrl))
-                        {
-                            for (i, (k, m)) in arms.iter().enumerate() {
-                                if *k == ctrl || adj.arms[ci].unadjusted_mean <= 0.0 {
-                                    continue;
-                                }
-                                let df = match opts.test {
-                                    TestKind::Welch => welch_df(&adj.arms[ci], &adj.arms[i]),
-                                    TestKind::Z => f64::INFINITY,
-                                };
-                                let l = ratio_adjusted_relative(cm, m, adj.theta, df, a.alpha)
-                                    .map_err(|e| {
-                                        CliError::bad(format!("{name} [{seg}] {k}: {e}"))
-                                    })?;
-                                ratio_relative.insert((name.clone(), seg.clone(), k.clone()), l);
-                            }
-                        }
-                        if seg == "all" {
-                            mdiag.insert(
-                                "cuped_covariates".into(),
-                                json!([match &pre_ratio {
-                                    Some((n, d)) => format!("{n}/{d}"),
-                                    None => "covariate/denominator_pre".into(),
-                                }]),
-                            );
-                            mdiag.insert("cuped_theta".into(), json!(adj.theta));
-                            mdiag.insert(
-                                "cuped_variance_reduction".into(),
-                                json!(arms
-                                    .keys()
-                                    .zip(&adj.variance_reduction)
-                                    .map(|(k, v)| (k.clone(), json!(v)))
-                                    .collect::<Map<_, _>>()),
-                            );
-                        }
-                        adj.arms
-                    } else if has_cov {
-                        let adj = regression_adjust(&ms, metric.metric_type())
-                            .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?;
-                        if seg == "all" {
-                            mdiag.insert("cuped_covariates".into(), json!(adj.covariates));
-                            mdiag.insert("cuped_theta".into(), json!(adj.theta));
-                            mdiag.insert(
-                                "cuped_variance_reduction".into(),
-                                json!(arms
-                                    .keys()
-                                    .zip(&adj.variance_reduction)
-                                    .map(|(k, v)| (k.clone(), json!(v)))
-                                    .collect::<Map<_, _>>()),
-                            );
-                        }
-                        adj.arms
-                    } else {
-                        ms.iter()
-                            .map(|m| ArmStats::from_moments(m, metric.metric_type()))
-                            .collect::<Result<_, _>>()
-                            .map_err(|e| CliError::bad(format!("{name} [{seg}]: {e}")))?
-                    };
-                    out.insert(seg.clone(), arms.keys().cloned().zip(stats_v).collect());
-                }
-                if let Some(st) = &a.stratify {
-                    let g = group_moments(&input, metric, &a, Some(st), &covs)?;
-                    let arms: Vec<String> = out["all"].keys().cloned().collect();
-                    let strata: Vec<String> = g
-                        .keys()
-                        .map(|(_, s)| s.clone())
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .into_iter()
-                        .collect();
-                    let mut cells_ps: Vec<Vec<&Moments>> = Vec::new();
-                    for arm in &arms {
-                        let mut v = Vec::new();
-                        for s in &strata {
-                            v.push(g.get(&(arm.clone(), s.clone())).ok_or_else(|| {
-                                CliError::bad(format!(
-                                    "post-stratification: arm `{arm}` has no units in stratum `{s}`"
-                                ))
-                            })?);
-                        }
-                        cells_ps.push(v);
+                let ratio_covariate = match &pre_ratio {
+                    Some((n, d)) => Some(format!("{n}/{d}")),
+                    None if first_names.last().is_some_and(|n| n == "denominator_pre") => {
+                        Some("covariate/denominator_pre".to_string())
                     }
-                    let ps = post_stratify(&cells_ps, metric.metric_type())?;
-                    out.insert("all".into(), arms.into_iter().zip(ps).collect());
-                    mdiag.insert("post_stratified_on".into(), json!(st));
-                    mdiag.insert("strata".into(), json!(strata));
+                    None => None,
+                };
+                let strata = match &a.stratify {
+                    Some(st) => Some((
+                        st.clone(),
+                        group_moments(&input, metric, &a, Some(st), &covs)?,
+                    )),
+                    None => None,
+                };
+                MetricCells::Moments {
+                    segments,
+                    strata,
+                    ratio_covariate,
                 }
-                out
             }
         };
-        let all_arms: Vec<String> = summaries
-            .get("all")
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        if all_arms.len() < 2 {
-            return Err(CliError::bad(format!(
-                "column `{}` has {} arm(s); an A/B test needs at least two",
-                a.arm,
-                all_arms.len()
-            )));
-        }
-        control = pick_control(&all_arms, &a.control)?;
-        let mut arm_table = Map::new();
-        for (k, s) in &summaries["all"] {
-            arm_table.insert(
-                k.clone(),
-                json!({"n": s.n, "mean": s.mean, "unadjusted_mean": s.unadjusted_mean, "std_error": s.std_error()}),
-            );
-        }
-        mdiag.insert("arms".into(), Value::Object(arm_table));
-        let mt = metric.metric_type();
-        for (seg, arms) in &summaries {
-            let Some(ctrl) = arms.get(&control) else {
-                result
-                    .warnings
-                    .push(format!("{name} [{seg}]: no control units; segment skipped"));
-                continue;
-            };
-            for (arm, st) in arms {
-                if *arm == control {
-                    continue;
-                }
-                let o = TestOptions {
-                    proportion: mt == MetricType::Proportion,
-                    ..opts
-                };
-                let mut c = compare(ctrl, st, &o)
-                    .map_err(|e| CliError::bad(format!("{name} [{seg}] {arm}: {e}")))?;
-                if let Some(l) = ratio_relative.get(&(name.clone(), seg.clone(), arm.clone())) {
-                    // Ratio adjusted on a pre-period ratio: the full delta method.
-                    c.relative = Some(*l);
-                }
-                rows.push(Row {
-                    metric: name.clone(),
-                    segment: seg.clone(),
-                    arm: arm.clone(),
-                    comparison: c,
-                });
-            }
-        }
-        metric_diag.insert(name, Value::Object(mdiag));
+        ab_data.metrics.push(MetricData { name, cells, notes });
     }
+    let fit = review.fit(&ab_data)?;
+    let mut result = fit.result();
+    let control = fit.control.clone();
 
-    // Effects.
-    let label = |r: &Row, kind: &str| {
-        format!(
-            "{} | {} | {} vs {} | {kind}",
-            r.metric, r.segment, r.arm, control
-        )
-    };
-    let mut fieller_diag = Map::new();
-    let mut p_index: Vec<(usize, String)> = Vec::new(); // effect index, family key
-    for r in &rows {
-        let c = &r.comparison;
-        let fam = |kind: &str| {
-            let mut k = vec![kind.to_string()];
-            if !a.adjust_scope.iter().any(|s| s == "metrics") {
-                k.push(r.metric.clone());
-            }
-            if !a.adjust_scope.iter().any(|s| s == "arms") {
-                k.push(r.arm.clone());
-            }
-            if !a.adjust_scope.iter().any(|s| s == "segments") || r.segment == "all" {
-                // The overall effects never share a family with the per-segment ones.
-                k.push(r.segment.clone());
-            }
-            k.join("/")
-        };
-        p_index.push((result.effects.len(), fam("absolute")));
-        result
-            .effects
-            .push(c.absolute.to_effect(label(r, "absolute")));
-        if let Some(rel) = &c.relative {
-            p_index.push((result.effects.len(), fam("relative")));
-            result
-                .effects
-                .push(rel.to_effect(label(r, "relative (delta)")));
-            if let Some(f) = &c.fieller {
-                let (lo, hi) = match f {
-                    FiellerInterval::Bounded { low, high } => (Some(*low), Some(*high)),
-                    _ => (None, None),
-                };
-                result.effects.push(Effect {
-                    key: Default::default(),
-                    label: label(r, "relative (Fieller)"),
-                    estimate: rel.estimate,
-                    std_error: None,
-                    ci_low: lo,
-                    ci_high: hi,
-                    p_value: None,
-                });
-                fieller_diag.insert(label(r, "relative (Fieller)"), json!(f));
-            }
-        }
-        for w in &c.warnings {
-            result
-                .warnings
-                .push(format!("{} [{}] {}: {w}", r.metric, r.segment, r.arm));
-        }
-        if a.bayesian {
-            let arm = |s: &ArmStats| bayes::Arm {
-                n: s.n,
-                mean: s.mean,
-                variance: s.variance,
-            };
-            let inverse = a.lower_is_better.contains(&r.metric);
-            let prior = match (a.prior_mean, a.prior_sd) {
-                (Some(m), Some(sd)) => Some(bayes::GaussianPrior {
-                    mean: m,
-                    variance: sd * sd,
-                    relative: true,
-                }),
-                _ => None,
-            };
-            if c.control.mean > 0.0 {
-                let post = bayes::gaussian(
-                    &arm(&c.control),
-                    &arm(&c.treatment),
-                    &bayes::GaussianOptions {
-                        relative: true,
-                        prior,
-                        alpha: a.alpha,
-                        inverse,
-                    },
-                )?;
-                let mut e = post.to_effect();
-                e.label = label(r, "relative (Bayesian posterior)");
-                result.effects.push(e);
-                let key = format!("{} | {} | {}", r.metric, r.segment, r.arm);
-                let entry = result
-                    .diagnostics
-                    .entry("bayesian")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(m) = entry {
-                    m.insert(
-                        key,
-                        json!({"chance_to_win": post.chance_to_win, "risk_control": post.risk_control, "risk_treatment": post.risk_treatment}),
-                    );
-                }
-            }
-        }
-        if let Some(seq) = a.sequential {
-            let n = c.control.n + c.treatment.n;
-            for (kind, l) in [
-                ("absolute", Some(&c.absolute)),
-                ("relative", c.relative.as_ref()),
-            ] {
-                let Some(l) = l else { continue };
-                if l.std_error <= 0.0 {
-                    continue;
-                }
-                let iv = match seq {
-                    SequentialArg::Cs => sequential::ConfidenceSequence::gbstats(
-                        a.n_plan.unwrap_or(5000.0),
-                        a.alpha,
-                    )?
-                    .interval(l.estimate, l.std_error, n)?,
-                    SequentialArg::Eppo => {
-                        sequential::ConfidenceSequence::eppo(a.n_plan.unwrap_or(10_000.0), a.alpha)?
-                            .interval(l.estimate, l.std_error, n)?
-                    }
-                    SequentialArg::Msprt => {
-                        let tau2 = if kind == "relative" {
-                            a.tau * a.tau
-                        } else {
-                            (a.tau * c.control.unadjusted_mean).powi(2)
-                        };
-                        sequential::msprt(l.estimate, l.std_error, tau2, 0.0, a.alpha)?.interval
-                    }
-                };
-                let what = match seq {
-                    SequentialArg::Cs => "confidence sequence",
-                    SequentialArg::Eppo => "Eppo confidence sequence",
-                    SequentialArg::Msprt => "mSPRT",
-                };
-                result
-                    .effects
-                    .push(iv.to_effect(&label(r, &format!("{kind} ({what})"))));
-            }
-        }
-    }
-    if !fieller_diag.is_empty() {
-        result
-            .diagnostics
-            .insert("fieller".into(), Value::Object(fieller_diag));
-    }
-
-    // Multiple testing.
     let mut extra = String::new();
     if !winsor_diag.is_empty() {
         extra += "\nWinsorised before analysis (caps pooled over arms):\n";
@@ -1359,202 +943,7 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 .collect::<Vec<_>>(),
         );
     }
-    if let Some(adj) = adjustment {
-        let p: Vec<f64> = p_index
-            .iter()
-            .map(|(i, _)| result.effects[*i].p_value.unwrap_or(1.0))
-            .collect();
-        let fam: Vec<String> = p_index.iter().map(|(_, f)| f.clone()).collect();
-        let adjusted = adjust_within_families(&p, &fam, adj)?;
-        let mut table = Vec::new();
-        let mut m = Map::new();
-        for (((i, f), raw), pa) in p_index.iter().zip(&p).zip(&adjusted) {
-            let l = result.effects[*i].label.clone();
-            table.push(vec![l.clone(), format!("{raw:.4}"), format!("{pa:.4}")]);
-            m.insert(l, json!({"p_value": raw, "p_adjusted": pa, "family": f}));
-        }
-        result.diagnostics.insert(
-            "multiple_testing".into(),
-            json!({"method": format!("{adj:?}"), "scope": a.adjust_scope, "adjusted": m}),
-        );
-        extra += &format!(
-            "\nMultiple testing ({adj:?} over {}):\n",
-            a.adjust_scope.join(", ")
-        );
-        extra += &plain_table(&["effect", "p", "p adjusted"], &table);
-    }
-
-    // SRM.
-    let mut srm_p = None;
-    if let Some(counts) = &srm_counts {
-        let mut per_seg = Map::new();
-        for (seg, arms) in counts {
-            let c: Vec<f64> = arms.values().copied().collect();
-            let ratios = if a.split.is_empty() {
-                vec![1.0; c.len()]
-            } else if a.split.len() == c.len() {
-                a.split.clone()
-            } else {
-                return Err(CliError::bad(format!(
-                    "--split has {} shares for {} arms",
-                    a.split.len(),
-                    c.len()
-                )));
-            };
-            if c.len() < 2 {
-                continue;
-            }
-            let s = srm(&c, &ratios)?;
-            if seg == "all" {
-                srm_p = Some(s.p_value);
-                result.diagnostics.insert(
-                    "srm".into(),
-                    json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c, "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
-                );
-                extra += &format!(
-                    "\nSRM check (units per arm {:?}): chi2 = {:.4}, p = {:.4}\n",
-                    c, s.chi2, s.p_value
-                );
-                if s.p_value < a.srm_alpha {
-                    result.warnings.push(format!(
-                        "sample ratio mismatch: p = {:.2e} < {}",
-                        s.p_value, a.srm_alpha
-                    ));
-                }
-            } else {
-                per_seg.insert(seg.clone(), json!({"chi2": s.chi2, "p_value": s.p_value}));
-            }
-        }
-        if !per_seg.is_empty() {
-            result
-                .diagnostics
-                .insert("srm_by_segment".into(), Value::Object(per_seg));
-        }
-    }
-
-    // Multi-arm.
-    if let Some(ma) = a.multiarm {
-        let over: Vec<&Row> = rows.iter().filter(|r| r.segment == "all").collect();
-        for metric in &metrics {
-            let rs: Vec<&&Row> = over.iter().filter(|r| r.metric == metric.name()).collect();
-            if rs.len() < 2 {
-                continue;
-            }
-            let est: Vec<f64> = rs.iter().map(|r| r.comparison.absolute.estimate).collect();
-            let se: Vec<f64> = rs.iter().map(|r| r.comparison.absolute.std_error).collect();
-            let c0 = rs[0].comparison.control.std_error();
-            let res = match ma {
-                MultiArmArg::Dunnett => multiarm::dunnett(&est, &se, c0, None, a.alpha)?,
-                MultiArmArg::MaxT => multiarm::max_t(
-                    &est,
-                    &se,
-                    &multiarm::many_to_one_correlation(&se, c0),
-                    None,
-                    a.alpha,
-                    20_000,
-                    1,
-                )?,
-            };
-            let labels: Vec<String> = rs
-                .iter()
-                .map(|r| label(r, &format!("absolute ({})", res.method)))
-                .collect();
-            let lr: Vec<&str> = labels.iter().map(String::as_str).collect();
-            result.effects.extend(res.to_effects(&lr));
-        }
-    }
-
-    // Guardrails and verdict.
-    let direction = |m: &str| {
-        if a.lower_is_better.iter().any(|x| x == m) {
-            Direction::LowerIsBetter
-        } else {
-            Direction::HigherIsBetter
-        }
-    };
-    let overall = |m: &str| -> Result<&Row, CliError> {
-        let found: Vec<&Row> = rows
-            .iter()
-            .filter(|r| r.metric == m && r.segment == "all")
-            .collect();
-        match found.as_slice() {
-            [r] => Ok(r),
-            [] => Err(CliError::bad(format!("no metric named `{m}` (see --metric)"))),
-            _ => Err(CliError::bad(
-                "the verdict compares one treatment with the control; with several arms use --multiarm",
-            )),
-        }
-    };
-    let mut checks = Vec::new();
-    for g in &a.guardrails {
-        let (m, margin) = g.split_once(':').ok_or_else(|| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: expected metric:margin, e.g. repeat:0.02"
-            ))
-        })?;
-        let margin: f64 = margin.trim().parse().map_err(|_| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: margin `{margin}` is not a number"
-            ))
-        })?;
-        let r = overall(m.trim())?;
-        let l = lift_of(&r.comparison).ok_or_else(|| {
-            CliError::bad(format!(
-                "guardrail {m}: the relative lift is undefined (control mean not positive)"
-            ))
-        })?;
-        let p = non_inferiority_p(l, margin, direction(m.trim()))?;
-        checks.push(GuardrailCheck {
-            metric: m.trim().to_string(),
-            lift: *l,
-            direction: direction(m.trim()),
-            margin,
-            non_inferiority_p: p,
-        });
-    }
-    if !checks.is_empty() {
-        result
-            .diagnostics
-            .insert("guardrails".into(), json!(checks));
-        extra += "\nGuardrails (non-inferiority of the relative lift):\n";
-        extra += &plain_table(
-            &["metric", "lift", "margin", "p (non-inferiority)"],
-            &checks
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.metric.clone(),
-                        format!("{:.4}", c.lift.estimate),
-                        format!("{}", c.margin),
-                        format!("{:.4}", c.non_inferiority_p),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    if let Some(pm) = &a.primary {
-        let r = overall(pm)?;
-        let v = verdict(
-            pm,
-            &r.comparison.absolute,
-            direction(pm),
-            &checks,
-            a.alpha,
-            srm_p,
-            a.srm_alpha,
-        );
-        result
-            .diagnostics
-            .insert("verdict".into(), json!(v.decision.to_string()));
-        result
-            .diagnostics
-            .insert("verdict_reasons".into(), json!(v.reasons));
-        extra += &format!("\nVerdict: {}\n", v.decision);
-        for reason in &v.reasons {
-            extra += &format!("  - {reason}\n");
-        }
-    }
-    result.diagnostics.insert("control".into(), json!(control));
+    extra += &fit.summary_blocks();
     result.diagnostics.insert(
         "source".into(),
         json!(format!(
@@ -1574,10 +963,6 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             .diagnostics
             .insert("randomisation_unit".into(), json!(u));
     }
-    result.diagnostics.insert("alpha".into(), json!(a.alpha));
-    result
-        .diagnostics
-        .insert("metrics".into(), Value::Object(metric_diag));
 
     if let Some(dir) = &a.plot {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -1586,24 +971,36 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 dir.display()
             ))
         })?;
-        for kind in ["relative (delta)", "absolute"] {
+        for kind in [EffectKind::Relative, EffectKind::Absolute] {
             let effects: Vec<Effect> = result
                 .effects
                 .iter()
-                .filter(|e| e.label.ends_with(&format!("| {kind}")))
+                .filter(|e| {
+                    e.key.kind == Some(kind)
+                        && match kind {
+                            EffectKind::Relative => e.key.variant.as_deref() == Some("delta"),
+                            _ => e.key.variant.is_none(),
+                        }
+                })
                 .map(|e| {
                     let mut e = e.clone();
-                    e.label = e.label.trim_end_matches(&format!(" | {kind}")).to_string();
+                    e.label = format!(
+                        "{} | {} | {} vs {}",
+                        e.key.metric.as_deref().unwrap_or_default(),
+                        e.key.segment.as_deref().unwrap_or_default(),
+                        e.key.arm.as_deref().unwrap_or_default(),
+                        control
+                    );
                     e
                 })
                 .collect();
             if effects.is_empty() {
                 continue;
             }
-            let stem = if kind == "absolute" {
-                "lift_absolute"
+            let (stem, title, axis) = if kind == EffectKind::Absolute {
+                ("lift_absolute", "absolute", "treatment - control")
             } else {
-                "lift_relative"
+                ("lift_relative", "relative (delta)", "relative lift")
             };
             for (ext, fmt) in [
                 ("svg", causalkit_report::ImageFormat::Svg),
@@ -1611,12 +1008,11 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             ] {
                 causalkit_report::forest_plot(
                     &effects,
-                    &format!("{kind} lift vs {control} ({}% CI)", (1.0 - a.alpha) * 100.0),
-                    if kind == "absolute" {
-                        "treatment - control"
-                    } else {
-                        "relative lift"
-                    },
+                    &format!(
+                        "{title} lift vs {control} ({}% CI, pointwise)",
+                        (1.0 - a.alpha) * 100.0
+                    ),
+                    axis,
                     dir.join(format!("{stem}.{ext}")),
                     fmt,
                 )?;
@@ -1627,24 +1023,33 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
         let dir = a.plot.as_ref().expect("clap requires --plot with --time");
         let series = cumulative(&input, &a, tcol, &metrics, &control)?;
         let mut cum = Map::new();
+        let level = (1.0 - a.alpha) * 100.0;
         for (name, pts) in series {
-            let x: Vec<f64> = pts.iter().map(|p| p[0]).collect();
-            let col = |k: usize| pts.iter().map(|p| p[k]).collect::<Vec<f64>>();
+            let x: Vec<f64> = pts.iter().map(|p| p.time).collect();
+            let col = |f: fn(&CumulativePoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
             let s = vec![
-                causalkit_report::Series::new("confidence sequence", x.clone(), col(1))
-                    .with_band(col(4), col(5)),
-                causalkit_report::Series::new("fixed-horizon CI", x.clone(), col(1))
-                    .with_band(col(2), col(3)),
+                causalkit_report::Series::new(
+                    format!("{level}% confidence sequence (always valid)"),
+                    x.clone(),
+                    col(|p| p.estimate),
+                )
+                .with_band(col(|p| p.cs_low), col(|p| p.cs_high)),
+                causalkit_report::Series::new(
+                    format!("estimate with {level}% fixed-horizon CI (pointwise)"),
+                    x.clone(),
+                    col(|p| p.estimate),
+                )
+                .with_band(col(|p| p.ci_low), col(|p| p.ci_high)),
             ];
             for (ext, fmt) in [
                 ("svg", causalkit_report::ImageFormat::Svg),
                 ("png", causalkit_report::ImageFormat::Png),
             ] {
                 causalkit_report::LineChart::new(format!(
-                    "{name}: cumulative effect (treatment - {control})"
+                    "{name}: cumulative unadjusted effect (treatment - {control})"
                 ))
                 .x_label(tcol.as_str())
-                .y_label("absolute lift")
+                .y_label("absolute lift (unadjusted)")
                 .hline(0.0)
                 .save(
                     &s,
@@ -1658,7 +1063,7 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 name,
                 json!(pts
                     .iter()
-                    .map(|p| json!({"time": p[0], "estimate": p[1], "ci_low": p[2], "ci_high": p[3], "cs_low": p[4], "cs_high": p[5]}))
+                    .map(|p| json!({"time": p.time, "estimate": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high, "cs_low": p.cs_low, "cs_high": p.cs_high, "adjusted": false}))
                     .collect::<Vec<_>>()),
             );
         }
@@ -1669,12 +1074,256 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
     Ok(render(&result, a.format, &extra))
 }
 
-/// `[time, estimate, ci_low, ci_high, cs_low, cs_high]`.
-type CumulativePoint = [f64; 6];
+/// The library specification from the flags.
+fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> {
+    let mut spec = AbSpec::new(
+        metrics
+            .iter()
+            .map(|m| review::MetricSpec::new(m.name(), m.metric_type()))
+            .collect(),
+    );
+    spec.set_lower_is_better(&a.lower_is_better).map_err(|_| {
+        let unknown: Vec<&String> = a
+            .lower_is_better
+            .iter()
+            .filter(|n| !metrics.iter().any(|m| m.name() == n.as_str()))
+            .collect();
+        CliError::bad(format!(
+            "--lower-is-better names no metric called {}; metrics are {}",
+            unknown
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            metrics
+                .iter()
+                .map(|m| format!("`{}`", m.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    spec.covariates = a.covariates.clone();
+    spec.segment = a.segment.clone();
+    spec.control = a.control.clone();
+    spec.alpha = flag_probability("--alpha", a.alpha)?;
+    spec.srm_alpha = flag_probability("--srm-alpha", a.srm_alpha)?;
+    spec.test = match a.test {
+        TestArg::Welch => TestKind::Welch,
+        TestArg::Z => TestKind::Z,
+    };
+    let names: Vec<&str> = metrics.iter().map(MetricSpec::name).collect();
+    let known = |flag: &str, m: &str| -> Result<(), CliError> {
+        if names.contains(&m) {
+            Ok(())
+        } else {
+            Err(CliError::bad(format!(
+                "{flag}: no metric named `{m}` (metrics are {})",
+                names.join(", ")
+            )))
+        }
+    };
+    if let Some(p) = &a.primary {
+        known("--primary", p)?;
+    }
+    spec.primary = a.primary.clone();
+    for g in &a.guardrails {
+        let (m, margin) = g.split_once(':').ok_or_else(|| {
+            CliError::bad(format!(
+                "--guardrail `{g}`: expected metric:margin, e.g. repeat:0.02"
+            ))
+        })?;
+        let margin: f64 = margin
+            .trim()
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| {
+                CliError::bad(format!(
+                    "--guardrail `{g}`: margin `{margin}` is not a non-negative number"
+                ))
+            })?;
+        known("--guardrail", m.trim())?;
+        spec.guardrails.push(Guardrail {
+            metric: m.trim().to_string(),
+            margin,
+        });
+    }
+    spec.adjustment = a.adjust.as_deref().map(str::parse).transpose()?;
+    spec.adjust_scope = AdjustScope::from_names(&a.adjust_scope).map_err(|_| {
+        CliError::bad(format!(
+            "--adjust-scope takes metrics, arms and/or segments, got `{}`",
+            a.adjust_scope.join(",")
+        ))
+    })?;
+    for s in &a.split {
+        if !(s.is_finite() && *s > 0.0) {
+            return Err(CliError::bad(format!(
+                "--split: traffic shares must be positive numbers, got {s}"
+            )));
+        }
+    }
+    spec.split = a.split.clone();
+    if a.bayesian {
+        let beta_prior = match &a.beta_prior {
+            None => bayes::BetaPrior::default(),
+            Some(v) => {
+                let ok = v.len() == 2 && v.iter().all(|x| x.is_finite() && *x > 0.0);
+                if !ok {
+                    return Err(CliError::bad(format!(
+                        "--beta-prior A,B: two positive numbers (Beta(A, B) prior of each arm's rate), got {v:?}"
+                    )));
+                }
+                bayes::BetaPrior { a: v[0], b: v[1] }
+            }
+        };
+        if let Some(sd) = a.prior_sd {
+            if !(sd.is_finite() && sd > 0.0) {
+                return Err(CliError::bad(format!(
+                    "--prior-sd must be a positive number, got {sd}"
+                )));
+            }
+        }
+        if let Some(m) = a.prior_mean {
+            if !m.is_finite() {
+                return Err(CliError::bad(format!(
+                    "--prior-mean must be a finite number, got {m}"
+                )));
+            }
+        }
+        spec.bayesian = Some(BayesSpec {
+            gaussian_prior: a.prior_mean.zip(a.prior_sd),
+            beta_prior,
+        });
+    } else if a.beta_prior.is_some() {
+        return Err(CliError::bad("--beta-prior needs --bayesian"));
+    }
+    let positive = |flag: &str, x: f64| -> Result<f64, CliError> {
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(CliError::bad(format!(
+                "{flag} must be a positive number, got {x}"
+            )))
+        }
+    };
+    spec.sequential = match a.sequential {
+        None => None,
+        Some(SequentialArg::Cs) => Some(SequentialMethod::ConfidenceSequence {
+            n_plan: positive("--n-plan", a.n_plan.unwrap_or(5000.0))?,
+        }),
+        Some(SequentialArg::Eppo) => Some(SequentialMethod::Eppo {
+            n_tune: positive("--n-plan", a.n_plan.unwrap_or(10_000.0))?,
+        }),
+        Some(SequentialArg::Msprt) => Some(SequentialMethod::Msprt {
+            tau: positive("--tau", a.tau)?,
+        }),
+    };
+    spec.multiarm = a.multiarm.map(|m| match m {
+        MultiArmArg::Dunnett => MultiArmMethod::Dunnett,
+        MultiArmArg::MaxT => MultiArmMethod::MaxT,
+    });
+    Ok(spec)
+}
 
-/// Cumulative absolute effect of each row-level metric at every distinct time value:
-/// `[time, estimate, ci_low, ci_high, cs_low, cs_high]` per point, for the control and the
-/// first other arm.
+/// A probability-valued flag: strictly between 0 and 1.
+fn flag_probability(flag: &str, p: f64) -> Result<f64, CliError> {
+    if p > 0.0 && p < 1.0 {
+        Ok(p)
+    } else {
+        Err(CliError::bad(format!(
+            "{flag} must be a probability strictly between 0 and 1, got {p}"
+        )))
+    }
+}
+
+/// Refuses a covariate that is one of the metric's own columns (the adjustment would remove
+/// the effect itself).
+fn check_covariates_not_outcomes(
+    a: &AnalyseArgs,
+    metrics: &[MetricSpec],
+    pre_ratio: Option<&(String, String)>,
+) -> Result<(), CliError> {
+    let covs: Vec<&str> = match pre_ratio {
+        Some((n, d)) => vec![n.as_str(), d.as_str()],
+        None => a.covariates.iter().map(String::as_str).collect(),
+    };
+    for m in metrics {
+        let cols: Vec<&str> = match m {
+            MetricSpec::Kpi(k) => k.columns(),
+            MetricSpec::Quantile { column, .. } => vec![column.as_str()],
+            MetricSpec::Stats { .. } => vec![],
+        };
+        if let Some(c) = covs.iter().find(|c| cols.contains(c)) {
+            return Err(CliError::bad(format!(
+                "--covariate `{c}` is a column of the metric `{}` itself; a covariate must be measured before the experiment (e.g. pre-period values), not the outcome",
+                m.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Quantile summaries per segment and arm, from the rows.
+fn quantile_summaries(
+    input: &Input,
+    a: &AnalyseArgs,
+    column: &str,
+    nu: f64,
+) -> Result<BTreeMap<String, BTreeMap<String, ArmStats>>, CliError> {
+    if input.stats {
+        return Err(CliError::bad(
+            "quantile metrics need the rows (--data), not sufficient statistics",
+        ));
+    }
+    let values = input.data.numeric(column)?;
+    let arms = input.data.labels(&a.arm)?;
+    let segs = match &a.segment {
+        Some(s) => Some(input.data.labels(s)?),
+        None => None,
+    };
+    let units = match &a.unit {
+        Some(u) => Some(input.data.labels(u)?),
+        None => None,
+    };
+    let (mut v, mut ar, mut sg, mut un) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..values.len() {
+        let Some(arm) = &arms[i] else {
+            return Err(CliError::bad(format!(
+                "missing value in column `{}` at row {}",
+                a.arm,
+                i + 1
+            )));
+        };
+        let x = match values[i] {
+            Some(x) => x,
+            None if a.drop_missing => continue,
+            None => {
+                return Err(CliError::bad(format!(
+                    "missing value in column `{column}` at row {} (use --drop-missing to skip such rows)",
+                    i + 1
+                )))
+            }
+        };
+        v.push(x);
+        ar.push(arm.clone());
+        if let Some(s) = &segs {
+            sg.push(s[i].clone().unwrap_or_default());
+        }
+        if let Some(u) = &units {
+            un.push(u[i].clone().unwrap_or_default());
+        }
+    }
+    Ok(quantile_cells(
+        &v,
+        &ar,
+        segs.as_ref().map(|_| sg.as_slice()),
+        units.as_ref().map(|_| un.as_slice()),
+        nu,
+    )?)
+}
+
+/// Cumulative absolute effect of each row-level metric at every distinct time value, for the
+/// control and the first other arm.
 fn cumulative(
     input: &Input,
     a: &AnalyseArgs,
@@ -1707,49 +1356,31 @@ fn cumulative(
         }
         _ => sequential::ConfidenceSequence::gbstats(a.n_plan.unwrap_or(5000.0), a.alpha)?,
     };
-    let opts = TestOptions {
-        alpha: a.alpha,
-        ..Default::default()
-    };
     let mut out = Vec::new();
     for metric in metrics {
         let MetricSpec::Kpi(kpi) = metric else {
             continue;
         };
         let rv = kpi.row_values(&input.data, policy)?;
-        let mut order: Vec<usize> = (0..times.len()).filter(|&i| rv.keep[i]).collect();
-        order.sort_by(|&i, &j| times[i].total_cmp(&times[j]));
-        let names = vec!["numerator".to_string(), "denominator".to_string()];
-        let mut m = [Moments::new(names.clone()), Moments::new(names)];
-        let mut pts = Vec::new();
-        for (k, &i) in order.iter().enumerate() {
-            let slot = match arms[i].as_deref() {
-                Some(x) if x == control => 0,
-                Some(x) if x == treat => 1,
-                _ => continue,
-            };
-            m[slot].push(&[rv.numerator[i], rv.denominator[i]])?;
-            let last = order.get(k + 1).is_none_or(|&j| times[j] != times[i]);
-            if !last || m[0].n() < 2 || m[1].n() < 2 {
-                continue;
-            }
-            let sa = ArmStats::from_moments(&m[0], metric.metric_type());
-            let sb = ArmStats::from_moments(&m[1], metric.metric_type());
-            let (Ok(sa), Ok(sb)) = (sa, sb) else { continue };
-            let c = compare(&sa, &sb, &opts)?;
-            if c.absolute.std_error <= 0.0 {
-                continue;
-            }
-            let iv = cs.interval(c.absolute.estimate, c.absolute.std_error, sa.n + sb.n)?;
-            pts.push([
-                times[i],
-                c.absolute.estimate,
-                c.absolute.ci_low,
-                c.absolute.ci_high,
-                iv.ci_low,
-                iv.ci_high,
-            ]);
-        }
+        let side: Vec<Option<bool>> = arms
+            .iter()
+            .zip(&rv.keep)
+            .map(|(x, k)| match (x.as_deref(), k) {
+                (_, false) => None,
+                (Some(x), true) if x == control => Some(false),
+                (Some(x), true) if x == treat => Some(true),
+                _ => None,
+            })
+            .collect();
+        let pts = cumulative_effect(
+            &times,
+            &side,
+            &rv.numerator,
+            &rv.denominator,
+            metric.metric_type(),
+            &cs,
+            a.alpha,
+        )?;
         out.push((kpi.name.clone(), pts));
     }
     Ok(out)

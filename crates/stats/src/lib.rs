@@ -25,6 +25,7 @@ pub mod ols;
 pub mod resample;
 pub mod result;
 pub mod suff;
+pub mod text;
 
 pub use error::{Result, StatsError};
 pub use factor::Factor;
