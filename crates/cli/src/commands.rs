@@ -1,6 +1,6 @@
 //! Subcommands.
 
-use crate::output::{csv, num, plain_table, CliError, Format};
+use crate::output::{csv, num, plain_table, CliError, Format, Rendered};
 use causalkit_data::{self as data, Dataset, Kpi, MissingPolicy};
 use causalkit_stats::{Factor, FixedEffects, LinearModel, Report, Vcov};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -136,14 +136,18 @@ enum SimulateWhat {
     },
 }
 
-/// Runs a parsed command line, returning what to print.
-pub fn run(cli: Cli) -> Result<String, CliError> {
+/// Runs a parsed command line, returning what to print on stdout and on stderr.
+pub fn run(cli: Cli) -> Result<Rendered, CliError> {
     match cli.command {
-        Command::Describe(a) => describe(a),
-        Command::Regress(a) => regress(a),
-        Command::Ab(a) => crate::ab::run(a),
-        Command::Did(a) => crate::did::run(a),
-        Command::Synth(a) => crate::synth::run(a),
+        Command::Describe(a) => describe(a).map(Rendered::from),
+        Command::Regress(a) => regress(a).map(Rendered::from),
+        // `.map(Into::into)` accepts both `String` and `Rendered` from the subcommand modules.
+        #[allow(clippy::useless_conversion)]
+        Command::Ab(a) => crate::ab::run(a).map(Into::into),
+        #[allow(clippy::useless_conversion)]
+        Command::Did(a) => crate::did::run(a).map(Into::into),
+        #[allow(clippy::useless_conversion)]
+        Command::Synth(a) => crate::synth::run(a).map(Into::into),
         Command::Simulate {
             what:
                 SimulateWhat::ContactCentre {
@@ -152,7 +156,7 @@ pub fn run(cli: Cli) -> Result<String, CliError> {
                     scale,
                     format,
                 },
-        } => simulate(seed, &out, scale, format),
+        } => simulate(seed, &out, scale, format).map(Rendered::from),
     }
 }
 

@@ -1,6 +1,8 @@
 //! `causalkit` — the command-line tool.
 //!
-//! Exit codes: 0 on success, 2 on bad input (the message on stderr), 1 on internal error.
+//! Exit codes: 0 on success, 2 on bad input (the message on stderr), 1 on a numerical failure
+//! (an iteration that did not converge on valid input) or an internal error. Results go to
+//! stdout; warnings and verdicts go to stderr in every output format.
 
 mod ab;
 mod commands;
@@ -14,8 +16,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     match commands::run(cli) {
-        Ok(text) => {
-            print!("{text}");
+        Ok(out) => {
+            print!("{}", out.stdout);
+            eprint!("{}", out.stderr);
             ExitCode::SUCCESS
         }
         Err(e) => {

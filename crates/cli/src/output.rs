@@ -1,5 +1,6 @@
-//! Output formats and CLI errors.
+//! Output formats, the one output-format dispatch ([`render`]) and CLI errors.
 
+use causalkit_stats::EstimationResult;
 use clap::ValueEnum;
 
 /// How results are printed.
@@ -14,11 +15,58 @@ pub enum Format {
     Csv,
 }
 
+/// What a subcommand prints: the result on stdout, and warnings and verdicts on stderr.
+///
+/// Keeping the two apart means `--format json` and `--format csv` stay machine-readable while
+/// a person still sees every warning, whatever the format.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// The result in the chosen format.
+    pub stdout: String,
+    /// Warnings and the verdict (one `Warning: ...` / `Verdict: ...` line each).
+    pub stderr: String,
+}
+
+impl From<String> for Rendered {
+    /// Output with nothing for stderr.
+    fn from(stdout: String) -> Self {
+        Rendered {
+            stdout,
+            stderr: String::new(),
+        }
+    }
+}
+
+/// The output-format dispatch of every subcommand that produces an [`EstimationResult`].
+///
+/// stdout: `Format::Table` gives the summary table without its warnings
+/// ([`EstimationResult::to_table_body`]) followed by `extra_table` (a subcommand's own extra
+/// tables, table mode only); `Format::Json` the common JSON shape (warnings included in its
+/// `warnings` array); `Format::Csv` the tidy CSV.
+/// stderr, in every format: one `Warning: ...` line per warning, then `Verdict: ...` when the
+/// diagnostics hold a string `verdict`.
+// Used by the subcommand modules as they move to this dispatch (ab, did, synth, regress).
+#[allow(dead_code)]
+pub fn render(result: &EstimationResult, format: Format, extra_table: Option<&str>) -> Rendered {
+    let stdout = match format {
+        Format::Json => result.to_json() + "\n",
+        Format::Csv => result.to_csv(),
+        Format::Table => result.to_table_body() + extra_table.unwrap_or(""),
+    };
+    let mut stderr = result.warnings_text();
+    if let Some(v) = result.diagnostics.get("verdict").and_then(|v| v.as_str()) {
+        stderr += &format!("Verdict: {v}\n");
+    }
+    Rendered { stdout, stderr }
+}
+
 /// Whether an error is the user's input or ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Bad input: exit code 2.
     BadInput,
+    /// A numerical failure on valid input (an iteration that did not converge): exit code 1.
+    Numerical,
     /// Internal error: exit code 1.
     Internal,
 }
@@ -31,35 +79,60 @@ pub struct CliError {
 }
 
 impl CliError {
+    /// Bad input (exit code 2); the message names the flag, column, row or value at fault.
     pub fn bad(message: impl Into<String>) -> Self {
         CliError {
             kind: ErrorKind::BadInput,
             message: message.into(),
         }
     }
+    /// An internal error (exit code 1).
     pub fn internal(message: impl Into<String>) -> Self {
         CliError {
             kind: ErrorKind::Internal,
             message: message.into(),
         }
     }
+    /// A numerical failure on input that passed validation (exit code 1); the message says so.
+    pub fn numerical(message: impl Into<String>) -> Self {
+        CliError {
+            kind: ErrorKind::Numerical,
+            message: format!(
+                "numerical failure: {} (the input passed validation; a different tolerance, \
+                 fewer fixed effects or rescaled variables may help)",
+                message.into()
+            ),
+        }
+    }
+    /// The process exit code: 2 for bad input, 1 for numerical and internal failures.
     pub fn code(&self) -> u8 {
         match self.kind {
             ErrorKind::BadInput => 2,
-            ErrorKind::Internal => 1,
+            ErrorKind::Numerical | ErrorKind::Internal => 1,
         }
     }
 }
 
 impl From<causalkit_data::DataError> for CliError {
     fn from(e: causalkit_data::DataError) -> Self {
-        CliError::bad(e.to_string())
+        match e {
+            causalkit_data::DataError::Stats(inner) => inner.into(),
+            other => CliError::bad(other.to_string()),
+        }
     }
 }
 
 impl From<causalkit_stats::StatsError> for CliError {
+    /// Iterations that did not converge are numerical failures (exit 1); every other variant
+    /// names an input at fault — a length mismatch, a non-finite or out-of-range value, too
+    /// few observations, a regressor collinear with others, separation in a logit, an invalid
+    /// argument or an unavailable variance estimator — and is bad input (exit 2).
     fn from(e: causalkit_stats::StatsError) -> Self {
-        CliError::bad(e.to_string())
+        use causalkit_stats::StatsError as S;
+        match e {
+            S::NotConverged { .. } => CliError::numerical(e.to_string()),
+            other => CliError::bad(other.to_string()),
+        }
     }
 }
 
@@ -133,4 +206,69 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
 /// A number for display: empty when absent.
 pub fn num(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.6}")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use causalkit_stats::Effect;
+
+    fn result() -> EstimationResult {
+        let mut r = EstimationResult::new("Welch", "difference in means")
+            .with_diagnostic("verdict", "ship");
+        r.effects.push(Effect::point("lift", 1.5));
+        r.warnings.push("sample ratio mismatch".into());
+        r
+    }
+
+    #[test]
+    fn warnings_and_verdict_go_to_stderr_in_every_format() {
+        for format in [Format::Table, Format::Json, Format::Csv] {
+            let out = render(&result(), format, Some("EXTRA\n"));
+            assert_eq!(
+                out.stderr, "Warning: sample ratio mismatch\nVerdict: ship\n",
+                "{format:?}"
+            );
+            assert!(
+                !out.stdout.contains("Warning:"),
+                "{format:?}: {}",
+                out.stdout
+            );
+            assert_eq!(out.stdout.contains("EXTRA"), format == Format::Table);
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&result(), Format::Json, None).stdout).unwrap();
+        assert_eq!(json["warnings"][0], "sample ratio mismatch");
+        assert!(render(&result(), Format::Csv, None)
+            .stdout
+            .starts_with("label,estimate"));
+    }
+
+    #[test]
+    fn exit_codes_by_error_variant() {
+        use causalkit_stats::StatsError;
+        let nc: CliError = StatsError::NotConverged {
+            method: "demeaning".into(),
+            iterations: 10,
+            tolerance: 1e-8,
+            last_change: 1e-3,
+        }
+        .into();
+        assert_eq!(nc.code(), 1);
+        assert!(nc
+            .message
+            .starts_with("numerical failure: demeaning did not converge"));
+        let bad: CliError = StatsError::InsufficientData("one cluster".into()).into();
+        assert_eq!(bad.code(), 2);
+        let wrapped: CliError = causalkit_data::DataError::Stats(StatsError::NotConverged {
+            method: "IRLS".into(),
+            iterations: 5,
+            tolerance: 1e-8,
+            last_change: 1.0,
+        })
+        .into();
+        assert_eq!(wrapped.code(), 1);
+        let data: CliError = causalkit_data::DataError::EmptyGroup("control".into()).into();
+        assert_eq!(data.code(), 2);
+    }
 }

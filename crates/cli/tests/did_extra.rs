@@ -104,14 +104,14 @@ fn imputation_pretrend_test_in_json_and_table() {
         .find(|e| e["label"] == "ATT")
         .unwrap();
     assert!((att["estimate"].as_f64().unwrap() - -0.04771).abs() < 5e-6);
-    // Table: one line for the test.
+    // Table: an indented block for the test (no one-line JSON).
     let out = mpdta(&["--method", "imputation", "--pretrend-leads", "3"]);
     let table = String::from_utf8_lossy(&out.stdout);
-    let line = table
-        .lines()
-        .find(|l| l.starts_with("pretrend_test:"))
-        .expect("a pretrend_test line");
-    assert!(line.contains("\"leads\":3"), "{line}");
+    let block = table
+        .split_once("pretrend_test:\n")
+        .expect("a pretrend_test block")
+        .1;
+    assert!(block.lines().any(|l| l == "  leads: 3"), "{block}");
 }
 
 #[test]

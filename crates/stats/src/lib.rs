@@ -33,5 +33,5 @@ pub use fe::{DemeanOptions, FixedEffects};
 pub use logit::{Logit, LogitFit, LogitVcov};
 pub use multitest::{adjust_p_values, Adjustment};
 pub use ols::{CoefTable, LinearModel, OlsFit, Vcov};
-pub use result::{Effect, EffectKey, EffectKind, EstimationResult, Report};
+pub use result::{fmt_p_value, fmt_value, Effect, EffectKey, EffectKind, EstimationResult, Report};
 pub use suff::Moments;

@@ -228,35 +228,218 @@ impl Report for EstimationResult {
     }
 }
 
-fn fmt_num(x: Option<f64>) -> String {
-    match x {
-        None => "".to_string(),
-        Some(v) if v.is_nan() => "NaN".to_string(),
-        Some(v) if v.is_infinite() => {
-            if v > 0.0 {
-                "Inf".into()
-            } else {
-                "-Inf".into()
-            }
-        }
-        Some(v) => {
-            let a = v.abs();
-            if a != 0.0 && !(1e-4..1e7).contains(&a) {
-                format!("{v:.4e}")
-            } else {
-                format!("{v:.6}")
-            }
-        }
+/// Formats a value the way it was given or stored: the shortest decimal that reads back as the
+/// same `f64` (`0.05`, not `0.05000000000000000277`), in plain notation for magnitudes in
+/// `[1e-5, 1e16)` and in scientific notation otherwise (`1e-300`, not a 300-digit decimal).
+/// Negative zero prints as `0`; NaN and infinities print as `NaN`, `Inf` and `-Inf`.
+///
+/// Use it for user-given values (alpha, thresholds) and single diagnostics; table columns use
+/// one style per column instead.
+pub fn fmt_value(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Inf".into() } else { "-Inf".into() };
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if (1e-5..1e16).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 
-fn fmt_p(p: Option<f64>) -> String {
-    match p {
-        None => "".into(),
-        Some(0.0) => "<1e-300".into(),
-        Some(p) if p < 1e-4 => format!("{p:.2e}"),
-        Some(p) => format!("{p:.4}"),
+/// How every number of one table column is printed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ColumnStyle {
+    /// Fixed notation with this many decimals.
+    Fixed(usize),
+    /// Scientific notation with four decimals in the mantissa.
+    Scientific,
+}
+
+impl ColumnStyle {
+    /// One style for all `values` of a column: fixed with `decimals` unless the column's
+    /// largest magnitude is huge (>= 1e9) or every value is tiny (< 1e-4), where fixed
+    /// notation would hide the digits.
+    fn for_column(values: impl IntoIterator<Item = f64>, decimals: usize) -> Self {
+        let max = values
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .map(f64::abs)
+            .fold(0.0_f64, f64::max);
+        if max >= 1e9 || (max > 0.0 && max < 1e-4) {
+            ColumnStyle::Scientific
+        } else {
+            ColumnStyle::Fixed(decimals)
+        }
     }
+
+    fn format(self, v: f64) -> String {
+        if v.is_nan() {
+            return "NaN".into();
+        }
+        if v.is_infinite() {
+            return if v > 0.0 { "Inf".into() } else { "-Inf".into() };
+        }
+        let s = match self {
+            ColumnStyle::Fixed(d) => format!("{v:.d$}"),
+            ColumnStyle::Scientific => format!("{v:.4e}"),
+        };
+        strip_negative_zero(s)
+    }
+}
+
+/// `-0.000000` (a negative number that rounds to zero, or -0.0) prints as `0.000000`.
+fn strip_negative_zero(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest)
+            if rest
+                .chars()
+                .all(|c| matches!(c, '0' | '.' | 'e' | 'E' | '+' | '-')) =>
+        {
+            rest.to_string()
+        }
+        _ => s,
+    }
+}
+
+/// A p-value for display: four decimals, and `< 0.0001` below that (never `0.0000`).
+pub fn fmt_p_value(p: f64) -> String {
+    if p.is_nan() {
+        "NaN".into()
+    } else if p < 1e-4 {
+        "< 0.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// A number in a CSV cell: shortest round-trip form (see [`fmt_value`]), empty when absent.
+fn csv_num(x: Option<f64>) -> String {
+    x.map(fmt_value).unwrap_or_default()
+}
+
+/// Rows beyond this many in a nested diagnostic list are summarised, not printed.
+const MAX_NESTED_ROWS: usize = 20;
+
+/// A scalar diagnostic value as text; `None` for objects and arrays.
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => Some("n/a".into()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) => fmt_value(f),
+            _ => n.to_string(),
+        }),
+        Value::String(s) => Some(s.clone()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// Writes one diagnostic as indented text: scalars as `key: value`, objects as an indented
+/// block, lists of scalars inline, lists of flat objects as a small table.
+fn write_diagnostic(s: &mut String, indent: usize, key: &str, v: &Value) {
+    let pad = " ".repeat(indent);
+    if let Some(t) = scalar_text(v) {
+        let _ = writeln!(s, "{pad}{key}: {t}");
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let _ = writeln!(s, "{pad}{key}:");
+            for (k, x) in m {
+                write_diagnostic(s, indent + 2, k, x);
+            }
+        }
+        Value::Array(items) => {
+            if items.is_empty() {
+                let _ = writeln!(s, "{pad}{key}: (none)");
+            } else if let Some(texts) = items.iter().map(scalar_text).collect::<Option<Vec<_>>>() {
+                let shown = texts.len().min(MAX_NESTED_ROWS * 5);
+                let mut line = texts[..shown].join(", ");
+                if shown < texts.len() {
+                    let _ = write!(line, ", ... ({} values)", texts.len());
+                }
+                let _ = writeln!(s, "{pad}{key}: {line}");
+            } else if let Some(table) = flat_objects_table(items) {
+                let _ = writeln!(s, "{pad}{key}:");
+                for l in table.lines() {
+                    let _ = writeln!(s, "{pad}  {l}");
+                }
+            } else {
+                let _ = writeln!(s, "{pad}{key}:");
+                for (i, x) in items.iter().enumerate().take(MAX_NESTED_ROWS) {
+                    write_diagnostic(s, indent + 2, &format!("[{i}]"), x);
+                }
+                if items.len() > MAX_NESTED_ROWS {
+                    let _ = writeln!(
+                        s,
+                        "{pad}  ... ({} entries; --format json shows all)",
+                        items.len()
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A list of objects whose values are all scalars, as a small aligned table (the keys in
+/// first-seen order are the header); `None` when some entry is not such an object.
+fn flat_objects_table(items: &[Value]) -> Option<String> {
+    let mut header: Vec<String> = Vec::new();
+    for it in items {
+        let m = it.as_object()?;
+        for (k, v) in m {
+            scalar_text(v)?;
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .take(MAX_NESTED_ROWS)
+        .map(|it| {
+            let m = it.as_object().expect("checked above");
+            header
+                .iter()
+                .map(|k| m.get(k).and_then(scalar_text).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            let _ = write!(l, "{:>w$}", c, w = widths[i]);
+        }
+        l.trim_end().to_string()
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", line(&header));
+    for r in &rows {
+        let _ = writeln!(out, "{}", line(r));
+    }
+    if items.len() > MAX_NESTED_ROWS {
+        let _ = writeln!(out, "... ({} rows; --format json shows all)", items.len());
+    }
+    Some(out)
 }
 
 fn csv_field(s: &str) -> String {
@@ -291,19 +474,22 @@ impl EstimationResult {
     }
 
     /// Tidy CSV: a header `label,estimate,std_error,ci_low,ci_high,p_value`, one row per effect.
+    ///
+    /// Numbers keep full precision in their shortest round-trip form ([`fmt_value`]; `-0`
+    /// prints as `0`), missing values are empty cells. Warnings are not part of the CSV: a
+    /// caller prints them separately (the CLI writes them to stderr).
     pub fn to_csv(&self) -> String {
         let mut s = String::from("label,estimate,std_error,ci_low,ci_high,p_value\n");
-        let o = |x: Option<f64>| x.map(|v| format!("{v}")).unwrap_or_default();
         for e in &self.effects {
             let _ = writeln!(
                 s,
                 "{},{},{},{},{},{}",
                 csv_field(&e.label),
-                e.estimate,
-                o(e.std_error),
-                o(e.ci_low),
-                o(e.ci_high),
-                o(e.p_value)
+                fmt_value(e.estimate),
+                csv_num(e.std_error),
+                csv_num(e.ci_low),
+                csv_num(e.ci_high),
+                csv_num(e.p_value)
             );
         }
         s
@@ -311,10 +497,38 @@ impl EstimationResult {
 
     /// A human summary table: header with method and estimand, one row per effect
     /// (estimate, std. error, t/z statistic, p-value, CI), then diagnostics and warnings.
+    ///
+    /// Equal to [`EstimationResult::to_table_body`] followed by
+    /// [`EstimationResult::warnings_text`].
     pub fn to_table(&self) -> String {
+        self.to_table_body() + &self.warnings_text()
+    }
+
+    /// The warnings as `Warning: ...` lines (empty when there are none).
+    pub fn warnings_text(&self) -> String {
+        let mut s = String::new();
+        for w in &self.warnings {
+            let _ = writeln!(s, "Warning: {w}");
+        }
+        s
+    }
+
+    /// The summary table without the warnings: method and estimand, the effects table, then
+    /// the diagnostics.
+    ///
+    /// Formatting rules: each numeric column uses one style for all its rows (fixed decimals,
+    /// or scientific when the column holds huge or only tiny values); p-values print with four
+    /// decimals and as `< 0.0001` below that; a negative number that rounds to zero prints
+    /// without its sign; the statistic (`t value` = estimate / std. error) is left out for
+    /// Bayesian posterior rows ([`EffectKind::Posterior`]); a column that is empty in every
+    /// row is not printed. Nested diagnostics (objects and lists) print as indented blocks and
+    /// small tables, never as one-line JSON.
+    pub fn to_table_body(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "Method:   {}", self.method);
-        let _ = writeln!(s, "Estimand: {}", self.estimand);
+        if !self.estimand.is_empty() {
+            let _ = writeln!(s, "Estimand: {}", self.estimand);
+        }
         let headers = [
             "",
             "Estimate",
@@ -324,23 +538,44 @@ impl EstimationResult {
             "CI low",
             "CI high",
         ];
-        let mut rows: Vec<[String; 7]> = Vec::new();
-        for e in &self.effects {
-            let stat = match e.std_error {
-                Some(se) if se > 0.0 => Some(e.estimate / se),
-                _ => None,
-            };
-            rows.push([
-                e.label.clone(),
-                fmt_num(Some(e.estimate)),
-                fmt_num(e.std_error),
-                stat.map(|t| format!("{t:.3}")).unwrap_or_default(),
-                fmt_p(e.p_value),
-                fmt_num(e.ci_low),
-                fmt_num(e.ci_high),
-            ]);
-        }
-        let mut widths = headers.map(|h| h.len());
+        let stat = |e: &Effect| match (e.key.kind, e.std_error) {
+            (Some(EffectKind::Posterior), _) => None,
+            (_, Some(se)) if se > 0.0 && se.is_finite() => Some(e.estimate / se),
+            _ => None,
+        };
+        let est_style = ColumnStyle::for_column(self.effects.iter().map(|e| e.estimate), 6);
+        let se_style = ColumnStyle::for_column(self.effects.iter().filter_map(|e| e.std_error), 6);
+        let stat_style = ColumnStyle::for_column(self.effects.iter().filter_map(stat), 3);
+        // The interval's ends share one style, so the two columns read alike.
+        let ci_style = ColumnStyle::for_column(
+            self.effects
+                .iter()
+                .flat_map(|e| [e.ci_low, e.ci_high])
+                .flatten(),
+            6,
+        );
+        let opt =
+            |style: ColumnStyle, x: Option<f64>| x.map(|v| style.format(v)).unwrap_or_default();
+        let rows: Vec<[String; 7]> = self
+            .effects
+            .iter()
+            .map(|e| {
+                [
+                    e.label.clone(),
+                    est_style.format(e.estimate),
+                    opt(se_style, e.std_error),
+                    opt(stat_style, stat(e)),
+                    e.p_value.map(fmt_p_value).unwrap_or_default(),
+                    opt(ci_style, e.ci_low),
+                    opt(ci_style, e.ci_high),
+                ]
+            })
+            .collect();
+        // Columns empty in every row are left out (the label and estimate always stay).
+        let shown: Vec<usize> = (0..headers.len())
+            .filter(|&j| j < 2 || rows.iter().any(|r| !r[j].is_empty()))
+            .collect();
+        let mut widths = headers.map(|h| h.chars().count());
         for r in &rows {
             for (w, c) in widths.iter_mut().zip(r.iter()) {
                 *w = (*w).max(c.chars().count());
@@ -348,16 +583,16 @@ impl EstimationResult {
         }
         let line = |cells: &[String]| {
             let mut l = String::new();
-            for (i, c) in cells.iter().enumerate() {
+            for &i in &shown {
                 if i == 0 {
-                    let _ = write!(l, "{:<w$}", c, w = widths[0]);
+                    let _ = write!(l, "{:<w$}", cells[i], w = widths[0]);
                 } else {
-                    let _ = write!(l, "  {:>w$}", c, w = widths[i]);
+                    let _ = write!(l, "  {:>w$}", cells[i], w = widths[i]);
                 }
             }
             l.trim_end().to_string()
         };
-        let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+        let total: usize = shown.iter().map(|&i| widths[i]).sum::<usize>() + 2 * (shown.len() - 1);
         let rule = "-".repeat(total);
         let _ = writeln!(s, "{rule}");
         let _ = writeln!(s, "{}", line(&headers.map(String::from)));
@@ -367,14 +602,7 @@ impl EstimationResult {
         }
         let _ = writeln!(s, "{rule}");
         for (k, v) in &self.diagnostics {
-            let v = match v {
-                Value::String(t) => t.clone(),
-                other => other.to_string(),
-            };
-            let _ = writeln!(s, "{k}: {v}");
-        }
-        for w in &self.warnings {
-            let _ = writeln!(s, "Warning: {w}");
+            write_diagnostic(&mut s, 0, k, v);
         }
         s
     }
@@ -443,5 +671,132 @@ mod tests {
         assert!(t.contains("3.000"), "t statistic 1.5/0.5 shown: {t}");
         assert!(t.contains("Warning: small sample"));
         assert!(t.contains("n: 10"));
+    }
+    fn effect(label: &str, est: f64, se: Option<f64>, p: Option<f64>) -> Effect {
+        Effect {
+            label: label.into(),
+            estimate: est,
+            std_error: se,
+            p_value: p,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn values_print_in_shortest_round_trip_form() {
+        assert_eq!(fmt_value(0.05), "0.05");
+        assert_eq!(fmt_value(1e-300), "1e-300");
+        assert_eq!(fmt_value(1e20), "1e20");
+        assert_eq!(fmt_value(-0.0), "0");
+        assert_eq!(fmt_value(1000.0), "1000");
+        assert_eq!(fmt_value(0.1 + 0.2), "0.30000000000000004");
+        for x in [0.05, 1e-300, 1e20, 123.456, 1.5e-7, -2.5e17] {
+            assert_eq!(fmt_value(x).parse::<f64>().unwrap().to_bits(), x.to_bits());
+        }
+    }
+
+    #[test]
+    fn p_values_never_print_as_zero_or_scientific() {
+        assert_eq!(fmt_p_value(0.0), "< 0.0001");
+        assert_eq!(fmt_p_value(3e-9), "< 0.0001");
+        assert_eq!(fmt_p_value(1.0), "1.0000");
+        assert_eq!(fmt_p_value(0.01234), "0.0123");
+        let mut r = EstimationResult::new("m", "e");
+        r.effects.push(effect("a", 1.0, Some(0.1), Some(0.0)));
+        r.effects.push(effect("b", 1.0, Some(0.1), Some(1.0)));
+        let t = r.to_table();
+        assert!(t.contains("< 0.0001"), "{t}");
+        assert!(t.contains("1.0000"), "{t}");
+        assert!(!t.contains("e0") && !t.contains("0.0000 "), "{t}");
+    }
+
+    #[test]
+    fn negative_zero_prints_unsigned() {
+        let mut r = EstimationResult::new("m", "e");
+        r.effects.push(effect("a", -1e-9, None, None));
+        r.effects.push(effect("b", 2.0, None, None));
+        r.effects.push(effect("c", -0.0, None, None));
+        let t = r.to_table();
+        assert!(!t.contains("-0.000000"), "{t}");
+        assert!(t.contains("a  0.000000"), "{t}");
+        assert!(r.to_csv().contains("\nc,0,,,,\n"), "{}", r.to_csv());
+    }
+
+    #[test]
+    fn one_style_per_column() {
+        let mut r = EstimationResult::new("m", "e");
+        r.effects.push(effect("small", 0.5, Some(2e-5), None));
+        r.effects.push(effect("big", 3e9, Some(3e-5), None));
+        let t = r.to_table();
+        // The estimate column holds 3e9, so both rows are scientific; the std. error column
+        // holds only tiny values, so both are scientific too.
+        assert!(t.contains("5.0000e-1"), "{t}");
+        assert!(t.contains("3.0000e9"), "{t}");
+        assert!(t.contains("2.0000e-5") && t.contains("3.0000e-5"), "{t}");
+        let mut r = EstimationResult::new("m", "e");
+        r.effects.push(effect("a", 0.00001, None, None));
+        r.effects.push(effect("b", 12.5, None, None));
+        let t = r.to_table();
+        assert!(t.contains("0.000010") && t.contains("12.500000"), "{t}");
+    }
+
+    #[test]
+    fn posterior_rows_have_no_statistic_and_empty_columns_are_dropped() {
+        let mut r = EstimationResult::new("Bayesian", "lift");
+        let mut e = effect("chance to win", 0.97, Some(0.01), None);
+        e.key = EffectKey::kind(EffectKind::Posterior);
+        r.effects.push(e);
+        let t = r.to_table();
+        assert!(!t.contains("t value"), "{t}");
+        assert!(!t.contains("Pr(>|t|)"), "{t}");
+        assert!(!t.contains("CI low"), "{t}");
+        assert!(t.contains("Std. Error"), "{t}");
+        // A point-only result (e.g. a power analysis) shows just the estimate.
+        let mut r = EstimationResult::new("power", "");
+        r.effects.push(Effect::point("power", 0.8));
+        r.effects.push(Effect::point("n total", 1234.0));
+        let t = r.to_table();
+        assert!(!t.contains("Std. Error") && !t.contains("CI high"), "{t}");
+        assert!(t.contains("1234.000000"), "{t}");
+    }
+
+    #[test]
+    fn nested_diagnostics_render_as_blocks_and_tables() {
+        let r = EstimationResult::new("m", "e")
+            .with_diagnostic("n_obs", 1200)
+            .with_diagnostic("alpha", 0.05)
+            .with_diagnostic(
+                "fixed_effects",
+                serde_json::json!({"unit": 50, "period": 10}),
+            )
+            .with_diagnostic("arms", serde_json::json!(["control", "treatment"]))
+            .with_diagnostic(
+                "cohorts",
+                serde_json::json!([{"g": 2004, "n": 10}, {"g": 2006, "n": 12.0}]),
+            );
+        let t = r.to_table();
+        assert!(t.contains("n_obs: 1200\n"), "{t}");
+        assert!(t.contains("alpha: 0.05\n"), "{t}");
+        assert!(
+            t.contains("fixed_effects:\n  period: 10\n  unit: 50\n"),
+            "{t}"
+        );
+        assert!(t.contains("arms: control, treatment\n"), "{t}");
+        assert!(
+            t.contains("cohorts:\n     g   n\n  2004  10\n  2006  12\n"),
+            "{t}"
+        );
+        assert!(
+            !t.contains('{') && !t.contains('['),
+            "no JSON in the table: {t}"
+        );
+    }
+
+    #[test]
+    fn table_body_leaves_warnings_to_the_caller() {
+        let r = sample();
+        assert!(!r.to_table_body().contains("Warning"));
+        assert_eq!(r.warnings_text(), "Warning: small sample\n");
+        assert_eq!(r.to_table(), r.to_table_body() + &r.warnings_text());
     }
 }
