@@ -502,28 +502,15 @@ fn process_request(
         .as_ref()
         .map_or(h as u64, |k| k.iter().filter(|b| **b).count() as u64);
     // The KPI's row transform.
-    let mut num = vec![0.0; h];
-    let mut den = vec![0.0; h];
     let inputs: Vec<&[f64]> = rp.kpi_cols.iter().map(|&j| values[j]).collect();
-    let mut x = vec![0.0; inputs.len()];
-    for r in 0..h {
-        if kpi_present.as_ref().is_some_and(|k| !k[r]) {
-            continue;
-        }
-        for (xi, c) in x.iter_mut().zip(&inputs) {
-            *xi = c[r];
-        }
-        match rp.kpi.transform(&x) {
-            Ok((a, b)) => {
-                num[r] = a;
-                den[r] = b;
-            }
-            Err(bad) => {
-                if st.range.is_none() {
-                    st.range = Some((ch.offset + r as u64, bad.input, x[bad.input], bad.expected));
-                }
-            }
-        }
+    let (num, den, bad) = crate::kpi::transform_columns(&rp.kpi, &inputs, kpi_present.as_deref());
+    if let Some((r, bad)) = bad {
+        st.range = Some((
+            ch.offset + r as u64,
+            bad.input,
+            inputs[bad.input][r],
+            bad.expected,
+        ));
     }
     let mut vars: Vec<&[f64]> = vec![&num, &den];
     for &j in &rp.cov_cols {
