@@ -793,6 +793,14 @@ impl Kpi {
     }
 }
 
+/// Numerators, denominators and the first row out of range (row, input), as
+/// [`transform_columns`] gives them.
+pub type ColumnTransform<'a> = (
+    std::borrow::Cow<'a, [f64]>,
+    std::borrow::Cow<'a, [f64]>,
+    Option<(usize, OutOfRangeInput)>,
+);
+
 /// [`Kpi::transform`] over columns: the numerator and denominator of every row where
 /// `present` is true (all rows when None), 0 elsewhere, and the first such row with an input
 /// out of range. `inputs` are the columns of [`Kpi::columns`], in that order, of equal length.
@@ -803,11 +811,7 @@ pub fn transform_columns<'a>(
     kpi: &Kpi,
     inputs: &[&'a [f64]],
     present: Option<&[bool]>,
-) -> (
-    std::borrow::Cow<'a, [f64]>,
-    std::borrow::Cow<'a, [f64]>,
-    Option<(usize, OutOfRangeInput)>,
-) {
+) -> ColumnTransform<'a> {
     use std::borrow::Cow;
     let h = inputs.first().map_or(0, |c| c.len());
     let is_present = |r: usize| present.is_none_or(|p| p[r]);
