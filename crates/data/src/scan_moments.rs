@@ -431,11 +431,15 @@ fn process_chunk(ch: &Chunk, plan: &PassPlan) -> PolarsResult<PassState> {
                     });
             }
         }
-        st.nonfinite = values[j]
-            .iter()
-            .enumerate()
-            .find(|(r, x)| !x.is_finite() && v.as_ref().is_none_or(|v| v[*r]))
-            .map(|(r, x)| (ch.offset + r as u64, *x));
+        // Values under a null may be anything: only a chunk with a non-finite value somewhere
+        // is looked at row by row.
+        if !all_finite(values[j]) {
+            st.nonfinite = values[j]
+                .iter()
+                .enumerate()
+                .find(|(r, x)| !x.is_finite() && v.as_ref().is_none_or(|v| v[*r]))
+                .map(|(r, x)| (ch.offset + r as u64, *x));
+        }
         cols.push(st);
     }
     let keys = KeyCodes::new(&ch.keys, h)?;
@@ -454,6 +458,21 @@ fn process_chunk(ch: &Chunk, plan: &PassPlan) -> PolarsResult<PassState> {
         ));
     }
     Ok(PassState { cols, reqs })
+}
+
+/// Whether every value is finite: x · 0 is 0 for a finite x and NaN for NaN and ±∞, summed
+/// in eight independent lanes (which the compiler vectorises).
+fn all_finite(v: &[f64]) -> bool {
+    let mut acc = [0.0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += x * 0.0;
+        }
+    }
+    let tail: f64 = rest.iter().map(|x| x * 0.0).sum();
+    !(acc.iter().sum::<f64>() + tail).is_nan()
 }
 
 /// `mask &= valid` (a missing mask starts all true).
