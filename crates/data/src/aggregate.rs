@@ -175,6 +175,126 @@ pub fn kpi_moments(
     })
 }
 
+/// Which statistics columns a file gave (the others are implied: a denominator of 1 per
+/// unit, no covariate).
+struct StatColumns {
+    ratio: bool,
+    cuped: bool,
+    ratio_ra: bool,
+}
+
+impl StatColumns {
+    /// The file's column for the sum of variable `i` and for its sum of squares.
+    fn sums(&self, i: usize) -> (&'static str, &'static str) {
+        match i {
+            0 => ("main_sum", "main_sum_squares"),
+            1 => ("denominator_sum", "denominator_sum_squares"),
+            2 => ("covariate_sum", "covariate_sum_squares"),
+            _ => ("denominator_pre_sum", "denominator_pre_sum_squares"),
+        }
+    }
+
+    /// The file's column for the cross-product of variables `i > j`, if the file gives it.
+    fn cross(&self, i: usize, j: usize) -> Option<&'static str> {
+        match (i, j) {
+            (1, 0) if self.ratio => Some("main_denominator_sum_product"),
+            (2, 0) if self.cuped => Some("main_covariate_sum_product"),
+            (2, 1) if self.ratio_ra => Some("main_pre_denominator_post_sum_product"),
+            (3, 0) => Some("main_post_denominator_pre_sum_product"),
+            (3, 1) => Some("denominator_post_denominator_pre_sum_product"),
+            (3, 2) => Some("main_pre_denominator_pre_sum_product"),
+            _ => None,
+        }
+    }
+
+    fn given(&self, i: usize) -> bool {
+        match i {
+            0 => true,
+            1 => self.ratio,
+            2 => self.cuped,
+            _ => self.ratio_ra,
+        }
+    }
+}
+
+/// Why one row's statistics cannot come from any data, or None: with n = count, every
+/// variable needs n·Σx² ≥ (Σx)² and every pair (n·Σxy − ΣxΣy)² ≤ (n·Σx² − (Σx)²)(n·Σy² −
+/// (Σy)²) (Cauchy–Schwarz on the centred values), to a relative tolerance of 1e-9 (sums of
+/// squares) and 1e-8 (cross-products) for the rounding of the sums; with n = 0 every sum is 0.
+fn impossible_moments(m: &Moments, cols: &StatColumns) -> Option<String> {
+    let p = m.names().len();
+    let n = m.n() as f64;
+    if m.n() == 0 {
+        for i in (0..p).filter(|i| cols.given(*i)) {
+            let (s, sq) = cols.sums(i);
+            if m.sum(i) != 0.0 || m.sum_product(i, i) != 0.0 {
+                return Some(format!(
+                    "count is 0 but {s} = {} and {sq} = {}",
+                    m.sum(i),
+                    m.sum_product(i, i)
+                ));
+            }
+        }
+        return None;
+    }
+    let var = |i: usize| n * m.sum_product(i, i) - m.sum(i) * m.sum(i);
+    let scale = |i: usize| (n * m.sum_product(i, i)).abs().max(m.sum(i) * m.sum(i));
+    for i in (0..p).filter(|i| cols.given(*i)) {
+        if var(i) < -1e-9 * scale(i) {
+            let (s, sq) = cols.sums(i);
+            return Some(format!(
+                "{sq} = {} is below {s}² / count = {} ({s} = {}, count = {}); no data gives this",
+                m.sum_product(i, i),
+                m.sum(i) * m.sum(i) / n,
+                m.sum(i),
+                m.n()
+            ));
+        }
+    }
+    for i in 0..p {
+        for j in 0..i {
+            let Some(name) = cols.cross(i, j) else {
+                continue;
+            };
+            let c = n * m.sum_product(i, j) - m.sum(i) * m.sum(j);
+            let bound = var(i).max(0.0) * var(j).max(0.0);
+            if c * c > bound + 1e-8 * scale(i) * scale(j) {
+                let (si, sqi) = cols.sums(i);
+                let (sj, sqj) = cols.sums(j);
+                return Some(format!(
+                    "{name} = {} violates the Cauchy–Schwarz bound given {si} = {}, {sqi} = {}, \
+                     {sj} = {}, {sqj} = {}, count = {} (the implied correlation is beyond ±1)",
+                    m.sum_product(i, j),
+                    m.sum(i),
+                    m.sum_product(i, i),
+                    m.sum(j),
+                    m.sum_product(j, j),
+                    m.n()
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// [`kpi_moments`] for several KPIs (each with its covariates) over the same groups and
+/// unit: one [`GroupedMoments`] per request, in order, identical to one [`kpi_moments`] call
+/// per request (it is that loop; the first failing request gives the error). The in-memory
+/// counterpart of
+/// [`kpi_moments_scan_many`](crate::scan_moments::kpi_moments_scan_many).
+pub fn kpi_moments_many(
+    data: &Dataset,
+    requests: &[crate::scan_moments::KpiRequest],
+    group_by: &[&str],
+    unit: Option<&str>,
+    policy: MissingPolicy,
+) -> Result<Vec<GroupedMoments>> {
+    requests
+        .iter()
+        .map(|r| kpi_moments(data, r.kpi, group_by, unit, r.covariates, policy))
+        .collect()
+}
+
 /// Reads pre-aggregated sufficient statistics, one row per group, with GrowthBook's column
 /// names: `count`, `main_sum`, `main_sum_squares`, and optionally `denominator_sum`,
 /// `denominator_sum_squares`, `main_denominator_sum_product` (ratio metrics) and
@@ -189,10 +309,36 @@ pub fn kpi_moments(
 /// The result has the same variables as [`kpi_moments`] (`numerator`, `denominator`, and
 /// `covariate` when present): without denominator columns the denominator is 1 per unit, so
 /// both paths give identical statistics. A group appearing twice is an error; an optional
-/// column whose values are all empty is treated as absent.
+/// column whose values are all empty is treated as absent. Every row is checked
+/// ([`DataError::InvalidStatistics`], naming metric, group, row and values): no missing value,
+/// a whole non-negative count, sums of squares at least the square of the sum over the count,
+/// cross-products within the Cauchy–Schwarz bound, non-negative denominator sums. The metric's
+/// kind is not known here, so `main_sum_squares` is required; see
+/// [`moments_from_stats_rows_for`] for proportion metrics, whose exports omit it.
 pub fn moments_from_stats_rows(
     data: &Dataset,
     kpi_name: &str,
+    group_by: &[&str],
+) -> Result<GroupedMoments> {
+    stats_rows(data, kpi_name, false, group_by)
+}
+
+/// [`moments_from_stats_rows`] for a known KPI: for a proportion (0/1) metric,
+/// `main_sum_squares` may be absent (GrowthBook does not export it for binomial metrics) and
+/// is then `main_sum` (x² = x for 0/1 values); `main_sum` must lie between 0 and `count`.
+pub fn moments_from_stats_rows_for(
+    data: &Dataset,
+    kpi: &Kpi,
+    group_by: &[&str],
+) -> Result<GroupedMoments> {
+    let proportion = matches!(kpi.kind, crate::kpi::KpiKind::Proportion { .. });
+    stats_rows(data, &kpi.name, proportion, group_by)
+}
+
+fn stats_rows(
+    data: &Dataset,
+    kpi_name: &str,
+    proportion: bool,
     group_by: &[&str],
 ) -> Result<GroupedMoments> {
     let cols = data.column_names();
@@ -201,10 +347,43 @@ pub fn moments_from_stats_rows(
     let has = |c: &str| {
         cols.iter().any(|x| x == c) && data.null_count(c).is_ok_and(|k| k < data.height())
     };
-    let req = |c: &str| crate::numeric_column(data, c);
+    let labels: Vec<Vec<Option<String>>> = group_by
+        .iter()
+        .map(|g| data.labels(g))
+        .collect::<Result<_>>()?;
+    let group_of = |i: usize| -> String {
+        labels
+            .iter()
+            .map(|v| v[i].clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let invalid = |i: usize, reason: String| DataError::InvalidStatistics {
+        metric: kpi_name.to_string(),
+        group: group_of(i),
+        row: i,
+        reason,
+    };
+    // A required column: present, numeric, no value missing (a missing value is an error of
+    // the file; dropping rows does not apply to statistics).
+    let req = |c: &str| -> Result<Vec<f64>> {
+        let v = data.numeric(c)?;
+        if let Some(i) = v.iter().position(Option::is_none) {
+            return Err(invalid(
+                i,
+                format!("`{c}` is missing; every row of a statistics file needs a value in each statistics column"),
+            ));
+        }
+        Ok(v.into_iter().flatten().collect())
+    };
     let count = req("count")?;
     let main_sum = req("main_sum")?;
-    let main_sq = req("main_sum_squares")?;
+    let main_sq = if has("main_sum_squares") || !proportion {
+        req("main_sum_squares")?
+    } else {
+        // 0/1 values: x² = x.
+        main_sum.clone()
+    };
     let ratio = has("denominator_sum");
     let (den_sum, den_sq, md) = if ratio {
         (
@@ -246,10 +425,6 @@ pub fn moments_from_stats_rows(
     } else {
         None
     };
-    let labels: Vec<Vec<Option<String>>> = group_by
-        .iter()
-        .map(|g| data.labels(g))
-        .collect::<Result<_>>()?;
     let names = if ratio_ra.is_some() {
         moment_names(&["covariate", "denominator_pre"])
     } else if cuped {
@@ -274,12 +449,10 @@ pub fn moments_from_stats_rows(
         }
         let c = count[i];
         if c < 0.0 || c.fract() != 0.0 {
-            return Err(DataError::OutOfRange {
-                column: "count".into(),
-                row: i,
-                value: c,
-                expected: "a non-negative whole number".into(),
-            });
+            return Err(invalid(
+                i,
+                format!("count = {c} is not a non-negative whole number"),
+            ));
         }
         let n = c as u64;
         let mut sums = vec![main_sum[i], den_sum.as_ref().map_or(c, |d| d[i])];
@@ -305,7 +478,41 @@ pub fn moments_from_stats_rows(
                 _ => 0.0,
             }
         };
-        groups.insert(key, Moments::from_parts(names.clone(), n, sums, cross)?);
+        if proportion && !(0.0..=c).contains(&main_sum[i]) {
+            return Err(invalid(
+                i,
+                format!(
+                    "main_sum = {} is outside 0..count = {c} for a proportion metric",
+                    main_sum[i]
+                ),
+            ));
+        }
+        for (col, v) in [
+            ("denominator_sum", den_sum.as_ref()),
+            ("denominator_pre_sum", ratio_ra.as_ref().map(|r| &r[0])),
+        ] {
+            if let Some(v) = v {
+                if v[i] < 0.0 {
+                    return Err(invalid(
+                        i,
+                        format!(
+                            "{col} = {} is negative; denominators are non-negative",
+                            v[i]
+                        ),
+                    ));
+                }
+            }
+        }
+        let m = Moments::from_parts(names.clone(), n, sums, cross)?;
+        let file_names = StatColumns {
+            ratio,
+            cuped,
+            ratio_ra: ratio_ra.is_some(),
+        };
+        if let Some(reason) = impossible_moments(&m, &file_names) {
+            return Err(invalid(i, reason));
+        }
+        groups.insert(key, m);
     }
     if groups.is_empty() {
         return Err(DataError::EmptyGroup(

@@ -76,8 +76,11 @@ pub fn describe(
             .flatten()
             .collect::<std::collections::HashSet<_>>()
             .len();
-        let numeric_type =
-            !(dtype.contains("str") || dtype.contains("String") || dtype.contains("cat"));
+        // Text, dictionary text (cat, enum) and dates or times are summarised by their
+        // missing and distinct values only.
+        let numeric_type = !["str", "String", "cat", "enum", "date", "time"]
+            .iter()
+            .any(|t| dtype.contains(t));
         let (mut mean, mut std, mut min, mut max) = (None, None, None, None);
         if numeric_type {
             if let Ok(v) = data.numeric(&name) {

@@ -3,11 +3,17 @@
 use causalkit_stats::StatsError;
 use thiserror::Error;
 
-/// What can be wrong with input data. Every variant names the column, row (zero-based data
-/// row, header excluded) or value at fault.
+/// What can be wrong with input data. Every variant names the column, row or value at fault.
+///
+/// Row fields (`row`, `first_row`, `second_row`) hold the zero-based index of the data row
+/// (header excluded), for programs; the message shows people the row as they count it, one-based:
+/// "row N (CSV line M)", where M = N + 1 is the line of a CSV file with its header line counted,
+/// and N the row of a Parquet file. Values and labels echoed in messages are cut to
+/// [`ECHO_CHARS`] characters (with their full length said).
 #[derive(Debug, Error)]
 pub enum DataError {
-    /// The file could not be read.
+    /// The file could not be read: it does not exist ("no such file"), is a directory, or the
+    /// reader failed for a reason without a more specific variant below.
     #[error("cannot read `{path}`: {message}")]
     Read {
         /// The file.
@@ -29,8 +35,45 @@ pub enum DataError {
         /// The file.
         path: String,
     },
+    /// A CSV line has more or fewer fields than the header.
+    #[error("`{path}`, line {line}: {fields} field(s), but the header has {expected}")]
+    RaggedRow {
+        /// The file.
+        path: String,
+        /// One-based line number (the header is line 1).
+        line: usize,
+        /// Fields on that line.
+        fields: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A CSV file holds bytes that are not UTF-8 text.
+    #[error("`{path}`, line {line}, column {column}: the bytes are not valid UTF-8 text; save the file as UTF-8")]
+    InvalidUtf8 {
+        /// The file.
+        path: String,
+        /// One-based line number (the header is line 1).
+        line: usize,
+        /// One-based byte position in that line.
+        column: usize,
+    },
+    /// Two columns of a file have the same name.
+    #[error(
+        "`{path}`: the column name `{}` appears more than once; column names must be unique",
+        clip(column)
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: String,
+        /// The repeated name.
+        column: String,
+    },
     /// A named column does not exist.
-    #[error("column `{column}` not found; available columns: {}", available.join(", "))]
+    #[error(
+        "column `{}` not found; available columns: {}",
+        clip(column),
+        list(available)
+    )]
     MissingColumn {
         /// The column asked for.
         column: String,
@@ -38,7 +81,7 @@ pub enum DataError {
         available: Vec<String>,
     },
     /// A column that must be numeric holds a value that is not a number.
-    #[error("column `{column}` must be numeric, but row {row} holds `{value}`")]
+    #[error("column `{column}` must be numeric, but {} holds `{}`", at(*row), clip(value))]
     NonNumeric {
         /// The column.
         column: String,
@@ -48,7 +91,7 @@ pub enum DataError {
         value: String,
     },
     /// A value is outside the range its role allows.
-    #[error("column `{column}`, row {row}: value {value} is out of range ({expected})")]
+    #[error("column `{column}`, {}: value {value} is out of range ({expected})", at(*row))]
     OutOfRange {
         /// The column.
         column: String,
@@ -60,7 +103,7 @@ pub enum DataError {
         expected: String,
     },
     /// Missing values where none are allowed.
-    #[error("column `{column}` has {count} missing value(s), the first at row {first_row}; pass --drop-missing to drop such rows")]
+    #[error("column `{column}` has {count} missing value(s), the first at {}; pass --drop-missing to drop such rows", at(*first_row))]
     MissingValues {
         /// The column.
         column: String,
@@ -71,7 +114,7 @@ pub enum DataError {
     },
     /// The same unit and period appear twice in a panel.
     #[error(
-        "duplicate panel row: unit `{unit}`, period {period} at rows {first_row} and {second_row}"
+        "duplicate panel row: unit `{}`, period {} at {} and {}", clip(unit), clip(period), at(*first_row), at(*second_row)
     )]
     DuplicateUnitPeriod {
         /// The unit.
@@ -85,7 +128,7 @@ pub enum DataError {
     },
     /// An analysis unit appears in more than one group (e.g. an agent in both arms): the
     /// randomisation unit must be at or above the analysis unit.
-    #[error("unit `{unit}` of column `{column}` is in group {first_group} (row {first_row}) and in group {second_group} (row {second_row}); each analysis unit must belong to one group")]
+    #[error("unit `{}` of column `{column}` is in group {} ({}) and in group {} ({}); each analysis unit must belong to one group", clip(unit), clip(first_group), at(*first_row), clip(second_group), at(*second_row))]
     UnitInSeveralGroups {
         /// The unit column.
         column: String,
@@ -102,7 +145,10 @@ pub enum DataError {
     },
     /// A column that must vary is constant (e.g. an arm column with one arm, a covariate
     /// with one value).
-    #[error("column `{column}` is constant (every non-missing value is `{value}`); {why}")]
+    #[error(
+        "column `{column}` is constant (every non-missing value is `{}`); {why}",
+        clip(value)
+    )]
     ConstantColumn {
         /// The column.
         column: String,
@@ -122,9 +168,74 @@ pub enum DataError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A row of a sufficient-statistics file that no data could produce (a sum of squares
+    /// below the square of the sum over the count, a cross-product beyond the Cauchy–Schwarz
+    /// bound, a negative count or denominator sum, a proportion's sum outside 0..count), or a
+    /// missing value in such a file.
+    #[error("sufficient statistics of metric `{}`, group `{}` ({}): {reason}", clip(metric), clip(group), at(*row))]
+    InvalidStatistics {
+        /// The metric.
+        metric: String,
+        /// The group (arm, or arm/segment) of the row.
+        group: String,
+        /// Zero-based data row.
+        row: usize,
+        /// What is wrong, with the values.
+        reason: String,
+    },
+    /// A time column that must hold dates holds something else.
+    #[error("column `{column}` must hold dates (YYYY-MM-DD) or datetimes, but {} holds `{}`", at(*row), clip(value))]
+    NotADate {
+        /// The column.
+        column: String,
+        /// Zero-based data row.
+        row: usize,
+        /// The value as text (or its type).
+        value: String,
+    },
+    /// A period width that is not a positive number of days, or a width given for a column of
+    /// numbers (a width applies to dates only).
+    #[error("invalid period width for column `{column}`: {reason}")]
+    PeriodWidth {
+        /// The time column.
+        column: String,
+        /// Why the width cannot be used.
+        reason: String,
+    },
     /// An error of the numeric core.
     #[error(transparent)]
     Stats(#[from] StatsError),
+}
+
+/// How many characters of a value or label an error message echoes.
+pub const ECHO_CHARS: usize = 80;
+
+/// A value as echoed in a message: at most [`ECHO_CHARS`] characters, then an ellipsis and the
+/// full length.
+pub fn clip(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= ECHO_CHARS {
+        value.to_string()
+    } else {
+        let head: String = value.chars().take(ECHO_CHARS).collect();
+        format!("{head}… ({n} characters)")
+    }
+}
+
+/// A zero-based data row as people count it: "row N (CSV line N + 1)".
+fn at(row: usize) -> String {
+    format!("row {} (CSV line {})", row + 1, row + 2)
+}
+
+/// A list of column names, cut after 20 names (and each name cut as [`clip`] does).
+fn list(names: &[String]) -> String {
+    const MAX: usize = 20;
+    let shown: Vec<String> = names.iter().take(MAX).map(|n| clip(n)).collect();
+    if names.len() > MAX {
+        format!("{}, … ({} columns)", shown.join(", "), names.len())
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// Result alias of the data layer.

@@ -9,7 +9,9 @@
 //!   weighted composite).
 //! - [`kpi_moments`] / [`moments_from_stats_rows`]: mergeable per-group sufficient statistics,
 //!   from unit rows or from pre-aggregated rows; [`kpi_moments_scan`]: the same from a file
-//!   in one pass (direct Parquet reader or polars' streaming engine), in bounded memory.
+//!   in one pass (direct Parquet reader or polars' streaming engine), in bounded memory;
+//!   [`kpi_moments_scan_many`] / [`kpi_moments_many`]: several KPIs ([`KpiRequest`]s) at once,
+//!   from one pass over the file.
 //! - [`Panel`]: event rows → unit × period panels with counts as weights; validation of
 //!   given panels (duplicates, balance).
 //! - [`ColumnRoles`]: the user's column roles (unit, time, arm, KPIs, covariates, cluster,
@@ -28,15 +30,21 @@ pub mod panel;
 pub mod roles;
 pub mod scan_moments;
 
-pub use aggregate::{kpi_moments, moments_from_stats_rows, GroupKey, GroupedMoments};
+pub use aggregate::{
+    kpi_moments, kpi_moments_many, moments_from_stats_rows, moments_from_stats_rows_for, GroupKey,
+    GroupedMoments,
+};
 pub use causalkit_stats::{Factor, Moments};
-pub use dataset::{scan, Dataset, MissingPolicy};
+pub use dataset::{check_csv, scan, Dataset, MissingPolicy};
 pub use describe::{describe, Description};
 pub use error::{DataError, Result};
-pub use kpi::{Denominator, Kpi, KpiKind};
+pub use kpi::{Denominator, Kpi, KpiKind, OutOfRangeInput};
 pub use panel::{Balance, Panel};
 pub use roles::{ColumnRoles, RoleReport};
-pub use scan_moments::{kpi_moments_scan, kpi_moments_scan_with, ScanReader};
+pub use scan_moments::{
+    kpi_moments_scan, kpi_moments_scan_many, kpi_moments_scan_many_with, kpi_moments_scan_with,
+    KpiRequest, ScanReader,
+};
 
 /// Builds a [`Factor`] from a label column (missing labels are an error naming the row).
 pub fn factor(data: &Dataset, column: &str) -> Result<Factor> {
