@@ -10,7 +10,8 @@ use causalkit_ab::review::{
 };
 use causalkit_ab::winsor::winsorize;
 use causalkit_ab::{bayes, planning, sequential, ArmStats, MetricType, TestKind};
-use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy, Moments};
+use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
+use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::{Effect, EffectKind, EstimationResult, Report};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
@@ -622,153 +623,12 @@ fn check_scan_request(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<(), Cli
     Ok(())
 }
 
-/// Per segment ("all" first), per arm, the arm's summary and its unit count.
-type Cells = BTreeMap<String, BTreeMap<String, Moments>>;
-
 struct Input {
     /// The rows (or only the schema, with `scan`).
     data: Dataset,
     stats: bool,
     /// With --scan: the file aggregated in one streaming pass per request.
     scan: Option<PathBuf>,
-}
-
-fn group_moments(
-    input: &Input,
-    metric: &MetricSpec,
-    a: &AnalyseArgs,
-    extra: Option<&str>,
-    covariates: &[&str],
-) -> Result<BTreeMap<(String, String), Moments>, CliError> {
-    let mut group_by = vec![a.arm.as_str()];
-    if let Some(e) = extra {
-        group_by.push(e);
-    }
-    let gm = if input.stats {
-        let rows = stats_rows_of(input, metric.name())?;
-        data::moments_from_stats_rows(
-            rows.as_ref().unwrap_or(&input.data),
-            metric.name(),
-            &group_by,
-        )?
-    } else {
-        let MetricSpec::Kpi(kpi) = metric else {
-            unreachable!("quantiles are handled separately")
-        };
-        let policy = if a.drop_missing {
-            MissingPolicy::Drop
-        } else {
-            MissingPolicy::Error
-        };
-        match (&a.unit, extra) {
-            (Some(u), Some(e)) => {
-                // Units are nested in segments only within a segment: analyse unit x segment.
-                let us = input.data.labels(u)?;
-                let es = input.data.labels(e)?;
-                let key = us
-                    .iter()
-                    .zip(&es)
-                    .map(|(x, y)| match (x, y) {
-                        (Some(x), Some(y)) => Some(format!("{x}\u{1f}{y}")),
-                        _ => None,
-                    })
-                    .collect();
-                let d = input.data.with_label_column("__unit_x_segment", key)?;
-                data::kpi_moments(
-                    &d,
-                    kpi,
-                    &group_by,
-                    Some("__unit_x_segment"),
-                    covariates,
-                    policy,
-                )?
-            }
-            _ => match &input.scan {
-                Some(path) => data::kpi_moments_scan(
-                    path,
-                    kpi,
-                    &group_by,
-                    a.unit.as_deref(),
-                    covariates,
-                    policy,
-                )?,
-                None => data::kpi_moments(
-                    &input.data,
-                    kpi,
-                    &group_by,
-                    a.unit.as_deref(),
-                    covariates,
-                    policy,
-                )?,
-            },
-        }
-    };
-    Ok(gm
-        .groups
-        .into_iter()
-        .map(|(k, m)| {
-            let extra = k.get(1).cloned().unwrap_or_default();
-            ((k[0].clone(), extra), m)
-        })
-        .collect())
-}
-
-/// With a `metric` column in the --stats file: that metric's rows (`None`: the file holds one
-/// metric and every row is used).
-fn stats_rows_of(input: &Input, name: &str) -> Result<Option<Dataset>, CliError> {
-    if !input.data.column_names().iter().any(|c| c == "metric") {
-        return Ok(None);
-    }
-    let labels = input.data.labels("metric")?;
-    if let Some(i) = labels.iter().position(Option::is_none) {
-        return Err(CliError::bad(format!(
-            "missing value in column `metric` at row {i} of the --stats file"
-        )));
-    }
-    let keep: Vec<bool> = labels.iter().map(|l| l.as_deref() == Some(name)).collect();
-    if !keep.iter().any(|&k| k) {
-        let present: std::collections::BTreeSet<&str> =
-            labels.iter().flatten().map(String::as_str).collect();
-        return Err(CliError::bad(format!(
-            "the --stats file has no rows with metric `{name}` (column `metric` holds {present:?})"
-        )));
-    }
-    Ok(Some(input.data.filter_rows(&keep)?))
-}
-
-fn cells_for(
-    input: &Input,
-    metric: &MetricSpec,
-    a: &AnalyseArgs,
-    covariates: &[&str],
-) -> Result<Cells, CliError> {
-    let mut cells: Cells = BTreeMap::new();
-    if input.stats {
-        // One read per (arm [, segment]); "all" merges the segment rows.
-        let g = group_moments(input, metric, a, a.segment.as_deref(), covariates)?;
-        for ((arm, seg), m) in g {
-            let all = cells.entry("all".into()).or_default();
-            match all.get_mut(&arm) {
-                Some(x) => x.merge(&m)?,
-                None => {
-                    all.insert(arm.clone(), m.clone());
-                }
-            }
-            if a.segment.is_some() {
-                cells.entry(seg).or_default().insert(arm, m);
-            }
-        }
-    } else {
-        for ((arm, _), m) in group_moments(input, metric, a, None, covariates)? {
-            cells.entry("all".into()).or_default().insert(arm, m);
-        }
-        if let Some(s) = &a.segment {
-            for ((arm, seg), m) in group_moments(input, metric, a, Some(s), covariates)? {
-                cells.entry(seg).or_default().insert(arm, m);
-            }
-        }
-    }
-    Ok(cells)
 }
 
 fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
@@ -866,7 +726,46 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
     }
     let covs: Vec<&str> = cov_names.iter().map(String::as_str).collect();
 
-    // The statistics of every metric.
+    // The statistics of every metric, from the data layer (one pass over the file with
+    // --scan).
+    let policy = if a.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
+    let request = AbStatsRequest {
+        arm: &a.arm,
+        segment: a.segment.as_deref(),
+        stratify: a.stratify.as_deref(),
+        unit: a.unit.as_deref(),
+        covariates: &covs,
+        policy,
+    };
+    let stats_kpis: Vec<Kpi> = metrics
+        .iter()
+        .filter_map(|m| match m {
+            MetricSpec::Kpi(k) => Some(k.clone()),
+            MetricSpec::Stats { name, kind } => Some(Kpi {
+                name: name.clone(),
+                kind: match kind {
+                    MetricType::Proportion => KpiKind::Proportion {
+                        column: name.clone(),
+                    },
+                    _ => KpiKind::Mean {
+                        column: name.clone(),
+                    },
+                },
+            }),
+            MetricSpec::Quantile { .. } => None,
+        })
+        .collect();
+    let kpi_refs: Vec<&Kpi> = stats_kpis.iter().collect();
+    let source = match (&input.scan, stats) {
+        (_, true) => AbSource::StatsRows(&input.data),
+        (Some(p), false) => AbSource::Scan(p),
+        (None, false) => AbSource::Rows(&input.data),
+    };
+    let mut moment_cells = ab_statistics(source, &kpi_refs, &request)?.into_iter();
     let mut ab_data = AbData::default();
     for metric in &metrics {
         let name = metric.name().to_string();
@@ -880,8 +779,11 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 MetricCells::Summaries(quantile_summaries(&input, &a, column, *nu)?)
             }
             _ => {
-                let segments = cells_for(&input, metric, &a, &covs)?;
-                let first_names = segments
+                let c = moment_cells
+                    .next()
+                    .expect("one set of cells per non-quantile metric");
+                let first_names = c
+                    .segments
                     .values()
                     .next()
                     .and_then(|x| x.values().next())
@@ -894,16 +796,11 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                     }
                     None => None,
                 };
-                let strata = match &a.stratify {
-                    Some(st) => Some((
-                        st.clone(),
-                        group_moments(&input, metric, &a, Some(st), &covs)?,
-                    )),
-                    None => None,
-                };
                 MetricCells::Moments {
-                    segments,
-                    strata,
+                    segments: c.segments,
+                    strata: c
+                        .strata
+                        .map(|s| (a.stratify.clone().unwrap_or_default(), s)),
                     ratio_covariate,
                 }
             }

@@ -255,3 +255,85 @@ fn effects_carry_typed_keys() {
         seg["segment"].as_str().unwrap()
     )));
 }
+
+#[test]
+fn proportion_statistics_need_no_sum_of_squares() {
+    // GrowthBook exports binomial metrics as count + main_sum only.
+    let with = stats_file(
+        "prop_sq.csv",
+        "arm,count,main_sum,main_sum_squares\ncontrol,104,42,42\ntreatment,1009,500,500\n",
+    );
+    let without = stats_file(
+        "prop_nosq.csv",
+        "arm,count,main_sum\ncontrol,104,42\ntreatment,1009,500\n",
+    );
+    let a = ok_json(&[
+        "ab",
+        "--stats",
+        &with,
+        "--metric",
+        "conv=proportion",
+        "--format",
+        "json",
+    ]);
+    let b = ok_json(&[
+        "ab",
+        "--stats",
+        &without,
+        "--metric",
+        "conv=proportion",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(a["effects"], b["effects"]);
+    // A mean metric still needs it.
+    let e = bad(&["ab", "--stats", &without, "--metric", "conv=mean"]);
+    assert!(e.contains("main_sum_squares"), "{e}");
+}
+
+#[test]
+fn the_scan_serves_every_metric_and_segment_in_one_pass_with_the_same_numbers() {
+    let args = |scan: bool| {
+        let mut v = vec![
+            "ab",
+            "--data",
+            AB,
+            "--metric",
+            "aht=ratio(handle_seconds, count)",
+            "--metric",
+            "fcr=proportion(fcr)",
+            "--covariate",
+            "pre_handle_seconds",
+            "--segment",
+            "customer_tier",
+            "--format",
+            "json",
+        ];
+        if scan {
+            v.push("--scan");
+        }
+        v
+    };
+    let mem = ok_json(&args(false));
+    let scan = ok_json(&args(true));
+    let (m, s) = (
+        mem["effects"].as_array().unwrap(),
+        scan["effects"].as_array().unwrap(),
+    );
+    assert_eq!(m.len(), s.len());
+    for (x, y) in m.iter().zip(s) {
+        assert_eq!(x["label"], y["label"]);
+        for k in ["estimate", "std_error", "ci_low", "ci_high", "p_value"] {
+            let (Some(a), Some(b)) = (x[k].as_f64(), y[k].as_f64()) else {
+                assert_eq!(x[k], y[k], "{} {k}", x["label"]);
+                continue;
+            };
+            // Summation order differs (segment cells merged): 1e-10 relative.
+            assert!(
+                (a - b).abs() <= 1e-10 * a.abs().max(1e-12),
+                "{} {k}: {a} vs {b}",
+                x["label"]
+            );
+        }
+    }
+}

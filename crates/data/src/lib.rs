@@ -21,6 +21,7 @@
 //! Errors are [`DataError`]s that name the column, row and value at fault.
 #![warn(missing_docs)]
 
+pub mod ab_stats;
 pub mod aggregate;
 pub mod dataset;
 pub mod describe;

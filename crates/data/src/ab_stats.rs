@@ -1,0 +1,300 @@
+//! The statistics an A/B review needs, in one call: for every metric, per segment
+//! ([`OVERALL`] plus one entry per segment value) and per arm, the sufficient statistics
+//! (`Moments` over `numerator`, `denominator` and the covariates) that
+//! `causalkit_ab::review::AbReview::fit` consumes — from unit rows in memory, from a file in
+//! one streaming pass, or from GrowthBook-named sufficient-statistics rows.
+//!
+//! The streaming path reads the file once for every metric, covariate and segment: it groups
+//! by (arm, segment) and merges the segment cells of each arm into the overall cell.
+
+use crate::aggregate::{
+    kpi_moments, kpi_moments_many, moments_from_stats_rows_for, GroupedMoments,
+};
+use crate::dataset::{Dataset, MissingPolicy};
+use crate::error::{DataError, Result};
+use crate::kpi::Kpi;
+use crate::scan_moments::{kpi_moments_scan_many, KpiRequest};
+use causalkit_stats::Moments;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The segment key of the overall cells (the same as `causalkit_ab::review::OVERALL`).
+pub const OVERALL: &str = "all";
+
+/// segment -> arm -> moments.
+pub type ArmCells = BTreeMap<String, BTreeMap<String, Moments>>;
+
+/// (arm, stratum) -> moments, for post-stratification.
+pub type StrataCells = BTreeMap<(String, String), Moments>;
+
+/// Where the statistics come from.
+#[derive(Debug, Clone, Copy)]
+pub enum AbSource<'a> {
+    /// Unit (or event) rows in memory.
+    Rows(&'a Dataset),
+    /// A file aggregated in one streaming pass (rows never held in memory).
+    Scan(&'a Path),
+    /// Sufficient-statistics rows with GrowthBook's column names (one row per arm [x segment]
+    /// [x metric, in a `metric` column]).
+    StatsRows(&'a Dataset),
+}
+
+/// What to group and adjust by.
+#[derive(Debug, Clone, Copy)]
+pub struct AbStatsRequest<'a> {
+    /// The arm column.
+    pub arm: &'a str,
+    /// Per-segment cells from this column too.
+    pub segment: Option<&'a str>,
+    /// Strata cells for post-stratification from this column.
+    pub stratify: Option<&'a str>,
+    /// Randomisation unit coarser than the rows (rows summed per unit first).
+    pub unit: Option<&'a str>,
+    /// Covariates (CUPED).
+    pub covariates: &'a [&'a str],
+    /// Missing values: error or drop.
+    pub policy: MissingPolicy,
+}
+
+/// One metric's cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AbCells {
+    /// segment -> arm -> moments.
+    pub segments: ArmCells,
+    /// Strata cells when `stratify` was asked for.
+    pub strata: Option<StrataCells>,
+    /// Rows dropped for missing values (rows paths with `MissingPolicy::Drop`).
+    pub dropped_rows: usize,
+}
+
+fn by_arm(g: GroupedMoments) -> BTreeMap<String, Moments> {
+    g.groups
+        .into_iter()
+        .map(|(k, m)| (k[0].clone(), m))
+        .collect()
+}
+
+fn by_arm_extra(g: GroupedMoments) -> BTreeMap<(String, String), Moments> {
+    g.groups
+        .into_iter()
+        .map(|(k, m)| {
+            let extra = k.get(1).cloned().unwrap_or_default();
+            ((k[0].clone(), extra), m)
+        })
+        .collect()
+}
+
+/// Merges (arm, extra) cells into per-arm cells, in key order.
+fn merge_arms(cells: &BTreeMap<(String, String), Moments>) -> Result<BTreeMap<String, Moments>> {
+    let mut out: BTreeMap<String, Moments> = BTreeMap::new();
+    for ((arm, _), m) in cells {
+        match out.get_mut(arm) {
+            Some(x) => x.merge(m)?,
+            None => {
+                out.insert(arm.clone(), m.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn with_segments(
+    all: BTreeMap<String, Moments>,
+    seg: Option<BTreeMap<(String, String), Moments>>,
+) -> ArmCells {
+    let mut cells = ArmCells::new();
+    cells.insert(OVERALL.to_string(), all);
+    if let Some(seg) = seg {
+        for ((arm, s), m) in seg {
+            cells.entry(s).or_default().insert(arm, m);
+        }
+    }
+    cells
+}
+
+/// The rows of one metric in a `--stats` file: with a `metric` column, that metric's rows
+/// (`None`: the file holds one metric and every row is used).
+pub fn stats_rows_of(data: &Dataset, metric: &str) -> Result<Option<Dataset>> {
+    if !data.column_names().iter().any(|c| c == "metric") {
+        return Ok(None);
+    }
+    let labels = data.labels("metric")?;
+    if let Some(i) = labels.iter().position(Option::is_none) {
+        return Err(DataError::InvalidStatistics {
+            metric: metric.to_string(),
+            group: "-".into(),
+            row: i,
+            reason: "missing value in column `metric` (every row must name its metric)".into(),
+        });
+    }
+    let keep: Vec<bool> = labels
+        .iter()
+        .map(|l| l.as_deref() == Some(metric))
+        .collect();
+    if !keep.iter().any(|&k| k) {
+        let present: std::collections::BTreeSet<&str> =
+            labels.iter().flatten().map(String::as_str).collect();
+        return Err(DataError::EmptyGroup(format!(
+            "the sufficient-statistics file has no rows with metric `{metric}` (column `metric` holds {present:?})"
+        )));
+    }
+    Ok(Some(data.filter_rows(&keep)?))
+}
+
+/// In memory: groups by (arm, extra) with the unit nested in `extra` when both are given
+/// (units are then analysed as unit x extra).
+fn rows_by_extra(
+    data: &Dataset,
+    kpi: &Kpi,
+    req: &AbStatsRequest,
+    extra: &str,
+) -> Result<BTreeMap<(String, String), Moments>> {
+    let group_by = [req.arm, extra];
+    let g = match req.unit {
+        Some(u) => {
+            let us = data.labels(u)?;
+            let es = data.labels(extra)?;
+            let key = us
+                .iter()
+                .zip(&es)
+                .map(|(x, y)| match (x, y) {
+                    (Some(x), Some(y)) => Some(format!("{x}\u{1f}{y}")),
+                    _ => None,
+                })
+                .collect();
+            let d = data.with_label_column("__unit_x_segment", key)?;
+            kpi_moments(
+                &d,
+                kpi,
+                &group_by,
+                Some("__unit_x_segment"),
+                req.covariates,
+                req.policy,
+            )?
+        }
+        None => kpi_moments(data, kpi, &group_by, None, req.covariates, req.policy)?,
+    };
+    Ok(by_arm_extra(g))
+}
+
+/// The cells of every metric, in the order of `kpis`.
+///
+/// With [`AbSource::StatsRows`] only each KPI's name and whether it is a proportion are used
+/// (a proportion may omit `main_sum_squares`); covariates come from the file's `covariate_*`
+/// columns.
+pub fn ab_statistics(
+    source: AbSource,
+    kpis: &[&Kpi],
+    req: &AbStatsRequest,
+) -> Result<Vec<AbCells>> {
+    match source {
+        AbSource::StatsRows(data) => kpis
+            .iter()
+            .map(|kpi| {
+                let rows = stats_rows_of(data, &kpi.name)?;
+                let rows = rows.as_ref().unwrap_or(data);
+                let mut group_by = vec![req.arm];
+                if let Some(s) = req.segment {
+                    group_by.push(s);
+                }
+                // One read per (arm [, segment]); the overall cell merges the segments.
+                let g = by_arm_extra(moments_from_stats_rows_for(rows, kpi, &group_by)?);
+                let all = merge_arms(&g)?;
+                let segments = with_segments(all, req.segment.map(|_| g));
+                let strata = match req.stratify {
+                    Some(st) => Some(by_arm_extra(moments_from_stats_rows_for(
+                        rows,
+                        kpi,
+                        &[req.arm, st],
+                    )?)),
+                    None => None,
+                };
+                Ok(AbCells {
+                    segments,
+                    strata,
+                    dropped_rows: 0,
+                })
+            })
+            .collect(),
+        AbSource::Rows(data) => {
+            let requests: Vec<KpiRequest> = kpis
+                .iter()
+                .map(|kpi| KpiRequest {
+                    kpi,
+                    covariates: req.covariates,
+                })
+                .collect();
+            let overall = kpi_moments_many(data, &requests, &[req.arm], req.unit, req.policy)?;
+            overall
+                .into_iter()
+                .zip(kpis)
+                .map(|(g, kpi)| {
+                    let dropped_rows = g.dropped_rows;
+                    let seg = match req.segment {
+                        Some(s) => Some(rows_by_extra(data, kpi, req, s)?),
+                        None => None,
+                    };
+                    let strata = match req.stratify {
+                        Some(st) => Some(rows_by_extra(data, kpi, req, st)?),
+                        None => None,
+                    };
+                    Ok(AbCells {
+                        segments: with_segments(by_arm(g), seg),
+                        strata,
+                        dropped_rows,
+                    })
+                })
+                .collect()
+        }
+        AbSource::Scan(path) => {
+            if req.unit.is_some() && (req.segment.is_some() || req.stratify.is_some()) {
+                return Err(DataError::Stats(causalkit_stats::StatsError::InvalidArgument {
+                    name: "scan".into(),
+                    reason: "the one-pass scan cannot nest units in segments or strata; read the file into memory instead".into(),
+                }));
+            }
+            let requests: Vec<KpiRequest> = kpis
+                .iter()
+                .map(|kpi| KpiRequest {
+                    kpi,
+                    covariates: req.covariates,
+                })
+                .collect();
+            // One pass: grouped by (arm, segment or stratum) when one is asked for, and the
+            // overall cells merged from those.
+            let extra = req.segment.or(req.stratify);
+            let mut group_by = vec![req.arm];
+            if let Some(e) = extra {
+                group_by.push(e);
+            }
+            let gs = kpi_moments_scan_many(path, &requests, &group_by, req.unit, req.policy)?;
+            gs.into_iter()
+                .map(|g| {
+                    let dropped_rows = g.dropped_rows;
+                    if extra.is_none() {
+                        return Ok(AbCells {
+                            segments: with_segments(by_arm(g), None),
+                            strata: None,
+                            dropped_rows,
+                        });
+                    }
+                    let cells = by_arm_extra(g);
+                    let all = merge_arms(&cells)?;
+                    Ok(if req.segment.is_some() {
+                        AbCells {
+                            segments: with_segments(all, Some(cells)),
+                            strata: None,
+                            dropped_rows,
+                        }
+                    } else {
+                        AbCells {
+                            segments: with_segments(all, None),
+                            strata: Some(cells),
+                            dropped_rows,
+                        }
+                    })
+                })
+                .collect()
+        }
+    }
+}
