@@ -196,8 +196,9 @@ impl Figure for BarFigure<'_> {
         let hi = self.rows.iter().fold(0.0f64, |m, r| m.max(r.1));
         let values: Vec<String> = self.rows.iter().map(|r| fmt_sig(r.1, c.digits)).collect();
 
-        // Leave room beyond the bar ends for the printed values.
-        let (x0, x1) = if lo == hi {
+        // Leave room beyond the bar ends for the printed values (lo <= 0 <= hi, so `hi <= lo`
+        // means every bar is zero).
+        let (x0, x1) = if hi <= lo {
             padded(lo, hi, 0.0)
         } else {
             let plot_w = width as f64 * 0.6;

@@ -32,6 +32,7 @@
 //! # Ok::<(), causalkit_report::ReportError>(())
 //! ```
 
+#![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
 
 mod bar;
