@@ -2,7 +2,7 @@
 
 use crate::output::{csv, num, plain_table, CliError, Format, Rendered};
 use causalkit_data::{self as data, Dataset, Kpi, MissingPolicy};
-use causalkit_stats::{Factor, FixedEffects, LinearModel, Report, Vcov};
+use causalkit_stats::{fmt_value, Factor, FixedEffects, LinearModel, Report, Vcov};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -55,7 +55,28 @@ impl Common {
     }
 }
 
+/// The documented shape of `causalkit describe --format json` (shown by `describe --help`).
+///
+/// One JSON object: `source` (the file as given), `rows` (integer), `columns` (one object per
+/// column, in file order) and `kpis` (one object per KPI and group; empty without `--kpi`).
+/// Counts are integers; summaries of non-numeric columns are `null`.
+pub const DESCRIBE_JSON_SHAPE: &str = "\
+JSON output (--format json) is one object:
+  {\"source\": \"<file>\", \"rows\": <integer>,
+   \"columns\": [{\"name\": \"<column>\", \"dtype\": \"<polars dtype, e.g. i64, f64, str>\",
+                \"missing\": <integer>, \"distinct\": <integer>,
+                \"mean\": <number|null>, \"std\": <number|null>,
+                \"min\": <number|null>, \"max\": <number|null>}, ...],
+   \"kpis\": [{\"kpi\": \"<name>\", \"group\": \"<--by value, or all>\", \"n\": <integer>,
+             \"value\": <number>, \"std_error\": <number>,
+             \"dropped_rows\": <integer>}, ...]}
+Columns are listed in file order; mean/std/min/max are null for non-numeric columns; n counts
+analysis units (rows, or --unit values); kpis is empty without --kpi.
+CSV output (--format csv) is the columns table, then (after a blank line) the KPI table, with
+the same field names as headers.";
+
 #[derive(Debug, Args)]
+#[command(after_long_help = DESCRIBE_JSON_SHAPE)]
 struct DescribeArgs {
     /// The data file (.csv or .parquet).
     file: PathBuf,
@@ -156,7 +177,7 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
                     scale,
                     format,
                 },
-        } => simulate(seed, &out, scale, format).map(Rendered::from),
+        } => simulate(seed, &out, scale, format),
     }
 }
 
@@ -175,6 +196,15 @@ fn describe(a: DescribeArgs) -> Result<String, CliError> {
             .map_err(|e| CliError::internal(e.to_string()))?
             + "\n");
     }
+    // CSV keeps full precision (shortest round-trip numbers); the table shows six decimals.
+    let is_csv = a.common.format == Format::Csv;
+    let num = |x: Option<f64>| {
+        if is_csv {
+            x.map(fmt_value).unwrap_or_default()
+        } else {
+            num(x)
+        }
+    };
     let column_rows: Vec<Vec<String>> = d
         .columns
         .iter()
@@ -199,8 +229,8 @@ fn describe(a: DescribeArgs) -> Result<String, CliError> {
                 k.kpi.clone(),
                 k.group.clone(),
                 k.n.to_string(),
-                format!("{:.6}", k.value),
-                format!("{:.6}", k.std_error),
+                num(Some(k.value)),
+                num(Some(k.std_error)),
                 k.dropped_rows.to_string(),
             ]
         })
@@ -404,12 +434,15 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
     })
 }
 
+/// `simulate contact-centre`: writes the files and reports every file written (table: a list;
+/// JSON: the `files` object; CSV: the true effects on stdout and one `wrote <path>` line per
+/// file on stderr, so the CSV stays one table).
 fn simulate(
     seed: u64,
     out: &std::path::Path,
     scale: u32,
     format: Format,
-) -> Result<String, CliError> {
+) -> Result<Rendered, CliError> {
     if scale == 0 {
         return Err(CliError::bad("--scale must be at least 1"));
     }
@@ -418,9 +451,11 @@ fn simulate(
         .scaled(scale);
     let written = causalkit_sim::write_contact_centre(&config, out)?;
     let truth = causalkit_sim::truth(&config);
+    // Every file written, so a user (and a script reading the JSON) knows what appeared.
     let files = [
         ("ab_contacts", &written.ab_contacts),
         ("staggered_contacts", &written.staggered_contacts),
+        ("single_site_contacts", &written.single_site_contacts),
         ("truth", &written.truth),
     ];
     let effects = [
@@ -443,7 +478,7 @@ fn simulate(
             truth.staggered.att_overall.effects.csat,
         ),
     ];
-    Ok(match format {
+    Ok(Rendered::from(match format {
         Format::Json => {
             let v = serde_json::json!({
                 "seed": seed,
@@ -453,13 +488,21 @@ fn simulate(
             });
             serde_json::to_string_pretty(&v).map_err(|e| CliError::internal(e.to_string()))? + "\n"
         }
-        Format::Csv => csv(
-            &["design", "kpi", "true_effect"],
-            &effects
-                .iter()
-                .map(|(d, k, v)| vec![d.to_string(), k.to_string(), v.to_string()])
-                .collect::<Vec<_>>(),
-        ),
+        Format::Csv => {
+            return Ok(Rendered {
+                stdout: csv(
+                    &["design", "kpi", "true_effect"],
+                    &effects
+                        .iter()
+                        .map(|(d, k, v)| vec![d.to_string(), k.to_string(), fmt_value(*v)])
+                        .collect::<Vec<_>>(),
+                ),
+                stderr: files
+                    .iter()
+                    .map(|(_, p)| format!("wrote {}\n", p.display()))
+                    .collect(),
+            })
+        }
         Format::Table => {
             let mut s = format!(
                 "Simulated contact-centre data (seed {seed}, {} contacts per design)\n",
@@ -478,5 +521,5 @@ fn simulate(
             );
             s
         }
-    })
+    }))
 }

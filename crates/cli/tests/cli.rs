@@ -1,49 +1,9 @@
 //! End-to-end tests of the `causalkit` binary: outputs, formats, exit codes and messages.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_causalkit"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("binary runs")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn bad(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should exit 2; stdout {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("causalkit-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
 
 #[test]
 fn twfe_on_prop99_from_the_cli_matches_the_reference() {
@@ -276,4 +236,100 @@ fn simulate_reproduces_the_bundled_dataset_byte_for_byte() {
     assert_eq!(truth["ab"]["aht_seconds"], -25.0);
     let e = bad(&["simulate", "contact-centre", "--out", &d, "--scale", "0"]);
     assert!(e.contains("--scale"), "{e}");
+}
+
+#[test]
+fn simulate_lists_every_file_it_writes_in_every_format() {
+    let dir = tmp_dir().join("sim-files");
+    let d = dir.display().to_string();
+    let v = ok_json(&[
+        "simulate",
+        "contact-centre",
+        "--out",
+        &d,
+        "--format",
+        "json",
+    ]);
+    let files = v["files"].as_object().unwrap();
+    let mut listed: Vec<String> = files
+        .values()
+        .map(|p| {
+            std::path::Path::new(p.as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    listed.sort();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    assert_eq!(listed, on_disk, "JSON lists exactly the files written");
+    assert!(listed.contains(&"single_site_contacts.csv".to_string()));
+    let table = ok(&["simulate", "contact-centre", "--out", &d]);
+    for f in &on_disk {
+        assert!(table.contains(f.as_str()), "table lacks {f}: {table}");
+    }
+    let out = run(&["simulate", "contact-centre", "--out", &d, "--format", "csv"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("design,kpi,true_effect\n"));
+    let err = stderr(&out);
+    for f in &on_disk {
+        assert!(
+            err.contains(&format!("wrote {}", dir.join(f).display())),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn describe_json_has_the_documented_shape() {
+    let v = ok_json(&[
+        "describe",
+        "datasets/mpdta.csv",
+        "--kpi",
+        "x=mean(lemp)",
+        "--by",
+        "treat",
+        "--format",
+        "json",
+    ]);
+    let keys = |o: &Value| -> Vec<String> {
+        let mut k: Vec<String> = o.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&v), ["columns", "kpis", "rows", "source"]);
+    assert!(v["rows"].is_u64());
+    for c in v["columns"].as_array().unwrap() {
+        assert_eq!(
+            keys(c),
+            ["distinct", "dtype", "max", "mean", "min", "missing", "name", "std"]
+        );
+        assert!(c["missing"].is_u64() && c["distinct"].is_u64());
+    }
+    for k in v["kpis"].as_array().unwrap() {
+        assert_eq!(
+            keys(k),
+            ["dropped_rows", "group", "kpi", "n", "std_error", "value"]
+        );
+        assert!(k["n"].is_u64() && k["dropped_rows"].is_u64());
+    }
+    // The shape is documented in `describe --help`.
+    let help = ok(&["describe", "--help"]);
+    for field in [
+        "\"source\"",
+        "\"rows\"",
+        "\"columns\"",
+        "\"kpis\"",
+        "\"dropped_rows\"",
+    ] {
+        assert!(help.contains(field), "help lacks {field}");
+    }
+    // CSV keeps full precision.
+    let csv = ok(&["describe", "datasets/mpdta.csv", "--format", "csv"]);
+    assert!(csv.contains("\nyear,i64,0,5,2005,"), "{csv}");
 }

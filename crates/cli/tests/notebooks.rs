@@ -1,9 +1,11 @@
 //! Executes the walkthroughs in `notebooks-md/`: every `$ causalkit ...` line in a
 //! ```console block is run with the built binary from the repository root; it must exit 0,
-//! and every `<!-- expect: TEXT -->` line after the block must occur in its output.
+//! and every `<!-- expect: TEXT -->` line after the block must occur in its output (stdout,
+//! or stderr for warnings and verdicts, which the CLI prints there).
+
+mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 fn split_args(line: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -70,7 +72,7 @@ fn steps(text: &str) -> Vec<Step> {
 
 #[test]
 fn notebooks_run_and_show_what_they_say() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = common::root();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join("notebooks-md"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -82,12 +84,10 @@ fn notebooks_run_and_show_what_they_say() {
     for nb in entries {
         let text = std::fs::read_to_string(&nb).unwrap();
         for step in steps(&text) {
-            let out = Command::new(env!("CARGO_BIN_EXE_causalkit"))
-                .args(&step.args)
-                .current_dir(&root)
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
+            let out = common::run(&step.args);
+            // What a reader of the walkthrough sees: the result (stdout) and the warnings and
+            // verdict (stderr).
+            let stdout = common::stdout(&out) + &common::stderr(&out);
             assert!(
                 out.status.success(),
                 "{}: `causalkit {}` failed: {}",

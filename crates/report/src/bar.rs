@@ -7,11 +7,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::common::{
-    draw_err, finite, fit_text, fmt_sig, fmt_tick, font, max_text_width, padded, render, row_at,
-    row_axis, row_y, Figure, ACCENT, DESC_SIZE, GRID, INK, MUTED, PALETTE, REFERENCE, TICK_SIZE,
-    TITLE_SIZE,
+    draw_err, emit, finite, fit_text, fmt_sig, fmt_tick, font, header, max_text_width, padded,
+    row_at, row_axis, row_y, Emitted, Figure, Target, ACCENT, DESC_SIZE, GRID, INK, MUTED, PALETTE,
+    REFERENCE, TICK_SIZE, TITLE_SIZE,
 };
-use crate::{ImageFormat, Output, ReportError};
+use crate::{subtitle_text, Chart, ImageFormat, Interval, Output, ReportError};
 
 /// Draws `bars` (label, value) as a horizontal bar chart with default settings and writes it to
 /// `path`.
@@ -49,6 +49,8 @@ pub fn bar_chart<S: AsRef<str>>(
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarChart {
     title: String,
+    subtitle: Option<String>,
+    interval: Option<Interval>,
     x_label: String,
     highlight: Option<String>,
     sort: bool,
@@ -62,6 +64,8 @@ impl BarChart {
     pub fn new(title: impl Into<String>) -> Self {
         BarChart {
             title: title.into(),
+            subtitle: None,
+            interval: None,
             x_label: String::new(),
             highlight: None,
             sort: false,
@@ -100,6 +104,37 @@ impl BarChart {
         self
     }
 
+    /// Prints `text` as a subtitle under the title (before the interval statement, if any).
+    pub fn subtitle(mut self, text: impl Into<String>) -> Self {
+        self.subtitle = Some(text.into());
+        self
+    }
+
+    /// States the interval drawn — level and pointwise / uniform / anytime-valid coverage —
+    /// in the subtitle, e.g. "95% pointwise confidence intervals".
+    pub fn interval(mut self, interval: Interval) -> Self {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// Renders the chart in memory, as SVG and PNG at the default size, named `name` (the file
+    /// stem [`crate::save_all`] uses). Same checks and errors as `save`, except that nothing is
+    /// written.
+    pub fn chart<S: AsRef<str>>(
+        &self,
+        name: impl Into<String>,
+        bars: &[(S, f64)],
+    ) -> Result<Chart, ReportError> {
+        self.emit_to(
+            bars,
+            Target::Memory {
+                name: name.into(),
+                size: None,
+            },
+        )?
+        .into_chart()
+    }
+
     /// Draws `bars` and writes the chart to `out`.
     ///
     /// # Errors
@@ -107,6 +142,17 @@ impl BarChart {
     /// a value is NaN or infinite; [`ReportError::Invalid`] if the highlighted label matches no
     /// bar; [`ReportError::Io`] if the file cannot be written.
     pub fn save<S: AsRef<str>>(&self, bars: &[(S, f64)], out: &Output) -> Result<(), ReportError> {
+        self.emit_to(bars, Target::File(out)).map(|_| ())
+    }
+
+    fn emit_to<S: AsRef<str>>(
+        &self,
+        bars: &[(S, f64)],
+        target: Target<'_>,
+    ) -> Result<Emitted, ReportError> {
+        if let Some(i) = &self.interval {
+            i.check()?;
+        }
         if bars.is_empty() {
             return Err(ReportError::Empty("no bars to draw".into()));
         }
@@ -127,7 +173,7 @@ impl BarChart {
         if self.sort {
             rows.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
-        render(&BarFigure { chart: self, rows }, out)
+        emit(&BarFigure { chart: self, rows }, target)
     }
 }
 
@@ -150,8 +196,9 @@ impl Figure for BarFigure<'_> {
         let hi = self.rows.iter().fold(0.0f64, |m, r| m.max(r.1));
         let values: Vec<String> = self.rows.iter().map(|r| fmt_sig(r.1, c.digits)).collect();
 
-        // Leave room beyond the bar ends for the printed values.
-        let (x0, x1) = if lo == hi {
+        // Leave room beyond the bar ends for the printed values (lo <= 0 <= hi, so `hi <= lo`
+        // means every bar is zero).
+        let (x0, x1) = if hi <= lo {
             padded(lo, hi, 0.0)
         } else {
             let plot_w = width as f64 * 0.6;
@@ -177,8 +224,13 @@ impl Figure for BarFigure<'_> {
             .collect();
         let label_area = max_text_width(labels.iter().map(String::as_str), TICK_SIZE) + 16;
 
-        let mut chart = ChartBuilder::on(root)
-            .caption(&c.title, font(TITLE_SIZE))
+        let sub = subtitle_text(&c.subtitle, &c.interval);
+        let (area, caption) = header(root, &c.title, sub.as_deref())?;
+        let mut builder = ChartBuilder::on(&area);
+        if let Some(t) = &caption {
+            builder.caption(t, font(TITLE_SIZE));
+        }
+        let mut chart = builder
             .margin(12)
             .margin_right(28)
             .x_label_area_size(if c.x_label.is_empty() { 32 } else { 56 })

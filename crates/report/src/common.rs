@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
 use crate::bitmap::TextFixBackend;
-use crate::{ImageFormat, Output, ReportError};
+use crate::{Chart, ImageFormat, Output, ReportError};
 
 /// The font family every chart uses; the bundled DejaVu Sans is registered under this name.
 pub(crate) const FONT: &str = "sans-serif";
@@ -46,16 +46,62 @@ pub(crate) fn draw_err<E: std::error::Error + Send + Sync>(
     ReportError::Draw(e.to_string())
 }
 
-/// Renders `fig` in memory and writes the file, so IO problems surface as [`ReportError::Io`].
-pub(crate) fn render<F: Figure>(fig: &F, out: &Output) -> Result<(), ReportError> {
+/// Where a validated figure goes: a file, or memory (both SVG and PNG).
+pub(crate) enum Target<'a> {
+    /// Render in the output's format and write the file.
+    File(&'a Output),
+    /// Render SVG and PNG in memory under this name, at this size (or the figure's default).
+    Memory {
+        name: String,
+        size: Option<(u32, u32)>,
+    },
+}
+
+/// What [`emit`] produced.
+pub(crate) enum Emitted {
+    /// The file was written.
+    Written,
+    /// The chart, in memory.
+    Chart(Chart),
+}
+
+impl Emitted {
+    /// The in-memory chart (a [`Target::Memory`] always yields one).
+    pub(crate) fn into_chart(self) -> Result<Chart, ReportError> {
+        match self {
+            Emitted::Chart(c) => Ok(c),
+            Emitted::Written => Err(ReportError::Draw("expected an in-memory chart".into())),
+        }
+    }
+}
+
+/// Renders `fig` to `target`.
+pub(crate) fn emit<F: Figure>(fig: &F, target: Target<'_>) -> Result<Emitted, ReportError> {
+    match target {
+        Target::File(out) => render(fig, out).map(|()| Emitted::Written),
+        Target::Memory { name, size } => {
+            let size = size.unwrap_or_else(|| fig.default_size());
+            let svg = String::from_utf8(render_bytes(fig, ImageFormat::Svg, size)?)
+                .map_err(|e| ReportError::Draw(format!("SVG is not UTF-8: {e}")))?;
+            let png = render_bytes(fig, ImageFormat::Png, size)?;
+            Ok(Emitted::Chart(Chart { name, svg, png }))
+        }
+    }
+}
+
+/// Renders `fig` in `format` at `(w, h)` pixels, in memory.
+pub(crate) fn render_bytes<F: Figure>(
+    fig: &F,
+    format: ImageFormat,
+    (w, h): (u32, u32),
+) -> Result<Vec<u8>, ReportError> {
     ensure_font()?;
-    let (w, h) = out.size.unwrap_or_else(|| fig.default_size());
     if w == 0 || h == 0 {
         return Err(ReportError::Invalid(format!(
             "image size {w}x{h} has no pixels"
         )));
     }
-    let bytes = match out.format {
+    Ok(match format {
         ImageFormat::Svg => {
             let mut svg = String::new();
             {
@@ -77,11 +123,43 @@ pub(crate) fn render<F: Figure>(fig: &F, out: &Output) -> Result<(), ReportError
             }
             encode_png(&rgb, w, h)?
         }
-    };
+    })
+}
+
+/// Renders `fig` in memory and writes the file, so IO problems surface as [`ReportError::Io`].
+pub(crate) fn render<F: Figure>(fig: &F, out: &Output) -> Result<(), ReportError> {
+    let size = out.size.unwrap_or_else(|| fig.default_size());
+    let bytes = render_bytes(fig, out.format, size)?;
     std::fs::write(&out.path, bytes).map_err(|source| ReportError::Io {
         path: out.path.clone(),
         source,
     })
+}
+
+/// Draws the title (and, when given, the subtitle below it) at the top of `root`.
+///
+/// Returns the area left for the chart and the caption the chart builder should still draw:
+/// without a subtitle the title stays the builder's caption (as before), with one both lines
+/// are drawn here and the builder draws none.
+pub(crate) fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: Option<&str>,
+) -> Result<(DrawingArea<DB, Shift>, Option<String>), ReportError> {
+    match subtitle.filter(|s| !s.is_empty()) {
+        None => Ok((root.clone(), Some(title.to_string()))),
+        Some(sub) => {
+            let area = if title.is_empty() {
+                root.clone()
+            } else {
+                root.titled(title, font(TITLE_SIZE)).map_err(draw_err)?
+            };
+            let area = area
+                .titled(sub, font(DESC_SIZE).color(&REFERENCE))
+                .map_err(draw_err)?;
+            Ok((area, None))
+        }
+    }
 }
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ReportError> {

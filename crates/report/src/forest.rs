@@ -8,10 +8,11 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::common::{
-    draw_err, finite, fit_text, fmt_tick, font, max_text_width, padded, render, row_at, row_axis,
-    row_y, Figure, ACCENT, DESC_SIZE, GRID, REFERENCE, TICK_SIZE, TITLE_SIZE,
+    draw_err, emit, finite, fit_text, fmt_tick, font, header, max_text_width, padded, row_at,
+    row_axis, row_y, Emitted, Figure, Target, ACCENT, DESC_SIZE, GRID, REFERENCE, TICK_SIZE,
+    TITLE_SIZE,
 };
-use crate::{ImageFormat, Output, ReportError};
+use crate::{subtitle_text, Chart, ImageFormat, Interval, Output, ReportError};
 
 /// Draws a forest plot of `effects` with default settings (reference line at 0) and writes it
 /// to `path`.
@@ -51,8 +52,60 @@ pub fn forest_plot(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForestPlot {
     title: String,
+    subtitle: Option<String>,
+    interval: Option<Interval>,
     x_label: String,
     reference: Option<f64>,
+    panel_by: Option<PanelBy>,
+}
+
+/// Which typed key of an [`Effect`] (see `causalkit_stats::EffectKey`) splits a
+/// [`ForestPlot`] into panels, one per value, each with its own x axis — so effects in
+/// different units (seconds, proportions) are never drawn on one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PanelBy {
+    /// One panel per metric (`key.metric`).
+    Metric,
+    /// One panel per segment (`key.segment`).
+    Segment,
+    /// One panel per treatment arm or treated unit (`key.arm`).
+    Arm,
+    /// One panel per kind (`key.kind`: absolute, relative, ...).
+    Kind,
+    /// One panel per variant (`key.variant`).
+    Variant,
+}
+
+impl PanelBy {
+    /// The panel an effect belongs to; effects without the key share an unnamed panel.
+    fn of(self, e: &Effect) -> String {
+        let k = &e.key;
+        match self {
+            PanelBy::Metric => k.metric.clone(),
+            PanelBy::Segment => k.segment.clone(),
+            PanelBy::Arm => k.arm.clone(),
+            PanelBy::Kind => k.kind.map(serde_kind),
+            PanelBy::Variant => k.variant.clone(),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// The snake_case name of an effect kind, as in the JSON.
+fn serde_kind(k: causalkit_stats::EffectKind) -> String {
+    format!("{k:?}")
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            let lower = c.to_ascii_lowercase();
+            if c.is_ascii_uppercase() && i > 0 {
+                vec!['_', lower]
+            } else {
+                vec![lower]
+            }
+        })
+        .collect()
 }
 
 impl ForestPlot {
@@ -60,9 +113,20 @@ impl ForestPlot {
     pub fn new(title: impl Into<String>) -> Self {
         ForestPlot {
             title: title.into(),
+            subtitle: None,
+            interval: None,
             x_label: String::new(),
             reference: Some(0.0),
+            panel_by: None,
         }
+    }
+
+    /// Draws one panel per value of a typed key (e.g. [`PanelBy::Metric`]), stacked top to
+    /// bottom in order of first appearance, each with its own x axis and the value as its
+    /// heading. Default: one panel for all effects.
+    pub fn panel_by(mut self, by: PanelBy) -> Self {
+        self.panel_by = Some(by);
+        self
     }
 
     /// Sets the x-axis label (e.g. `"lift"` or `"coefficient"`).
@@ -77,6 +141,33 @@ impl ForestPlot {
         self
     }
 
+    /// Prints `text` as a subtitle under the title (before the interval statement, if any).
+    pub fn subtitle(mut self, text: impl Into<String>) -> Self {
+        self.subtitle = Some(text.into());
+        self
+    }
+
+    /// States the interval drawn — level and pointwise / uniform / anytime-valid coverage —
+    /// in the subtitle, e.g. "95% pointwise confidence intervals".
+    pub fn interval(mut self, interval: Interval) -> Self {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// Renders the chart in memory, as SVG and PNG at the default size, named `name` (the file
+    /// stem [`crate::save_all`] uses). Same checks and errors as `save`, except that nothing is
+    /// written.
+    pub fn chart(&self, name: impl Into<String>, effects: &[Effect]) -> Result<Chart, ReportError> {
+        self.emit_to(
+            effects,
+            Target::Memory {
+                name: name.into(),
+                size: None,
+            },
+        )?
+        .into_chart()
+    }
+
     /// Draws `effects` and writes the plot to `out`.
     ///
     /// # Errors
@@ -84,6 +175,13 @@ impl ForestPlot {
     /// effect's label if an estimate or CI bound is NaN or infinite; [`ReportError::Invalid`] if
     /// the reference value is not finite; [`ReportError::Io`] if the file cannot be written.
     pub fn save(&self, effects: &[Effect], out: &Output) -> Result<(), ReportError> {
+        self.emit_to(effects, Target::File(out)).map(|_| ())
+    }
+
+    fn emit_to(&self, effects: &[Effect], target: Target<'_>) -> Result<Emitted, ReportError> {
+        if let Some(i) = &self.interval {
+            i.check()?;
+        }
         if effects.is_empty() {
             return Err(ReportError::Empty("no effects to draw".into()));
         }
@@ -113,14 +211,24 @@ impl ForestPlot {
                         Some((a.min(b), a.max(b)))
                     }
                 };
-                Ok(Row {
-                    label: e.label.clone(),
-                    estimate,
-                    whisker,
-                })
+                Ok((
+                    self.panel_by.map(|by| by.of(e)).unwrap_or_default(),
+                    Row {
+                        label: e.label.clone(),
+                        estimate,
+                        whisker,
+                    },
+                ))
             })
             .collect::<Result<Vec<_>, ReportError>>()?;
-        render(&ForestFigure { plot: self, rows }, out)
+        let mut panels: Vec<(String, Vec<Row>)> = Vec::new();
+        for (name, row) in rows {
+            match panels.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, rs)) => rs.push(row),
+                None => panels.push((name, vec![row])),
+            }
+        }
+        emit(&ForestFigure { plot: self, panels }, target)
     }
 }
 
@@ -132,21 +240,69 @@ struct Row {
 
 struct ForestFigure<'a> {
     plot: &'a ForestPlot,
-    rows: Vec<Row>,
+    /// (heading, rows) per panel; one unnamed panel unless `panel_by` is set.
+    panels: Vec<(String, Vec<Row>)>,
 }
+
+/// Vertical pixels of a panel beyond its rows (axis, heading).
+const PANEL_EXTRA: u32 = 80;
+/// Vertical pixels per row.
+const ROW_H: u32 = 34;
 
 impl Figure for ForestFigure<'_> {
     fn default_size(&self) -> (u32, u32) {
-        let h = 130 + 34 * self.rows.len() as u32;
+        let n: u32 = self.panels.iter().map(|(_, r)| r.len() as u32).sum();
+        let header = if self.plot.subtitle.is_some() || self.plot.interval.is_some() {
+            80
+        } else {
+            50
+        };
+        let h = header + ROW_H * n + PANEL_EXTRA * self.panels.len() as u32;
         (900, h.clamp(280, 8000))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
-        let n = self.rows.len();
+        let sub = subtitle_text(&self.plot.subtitle, &self.plot.interval);
+        if self.panels.len() == 1 {
+            let (area, caption) = header(root, &self.plot.title, sub.as_deref())?;
+            return self.draw_panel(&area, &self.panels[0].1, caption.as_deref(), TITLE_SIZE);
+        }
+        let area = root
+            .titled(&self.plot.title, font(TITLE_SIZE))
+            .map_err(draw_err)?;
+        let (mut rest, _) = header(&area, "", sub.as_deref())?;
+        let (_, total_h) = rest.dim_in_pixel();
+        let weight = |rows: usize| ROW_H as f64 * rows as f64 + PANEL_EXTRA as f64;
+        let total_w: f64 = self.panels.iter().map(|(_, r)| weight(r.len())).sum();
+        for (k, (name, rows)) in self.panels.iter().enumerate() {
+            let heading = if name.is_empty() { "(other)" } else { name };
+            if k + 1 == self.panels.len() {
+                self.draw_panel(&rest, rows, Some(heading), DESC_SIZE)?;
+            } else {
+                let h = (total_h as f64 * weight(rows.len()) / total_w).round() as u32;
+                let (top, bottom) = rest.split_vertically(h);
+                self.draw_panel(&top, rows, Some(heading), DESC_SIZE)?;
+                rest = bottom;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ForestFigure<'_> {
+    /// Draws one panel of rows with its own x axis on `root`, with an optional caption.
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        rows: &[Row],
+        caption: Option<&str>,
+        caption_size: f64,
+    ) -> Result<(), ReportError> {
+        let n = rows.len();
         let (width, _) = root.dim_in_pixel();
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
-        for r in &self.rows {
+        for r in rows {
             let (a, b) = r.whisker.unwrap_or((r.estimate, r.estimate));
             lo = lo.min(a).min(r.estimate);
             hi = hi.max(b).max(r.estimate);
@@ -159,15 +315,17 @@ impl Figure for ForestFigure<'_> {
         let span = x1 - x0;
 
         let max_label = width * 2 / 5;
-        let labels: Vec<String> = self
-            .rows
+        let labels: Vec<String> = rows
             .iter()
             .map(|r| fit_text(&r.label, max_label, TICK_SIZE))
             .collect();
         let label_area = max_text_width(labels.iter().map(String::as_str), TICK_SIZE) + 16;
 
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.plot.title, font(TITLE_SIZE))
+        let mut builder = ChartBuilder::on(root);
+        if let Some(t) = caption {
+            builder.caption(t, font(caption_size));
+        }
+        let mut chart = builder
             .margin(12)
             .margin_right(28)
             .x_label_area_size(if self.plot.x_label.is_empty() { 32 } else { 56 })
@@ -203,7 +361,7 @@ impl Figure for ForestFigure<'_> {
 
         let line = ACCENT.stroke_width(2);
         let cap = 0.16;
-        for (i, r) in self.rows.iter().enumerate() {
+        for (i, r) in rows.iter().enumerate() {
             let y = row_y(i, n);
             if let Some((a, b)) = r.whisker {
                 chart

@@ -7,10 +7,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::common::{
-    category_axis, draw_err, finite, fit_text, fmt_sig, fmt_tick, font, max_text_width, render,
-    row_at, row_axis, row_y, Figure, DESC_SIZE, INK, TICK_SIZE, TITLE_SIZE,
+    category_axis, draw_err, emit, finite, fit_text, fmt_sig, fmt_tick, font, header,
+    max_text_width, row_at, row_axis, row_y, Emitted, Figure, Target, DESC_SIZE, INK, TICK_SIZE,
+    TITLE_SIZE,
 };
-use crate::{ImageFormat, Output, ReportError};
+use crate::{subtitle_text, Chart, ImageFormat, Interval, Output, ReportError};
 
 /// A matrix with row and column labels; `cells[r][c]` is the value in row `r`, column `c`, and
 /// `None` marks a cell without a value (drawn light grey, e.g. an ATT(g,t) that is not
@@ -91,6 +92,8 @@ pub fn heat_map(
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeatMap {
     title: String,
+    subtitle: Option<String>,
+    interval: Option<Interval>,
     x_label: String,
     y_label: String,
     digits: usize,
@@ -103,6 +106,8 @@ impl HeatMap {
     pub fn new(title: impl Into<String>) -> Self {
         HeatMap {
             title: title.into(),
+            subtitle: None,
+            interval: None,
             x_label: String::new(),
             y_label: String::new(),
             digits: 3,
@@ -135,6 +140,33 @@ impl HeatMap {
         self
     }
 
+    /// Prints `text` as a subtitle under the title (before the interval statement, if any).
+    pub fn subtitle(mut self, text: impl Into<String>) -> Self {
+        self.subtitle = Some(text.into());
+        self
+    }
+
+    /// States the interval drawn — level and pointwise / uniform / anytime-valid coverage —
+    /// in the subtitle, e.g. "95% pointwise confidence intervals".
+    pub fn interval(mut self, interval: Interval) -> Self {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// Renders the chart in memory, as SVG and PNG at the default size, named `name` (the file
+    /// stem [`crate::save_all`] uses). Same checks and errors as `save`, except that nothing is
+    /// written.
+    pub fn chart(&self, name: impl Into<String>, matrix: &Matrix) -> Result<Chart, ReportError> {
+        self.emit_to(
+            matrix,
+            Target::Memory {
+                name: name.into(),
+                size: None,
+            },
+        )?
+        .into_chart()
+    }
+
     /// Draws `matrix` and writes the heat map to `out`.
     ///
     /// # Errors
@@ -144,6 +176,13 @@ impl HeatMap {
     /// `"row, column"` if a cell is NaN or infinite; [`ReportError::Io`] if the file cannot be
     /// written.
     pub fn save(&self, matrix: &Matrix, out: &Output) -> Result<(), ReportError> {
+        self.emit_to(matrix, Target::File(out)).map(|_| ())
+    }
+
+    fn emit_to(&self, matrix: &Matrix, target: Target<'_>) -> Result<Emitted, ReportError> {
+        if let Some(i) = &self.interval {
+            i.check()?;
+        }
         let (nr, nc) = (matrix.row_labels.len(), matrix.col_labels.len());
         if nr == 0 || nc == 0 {
             return Err(ReportError::Empty(
@@ -201,14 +240,14 @@ impl HeatMap {
                     .collect()
             })
             .collect();
-        render(
+        emit(
             &HeatFigure {
                 map: self,
                 matrix,
                 limit,
                 texts,
             },
-            out,
+            target,
         )
     }
 }
@@ -309,6 +348,13 @@ impl Figure for HeatFigure<'_> {
             .margin(8, 8, 8, 8)
             .titled(&self.map.title, font(TITLE_SIZE))
             .map_err(draw_err)?;
+        let area = match subtitle_text(&self.map.subtitle, &self.map.interval) {
+            Some(sub) => {
+                let (area, _) = header(&area, "", Some(&sub))?;
+                area
+            }
+            None => area,
+        };
 
         let row_labels: Vec<String> = self
             .matrix

@@ -10,8 +10,15 @@
 //! | [`bar_chart`] / [`BarChart`] | labelled values such as RMSPE-ratio rankings, with one bar highlighted |
 //!
 //! Each free function draws with default settings; the builder of the same name gives full
-//! control and is finished with `save(data, &Output)`. Every drawing function writes one file and
-//! returns `Result<(), ReportError>`; nothing panics on bad input.
+//! control. Drawing and writing are separate steps: a builder's `chart(name, data)` renders
+//! the figure in memory as a [`Chart`] (SVG text and PNG bytes), and [`save_all`] writes a list
+//! of charts into a directory as `<name>.svg` and `<name>.png`. `save(data, &Output)` (and the
+//! free functions) remain as the one-step "render one format and write one file" shorthand.
+//! Nothing panics on bad input: every function returns a [`ReportError`].
+//!
+//! Every builder can state the interval it draws — its level and whether it is pointwise,
+//! uniform over the plotted points, or an anytime-valid confidence sequence — with
+//! `.interval(Interval::...)`; the statement is printed as a subtitle under the title.
 //!
 //! Text is rendered with a bundled copy of DejaVu Sans (see `fonts/LICENSE-DejaVu.txt`), so
 //! plots look the same on every machine and no system fonts are needed.
@@ -25,6 +32,7 @@
 //! # Ok::<(), causalkit_report::ReportError>(())
 //! ```
 
+#![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
 
 mod bar;
@@ -38,9 +46,160 @@ use std::path::{Path, PathBuf};
 
 pub use bar::{bar_chart, BarChart};
 pub use causalkit_stats::Effect;
-pub use forest::{forest_plot, ForestPlot};
+pub use forest::{forest_plot, ForestPlot, PanelBy};
 pub use heat::{heat_map, HeatMap, Matrix};
 pub use line::{line_chart, LineChart, Series};
+
+/// A chart rendered in memory: the same figure as SVG text and as PNG bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chart {
+    /// File stem used by [`save_all`] (`<name>.svg`, `<name>.png`).
+    pub name: String,
+    /// The figure as an SVG document.
+    pub svg: String,
+    /// The figure as a PNG image.
+    pub png: Vec<u8>,
+}
+
+impl Chart {
+    /// Writes `<dir>/<name>.svg` and `<dir>/<name>.png` (the directory must exist) and returns
+    /// both paths.
+    ///
+    /// # Errors
+    /// [`ReportError::Io`] naming the file that could not be written.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<[PathBuf; 2], ReportError> {
+        let dir = dir.as_ref();
+        let svg = dir.join(format!("{}.svg", self.name));
+        let png = dir.join(format!("{}.png", self.name));
+        for (path, bytes) in [(&svg, self.svg.as_bytes()), (&png, self.png.as_slice())] {
+            std::fs::write(path, bytes).map_err(|source| ReportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok([svg, png])
+    }
+}
+
+/// Writes every chart into `dir` (created if needed) as `<name>.svg` and `<name>.png`, and
+/// returns the paths written, in order (SVG then PNG for each chart).
+///
+/// # Errors
+/// [`ReportError::Io`] naming the directory that could not be created or the file that could
+/// not be written; [`ReportError::Invalid`] if two charts share a name or a name is empty or
+/// contains a path separator.
+pub fn save_all(dir: impl AsRef<Path>, charts: &[Chart]) -> Result<Vec<PathBuf>, ReportError> {
+    let dir = dir.as_ref();
+    let mut seen = std::collections::BTreeSet::new();
+    for c in charts {
+        if c.name.is_empty() || c.name.contains(['/', '\\']) {
+            return Err(ReportError::Invalid(format!(
+                "chart name `{}` is not a plain file stem",
+                c.name
+            )));
+        }
+        if !seen.insert(c.name.as_str()) {
+            return Err(ReportError::Invalid(format!(
+                "two charts are named `{}`",
+                c.name
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::with_capacity(2 * charts.len());
+    for c in charts {
+        written.extend(c.save(dir)?);
+    }
+    Ok(written)
+}
+
+/// How an interval's coverage holds across the plotted points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Coverage {
+    /// Each interval covers its own point with the stated probability (the usual CI).
+    Pointwise,
+    /// The band covers all plotted points at once (simultaneous / sup-t band).
+    Uniform,
+    /// A confidence sequence: valid at every look at once (anytime-valid).
+    AnytimeValid,
+}
+
+/// The interval a chart draws: its level and coverage. Printed as the chart's subtitle, e.g.
+/// "95% pointwise confidence intervals".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// Coverage probability in (0, 1), e.g. 0.95.
+    pub level: f64,
+    /// Pointwise, uniform or anytime-valid.
+    pub coverage: Coverage,
+}
+
+impl Interval {
+    /// Pointwise intervals at `level` (e.g. 0.95).
+    pub fn pointwise(level: f64) -> Self {
+        Interval {
+            level,
+            coverage: Coverage::Pointwise,
+        }
+    }
+
+    /// A uniform (simultaneous) band at `level`.
+    pub fn uniform(level: f64) -> Self {
+        Interval {
+            level,
+            coverage: Coverage::Uniform,
+        }
+    }
+
+    /// An anytime-valid confidence sequence at `level`.
+    pub fn anytime_valid(level: f64) -> Self {
+        Interval {
+            level,
+            coverage: Coverage::AnytimeValid,
+        }
+    }
+
+    /// The interval in words, e.g. "95% pointwise confidence intervals".
+    pub fn describe(&self) -> String {
+        let pct = common::fmt_sig(self.level * 100.0, 6);
+        match self.coverage {
+            Coverage::Pointwise => format!("{pct}% pointwise confidence intervals"),
+            Coverage::Uniform => format!("{pct}% uniform (simultaneous) confidence band"),
+            Coverage::AnytimeValid => {
+                format!("{pct}% confidence sequence (anytime-valid)")
+            }
+        }
+    }
+
+    pub(crate) fn check(&self) -> Result<(), ReportError> {
+        if self.level > 0.0 && self.level < 1.0 {
+            Ok(())
+        } else {
+            Err(ReportError::Invalid(format!(
+                "interval level must lie in (0, 1), got {}",
+                self.level
+            )))
+        }
+    }
+}
+
+/// The subtitle a chart prints: the caller's text and the interval statement, joined by "; ".
+pub(crate) fn subtitle_text(text: &Option<String>, interval: &Option<Interval>) -> Option<String> {
+    let parts: Vec<String> = text
+        .iter()
+        .filter(|t| !t.is_empty())
+        .cloned()
+        .chain(interval.iter().map(Interval::describe))
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
 
 /// Everything that can go wrong while drawing a plot.
 #[derive(Debug, thiserror::Error)]

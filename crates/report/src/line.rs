@@ -8,17 +8,24 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::common::{
-    draw_err, finite, fmt_tick, font, padded, render, Figure, ACCENT, DESC_SIZE, GRID, INK, MUTED,
-    PALETTE, REFERENCE, TICK_SIZE, TITLE_SIZE,
+    draw_err, emit, finite, fmt_tick, font, header, padded, Emitted, Figure, Target, ACCENT,
+    DESC_SIZE, GRID, INK, MUTED, PALETTE, REFERENCE, TICK_SIZE, TITLE_SIZE,
 };
-use crate::{ImageFormat, Output, ReportError};
+use crate::{subtitle_text, Chart, ImageFormat, Interval, Output, ReportError};
 
 /// One line of a [`LineChart`]: points `(x[i], y[i])` joined in the given order, with an
 /// optional band from `lower[i]` to `upper[i]` (e.g. a confidence interval or confidence
 /// sequence) shaded behind it.
+///
+/// The legend names what is drawn, explicitly: the line gets an entry labelled `name` (none
+/// when `name` is empty), and the band gets its own entry (a shaded swatch) labelled
+/// `band_label` when that is set. A band can also stand alone ([`Series::band`]: no line), so a
+/// chart of one estimate with two different intervals reads
+/// `[Series::new("estimate", ..), Series::band("95% confidence sequence", ..),
+/// Series::band("95% fixed-horizon CI", ..)]` and each legend entry says what it is.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
-    /// Name shown in the legend (and used by [`LineChart::highlight`]).
+    /// Legend text of the line (and the name [`LineChart::highlight`] matches); empty: no entry.
     pub name: String,
     /// x values, e.g. periods relative to treatment or calendar time.
     pub x: Vec<f64>,
@@ -28,6 +35,10 @@ pub struct Series {
     pub lower: Option<Vec<f64>>,
     /// Upper edge of the shaded band; same length as `x`, given together with `lower`.
     pub upper: Option<Vec<f64>>,
+    /// Legend text of the band; `None`: the band has no legend entry of its own.
+    pub band_label: Option<String>,
+    /// Draw only the band, no line (set by [`Series::band`]).
+    pub band_only: bool,
 }
 
 impl Series {
@@ -37,15 +48,35 @@ impl Series {
             name: name.into(),
             x,
             y,
-            lower: None,
-            upper: None,
+            ..Default::default()
         }
     }
 
-    /// Adds a shaded band from `lower` to `upper` (builder style).
+    /// A band on its own (no line), with a legend entry `label`, e.g. "95% confidence
+    /// sequence".
+    pub fn band(label: impl Into<String>, x: Vec<f64>, lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        Series {
+            name: String::new(),
+            y: lower.clone(),
+            x,
+            lower: Some(lower),
+            upper: Some(upper),
+            band_label: Some(label.into()),
+            band_only: true,
+        }
+    }
+
+    /// Adds a shaded band from `lower` to `upper` (builder style). The band has no legend
+    /// entry of its own unless [`Series::band_label`] names it.
     pub fn with_band(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
         self.lower = Some(lower);
         self.upper = Some(upper);
+        self
+    }
+
+    /// Gives the band its own legend entry (builder style), e.g. "95% pointwise CI".
+    pub fn band_label(mut self, label: impl Into<String>) -> Self {
+        self.band_label = Some(label.into());
         self
     }
 }
@@ -96,6 +127,8 @@ pub fn line_chart(
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineChart {
     title: String,
+    subtitle: Option<String>,
+    interval: Option<Interval>,
     x_label: String,
     y_label: String,
     vline: Option<f64>,
@@ -103,6 +136,7 @@ pub struct LineChart {
     highlight: Option<String>,
     others_label: String,
     markers: bool,
+    label_others: bool,
 }
 
 impl LineChart {
@@ -110,6 +144,8 @@ impl LineChart {
     pub fn new(title: impl Into<String>) -> Self {
         LineChart {
             title: title.into(),
+            subtitle: None,
+            interval: None,
             x_label: String::new(),
             y_label: String::new(),
             vline: None,
@@ -117,6 +153,7 @@ impl LineChart {
             highlight: None,
             others_label: "others".into(),
             markers: false,
+            label_others: false,
         }
     }
 
@@ -157,10 +194,45 @@ impl LineChart {
         self
     }
 
+    /// With a highlighted series: give every other series its own colour, thin line and
+    /// legend entry (e.g. cohort trends next to the never-treated mean) instead of one grey
+    /// "others" entry. Default `false`.
+    pub fn label_others(mut self, on: bool) -> Self {
+        self.label_others = on;
+        self
+    }
+
     /// Whether to mark every data point of the coloured series with a dot. Default `false`.
     pub fn markers(mut self, on: bool) -> Self {
         self.markers = on;
         self
+    }
+
+    /// Prints `text` as a subtitle under the title (before the interval statement, if any).
+    pub fn subtitle(mut self, text: impl Into<String>) -> Self {
+        self.subtitle = Some(text.into());
+        self
+    }
+
+    /// States the interval drawn — level and pointwise / uniform / anytime-valid coverage —
+    /// in the subtitle, e.g. "95% pointwise confidence intervals".
+    pub fn interval(mut self, interval: Interval) -> Self {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// Renders the chart in memory, as SVG and PNG at the default size, named `name` (the file
+    /// stem [`crate::save_all`] uses). Same checks and errors as `save`, except that nothing is
+    /// written.
+    pub fn chart(&self, name: impl Into<String>, series: &[Series]) -> Result<Chart, ReportError> {
+        self.emit_to(
+            series,
+            Target::Memory {
+                name: name.into(),
+                size: None,
+            },
+        )?
+        .into_chart()
     }
 
     /// Draws `series` and writes the chart to `out`.
@@ -172,6 +244,13 @@ impl LineChart {
     /// [`ReportError::NonFinite`] naming the series if any value is NaN or infinite;
     /// [`ReportError::Io`] if the file cannot be written.
     pub fn save(&self, series: &[Series], out: &Output) -> Result<(), ReportError> {
+        self.emit_to(series, Target::File(out)).map(|_| ())
+    }
+
+    fn emit_to(&self, series: &[Series], target: Target<'_>) -> Result<Emitted, ReportError> {
+        if let Some(i) = &self.interval {
+            i.check()?;
+        }
         if series.is_empty() {
             return Err(ReportError::Empty("no series to draw".into()));
         }
@@ -195,12 +274,12 @@ impl LineChart {
                 )));
             }
         }
-        render(
+        emit(
             &LineFigure {
                 chart: self,
                 series,
             },
-            out,
+            target,
         )
     }
 }
@@ -264,6 +343,12 @@ impl LineFigure<'_> {
                 color: ACCENT,
                 width: 3,
                 band_alpha: 0.2,
+                muted: false,
+            },
+            Some(_) if self.chart.label_others => Look {
+                color: PALETTE[1 + i % (PALETTE.len() - 1)],
+                width: 1,
+                band_alpha: 0.1,
                 muted: false,
             },
             Some(_) => Look {
@@ -363,8 +448,13 @@ impl Figure for LineFigure<'_> {
             .map(|v| crate::common::max_text_width([fmt_tick(*v, y_span).as_str()], TICK_SIZE))
             .max()
             .unwrap_or(30);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&c.title, font(TITLE_SIZE))
+        let sub = subtitle_text(&c.subtitle, &c.interval);
+        let (area, caption) = header(root, &c.title, sub.as_deref())?;
+        let mut builder = ChartBuilder::on(&area);
+        if let Some(t) = &caption {
+            builder.caption(t, font(TITLE_SIZE));
+        }
+        let mut chart = builder
             .margin(12)
             .margin_right(28)
             .x_label_area_size(if c.x_label.is_empty() { 32 } else { 56 })
@@ -424,28 +514,39 @@ impl Figure for LineFigure<'_> {
                 .map_err(draw_err)?;
         }
 
-        // Legend entries first, so their order is: coloured series as given, then "others".
-        let mut entries: Vec<(String, ShapeStyle)> = Vec::new();
+        // Legend entries first, so their order is: each series' line then its band, as
+        // given, then "others".
+        let mut entries: Vec<(String, ShapeStyle, bool)> = Vec::new();
         let mut muted_style = None;
         for (i, s) in self.series.iter().enumerate() {
             let look = self.look(i, s);
             let style = look.color.stroke_width(look.width.max(2));
             if look.muted {
                 muted_style = Some(style);
-            } else if !s.name.is_empty() {
-                entries.push((s.name.clone(), style));
+                continue;
+            }
+            if !s.band_only && !s.name.is_empty() {
+                entries.push((s.name.clone(), style, false));
+            }
+            if let Some(b) = s.band_label.as_ref().filter(|b| !b.is_empty()) {
+                let fill = look.color.mix(look.band_alpha.max(0.25)).filled();
+                entries.push((b.clone(), fill, true));
             }
         }
         if let Some(style) = muted_style.filter(|_| !c.others_label.is_empty()) {
-            entries.push((c.others_label.clone(), style));
+            entries.push((c.others_label.clone(), style, false));
         }
-        for (text, style) in &entries {
+        for (text, style, swatch) in &entries {
             let style = *style;
-            chart
+            let drawn = chart
                 .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
                 .map_err(draw_err)?
-                .label(text.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                .label(text.as_str());
+            if *swatch {
+                drawn.legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 24, y + 7)], style));
+            } else {
+                drawn.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            }
         }
 
         // Grey series below coloured ones.
@@ -453,6 +554,9 @@ impl Figure for LineFigure<'_> {
         order.sort_by_key(|&i| !self.look(i, &self.series[i]).muted);
         for i in order {
             let s = &self.series[i];
+            if s.band_only {
+                continue;
+            }
             let look = self.look(i, s);
             chart
                 .draw_series(LineSeries::new(
