@@ -36,9 +36,9 @@
 //! - **`wau`** (`weighted_average_uplift`): the bins' uplifts averaged with weights `N_t`.
 //! - **`causalml_qini`**, **`causalml_auuc`** (causalml 0.18 `qini_score`, `auuc_score`,
 //!   `normalize=True`): one curve point per row `i = 0..N` (no tie groups). causalml's
-//!   Qini is `Q(i)`, its gain `G(i) = (Y_t/N_t - Y_c/N_c) i`; points where a group is still
-//!   empty are linearly interpolated between `(0, 0)` and the first defined point (pandas
-//!   `interpolate`); both curves are divided by the absolute value of their end point.
+//!   Qini is `Q(i)`, its gain `G(i) = L(i) i` with the lift `L(i) = Y_t/N_t - Y_c/N_c`;
+//!   where a group is still empty, `Q` and `L` are linearly interpolated between `(0, 0)`
+//!   and their first defined point (pandas `interpolate`); both curves are divided by the absolute value of their end point.
 //!   `causalml_auuc = Σ_i G(i) / (N + 1)`, `causalml_qini = (Σ_i Q(i) - Σ_i chord(i)) /
 //!   (N + 1)` with the chord `Q(N) i / N`.
 //!
@@ -685,10 +685,14 @@ pub fn uplift_by_percentile(
     let labels = percentile_labels(bins.max(1));
     match strategy {
         Strategy::Overall => {
-            if bins < 1 || bins > r.len() {
+            // scikit-uplift also requires fewer bins than rows.
+            if bins < 1 || bins >= r.len() {
                 return Err(invalid(
                     "bins",
-                    format!("must lie in 1..={} (rows), got {bins}", r.len()),
+                    format!(
+                        "must lie in 1..{} (fewer than the rows), got {bins}",
+                        r.len()
+                    ),
                 ));
             }
             let seq = r.seq(None, ties, true);
@@ -777,7 +781,7 @@ fn causalml_curves(r: &Ranked, ties: Ties) -> (Vec<f64>, Vec<f64>) {
             q[i] = s.yt - s.yc * s.nt / s.nc;
         }
         if s.nt > 0.0 && s.nc > 0.0 {
-            g[i] = (s.yt / s.nt - s.yc / s.nc) * i as f64;
+            g[i] = s.yt / s.nt - s.yc / s.nc;
         }
     }
     for c in [&mut q, &mut g] {
@@ -788,6 +792,10 @@ fn causalml_curves(r: &Ranked, ties: Ties) -> (Vec<f64>, Vec<f64>) {
         for (i, ci) in c.iter_mut().enumerate().take(first).skip(1) {
             *ci = v * i as f64 / first as f64;
         }
+    }
+    // causalml interpolates the cumulative *lift* and then multiplies by the row count.
+    for (i, gi) in g.iter_mut().enumerate() {
+        *gi *= i as f64;
     }
     (q, g)
 }
