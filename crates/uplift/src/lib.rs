@@ -7,14 +7,23 @@
 //!   `uplift_at_k`, the uplift-by-percentile table and its weighted average, causalml's
 //!   Qini and AUUC scores; explicit tie handling, continuous outcomes, several treatment
 //!   arms and seeded bootstrap intervals.
+//! - [`binned`]: features binned once for histogram split search.
+//! - [`tree`], [`forest`]: uplift trees and random forests with causalml's KL, ED, Chi and
+//!   CTS criteria, binary and continuous outcomes, several treatments, honest estimation.
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
+pub mod binned;
 pub mod error;
+pub mod forest;
 pub mod metrics;
+pub mod tree;
 
+pub use binned::Binned;
 pub use error::{Result, UpliftError};
+pub use forest::{ForestOptions, UpliftForest};
 pub use metrics::{
     evaluate, evaluate_arms, ArmsEvaluation, Curve, EvalOptions, Ranked, Strategy, Ties,
     UpliftEvaluation, METRIC_LABELS,
 };
+pub use tree::{Criterion, TreeOptions, UpliftTree};
