@@ -108,6 +108,16 @@ impl UpliftForest {
             .collect())
     }
 
+    /// The recommended group per row ([`best_group`](crate::tree::best_group) of the
+    /// averaged means): 0 = no treatment, `t` = treatment `t`.
+    pub fn recommend(&self, columns: &[Vec<f64>]) -> Result<Vec<usize>> {
+        Ok(self
+            .predict_groups(columns)?
+            .iter()
+            .map(|v| crate::tree::best_group(v))
+            .collect())
+    }
+
     /// Uplift of every treatment arm (`p_t - p_0`) for each row.
     pub fn predict(&self, columns: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
         Ok(self

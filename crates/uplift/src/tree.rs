@@ -608,30 +608,9 @@ impl UpliftTree {
         let rows = rows.unwrap_or_else(|| (0..x.rows() as u32).collect());
         let (grow_rows, est_rows) = match options.honest_fraction {
             None => (rows, None),
-            Some(f) if f > 0.0 && f < 1.0 => {
-                // Stratified by group: each group's rows are shuffled and the first
-                // `round(f * n_g)` go to estimation.
-                let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); groups];
-                for &r in &rows {
-                    by_group[group[r as usize]].push(r);
-                }
-                let mut grow = Vec::new();
-                let mut est = Vec::new();
-                for mut v in by_group {
-                    v.shuffle(rng);
-                    let k = (f * v.len() as f64).round() as usize;
-                    est.extend_from_slice(&v[..k]);
-                    grow.extend_from_slice(&v[k..]);
-                }
-                grow.sort_unstable();
-                est.sort_unstable();
-                (grow, Some(est))
-            }
             Some(f) => {
-                return Err(invalid(
-                    "honest_fraction",
-                    format!("must lie in (0, 1), got {f}"),
-                ))
+                let (g, e) = honest_split(group, groups, rows, f, rng)?;
+                (g, Some(e))
             }
         };
         let ctx = Ctx {
@@ -769,6 +748,52 @@ pub(crate) fn check_columns(columns: &[Vec<f64>], n_features: usize) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The honest split of [`TreeOptions::honest_fraction`]: within each group the rows are
+/// shuffled with `rng` and the first `round(fraction · n_g)` go to estimation; returns
+/// `(grow, estimate)`, each sorted.
+pub fn honest_split(
+    group: &[usize],
+    groups: usize,
+    rows: Vec<u32>,
+    fraction: f64,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Vec<u32>, Vec<u32>)> {
+    if !(fraction > 0.0 && fraction < 1.0) {
+        return Err(invalid(
+            "honest_fraction",
+            format!("must lie in (0, 1), got {fraction}"),
+        ));
+    }
+    let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); groups];
+    for &r in &rows {
+        by_group[group[r as usize]].push(r);
+    }
+    let mut grow = Vec::new();
+    let mut est = Vec::new();
+    for mut v in by_group {
+        v.shuffle(rng);
+        let k = (fraction * v.len() as f64).round() as usize;
+        est.extend_from_slice(&v[..k]);
+        grow.extend_from_slice(&v[k..]);
+    }
+    grow.sort_unstable();
+    est.sort_unstable();
+    Ok((grow, est))
+}
+
+/// The recommended group for per-group means `values` (control first): the group with the
+/// highest mean, 0 (no treatment) unless a treatment beats the control; ties go to the
+/// lower index.
+pub fn best_group(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (g, &v) in values.iter().enumerate().skip(1) {
+        if v > values[best] {
+            best = g;
+        }
+    }
+    best
 }
 
 /// Draws a bootstrap sample of `n` row indices.
