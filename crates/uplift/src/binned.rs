@@ -135,6 +135,12 @@ impl Binned {
         midpoint(self.range[f][b].1, self.range[f][next].0)
     }
 
+    /// The largest value of bin `b` of feature `f` (a row of that bin goes left at a
+    /// threshold `t` when this is `<= t`; exact for bins of one distinct value).
+    pub fn value_upper(&self, f: usize, b: usize) -> f64 {
+        self.range[f][b].1
+    }
+
     /// The last bin of feature `f` whose values all lie at or below `threshold`.
     pub fn last_bin_below(&self, f: usize, threshold: f64) -> usize {
         self.range[f]

@@ -8,6 +8,8 @@
 //!   Qini and AUUC scores; explicit tie handling, continuous outcomes, several treatment
 //!   arms and seeded bootstrap intervals.
 //! - [`binned`]: features binned once for histogram split search.
+//! - [`gbdt`]: histogram gradient-boosted trees (squared and logistic loss), the base
+//!   learner of the meta-learners.
 //! - [`tree`], [`forest`]: uplift trees and random forests with causalml's KL, ED, Chi and
 //!   CTS criteria, binary and continuous outcomes, several treatments, honest estimation.
 #![warn(missing_docs)]
@@ -16,12 +18,14 @@
 pub mod binned;
 pub mod error;
 pub mod forest;
+pub mod gbdt;
 pub mod metrics;
 pub mod tree;
 
 pub use binned::Binned;
 pub use error::{Result, UpliftError};
 pub use forest::{ForestOptions, UpliftForest};
+pub use gbdt::{Gbdt, GbdtOptions, Loss};
 pub use metrics::{
     evaluate, evaluate_arms, ArmsEvaluation, Curve, EvalOptions, Ranked, Strategy, Ties,
     UpliftEvaluation, METRIC_LABELS,
