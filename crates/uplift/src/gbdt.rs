@@ -34,8 +34,8 @@
 //! `perpetual` (a budget-driven booster without the learning rate / depth / L2 controls the
 //! meta-learners need), `lightgbm`/`xgboost` bindings (C++, not pure Rust). None shares
 //! the uplift trees' binned feature store, promises identical fits for any thread count,
-//! or gives a model format the project owns; this module is ~400 lines on top of
-//! [`Binned`]. Its speed against LightGBM is measured in `benches/results/uplift.md`.
+//! or gives a model format the project owns; this module is ~450 lines on top of
+//! [`Binned`]. Its speed against LightGBM has not been measured yet.
 
 use crate::binned::Binned;
 use crate::error::{invalid, Result, UpliftError};
@@ -307,12 +307,53 @@ impl Gbdt {
         valid: Vec<u32>,
         o: &GbdtOptions,
     ) -> Result<Self> {
+        Self::fit_weighted(x, y, None, train, valid, o)
+    }
+
+    /// As [`Gbdt::fit_with_validation`] with row weights (gradients and hessians are
+    /// multiplied by the weight; the initial score is the weighted mean).
+    pub fn fit_weighted(
+        x: &Binned,
+        y: &[f64],
+        weights: Option<&[f64]>,
+        train: Vec<u32>,
+        valid: Vec<u32>,
+        o: &GbdtOptions,
+    ) -> Result<Self> {
         validate(x, y, o)?;
+        if let Some(w) = weights {
+            if w.len() != y.len() {
+                return Err(UpliftError::LengthMismatch {
+                    what: "weights".into(),
+                    got: w.len(),
+                    expected: y.len(),
+                });
+            }
+            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(UpliftError::BadValue {
+                    variable: "weights".into(),
+                    row: i,
+                    value: w[i],
+                    expected: "finite and >= 0".into(),
+                });
+            }
+        }
+        let wt = |r: usize| weights.map_or(1.0, |w| w[r]);
         if train.is_empty() {
             return Err(UpliftError::InsufficientData("no training rows".into()));
         }
         let n = x.rows();
-        let mean = train.iter().map(|&r| y[r as usize]).sum::<f64>() / train.len() as f64;
+        let wsum: f64 = train.iter().map(|&r| wt(r as usize)).sum();
+        if wsum <= 0.0 {
+            return Err(UpliftError::InsufficientData(
+                "the training rows have zero total weight".into(),
+            ));
+        }
+        let mean = train
+            .iter()
+            .map(|&r| wt(r as usize) * y[r as usize])
+            .sum::<f64>()
+            / wsum;
         let init = match o.loss {
             Loss::SquaredError => mean,
             Loss::Logistic => {
@@ -334,15 +375,16 @@ impl Gbdt {
         for m in 0..o.n_estimators {
             for &r in &train {
                 let r = r as usize;
+                let w = wt(r);
                 match o.loss {
                     Loss::SquaredError => {
-                        g[r] = score[r] - y[r];
-                        h[r] = 1.0;
+                        g[r] = w * (score[r] - y[r]);
+                        h[r] = w;
                     }
                     Loss::Logistic => {
                         let p = sigmoid(score[r]);
-                        g[r] = p - y[r];
-                        h[r] = p * (1.0 - p);
+                        g[r] = w * (p - y[r]);
+                        h[r] = w * p * (1.0 - p);
                     }
                 }
             }

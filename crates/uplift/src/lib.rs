@@ -10,6 +10,8 @@
 //! - [`binned`]: features binned once for histogram split search.
 //! - [`gbdt`]: histogram gradient-boosted trees (squared and logistic loss), the base
 //!   learner of the meta-learners.
+//! - [`meta`]: meta-learners S, T, X, R, DR, class transformation and IPW transformed
+//!   outcome on boosted trees, logistic or linear regression, with propensity trimming.
 //! - [`tree`], [`forest`]: uplift trees and random forests with causalml's KL, ED, Chi and
 //!   CTS criteria, binary and continuous outcomes, several treatments, honest estimation.
 #![warn(missing_docs)]
@@ -19,6 +21,7 @@ pub mod binned;
 pub mod error;
 pub mod forest;
 pub mod gbdt;
+pub mod meta;
 pub mod metrics;
 pub mod tree;
 
@@ -26,6 +29,7 @@ pub use binned::Binned;
 pub use error::{Result, UpliftError};
 pub use forest::{ForestOptions, UpliftForest};
 pub use gbdt::{Gbdt, GbdtOptions, Loss};
+pub use meta::{Base, Learner, MetaFit, MetaLearner, Propensity};
 pub use metrics::{
     evaluate, evaluate_arms, ArmsEvaluation, Curve, EvalOptions, Ranked, Strategy, Ties,
     UpliftEvaluation, METRIC_LABELS,
