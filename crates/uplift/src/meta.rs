@@ -642,3 +642,111 @@ impl MetaFit {
         }
     }
 }
+
+/// A fitted learner evaluated on held-out rows: the metrics of
+/// [`crate::metrics::evaluate`] (labels `qini_auc`, ..., `causalml_auuc`) with the learner
+/// and the overlap diagnostic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// What was fitted, e.g. `"T-learner (gbdt)"`.
+    pub model: String,
+    /// The evaluation on the held-out rows.
+    pub evaluation: crate::metrics::UpliftEvaluation,
+    /// Propensity overlap (learners that use a propensity).
+    pub overlap: Option<Overlap>,
+}
+
+impl causalkit_stats::Report for FitReport {
+    fn result(&self) -> causalkit_stats::EstimationResult {
+        let mut r = self.evaluation.result();
+        r.method = format!("{} evaluated on held-out rows", self.model);
+        if let Some(ov) = &self.overlap {
+            r.diagnostics.insert(
+                "propensity_overlap".into(),
+                serde_json::to_value(ov).unwrap_or_default(),
+            );
+            if ov.clipped > 0 {
+                r.warnings.push(format!(
+                    "{} propensities outside [{}, {}] were clipped (range {:.4} to {:.4})",
+                    ov.clipped,
+                    ov.trim,
+                    1.0 - ov.trim,
+                    ov.min,
+                    ov.max
+                ));
+            }
+        }
+        r
+    }
+}
+
+impl MetaFit {
+    /// Predicts on held-out rows and evaluates the predictions.
+    pub fn evaluate_on(
+        &self,
+        cols: &[Vec<f64>],
+        treated: &[bool],
+        y: &[f64],
+        options: &crate::metrics::EvalOptions,
+    ) -> Result<FitReport> {
+        let score = self.predict(cols)?;
+        let base = match &self.spec.base {
+            Base::Gbdt(_) => "gbdt",
+            Base::Logit => "logit",
+            Base::Linear => "linear",
+        };
+        Ok(FitReport {
+            model: format!("{:?}-learner ({base})", self.spec.learner),
+            evaluation: crate::metrics::evaluate(y, treated, &score, options)?,
+            overlap: self.overlap.clone(),
+        })
+    }
+}
+
+impl MetaLearner {
+    /// Several treatments against one control: one fit per arm on that arm's rows and the
+    /// control rows. `arm[i]` is `None` for a control row and `Some(a)` for arm `a`
+    /// (`a < n_arms`); the fits come back in arm order.
+    pub fn fit_arms(
+        &self,
+        names: &[String],
+        cols: &[Vec<f64>],
+        arm: &[Option<usize>],
+        n_arms: usize,
+        y: &[f64],
+    ) -> Result<Vec<MetaFit>> {
+        if arm.len() != y.len() {
+            return Err(UpliftError::LengthMismatch {
+                what: "treatment".into(),
+                got: arm.len(),
+                expected: y.len(),
+            });
+        }
+        if let Some(i) = arm.iter().position(|a| a.is_some_and(|a| a >= n_arms)) {
+            return Err(invalid(
+                "treatment",
+                format!(
+                    "row {i} names arm {:?}, but there are {n_arms} arms",
+                    arm[i]
+                ),
+            ));
+        }
+        (0..n_arms)
+            .map(|a| {
+                let rows: Vec<usize> = (0..y.len())
+                    .filter(|&i| arm[i].is_none() || arm[i] == Some(a))
+                    .collect();
+                let t: Vec<bool> = rows.iter().map(|&i| arm[i].is_some()).collect();
+                let yy: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+                let spec = match &self.propensity {
+                    Propensity::Known(v) => MetaLearner {
+                        propensity: Propensity::Known(rows.iter().map(|&i| v[i]).collect()),
+                        ..self.clone()
+                    },
+                    _ => self.clone(),
+                };
+                spec.fit(names, &subset(cols, &rows), &t, &yy)
+            })
+            .collect()
+    }
+}

@@ -217,3 +217,47 @@ fn class_transformation_and_bad_input_errors() {
         Err(UpliftError::InsufficientData(_))
     ));
 }
+
+#[test]
+fn two_arms_are_fitted_against_the_control() {
+    // Arm 0 has the effect τ, arm 1 the effect -τ (binary outcome, randomised).
+    let mut rng = replicate_rng(8, 0);
+    let n = 9_000;
+    let mut cols: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(n)).collect();
+    let (mut arm, mut y, mut tau) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let x: Vec<f64> = (0..4).map(|_| rng.random::<f64>()).collect();
+        let a = match rng.random_range(0..3) {
+            0 => None,
+            k => Some(k - 1),
+        };
+        let t = 0.3 * (x[0] - 0.5);
+        let eff = match a {
+            None => 0.0,
+            Some(0) => t,
+            Some(_) => -t,
+        };
+        y.push(if rng.random::<f64>() < 0.3 + eff {
+            1.0
+        } else {
+            0.0
+        });
+        for (c, v) in cols.iter_mut().zip(&x) {
+            c.push(*v);
+        }
+        arm.push(a);
+        tau.push(t);
+    }
+    let spec = MetaLearner {
+        learner: Learner::T,
+        base: Base::Logit,
+        ..Default::default()
+    };
+    let fits = spec.fit_arms(&names(), &cols, &arm, 2, &y).unwrap();
+    assert_eq!(fits.len(), 2);
+    let p0 = fits[0].predict(&cols).unwrap();
+    let p1 = fits[1].predict(&cols).unwrap();
+    assert!(corr(&p0, &tau) > 0.9, "arm 0");
+    assert!(corr(&p1, &tau) < -0.9, "arm 1");
+    assert!(spec.fit_arms(&names(), &cols, &arm, 1, &y).is_err());
+}
