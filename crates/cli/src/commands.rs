@@ -285,6 +285,19 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
             a.cluster.len()
         )));
     }
+    let mut roles: Vec<(&str, &str)> = vec![("the outcome (--outcome)", a.outcome.as_str())];
+    roles.extend(
+        a.regressors
+            .iter()
+            .map(|r| ("a regressor (--regressors)", r.as_str())),
+    );
+    roles.extend(a.fe.iter().map(|r| ("a fixed effect (--fe)", r.as_str())));
+    roles.extend(
+        a.weights
+            .iter()
+            .map(|r| ("the weight (--weights)", r.as_str())),
+    );
+    data::roles::check_distinct_roles(&roles)?;
     let data = Dataset::read(&a.data)?;
     let policy = a.common.policy();
     // Every column used, to apply the missing-value policy once.
@@ -293,34 +306,11 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
     used.extend(a.fe.iter().map(String::as_str));
     used.extend(a.cluster.iter().map(String::as_str));
     used.extend(a.weights.iter().map(String::as_str));
-    data.require(&used)?;
-    let mut presence = Vec::new();
-    for c in &used {
-        presence.push((*c, data.present(c)?));
-    }
-    let (keep, dropped) = data::dataset::missing_mask(&presence, data.height(), policy)?;
-    let filter_num = |c: &str| -> Result<Vec<f64>, CliError> {
-        Ok(data
-            .numeric(c)?
-            .into_iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(v, _)| v.unwrap_or(0.0))
-            .collect())
-    };
-    let filter_lab = |c: &str| -> Result<Vec<String>, CliError> {
-        Ok(data
-            .labels(c)?
-            .into_iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(v, _)| v.unwrap_or_default())
-            .collect())
-    };
+    let m = data::roles::MaskedColumns::new(&data, &used, &[], policy)?;
+    let dropped = m.dropped;
+    let filter_num = |c: &str| -> Result<Vec<f64>, CliError> { Ok(m.numeric(c)?) };
+    let filter_lab = |c: &str| -> Result<Vec<String>, CliError> { Ok(m.labels(c)?) };
     let y = filter_num(&a.outcome)?;
-    if y.is_empty() {
-        return Err(CliError::bad("no rows left to fit"));
-    }
     let mut model = LinearModel::new(&a.outcome, y);
     for r in &a.regressors {
         let dtype = data.dtype(r)?;

@@ -7,6 +7,7 @@
 //! chart, an ATT(g,t) heat map and cohort trends (SVG and PNG).
 
 use crate::output::{CliError, Format};
+use causalkit_data::roles::MaskedColumns;
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_did::cs::{
     self, Aggregation, BootstrapOptions, ControlGroup, CsData, CsError, CsMethod, CsOptions,
@@ -19,7 +20,7 @@ use causalkit_did::wild::WildOptions;
 use causalkit_did::{DidError, StaggeredPanel};
 use causalkit_report::{HeatMap, ImageFormat, LineChart, Matrix, Output, Series};
 use causalkit_stats::resample::MultiplierWeights;
-use causalkit_stats::{EstimationResult, Factor, Report, Vcov};
+use causalkit_stats::{limits, EstimationResult, Factor, Report, Vcov};
 use clap::{Args, ValueEnum};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -215,6 +216,8 @@ struct Columns {
     dropped: usize,
     /// Warnings from reading.
     notes: Vec<String>,
+    /// The data row of each entry (0-based, for error messages); empty for --events.
+    rows: Vec<usize>,
 }
 
 fn whole(col: &str, row: usize, v: f64) -> Result<i64, CliError> {
@@ -231,6 +234,7 @@ fn read(a: &DidArgs) -> Result<Columns, CliError> {
     if a.period_width.is_some() && !a.events {
         return Err(CliError::bad("--period-width needs --events"));
     }
+    check_roles(a)?;
     if a.events {
         return read_events(a, &data);
     }
@@ -242,82 +246,64 @@ fn read(a: &DidArgs) -> Result<Columns, CliError> {
     used.extend(a.covariates.iter().map(String::as_str));
     used.extend(a.weights.as_deref());
     used.extend(a.cluster.iter().map(String::as_str));
-    let mut all = used.clone();
-    all.extend(a.cohort.as_deref());
-    data.require(&all)?;
+    let optional: Vec<&str> = a.cohort.iter().map(String::as_str).collect();
     let policy = if a.drop_missing {
         MissingPolicy::Drop
     } else {
         MissingPolicy::Error
     };
-    let mut presence = Vec::new();
-    for c in &used {
-        presence.push((*c, data.present(c)?));
-    }
-    let (keep, dropped) = causalkit_data::dataset::missing_mask(&presence, data.height(), policy)?;
-    let rows: Vec<usize> = (0..data.height()).filter(|&i| keep[i]).collect();
-    if rows.is_empty() {
-        return Err(CliError::bad("no rows left after removing missing values"));
-    }
-    let num = |c: &str| -> Result<Vec<f64>, CliError> {
-        let v = data.numeric(c)?;
-        Ok(rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect())
-    };
-    let lab = |c: &str| -> Result<Vec<String>, CliError> {
-        let v = data.labels(c)?;
-        Ok(rows
-            .iter()
-            .map(|&i| v[i].clone().unwrap_or_default())
-            .collect())
-    };
-    let time = match &a.time {
-        Some(t) => {
-            let v = num(t)?;
-            Some(
-                v.iter()
-                    .enumerate()
-                    .map(|(j, &x)| whole(t, rows[j], x))
-                    .collect::<Result<Vec<_>, _>>()?,
-            )
-        }
-        None => None,
-    };
-    let cohort = match &a.cohort {
-        Some(c) => {
-            let v = data.numeric(c)?;
-            Some(
-                rows.iter()
-                    .map(|&i| match v[i] {
-                        None => Ok(None),
-                        Some(0.0) => Ok(None),
-                        Some(x) => whole(c, i, x).map(Some),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            )
-        }
-        None => None,
-    };
-    Ok(Columns {
-        unit: a.unit.as_deref().map(lab).transpose()?,
-        time,
-        outcome: num(&a.outcome)?,
-        cohort,
-        treated: a.treated.as_deref().map(num).transpose()?,
-        post: a.post.as_deref().map(num).transpose()?,
+    let m = MaskedColumns::new(&data, &used, &optional, policy)?;
+    let columns = Columns {
+        unit: a.unit.as_deref().map(|c| m.labels(c)).transpose()?,
+        time: a.time.as_deref().map(|c| m.periods(c)).transpose()?,
+        outcome: m.numeric(&a.outcome)?,
+        cohort: a.cohort.as_deref().map(|c| m.cohorts(c)).transpose()?,
+        treated: a.treated.as_deref().map(|c| m.binary(c)).transpose()?,
+        post: a.post.as_deref().map(|c| m.binary(c)).transpose()?,
         covariates: a
             .covariates
             .iter()
-            .map(|c| Ok((c.clone(), num(c)?)))
+            .map(|c| Ok((c.clone(), m.numeric(c)?)))
             .collect::<Result<_, CliError>>()?,
-        weights: a.weights.as_deref().map(num).transpose()?,
+        // Callaway-Sant'Anna takes non-negative sampling weights (checked there); the
+        // regressions need positive analytic weights.
+        weights: match (&a.weights, a.method) {
+            (None, _) => None,
+            (Some(w), Method::Cs) => Some(m.numeric(w)?),
+            (Some(w), _) => Some(m.weights(w)?),
+        },
         cluster: a
             .cluster
             .iter()
-            .map(|c| Ok((c.clone(), lab(c)?)))
+            .map(|c| Ok((c.clone(), m.labels(c)?)))
             .collect::<Result<_, CliError>>()?,
-        dropped,
+        dropped: m.dropped,
         notes: Vec::new(),
-    })
+        rows: m.rows.clone(),
+    };
+    Ok(columns)
+}
+
+/// The outcome may not also be a covariate, the weight, the unit, the period or the cohort.
+fn check_roles(a: &DidArgs) -> Result<(), CliError> {
+    let mut roles: Vec<(&str, &str)> = vec![("the outcome (--outcome)", a.outcome.as_str())];
+    if let Some(u) = &a.unit {
+        roles.push(("the unit (--unit)", u));
+    }
+    if let Some(t) = &a.time {
+        roles.push(("the period (--time)", t));
+    }
+    if let Some(c) = &a.cohort {
+        roles.push(("the cohort (--cohort)", c));
+    }
+    for c in &a.covariates {
+        roles.push(("a covariate (--covariates)", c));
+    }
+    if let Some(w) = &a.weights {
+        roles.push(("the weight (--weights)", w));
+    }
+    causalkit_data::roles::check_distinct_roles(&roles)?;
+    Ok(())
 }
 
 /// Event rows aggregated to unit × period means of the outcome.
@@ -411,6 +397,7 @@ fn read_events(a: &DidArgs, data: &Dataset) -> Result<Columns, CliError> {
         },
         cluster: Vec::new(),
         dropped: panel.dropped_rows,
+        rows: Vec::new(),
     })
 }
 
@@ -431,6 +418,42 @@ fn vcov_of(c: &Columns) -> Result<Option<Vcov>, CliError> {
     })
 }
 
+/// Range checks of every numeric option, before any data is read; errors name the flag.
+fn check_numeric_args(a: &DidArgs) -> Result<(), CliError> {
+    limits::check_alpha_level("--alpha", a.alpha)?;
+    if a.anticipation < 0 {
+        return Err(CliError::bad("--anticipation must be 0 or more"));
+    }
+    if let Some(b) = a.bootstrap {
+        // The largest per-replicate footprint is Callaway-Sant'Anna's: one draw per reported
+        // effect; 8 KiB covers a thousand group-time cells.
+        if b < 99 {
+            return Err(CliError::bad(format!(
+                "--bootstrap needs at least 99 replicates, got {b}"
+            )));
+        }
+        limits::check_replications("--bootstrap", b, 99, 8 << 10)?;
+    }
+    for (flag, v) in [("--leads", a.leads), ("--lags", a.lags)] {
+        if let Some(v) = v {
+            if v < 0 {
+                return Err(CliError::bad(format!("{flag} must be 0 or more, got {v}")));
+            }
+        }
+    }
+    if a.pretrend_leads == Some(0) {
+        return Err(CliError::bad("--pretrend-leads must be at least 1"));
+    }
+    if let Some(w) = a.period_width {
+        if w < 1 {
+            return Err(CliError::bad(format!(
+                "--period-width must be at least 1, got {w}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Run `causalkit did`.
 pub fn run(a: DidArgs) -> Result<String, CliError> {
     if a.cohort.is_none() && a.treated.is_none() {
@@ -438,12 +461,7 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
             "give either --cohort COL (staggered adoption) or --treated COL --post COL (2x2)",
         ));
     }
-    if a.anticipation < 0 {
-        return Err(CliError::bad("--anticipation must be 0 or more"));
-    }
-    if a.bootstrap.is_some_and(|b| b < 99) {
-        return Err(CliError::bad("--bootstrap needs at least 99 replicates"));
-    }
+    check_numeric_args(&a)?;
     let c = read(&a)?;
     let wild = a.bootstrap.map(|reps| WildOptions {
         reps,
@@ -497,6 +515,11 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
             post: c.post.clone().expect("checked"),
             covariates: c.covariates.clone(),
             weights: c.weights.clone(),
+            units: match (&a.unit, &c.unit) {
+                (Some(n), Some(u)) if !a.repeated_cross_section => Some(Factor::from_labels(n, u)),
+                _ => None,
+            },
+            outcome_name: Some(a.outcome.clone()),
         };
         let fit = did_2x2(&data, vcov, a.alpha, wild)?;
         return finish(&a, &c, fit.result(), None);
@@ -526,6 +549,25 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
                 .collect()
         }
     };
+    // Panel checks with the user's names, values and rows (the estimators see codes).
+    if !c.rows.is_empty() {
+        let unit_col = a.unit.as_deref().expect("checked");
+        if !a.repeated_cross_section {
+            causalkit_data::roles::check_unique_unit_periods(unit, time, &c.rows)?;
+        }
+        if let Some(g) = &a.cohort {
+            causalkit_data::roles::check_constant_within_units(g, unit, &cohort, &c.rows, |v| {
+                v.map_or("never treated".into(), |g| g.to_string())
+            })?;
+        }
+        for (n, v) in &c.cluster {
+            if n != unit_col && !a.repeated_cross_section && a.method == Method::Cs {
+                causalkit_data::roles::check_constant_within_units(n, unit, v, &c.rows, |x| {
+                    format!("`{x}`")
+                })?;
+            }
+        }
+    }
     if a.method == Method::Cs {
         return run_cs(&a, &c, unit, time, &cohort);
     }
@@ -535,7 +577,8 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
         c.outcome.clone(),
         cohort.clone(),
     )?
-    .with_anticipation(a.anticipation)?;
+    .with_anticipation(a.anticipation)?
+    .with_outcome_name(&a.outcome);
     if let Some(w) = &c.weights {
         panel = panel.with_weights(w.clone())?;
     }

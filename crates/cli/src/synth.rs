@@ -8,9 +8,10 @@
 //! units' pre-period means, `AugmentedSc::covariates`).
 
 use crate::output::{num, plain_table, CliError, Format};
-use causalkit_data::Dataset;
+use causalkit_data::roles::MaskedColumns;
+use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_report::{BarChart, ImageFormat, LineChart, Output, Series};
-use causalkit_stats::{EstimationResult, Report};
+use causalkit_stats::{limits, EstimationResult, Report};
 use causalkit_synth::abadie::{
     ConformalOptions, PlaceboOptions, Predictor, Predictors, SyntheticControl,
 };
@@ -144,52 +145,56 @@ impl From<SynthError> for CliError {
     }
 }
 
-/// Reads the long panel from the data file.
+/// Reads the long panel from the data file (through the data layer's masked columns: every
+/// used column must exist and have no missing value; errors name the column and row).
 fn read_panel(a: &SynthArgs) -> Result<SynthPanel, CliError> {
     let data = Dataset::read(&a.data)?;
+    let mut roles: Vec<(&str, &str)> = vec![
+        ("the outcome (--outcome)", a.outcome.as_str()),
+        ("the unit (--unit)", a.unit.as_str()),
+        ("the period (--time)", a.time.as_str()),
+    ];
+    if let Some(t) = &a.treated {
+        roles.push(("the treatment indicator (--treated)", t));
+    }
+    for c in &a.covariates {
+        roles.push(("a covariate (--covariates)", c));
+    }
+    causalkit_data::roles::check_distinct_roles(&roles)?;
     let mut cols = vec![a.unit.as_str(), a.time.as_str(), a.outcome.as_str()];
     if let Some(t) = &a.treated {
         cols.push(t);
     }
-    data.require(&cols)?;
-    let units: Vec<String> = data
-        .labels(&a.unit)?
-        .into_iter()
-        .enumerate()
-        .map(|(r, v)| {
-            v.ok_or_else(|| {
-                CliError::bad(format!("missing unit in column `{}` at row {r}", a.unit))
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let num_col = |c: &str| -> Result<Vec<f64>, CliError> {
-        data.numeric(c)?
-            .into_iter()
-            .enumerate()
-            .map(|(r, v)| {
-                v.ok_or_else(|| CliError::bad(format!("missing value in column `{c}` at row {r}")))
-            })
-            .collect()
-    };
-    let time = num_col(&a.time)?;
-    let y = num_col(&a.outcome)?;
+    let m = MaskedColumns::new(&data, &cols, &[], MissingPolicy::Error)?;
+    let units = m.labels(&a.unit)?;
+    let time = m.numeric(&a.time)?;
+    let y = m.numeric(&a.outcome)?;
     let treated: Vec<bool> = match (&a.treated, a.treated_unit.is_empty(), a.treatment_start) {
-        (Some(c), true, None) => num_col(c)?
-            .into_iter()
-            .enumerate()
-            .map(|(r, v)| match v {
-                0.0 => Ok(false),
-                1.0 => Ok(true),
-                other => Err(CliError::bad(format!(
-                    "treatment column `{c}` must be 0/1; row {r} has {other}"
-                ))),
-            })
-            .collect::<Result<_, _>>()?,
+        (Some(c), true, None) => m.binary(c)?.into_iter().map(|v| v > 0.5).collect(),
         (None, false, Some(start)) => {
+            let known: std::collections::BTreeSet<&str> =
+                units.iter().map(String::as_str).collect();
             for name in &a.treated_unit {
-                if !units.iter().any(|u| u == name) {
-                    return Err(SynthError::UnknownUnit(name.clone()).into());
+                if !known.contains(name.as_str()) {
+                    return Err(CliError::bad(format!(
+                        "--treated-unit `{name}` does not occur in --unit column `{}`; units: {}",
+                        a.unit,
+                        truncated_list(known.iter())
+                    )));
                 }
+            }
+            let periods: std::collections::BTreeSet<u64> =
+                time.iter().map(|t| t.to_bits()).collect();
+            if !periods.contains(&start.to_bits()) {
+                let mut ps: Vec<f64> = time.clone();
+                ps.sort_by(f64::total_cmp);
+                ps.dedup();
+                return Err(CliError::bad(format!(
+                    "--treatment-start {} is not a period of --time column `{}`; periods: {}",
+                    period_label(start),
+                    a.time,
+                    truncated_list(ps.iter().map(|p| period_label(*p)))
+                )));
             }
             units
                 .iter()
@@ -215,6 +220,16 @@ fn read_panel(a: &SynthArgs) -> Result<SynthPanel, CliError> {
         ));
     }
     Ok(panel)
+}
+
+/// At most 20 values, comma separated, then "… (N in all)".
+fn truncated_list<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
+    let all: Vec<String> = values.map(|v| v.to_string()).collect();
+    if all.len() <= 20 {
+        all.join(", ")
+    } else {
+        format!("{}, … ({} in all)", all[..20].join(", "), all.len())
+    }
 }
 
 type Long = (Vec<String>, Vec<f64>, Vec<f64>, Vec<bool>);
@@ -333,9 +348,45 @@ fn ascm_covariate_means(
     }))
 }
 
+/// Range checks of every numeric option, before any data is read; errors name the flag.
+/// Replication counts are bounded by [`limits::max_replications`] (one stored estimate per
+/// replicate, 8 bytes, and at most [`limits::MAX_REPLICATIONS`]).
+fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
+    limits::check_alpha_level("--alpha", a.alpha)?;
+    if let Some(p) = a.placebo {
+        limits::check_replications("--placebo", p, 1, 8)?;
+    }
+    if let Some(r) = a.replications {
+        limits::check_replications("--replications", r, 2, 8)?;
+    }
+    if a.max_placebo_fits > limits::MAX_REPLICATIONS {
+        return Err(CliError::bad(format!(
+            "--max-placebo-fits must be at most {}, got {}",
+            limits::MAX_REPLICATIONS,
+            a.max_placebo_fits
+        )));
+    }
+    if let Some(l) = a.lambda {
+        if !(l.is_finite() && l >= 0.0) {
+            return Err(CliError::bad(format!(
+                "--lambda must be a finite number >= 0, got {l}"
+            )));
+        }
+    }
+    if let Some(t) = a.treatment_start {
+        if !t.is_finite() {
+            return Err(CliError::bad(format!(
+                "--treatment-start must be a period of --time `{}`, got {t}",
+                a.time
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `causalkit synth`.
 pub fn run(a: SynthArgs) -> Result<String, CliError> {
-    causalkit_stats::error::check_alpha(a.alpha)?;
+    check_numeric_args(&a)?;
     let panel = read_panel(&a)?;
     let (result, gaps) = match a.method {
         MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &panel)?,

@@ -262,3 +262,179 @@ fn imputation_two_way_clustering() {
     ]);
     assert!(e.contains("--cluster"), "{e}");
 }
+
+#[test]
+fn numeric_options_are_range_checked_before_any_work() {
+    // Issue 11: `--method cs --alpha 1e-17` panicked in the normal quantile (exit 101);
+    // huge --bootstrap counts overflowed capacity or grew memory without bound.
+    for (extra, words) in [
+        (
+            &["--method", "cs", "--alpha", "1e-17"][..],
+            &["--alpha", "1e-10"][..],
+        ),
+        (&["--alpha", "NaN"][..], &["--alpha"][..]),
+        (
+            &["--bootstrap", "18446744073709551615"][..],
+            &["--bootstrap", "memory"][..],
+        ),
+        (
+            &["--method", "cs", "--bootstrap", "4000000000"][..],
+            &["--bootstrap", "memory"][..],
+        ),
+        (&["--bootstrap", "10"][..], &["--bootstrap", "99"][..]),
+        (
+            &["--method", "event-study", "--leads=-1"][..],
+            &["--leads"][..],
+        ),
+    ] {
+        let e = bad(extra);
+        for w in words {
+            assert!(e.contains(w), "{extra:?}: {e}");
+        }
+    }
+}
+
+#[test]
+fn outcome_cannot_be_its_own_covariate_or_regressor() {
+    let e = bad(&["--covariates", "lemp"]);
+    assert!(
+        e.contains("`lemp`") && e.contains("--outcome") && e.contains("--covariates"),
+        "{e}"
+    );
+    // `causalkit regress` goes through the same role check.
+    let out = run(&[
+        "regress",
+        "--data",
+        "datasets/mpdta.csv",
+        "--outcome",
+        "lemp",
+        "--regressors",
+        "lpop,lemp",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("`lemp`") && e.contains("--regressors"), "{e}");
+}
+
+/// Prop 99 with 0/1 columns `treat` (California) and `post` (1989 on).
+fn prop99_2x2() -> PathBuf {
+    let text = std::fs::read_to_string(root().join("datasets/california_prop99.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line},treat,post\n");
+        } else {
+            let f: Vec<&str> = line.split(',').collect();
+            let treat = u8::from(f[0] == "California");
+            let post = u8::from(f[1].parse::<i64>().unwrap() >= 1989);
+            out += &format!("{line},{treat},{post}\n");
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("ck-did-extra-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("prop99_2x2.csv");
+    std::fs::write(&f, out).unwrap();
+    f
+}
+
+#[test]
+fn two_by_two_counts_units_and_warns_about_one_treated_cluster() {
+    // Issue 11: the 2x2 on Prop 99 reported n_units 1209 and n_treated_units 31 (rows), and
+    // CRV1's p = 5e-12 with a single treated cluster came without a warning.
+    let f = prop99_2x2();
+    let fs = f.display().to_string();
+    let base = [
+        "did",
+        "--data",
+        fs.as_str(),
+        "--unit",
+        "State",
+        "--time",
+        "Year",
+        "--outcome",
+        "PacksPerCapita",
+        "--treated",
+        "treat",
+        "--post",
+        "post",
+        "--format",
+        "json",
+    ];
+    let out = run(&base);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["diagnostics"];
+    assert_eq!(d["n_units"], 39);
+    assert_eq!(d["n_treated_units"], 1);
+    assert_eq!(d["n_obs"], 1209);
+    // The diagnostics name the user's outcome column.
+    assert_eq!(d["outcome"], "PacksPerCapita");
+    let w = v["warnings"].to_string();
+    assert!(
+        w.contains("1 treated cluster") && w.contains("wild cluster bootstrap"),
+        "{w}"
+    );
+    // A non-0/1 treated column is named as the user named it.
+    let out = run(&[
+        "did",
+        "--data",
+        fs.as_str(),
+        "--unit",
+        "State",
+        "--time",
+        "Year",
+        "--outcome",
+        "PacksPerCapita",
+        "--treated",
+        "Year",
+        "--post",
+        "post",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("`Year`") && e.contains("0 or 1"), "{e}");
+}
+
+#[test]
+fn duplicate_unit_periods_name_the_users_unit_and_rows() {
+    // Issue 11: Callaway-Sant'Anna said "unit 0 appears more than once" for unit `1`.
+    let dir = std::env::temp_dir().join(format!("ck-did-dup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("dup.csv");
+    let mut s = String::from("id,t,y,g\n");
+    for (u, g) in [(1, 3), (2, 0), (3, 0), (4, 3)] {
+        for t in 1..=4 {
+            s += &format!("{u},{t},{},{g}\n", u * t);
+        }
+    }
+    s += "1,2,9,3\n";
+    std::fs::write(&f, s).unwrap();
+    let fs = f.display().to_string();
+    for method in ["cs", "twfe"] {
+        let out = run(&[
+            "did",
+            "--data",
+            &fs,
+            "--unit",
+            "id",
+            "--time",
+            "t",
+            "--outcome",
+            "y",
+            "--cohort",
+            "g",
+            "--method",
+            method,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{method}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains("unit `1`") && e.contains("period 2") && e.contains("rows 1 and 16"),
+            "{method}: {e}"
+        );
+    }
+}

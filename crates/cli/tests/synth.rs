@@ -224,3 +224,64 @@ fn plots_are_written() {
         }
     }
 }
+
+#[test]
+fn numeric_options_are_range_checked_before_any_work() {
+    // Issue 11: these used to panic (capacity overflow, exit 101), abort (exit 134) or
+    // print NaN intervals with exit 0. Each is now exit 2 naming the flag and the bound.
+    for (flag, value, words) in [
+        (
+            "--placebo",
+            "18446744073709551615",
+            &["--placebo", "1000000"][..],
+        ),
+        ("--placebo", "100000000000", &["--placebo", "memory"][..]),
+        (
+            "--replications",
+            "18446744073709551615",
+            &["--replications", "1000000"][..],
+        ),
+        ("--replications", "1", &["--replications", "at least 2"][..]),
+        ("--alpha", "1e-17", &["--alpha", "1e-10"][..]),
+        ("--alpha", "NaN", &["--alpha"][..]),
+        ("--lambda", "inf", &["--lambda"][..]),
+        (
+            "--max-placebo-fits",
+            "18446744073709551615",
+            &["--max-placebo-fits"][..],
+        ),
+    ] {
+        let e = bad(&args(&[flag, value]));
+        for w in words {
+            assert!(e.contains(w), "{flag} {value}: {e}");
+        }
+        assert!(!e.contains("invalid argument `p`"), "{e}");
+    }
+}
+
+#[test]
+fn unit_period_and_role_options_are_checked_against_the_data() {
+    let mut v = BASE.to_vec();
+    v[10] = "Atlantis";
+    v.push("1989");
+    let e = bad(&v);
+    assert!(
+        e.contains("--treated-unit")
+            && e.contains("`State`")
+            && e.contains("Alabama")
+            && e.contains("39 in all"),
+        "{e}"
+    );
+    let mut v = BASE.to_vec();
+    v.push("1989.5");
+    let e = bad(&v);
+    assert!(
+        e.contains("--treatment-start") && e.contains("`Year`") && e.contains("1970"),
+        "{e}"
+    );
+    let e = bad(&args(&["--covariates", "PacksPerCapita"]));
+    assert!(
+        e.contains("`PacksPerCapita`") && e.contains("--covariates"),
+        "{e}"
+    );
+}

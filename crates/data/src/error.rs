@@ -202,6 +202,35 @@ pub enum DataError {
         /// Why the width cannot be used.
         reason: String,
     },
+    /// A column that must be constant within each unit (a cohort, a cluster) is not.
+    #[error("column `{column}` must be constant within each unit, but unit `{unit}` has {} ({}) and {} ({})", clip(first), at(*first_row), clip(second), at(*second_row))]
+    NotConstantWithinUnit {
+        /// The column.
+        column: String,
+        /// The unit.
+        unit: String,
+        /// One value.
+        first: String,
+        /// Its row.
+        first_row: usize,
+        /// Another value.
+        second: String,
+        /// Its row.
+        second_row: usize,
+    },
+    /// One column named for two roles that must differ (e.g. the outcome also given as a
+    /// covariate or regressor).
+    #[error(
+        "column `{column}` is given as {first} and as {second}; one column cannot play both roles"
+    )]
+    ColumnInTwoRoles {
+        /// The column.
+        column: String,
+        /// The first role (with its flag, e.g. "the outcome (--outcome)").
+        first: String,
+        /// The second role.
+        second: String,
+    },
     /// An error of the numeric core.
     #[error(transparent)]
     Stats(#[from] StatsError),

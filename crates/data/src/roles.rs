@@ -1,7 +1,7 @@
 //! Column roles: which column is the unit, the period, the arm, the KPIs, the covariates,
 //! the cluster and the weight — named by the user once, validated once.
 
-use crate::dataset::Dataset;
+use crate::dataset::{missing_mask, Dataset, MissingPolicy};
 use crate::error::{DataError, Result};
 use crate::kpi::Kpi;
 use crate::panel::Balance;
@@ -162,4 +162,231 @@ impl ColumnRoles {
             balance,
         })
     }
+}
+
+/// Checks that no column is named for two roles: `roles` lists `(role, column)` pairs, the
+/// role as the user named it (e.g. `"the outcome (--outcome)"`, `"a covariate
+/// (--covariates)"`). The first repeated column is a [`DataError::ColumnInTwoRoles`].
+pub fn check_distinct_roles(roles: &[(&str, &str)]) -> Result<()> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for &(role, column) in roles {
+        if let Some(first) = seen.insert(column, role) {
+            return Err(DataError::ColumnInTwoRoles {
+                column: column.to_string(),
+                first: first.to_string(),
+                second: role.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The columns an analysis uses, read once under one missing-value policy: the rows kept
+/// (0-based data rows, in file order) and typed accessors that return only those rows and
+/// name the column, the file row and the value in every error. DiD, synthetic control and
+/// `causalkit regress` read their columns through this instead of masking by hand.
+#[derive(Debug)]
+pub struct MaskedColumns<'a> {
+    data: &'a Dataset,
+    /// The data rows kept, in file order (0-based, as in every [`DataError`] row).
+    pub rows: Vec<usize>,
+    /// Rows dropped for a missing value (always 0 under [`MissingPolicy::Error`]).
+    pub dropped: usize,
+}
+
+impl<'a> MaskedColumns<'a> {
+    /// Checks that every column in `used` and `optional` exists, applies `policy` to the
+    /// missing values of `used` (`optional` columns may be missing, e.g. a cohort column
+    /// where empty means never treated) and keeps the remaining rows. Errors: a missing
+    /// column (with the list of columns), a missing value under [`MissingPolicy::Error`]
+    /// (column, count, first row), or no row left.
+    pub fn new(
+        data: &'a Dataset,
+        used: &[&str],
+        optional: &[&str],
+        policy: MissingPolicy,
+    ) -> Result<Self> {
+        let mut all = used.to_vec();
+        all.extend_from_slice(optional);
+        data.require(&all)?;
+        let mut presence = Vec::with_capacity(used.len());
+        for c in used {
+            presence.push((*c, data.present(c)?));
+        }
+        let (keep, dropped) = missing_mask(&presence, data.height(), policy)?;
+        let rows: Vec<usize> = (0..data.height()).filter(|&i| keep[i]).collect();
+        if rows.is_empty() {
+            return Err(DataError::EmptyGroup(if dropped > 0 {
+                format!("no rows left after dropping {dropped} row(s) with missing values")
+            } else {
+                "the data have no rows".into()
+            }));
+        }
+        Ok(MaskedColumns {
+            data,
+            rows,
+            dropped,
+        })
+    }
+
+    /// Number of rows kept.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no row is kept (never true after [`MaskedColumns::new`]).
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// A numeric column on the kept rows; a missing value left (in a column not listed as
+    /// used) is an error naming the column and row.
+    pub fn numeric(&self, column: &str) -> Result<Vec<f64>> {
+        let v = self.data.numeric(column)?;
+        self.rows
+            .iter()
+            .map(|&i| {
+                v[i].ok_or(DataError::MissingValues {
+                    column: column.to_string(),
+                    count: 1,
+                    first_row: i,
+                })
+            })
+            .collect()
+    }
+
+    /// A column as text labels on the kept rows (missing values as an error).
+    pub fn labels(&self, column: &str) -> Result<Vec<String>> {
+        let v = self.data.labels(column)?;
+        self.rows
+            .iter()
+            .map(|&i| {
+                v[i].clone().ok_or(DataError::MissingValues {
+                    column: column.to_string(),
+                    count: 1,
+                    first_row: i,
+                })
+            })
+            .collect()
+    }
+
+    /// Whole-number periods (e.g. years, day indices).
+    pub fn periods(&self, column: &str) -> Result<Vec<i64>> {
+        let v = self.numeric(column)?;
+        v.iter()
+            .zip(&self.rows)
+            .map(|(&x, &row)| whole(column, row, x, "a whole-number period"))
+            .collect()
+    }
+
+    /// A cohort column (first treated period): a whole number, with 0 or a missing value
+    /// meaning never treated. Negative values are errors.
+    pub fn cohorts(&self, column: &str) -> Result<Vec<Option<i64>>> {
+        let v = self.data.numeric(column)?;
+        self.rows
+            .iter()
+            .map(|&row| match v[row] {
+                None => Ok(None),
+                Some(0.0) => Ok(None),
+                Some(x) if x < 0.0 => Err(DataError::OutOfRange {
+                    column: column.to_string(),
+                    row,
+                    value: x,
+                    expected: "a first treated period, or 0 / empty for never treated".into(),
+                }),
+                Some(x) => whole(column, row, x, "a whole-number first treated period").map(Some),
+            })
+            .collect()
+    }
+
+    /// A 0/1 indicator column (e.g. treated, post).
+    pub fn binary(&self, column: &str) -> Result<Vec<f64>> {
+        let v = self.numeric(column)?;
+        for (&x, &row) in v.iter().zip(&self.rows) {
+            if x != 0.0 && x != 1.0 {
+                return Err(DataError::OutOfRange {
+                    column: column.to_string(),
+                    row,
+                    value: x,
+                    expected: "0 or 1".into(),
+                });
+            }
+        }
+        Ok(v)
+    }
+
+    /// A positive weight column.
+    pub fn weights(&self, column: &str) -> Result<Vec<f64>> {
+        let v = self.numeric(column)?;
+        for (&x, &row) in v.iter().zip(&self.rows) {
+            if x <= 0.0 {
+                return Err(DataError::OutOfRange {
+                    column: column.to_string(),
+                    row,
+                    value: x,
+                    expected: "a positive weight".into(),
+                });
+            }
+        }
+        Ok(v)
+    }
+}
+
+fn whole(column: &str, row: usize, x: f64, expected: &str) -> Result<i64> {
+    if x.fract() != 0.0 || x.abs() > 9.0e15 {
+        return Err(DataError::OutOfRange {
+            column: column.to_string(),
+            row,
+            value: x,
+            expected: expected.into(),
+        });
+    }
+    Ok(x as i64)
+}
+
+/// Checks that each (unit, period) pair occurs once; the error names the user's unit value,
+/// the period and both data rows. `rows[i]` is the data row of entry `i` (as
+/// [`MaskedColumns::rows`]).
+pub fn check_unique_unit_periods(units: &[String], periods: &[i64], rows: &[usize]) -> Result<()> {
+    let mut seen: std::collections::HashMap<(&str, i64), usize> =
+        std::collections::HashMap::with_capacity(units.len());
+    for (i, (u, &t)) in units.iter().zip(periods).enumerate() {
+        if let Some(first) = seen.insert((u.as_str(), t), i) {
+            return Err(DataError::DuplicateUnitPeriod {
+                unit: u.clone(),
+                period: t.to_string(),
+                first_row: rows[first],
+                second_row: rows[i],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `values` (e.g. a cohort or a cluster column, named `column`) is constant
+/// within each unit; the error names the user's unit, both values (as `show` prints them) and
+/// both data rows.
+pub fn check_constant_within_units<T: PartialEq>(
+    column: &str,
+    units: &[String],
+    values: &[T],
+    rows: &[usize],
+    show: impl Fn(&T) -> String,
+) -> Result<()> {
+    let mut first: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(units.len());
+    for (i, u) in units.iter().enumerate() {
+        let j = *first.entry(u.as_str()).or_insert(i);
+        if values[j] != values[i] {
+            return Err(DataError::NotConstantWithinUnit {
+                column: column.to_string(),
+                unit: u.clone(),
+                first: show(&values[j]),
+                first_row: rows[j],
+                second: show(&values[i]),
+                second_row: rows[i],
+            });
+        }
+    }
+    Ok(())
 }

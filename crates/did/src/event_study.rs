@@ -163,7 +163,8 @@ pub fn event_study(
     let fe = FixedEffects::new(vec![panel.unit.clone(), panel.time_factor()])?;
     let mut events = events;
     let fit = loop {
-        let mut model = LinearModel::new("outcome", panel.outcome.clone()).absorb(fe.clone());
+        let mut model =
+            LinearModel::new(&panel.outcome_name, panel.outcome.clone()).absorb(fe.clone());
         for &e in &events {
             let col: Vec<f64> = binned
                 .iter()

@@ -169,7 +169,7 @@ pub fn imputation_pretrend(
 ) -> Result<ImputationPretrend> {
     panel.validate()?;
     panel.check_design()?;
-    causalkit_stats::error::check_alpha(alpha)?;
+    causalkit_stats::limits::check_alpha_level("alpha", alpha)?;
     if leads == 0 {
         return Err(crate::error::invalid(
             "leads",
@@ -238,7 +238,7 @@ pub fn imputation_pretrend(
     };
     let fe = FixedEffects::new(vec![sub(&panel.unit), sub(&tf)])?;
     let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
-    let mut model = LinearModel::new("outcome", pick(&panel.outcome)).absorb(fe);
+    let mut model = LinearModel::new(&panel.outcome_name, pick(&panel.outcome)).absorb(fe);
     let name = |e: i64| format!("pre e={e}");
     for (e, col, _) in &lead_cols {
         model = model.regressor(&name(*e), col.clone());
@@ -389,7 +389,7 @@ pub fn imputation_vcov(
 ) -> Result<ImputationFit> {
     panel.validate()?;
     panel.check_design()?;
-    causalkit_stats::error::check_alpha(alpha)?;
+    causalkit_stats::limits::check_alpha_level("alpha", alpha)?;
     let n = panel.len();
     // (sign, factor) terms of the clustered variance.
     let terms: Vec<(f64, Factor)> = match vcov {
@@ -469,7 +469,7 @@ pub fn imputation_vcov(
             Factor::from_labels("time", &sub_t),
         ])?;
         let y0: Vec<f64> = rows0.iter().map(|&i| panel.outcome[i]).collect();
-        let mut model = LinearModel::new("outcome", y0).absorb(fe.clone());
+        let mut model = LinearModel::new(&panel.outcome_name, y0).absorb(fe.clone());
         for (name, c) in &panel.covariates {
             model = model.regressor(name, rows0.iter().map(|&i| c[i]).collect());
         }

@@ -28,6 +28,9 @@ pub struct StaggeredPanel {
     /// Number of periods of anticipation (treatment starts to act `K` periods before the
     /// cohort period). Default 0.
     pub anticipation: i64,
+    /// Name of the outcome (the user's column), shown in the regressions' diagnostics.
+    /// Default `"outcome"`.
+    pub outcome_name: String,
 }
 
 impl StaggeredPanel {
@@ -48,6 +51,7 @@ impl StaggeredPanel {
             weights: None,
             covariates: Vec::new(),
             anticipation: 0,
+            outcome_name: "outcome".into(),
         };
         p.validate()?;
         Ok(p)
@@ -65,6 +69,12 @@ impl StaggeredPanel {
         self.covariates.push((name.to_string(), values));
         self.validate()?;
         Ok(self)
+    }
+
+    /// Names the outcome (the user's column) for the diagnostics (builder style).
+    pub fn with_outcome_name(mut self, name: &str) -> Self {
+        self.outcome_name = name.to_string();
+        self
     }
 
     /// Sets the number of anticipation periods (builder style).
@@ -286,6 +296,7 @@ impl StaggeredPanel {
                 .map(|(n, c)| (n.clone(), pick(c)))
                 .collect(),
             anticipation: self.anticipation,
+            outcome_name: self.outcome_name.clone(),
         }
     }
 

@@ -160,7 +160,7 @@ pub fn sun_abraham(
         ));
     }
     let fe = FixedEffects::new(vec![unit.clone(), time])?;
-    let mut model = LinearModel::new("outcome", y).absorb(fe);
+    let mut model = LinearModel::new(&panel.outcome_name, y).absorb(fe);
     let mut names = Vec::new();
     for (&(g, e), rows) in &cells {
         let mut col = vec![0.0; keep.len()];

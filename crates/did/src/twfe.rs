@@ -18,7 +18,7 @@ use crate::error::{invalid, Result};
 use crate::panel::StaggeredPanel;
 use crate::wild::{wild_cluster_bootstrap, WildBootstrap, WildOptions};
 use causalkit_stats::{
-    CoefTable, Effect, EstimationResult, FixedEffects, LinearModel, Report, Vcov,
+    CoefTable, Effect, EstimationResult, Factor, FixedEffects, LinearModel, Report, Vcov,
 };
 
 /// Name of the treatment coefficient in the TWFE and 2×2 tables.
@@ -69,7 +69,7 @@ pub fn twfe(
     panel.check_design()?;
     let d = panel.treated();
     let fe = FixedEffects::new(vec![panel.unit.clone(), panel.time_factor()])?;
-    let mut model = LinearModel::new("outcome", panel.outcome.clone())
+    let mut model = LinearModel::new(&panel.outcome_name, panel.outcome.clone())
         .regressor(TREATED, d.clone())
         .absorb(fe.clone());
     for (name, c) in &panel.covariates {
@@ -85,6 +85,8 @@ pub fn twfe(
     let n_treated_units = panel.treated_units();
     if n_treated_units == 1 {
         warnings.push("a single treated unit: cluster-robust standard errors are unreliable (the treated cluster's score dominates); prefer the wild cluster bootstrap or a synthetic control".into());
+    } else if let Vcov::Cluster(f) = &vcov {
+        few_treated_clusters(f, &d, &mut warnings);
     }
     let wild = match wild {
         None => None,
@@ -131,6 +133,11 @@ pub struct TwoByTwo {
     pub covariates: Vec<(String, Vec<f64>)>,
     /// Optional analytic weights.
     pub weights: Option<Vec<f64>>,
+    /// The unit of each row, for panels: `n_units` and `n_treated_units` then count units
+    /// (otherwise rows, as for repeated cross-sections).
+    pub units: Option<Factor>,
+    /// Name of the outcome (the user's column) in the diagnostics; `None` = `"outcome"`.
+    pub outcome_name: Option<String>,
 }
 
 /// The 2×2 DiD regression `y = a + b·treat + c·post + τ·treat×post + Xβ`. `vcov` defaults
@@ -179,10 +186,16 @@ pub fn did_2x2(
         .zip(&data.post)
         .map(|(a, b)| a * b)
         .collect();
-    let mut model = LinearModel::new("outcome", data.outcome.clone())
-        .regressor(TREATED, inter.clone())
-        .regressor("treat", data.treat.clone())
-        .regressor("post", data.post.clone());
+    if let Some(u) = &data.units {
+        causalkit_stats::error::check_len(u.name(), u.len(), n)?;
+    }
+    let mut model = LinearModel::new(
+        data.outcome_name.as_deref().unwrap_or("outcome"),
+        data.outcome.clone(),
+    )
+    .regressor(TREATED, inter.clone())
+    .regressor("treat", data.treat.clone())
+    .regressor("post", data.post.clone());
     for (name, c) in &data.covariates {
         model = model.regressor(name, c.clone());
     }
@@ -217,15 +230,47 @@ pub fn did_2x2(
             ));
         }
     };
+    let (n_units, n_treated_units) = match &data.units {
+        Some(u) => (u.levels(), count_levels(u, &data.treat)),
+        None => (n, cells[2] + cells[3]),
+    };
+    if let Vcov::Cluster(f) = &vcov {
+        few_treated_clusters(f, &data.treat, &mut warnings);
+    }
     Ok(TwfeFit {
         method: "2x2 DiD".into(),
         table,
         wild,
         n_obs: n,
-        n_units: n,
-        n_treated_units: cells[2] + cells[3],
+        n_units,
+        n_treated_units,
         warnings,
     })
+}
+
+/// Number of levels of `f` with at least one row where `d` is 1.
+fn count_levels(f: &Factor, d: &[f64]) -> usize {
+    let mut seen = vec![false; f.levels()];
+    for (&c, &x) in f.codes().iter().zip(d) {
+        if x > 0.5 {
+            seen[c as usize] = true;
+        }
+    }
+    seen.iter().filter(|s| **s).count()
+}
+
+/// CRV1 with fewer than two treated clusters: the treated cluster's score dominates the
+/// variance and the p-value is far too small (MacKinnon & Webb 2017, *J. Appl. Econometrics*
+/// 32). Warns and points to the wild cluster bootstrap.
+fn few_treated_clusters(cluster: &Factor, d: &[f64], warnings: &mut Vec<String>) {
+    let treated = count_levels(cluster, d);
+    if treated < 2 {
+        warnings.push(format!(
+            "only {treated} treated cluster(s) of `{}` ({} clusters in all): CRV1 standard errors and p-values are unreliable with fewer than 2 treated clusters; use the wild cluster bootstrap (--bootstrap N) or a synthetic control",
+            cluster.name(),
+            cluster.levels()
+        ));
+    }
 }
 
 impl Report for TwfeFit {

@@ -129,13 +129,14 @@ pub fn wild_cluster_bootstrap(
     let n = y.len();
     causalkit_stats::error::check_len("x", x.len(), n)?;
     causalkit_stats::error::check_len(cluster.name(), cluster.len(), n)?;
-    causalkit_stats::error::check_alpha(options.alpha)?;
+    causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
     if options.reps < 99 {
         return Err(invalid(
             "reps",
             format!("{} replicates; use at least 99", options.reps),
         ));
     }
+    causalkit_stats::limits::check_replications("reps", options.reps, 99, 8)?;
     let g = cluster.levels();
     if g < 2 {
         return Err(StatsError::InsufficientData(format!(

@@ -252,6 +252,8 @@ fn bad_input_is_named() {
         post: vec![0.0, 1.0, 0.0, 1.0, 1.0],
         covariates: vec![],
         weights: None,
+        units: None,
+        outcome_name: None,
     };
     let e = did_2x2(&d, None, 0.05, None).unwrap_err();
     assert!(
@@ -287,6 +289,8 @@ fn two_by_two_equals_difference_of_means() {
         post: post.to_vec(),
         covariates: vec![],
         weights: None,
+        units: None,
+        outcome_name: None,
     };
     let fit = did_2x2(&d, Some(Vcov::Hc1), 0.05, None).unwrap();
     assert!((fit.effect().estimate - want).abs() < 1e-12);

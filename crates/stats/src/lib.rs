@@ -19,6 +19,7 @@ pub mod dist;
 pub mod error;
 pub mod factor;
 pub mod fe;
+pub mod limits;
 pub mod logit;
 pub mod multitest;
 pub mod ols;

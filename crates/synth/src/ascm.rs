@@ -874,7 +874,7 @@ impl AscmFit {
     /// gap^2)`), doubled up to 6 times while the set reaches the grid's edge; boundaries are
     /// refined by bisection to `1e-9` relative.
     pub fn conformal_intervals(&self, options: &ConformalOptions) -> Result<ConformalIntervals> {
-        causalkit_stats::error::check_alpha(options.alpha)?;
+        causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
         if options.grid_points < 3 {
             return Err(invalid("grid_points", "need at least 3 grid points"));
         }

@@ -663,6 +663,15 @@ pub fn sdid_se(
             reason: format!("{replications} must be at least 2"),
         });
     }
+    if replications > causalkit_stats::limits::MAX_REPLICATIONS {
+        return Err(SynthError::InvalidOption {
+            name: "replications".into(),
+            reason: format!(
+                "{replications} is more than the {} allowed",
+                causalkit_stats::limits::MAX_REPLICATIONS
+            ),
+        });
+    }
     let y = &panel.y;
     match method {
         SeMethod::Placebo => {
@@ -951,7 +960,7 @@ pub fn sdid_inference(
     se: Option<(SeMethod, usize, u64)>,
     alpha: f64,
 ) -> Result<SdidReport> {
-    causalkit_stats::error::check_alpha(alpha)?;
+    causalkit_stats::limits::check_alpha_level("alpha", alpha)?;
     let fit = sdid(panel, opts)?;
     let se = match se {
         Some((m, b, seed)) => Some(sdid_se(panel, &fit, opts, m, b, seed)?),

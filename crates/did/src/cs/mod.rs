@@ -459,10 +459,14 @@ fn check_inputs(data: &CsData, opts: &CsOptions) -> Result<(), CsError> {
             reason: format!("must be >= 0, got {}", opts.anticipation),
         });
     }
-    if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
+    if causalkit_stats::limits::check_alpha_level("alpha", opts.alpha).is_err() {
         return Err(CsError::Option {
             name: "alpha".into(),
-            reason: format!("must lie in (0, 1), got {}", opts.alpha),
+            reason: format!(
+                "must lie in (0, 1) and be at least {:e}, got {}",
+                causalkit_stats::limits::MIN_ALPHA,
+                opts.alpha
+            ),
         });
     }
     if let Some(b) = opts.bootstrap {
@@ -470,6 +474,16 @@ fn check_inputs(data: &CsData, opts: &CsOptions) -> Result<(), CsError> {
             return Err(CsError::Option {
                 name: "bootstrap.reps".into(),
                 reason: format!("at least 2 draws are needed, got {}", b.reps),
+            });
+        }
+        if b.reps > causalkit_stats::limits::MAX_REPLICATIONS {
+            return Err(CsError::Option {
+                name: "bootstrap.reps".into(),
+                reason: format!(
+                    "at most {} draws, got {}",
+                    causalkit_stats::limits::MAX_REPLICATIONS,
+                    b.reps
+                ),
             });
         }
     }

@@ -407,7 +407,7 @@ impl ScFit {
 
     /// Conformal confidence sets for every post-period effect (see [`ConformalIntervals`]).
     pub fn conformal_intervals(&self, options: &ConformalOptions) -> Result<ConformalIntervals> {
-        causalkit_stats::error::check_alpha(options.alpha)?;
+        causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
         if options.grid_points < 3 {
             return Err(invalid("grid_points", "need at least 3 grid points"));
         }
