@@ -299,7 +299,7 @@ impl AbSpec {
                 return Err(invalid("metrics", format!("metric `{n}` is given twice")));
             }
         }
-        probability("alpha", self.alpha)?;
+        causalkit_stats::limits::check_alpha_level("alpha", self.alpha)?;
         probability("srm alpha", self.srm_alpha)?;
         for s in &self.split {
             if !(s.is_finite() && *s > 0.0) {
@@ -800,7 +800,7 @@ impl AbReview {
             for (k, s) in &summaries[OVERALL] {
                 arm_table.insert(
                     k.clone(),
-                    json!({"n": s.n, "mean": s.mean, "unadjusted_mean": s.unadjusted_mean, "std_error": s.std_error()}),
+                    json!({"n": count(s.n), "mean": s.mean, "unadjusted_mean": s.unadjusted_mean, "std_error": s.std_error()}),
                 );
                 arm_summaries.insert(
                     k.clone(),
@@ -1085,7 +1085,7 @@ impl AbReview {
                     let mismatch = s.p_value < spec.srm_alpha;
                     result.diagnostics.insert(
                         "srm".into(),
-                        json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c, "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
+                        json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c.iter().map(|x| count(*x)).collect::<Vec<_>>(), "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
                     );
                     if mismatch {
                         result.warnings.push(format!(
@@ -1237,6 +1237,15 @@ impl AbReview {
     }
 }
 
+/// A count as a JSON integer when it is whole (unit counts are), else as a number.
+fn count(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        json!(n as i64)
+    } else {
+        json!(n)
+    }
+}
+
 /// An effect with its key; without inference (zero standard error) the interval and p-value
 /// are left empty instead of claiming certainty.
 fn inference_effect(mut e: Effect, no_inference: bool, key: EffectKey) -> Effect {
@@ -1252,8 +1261,9 @@ fn inference_effect(mut e: Effect, no_inference: bool, key: EffectKey) -> Effect
 
 impl AbFit {
     /// The plain-text blocks the summary adds under the effects table: multiple testing, SRM,
-    /// guardrails and the verdict.
-    pub fn summary_blocks(&self) -> String {
+    /// guardrails and the verdict's reasons (with `verdict_line`, also the `Verdict: ...` line
+    /// itself; the CLI prints that line on stderr instead).
+    pub fn summary_blocks(&self, verdict_line: bool) -> String {
         let mut extra = String::new();
         if let Some(adj) = self.spec.adjustment {
             extra += &format!(
@@ -1274,9 +1284,12 @@ impl AbFit {
             extra += &plain_table(&["effect", "p", "p adjusted"], &table);
         }
         if let Some(s) = &self.srm {
+            let units: Vec<String> = s.units.iter().map(|u| count(*u).to_string()).collect();
             extra += &format!(
-                "\nSRM check (units per arm {:?}): chi2 = {:.4}, p = {:.4}\n",
-                s.units, s.overall.chi2, s.overall.p_value
+                "\nSRM check (units per arm [{}]): chi2 = {:.4}, p = {:.4}\n",
+                units.join(", "),
+                s.overall.chi2,
+                s.overall.p_value
             );
         }
         if !self.guardrails.is_empty() {
@@ -1298,7 +1311,11 @@ impl AbFit {
             );
         }
         if let Some(v) = &self.verdict {
-            extra += &format!("\nVerdict: {}\n", v.decision);
+            if verdict_line {
+                extra += &format!("\nVerdict: {}\n", v.decision);
+            } else {
+                extra += "\nVerdict reasons:\n";
+            }
             for reason in &v.reasons {
                 extra += &format!("  - {reason}\n");
             }
@@ -1317,6 +1334,6 @@ impl Report for AbFit {
         short
             .diagnostics
             .retain(|_, v| !v.is_object() && !v.is_array());
-        short.to_table() + &self.summary_blocks()
+        short.to_table() + &self.summary_blocks(true)
     }
 }

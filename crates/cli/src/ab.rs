@@ -1,7 +1,7 @@
 //! `causalkit ab`: A/B test analysis from unit rows (`--data`) or pre-aggregated sufficient
 //! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
 
-use crate::output::{plain_table, CliError, Format};
+use crate::output::{plain_table, CliError, Format, Rendered};
 use causalkit_ab::cumulative::{cumulative_effect, CumulativePoint};
 use causalkit_ab::quantile::quantile_cells;
 use causalkit_ab::review::{
@@ -230,9 +230,9 @@ struct PlanArgs {
 }
 
 /// Run `causalkit ab`.
-pub fn run(args: AbArgs) -> Result<String, CliError> {
+pub fn run(args: AbArgs) -> Result<Rendered, CliError> {
     match args.command {
-        Some(AbCommand::Plan(p)) => plan(p),
+        Some(AbCommand::Plan(p)) => plan(p).map(Into::into),
         None => analyse(*args.analyse),
     }
 }
@@ -631,7 +631,7 @@ struct Input {
     scan: Option<PathBuf>,
 }
 
-fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
+fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     let (path, stats) =
         match (&a.data, &a.stats) {
             (Some(p), None) => (p, false),
@@ -840,7 +840,9 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
                 .collect::<Vec<_>>(),
         );
     }
-    extra += &fit.summary_blocks();
+    // The verdict itself goes to stderr with the warnings (output::render); its reasons stay
+    // in the table.
+    extra += &fit.summary_blocks(false);
     result.diagnostics.insert(
         "source".into(),
         json!(format!(
@@ -861,13 +863,9 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             .insert("randomisation_unit".into(), json!(u));
     }
 
-    if let Some(dir) = &a.plot {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            CliError::bad(format!(
-                "cannot create plot directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+    let mut charts = Vec::new();
+    if a.plot.is_some() {
+        let level = 1.0 - a.alpha;
         for kind in [EffectKind::Relative, EffectKind::Absolute] {
             let effects: Vec<Effect> = result
                 .effects
@@ -894,30 +892,30 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             if effects.is_empty() {
                 continue;
             }
-            let (stem, title, axis) = if kind == EffectKind::Absolute {
-                ("lift_absolute", "absolute", "treatment - control")
-            } else {
-                ("lift_relative", "relative (delta)", "relative lift")
+            let interval = causalkit_report::Interval::pointwise(level);
+            let note = match &a.adjust {
+                Some(m) => format!("intervals unadjusted; p-values adjusted ({m}) in the table"),
+                None => "intervals not adjusted for multiplicity".to_string(),
             };
-            for (ext, fmt) in [
-                ("svg", causalkit_report::ImageFormat::Svg),
-                ("png", causalkit_report::ImageFormat::Png),
-            ] {
-                causalkit_report::forest_plot(
-                    &effects,
-                    &format!(
-                        "{title} lift vs {control} ({}% CI, pointwise)",
-                        (1.0 - a.alpha) * 100.0
-                    ),
-                    axis,
-                    dir.join(format!("{stem}.{ext}")),
-                    fmt,
-                )?;
-            }
+            let chart = if kind == EffectKind::Absolute {
+                // Seconds and proportions never share an axis: one panel per metric.
+                causalkit_report::ForestPlot::new(format!("absolute lift vs {control}"))
+                    .x_label("treatment - control")
+                    .panel_by(causalkit_report::PanelBy::Metric)
+                    .subtitle(note)
+                    .interval(interval)
+                    .chart("lift_absolute", &effects)?
+            } else {
+                causalkit_report::ForestPlot::new(format!("relative (delta) lift vs {control}"))
+                    .x_label("relative lift")
+                    .subtitle(note)
+                    .interval(interval)
+                    .chart("lift_relative", &effects)?
+            };
+            charts.push(chart);
         }
     }
     if let Some(tcol) = &a.time {
-        let dir = a.plot.as_ref().expect("clap requires --plot with --time");
         let series = cumulative(&input, &a, tcol, &metrics, &control)?;
         let mut cum = Map::new();
         let level = (1.0 - a.alpha) * 100.0;
@@ -925,37 +923,34 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             let x: Vec<f64> = pts.iter().map(|p| p.time).collect();
             let col = |f: fn(&CumulativePoint) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
             let s = vec![
-                causalkit_report::Series::new(
+                causalkit_report::Series::band(
                     format!("{level}% confidence sequence (always valid)"),
                     x.clone(),
-                    col(|p| p.estimate),
-                )
-                .with_band(col(|p| p.cs_low), col(|p| p.cs_high)),
+                    col(|p| p.cs_low),
+                    col(|p| p.cs_high),
+                ),
+                causalkit_report::Series::band(
+                    format!("{level}% fixed-horizon CI (pointwise)"),
+                    x.clone(),
+                    col(|p| p.ci_low),
+                    col(|p| p.ci_high),
+                ),
                 causalkit_report::Series::new(
-                    format!("estimate with {level}% fixed-horizon CI (pointwise)"),
+                    "cumulative estimate (unadjusted)",
                     x.clone(),
                     col(|p| p.estimate),
-                )
-                .with_band(col(|p| p.ci_low), col(|p| p.ci_high)),
+                ),
             ];
-            for (ext, fmt) in [
-                ("svg", causalkit_report::ImageFormat::Svg),
-                ("png", causalkit_report::ImageFormat::Png),
-            ] {
+            charts.push(
                 causalkit_report::LineChart::new(format!(
                     "{name}: cumulative unadjusted effect (treatment - {control})"
                 ))
+                .subtitle("the difference in means without CUPED, as the data arrived")
                 .x_label(tcol.as_str())
                 .y_label("absolute lift (unadjusted)")
                 .hline(0.0)
-                .save(
-                    &s,
-                    &causalkit_report::Output::new(
-                        dir.join(format!("cumulative_{name}.{ext}")),
-                        fmt,
-                    ),
-                )?;
-            }
+                .chart(format!("cumulative_{name}"), &s)?,
+            );
             cum.insert(
                 name,
                 json!(pts
@@ -968,7 +963,19 @@ fn analyse(a: AnalyseArgs) -> Result<String, CliError> {
             .diagnostics
             .insert("cumulative".into(), Value::Object(cum));
     }
-    Ok(render(&result, a.format, &extra))
+    if let Some(dir) = &a.plot {
+        causalkit_report::save_all(dir, &charts)?;
+    }
+    if a.format == Format::Table {
+        // The table shows the nested diagnostics as the blocks above (SRM, guardrails,
+        // multiple testing, winsorisation); the full set is in the JSON.
+        let mut short = result.clone();
+        short
+            .diagnostics
+            .retain(|_, v| !v.is_object() && !v.is_array());
+        return Ok(crate::output::render(&short, a.format, Some(&extra)));
+    }
+    Ok(crate::output::render(&result, a.format, Some(&extra)))
 }
 
 /// The library specification from the flags.
@@ -1002,7 +1009,8 @@ fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> 
     spec.covariates = a.covariates.clone();
     spec.segment = a.segment.clone();
     spec.control = a.control.clone();
-    spec.alpha = flag_probability("--alpha", a.alpha)?;
+    causalkit_stats::limits::check_alpha_level("--alpha", a.alpha)?;
+    spec.alpha = a.alpha;
     spec.srm_alpha = flag_probability("--srm-alpha", a.srm_alpha)?;
     spec.test = match a.test {
         TestArg::Welch => TestKind::Welch,

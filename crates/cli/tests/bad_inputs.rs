@@ -114,7 +114,7 @@ fn cases() -> Vec<Case> {
             "describe: a directory without a data extension",
             &["describe", "datasets"],
             2,
-            &["unsupported file type", "datasets", ".csv or .parquet"],
+            &["datasets", "it is a directory"],
         ),
         owned(
             "describe: a directory named like a CSV",
@@ -230,7 +230,7 @@ fn cases() -> Vec<Case> {
             "ab: alpha above 1",
             ab(&["--alpha", "2"]),
             2,
-            &["alpha", "(0, 1)", "2"],
+            &["--alpha", "(0, 1)", "2"],
         ),
         owned(
             "ab: unknown control arm",
@@ -248,7 +248,7 @@ fn cases() -> Vec<Case> {
             "ab: n-plan NaN",
             ab(&["--sequential", "cs", "--n-plan", "nan"]),
             2,
-            &["n_plan", "finite"],
+            &["--n-plan", "positive", "NaN"],
         ),
         case(
             "ab: metric on a missing column",

@@ -433,7 +433,10 @@ fn duplicate_unit_periods_name_the_users_unit_and_rows() {
         assert_eq!(out.status.code(), Some(2), "{method}");
         let e = String::from_utf8_lossy(&out.stderr);
         assert!(
-            e.contains("unit `1`") && e.contains("period 2") && e.contains("rows 1 and 16"),
+            e.contains("unit `1`")
+                && e.contains("period 2")
+                && e.contains("row 2 (CSV line 3)")
+                && e.contains("row 17 (CSV line 18)"),
             "{method}: {e}"
         );
     }
