@@ -25,15 +25,29 @@ use clap::{Args, ValueEnum};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// Bad input exits 2; a numerical failure (non-convergence) exits 1 and says so.
 impl From<DidError> for CliError {
     fn from(e: DidError) -> Self {
-        CliError::bad(e.to_string())
+        if e.is_numerical() {
+            CliError::internal(format!(
+                "numerical failure (not a problem with the input): {e}"
+            ))
+        } else {
+            CliError::bad(e.to_string())
+        }
     }
 }
 
+/// As for [`DidError`].
 impl From<CsError> for CliError {
     fn from(e: CsError) -> Self {
-        CliError::bad(e.to_string())
+        if e.is_numerical() {
+            CliError::internal(format!(
+                "numerical failure (not a problem with the input): {e}"
+            ))
+        } else {
+            CliError::bad(e.to_string())
+        }
     }
 }
 
@@ -616,8 +630,7 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
                 .cells
                 .iter()
                 .filter_map(|cell| {
-                    let (g, e) = parse_catt(&cell.label)?;
-                    Some((g, g + e, cell.estimate))
+                    Some((cell.group?, cell.group? + cell.event_time?, cell.estimate))
                 })
                 .collect();
             fit.result()
@@ -638,12 +651,6 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
     };
     plots.trends = Some(trends(time, &cohort, &c.outcome));
     finish(&a, &c, result, Some(plots))
-}
-
-fn parse_catt(label: &str) -> Option<(i64, i64)> {
-    let inner = label.strip_prefix("CATT(")?.strip_suffix(')')?;
-    let (g, e) = inner.split_once(",e=")?;
-    Some((g.parse().ok()?, e.parse().ok()?))
 }
 
 fn run_cs(
@@ -714,7 +721,7 @@ fn run_cs(
     };
     let agg = fit.aggregate(&kind)?;
     let mut result = fit.result();
-    let agg_result = agg.result(&fit);
+    let agg_result = agg.report(&fit).result();
     let name = match kind {
         Aggregation::Simple => "simple",
         Aggregation::Dynamic { .. } => "dynamic",
@@ -724,7 +731,7 @@ fn run_cs(
     result.method = format!("{} + {name} aggregation", result.method);
     result.estimand = format!("ATT(g,t) and their {name} aggregation");
     for mut e in agg_result.effects {
-        if e.label == "overall" {
+        if e.key.kind == Some(causalkit_stats::EffectKind::Att) {
             e.label = format!("ATT ({name})");
         }
         result.effects.push(e);

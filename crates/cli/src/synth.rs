@@ -13,7 +13,7 @@ use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_report::{BarChart, ImageFormat, LineChart, Output, Series};
 use causalkit_stats::{limits, EstimationResult, Report};
 use causalkit_synth::abadie::{
-    ConformalOptions, PlaceboOptions, Predictor, Predictors, SyntheticControl,
+    ConformalOptions, PlaceboOptions, Predictor, Predictors, ScError, SyntheticControl,
 };
 use causalkit_synth::ascm::{AugmentedSc, CvOptions, LambdaChoice};
 use causalkit_synth::panel::{period_label, SynthPanel};
@@ -139,9 +139,30 @@ pub struct SynthArgs {
     pub format: Format,
 }
 
+/// Bad input exits 2; a numerical failure (a solver that failed or did not converge) exits
+/// 1 and says so.
 impl From<SynthError> for CliError {
     fn from(e: SynthError) -> Self {
-        CliError::bad(e.to_string())
+        if e.is_numerical() {
+            CliError::internal(format!(
+                "numerical failure (not a problem with the input): {e}"
+            ))
+        } else {
+            CliError::bad(e.to_string())
+        }
+    }
+}
+
+/// As for [`SynthError`]: Abadie SC's own error type.
+impl From<ScError> for CliError {
+    fn from(e: ScError) -> Self {
+        if e.is_numerical() {
+            CliError::internal(format!(
+                "numerical failure (not a problem with the input): {e}"
+            ))
+        } else {
+            CliError::bad(e.to_string())
+        }
     }
 }
 
@@ -728,21 +749,21 @@ fn run_abadie(
         .period_labels(panel.periods.iter().map(|p| period_label(*p)).collect());
     let placebo_wanted = a.placebo.is_some() || a.plot.is_some();
     let (fit, placebo) = if placebo_wanted {
-        let (f, p) = sc
-            .fit_with_placebo(&PlaceboOptions::default())
-            .map_err(|e| CliError::bad(e.to_string()))?;
+        let (f, p) = sc.fit_with_placebo(&PlaceboOptions::default())?;
         (f, Some(p))
     } else {
-        (sc.fit().map_err(|e| CliError::bad(e.to_string()))?, None)
+        (sc.fit()?, None)
     };
-    let mut result = fit.to_result_with(
-        if a.placebo.is_some() {
-            placebo.as_ref()
-        } else {
-            None
-        },
-        None,
-    );
+    let mut result = fit
+        .report(
+            if a.placebo.is_some() {
+                placebo.as_ref()
+            } else {
+                None
+            },
+            None,
+        )
+        .result();
     if let Some(w) = result.diagnostics.get("weights").cloned() {
         result.diagnostics.insert("unit_weights".into(), w);
     }
@@ -821,14 +842,16 @@ fn run_ascm(
     } else {
         None
     };
-    let mut result = fit.to_result_with(
-        if a.placebo.is_some() {
-            placebo.as_ref()
-        } else {
-            None
-        },
-        Some(&conformal),
-    );
+    let mut result = fit
+        .report(
+            if a.placebo.is_some() {
+                placebo.as_ref()
+            } else {
+                None
+            },
+            Some(&conformal),
+        )
+        .result();
     if let Some(w) = result.diagnostics.get("weights").cloned() {
         result.diagnostics.insert("unit_weights".into(), w);
     }

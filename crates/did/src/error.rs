@@ -61,6 +61,14 @@ pub enum DidError {
     },
 }
 
+impl DidError {
+    /// Whether this is a numerical failure (an iterative solver that did not converge) rather
+    /// than a problem with the input; the CLI exits 1 for these and 2 for bad input.
+    pub fn is_numerical(&self) -> bool {
+        matches!(self, DidError::Stats(StatsError::NotConverged { .. }))
+    }
+}
+
 /// Result alias of the DiD estimators.
 pub type Result<T> = std::result::Result<T, DidError>;
 
@@ -68,5 +76,23 @@ pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> DidError {
     DidError::InvalidArgument {
         name: name.to_string(),
         reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numerical_failures_are_told_apart_from_bad_input() {
+        let nc = DidError::Stats(StatsError::NotConverged {
+            method: "demeaning".into(),
+            iterations: 10,
+            tolerance: 1e-8,
+            last_change: 1e-3,
+        });
+        assert!(nc.is_numerical());
+        assert!(!invalid("alpha", "bad").is_numerical());
+        assert!(!DidError::NoTreated("none".into()).is_numerical());
     }
 }

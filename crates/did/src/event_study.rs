@@ -21,7 +21,8 @@ use crate::error::{invalid, Result};
 use crate::panel::StaggeredPanel;
 use causalkit_stats::ols::CoefRow;
 use causalkit_stats::{
-    CoefTable, Effect, EstimationResult, FixedEffects, LinearModel, Report, StatsError, Vcov,
+    CoefTable, Effect, EffectKey, EffectKind, EstimationResult, FixedEffects, LinearModel, Report,
+    StatsError, Vcov,
 };
 use std::collections::BTreeSet;
 
@@ -276,7 +277,7 @@ impl Report for EventStudyFit {
             .coefs
             .iter()
             .map(|c| Effect {
-                key: Default::default(),
+                key: EffectKey::kind(EffectKind::EventTime).event_time(c.event_time),
                 label: c.row.name.clone(),
                 estimate: c.row.estimate,
                 std_error: c.row.std_error,

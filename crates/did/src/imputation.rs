@@ -50,8 +50,8 @@
 use crate::error::{DidError, Result};
 use crate::panel::StaggeredPanel;
 use causalkit_stats::{
-    dist, DemeanOptions, Effect, EstimationResult, Factor, FixedEffects, LinearModel, Report,
-    StatsError, Vcov,
+    dist, DemeanOptions, Effect, EffectKey, EffectKind, EstimationResult, Factor, FixedEffects,
+    LinearModel, Report, StatsError, Vcov,
 };
 use nalgebra::{DMatrix, DVector};
 use std::collections::BTreeMap;
@@ -685,7 +685,10 @@ pub fn imputation_vcov(
 
 fn effect(e: &ImputationEstimate) -> Effect {
     Effect {
-        key: Default::default(),
+        key: match e.event_time {
+            Some(t) => EffectKey::kind(EffectKind::EventTime).event_time(t),
+            None => EffectKey::kind(EffectKind::Att),
+        },
         label: e.label.clone(),
         estimate: e.estimate,
         std_error: e.std_error,
@@ -731,7 +734,9 @@ impl Report for ImputationFit {
         if let Some(pt) = &self.pretrend {
             for l in &pt.leads {
                 r.effects.push(Effect {
-                    key: Default::default(),
+                    key: EffectKey::kind(EffectKind::EventTime)
+                        .event_time(l.event_time)
+                        .variant("pretrend_test"),
                     label: l.row.name.clone(),
                     estimate: l.row.estimate,
                     std_error: l.row.std_error,

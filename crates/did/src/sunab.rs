@@ -20,7 +20,8 @@
 use crate::error::{DidError, Result};
 use crate::panel::StaggeredPanel;
 use causalkit_stats::{
-    dist, CoefTable, Effect, EstimationResult, Factor, FixedEffects, LinearModel, Report, Vcov,
+    dist, CoefTable, Effect, EffectKey, EffectKind, EstimationResult, Factor, FixedEffects,
+    LinearModel, Report, Vcov,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,6 +32,8 @@ pub struct IwEstimate {
     pub label: String,
     /// Relative period (None for the overall ATT).
     pub event_time: Option<i64>,
+    /// Cohort of a cohort-specific effect `CATT(g,e)` (None for the ATT and `e=…`).
+    pub group: Option<i64>,
     /// Estimate.
     pub estimate: f64,
     /// Delta-method standard error.
@@ -65,6 +68,7 @@ pub struct SunAbrahamFit {
 fn combine(
     label: String,
     event_time: Option<i64>,
+    group: Option<i64>,
     idx_w: &[(usize, f64)],
     table: &CoefTable,
     alpha: f64,
@@ -91,6 +95,7 @@ fn combine(
     Ok(IwEstimate {
         label,
         event_time,
+        group,
         estimate: est,
         std_error: se,
         ci_low: est - crit * se,
@@ -203,7 +208,7 @@ pub fn sun_abraham(
         .filter(|(_, ((_, e), _))| *e >= -k)
         .map(|(i, (c, _))| (i, cell_w(*c)))
         .collect();
-    let att = combine("ATT".into(), None, &att_idx, &table, alpha)?;
+    let att = combine("ATT".into(), None, None, &att_idx, &table, alpha)?;
     let events: BTreeSet<i64> = cells.keys().map(|&(_, e)| e).collect();
     let mut by_event_time = Vec::new();
     for e in events {
@@ -213,11 +218,25 @@ pub fn sun_abraham(
             .filter(|(_, ((_, ee), _))| *ee == e)
             .map(|(i, (c, _))| (i, cell_w(*c)))
             .collect();
-        by_event_time.push(combine(format!("e={e}"), Some(e), &idx, &table, alpha)?);
+        by_event_time.push(combine(
+            format!("e={e}"),
+            Some(e),
+            None,
+            &idx,
+            &table,
+            alpha,
+        )?);
     }
     let mut cell_estimates = Vec::new();
-    for (i, ((_, e), name)) in names.iter().enumerate() {
-        cell_estimates.push(combine(name.clone(), Some(*e), &[(i, 1.0)], &table, alpha)?);
+    for (i, ((g, e), name)) in names.iter().enumerate() {
+        cell_estimates.push(combine(
+            name.clone(),
+            Some(*e),
+            Some(*g),
+            &[(i, 1.0)],
+            &table,
+            alpha,
+        )?);
     }
     Ok(SunAbrahamFit {
         att,
@@ -231,8 +250,16 @@ pub fn sun_abraham(
 }
 
 fn effect(e: &IwEstimate) -> Effect {
+    let key = match (e.group, e.event_time) {
+        (Some(g), Some(t)) => EffectKey::kind(EffectKind::GroupTime)
+            .group(g)
+            .event_time(t)
+            .time(g + t),
+        (None, Some(t)) => EffectKey::kind(EffectKind::EventTime).event_time(t),
+        _ => EffectKey::kind(EffectKind::Att),
+    };
     Effect {
-        key: Default::default(),
+        key,
         label: e.label.clone(),
         estimate: e.estimate,
         std_error: Some(e.std_error),

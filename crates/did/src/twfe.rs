@@ -18,7 +18,8 @@ use crate::error::{invalid, Result};
 use crate::panel::StaggeredPanel;
 use crate::wild::{wild_cluster_bootstrap, WildBootstrap, WildOptions};
 use causalkit_stats::{
-    CoefTable, Effect, EstimationResult, Factor, FixedEffects, LinearModel, Report, Vcov,
+    CoefTable, Effect, EffectKey, EffectKind, EstimationResult, Factor, FixedEffects, LinearModel,
+    Report, Vcov,
 };
 
 /// Name of the treatment coefficient in the TWFE and 2×2 tables.
@@ -283,7 +284,7 @@ impl Report for TwfeFit {
         for e in &base.effects {
             if e.label == TREATED {
                 r.effects.push(Effect {
-                    key: Default::default(),
+                    key: EffectKey::kind(EffectKind::Att),
                     label: "ATT".into(),
                     ..e.clone()
                 });
@@ -291,7 +292,7 @@ impl Report for TwfeFit {
         }
         if let Some(w) = &self.wild {
             r.effects.push(Effect {
-                key: Default::default(),
+                key: EffectKey::kind(EffectKind::Att).variant("wild_bootstrap"),
                 label: "ATT (wild cluster bootstrap)".into(),
                 estimate: w.estimate,
                 std_error: None,
@@ -303,7 +304,7 @@ impl Report for TwfeFit {
         for e in &base.effects {
             if e.label != TREATED && e.label != "Intercept" {
                 r.effects.push(Effect {
-                    key: Default::default(),
+                    key: EffectKey::kind(EffectKind::Coefficient).term(e.label.clone()),
                     label: format!("coefficient: {}", e.label),
                     ..e.clone()
                 });

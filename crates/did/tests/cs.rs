@@ -11,6 +11,7 @@
 use causalkit_did::cs::{
     att_gt, Aggregation, BasePeriod, ControlGroup, CsData, CsError, CsMethod, CsOptions,
 };
+use causalkit_stats::Report;
 use serde_json::Value;
 
 struct Mpdta {
@@ -473,18 +474,31 @@ fn estimation_result_shape() {
             balance_e: None,
         })
         .unwrap()
-        .result(&fit);
+        .report(&fit)
+        .result();
     let labels: Vec<&str> = dynamic.effects.iter().map(|e| e.label.as_str()).collect();
     assert_eq!(
         labels,
         ["e=-3", "e=-2", "e=-1", "e=0", "e=1", "e=2", "e=3", "overall"]
     );
-    let group = fit.aggregate(&Aggregation::Group).unwrap().result(&fit);
+    let group = fit
+        .aggregate(&Aggregation::Group)
+        .unwrap()
+        .report(&fit)
+        .result();
     assert_eq!(group.effects[0].label, "g=2004");
-    let cal = fit.aggregate(&Aggregation::Calendar).unwrap().result(&fit);
+    let cal = fit
+        .aggregate(&Aggregation::Calendar)
+        .unwrap()
+        .report(&fit)
+        .result();
     assert_eq!(cal.effects[0].label, "t=2004");
     assert_eq!(cal.diagnostics["aggregation"], "calendar");
-    let simple = fit.aggregate(&Aggregation::Simple).unwrap().result(&fit);
+    let simple = fit
+        .aggregate(&Aggregation::Simple)
+        .unwrap()
+        .report(&fit)
+        .result();
     assert_eq!(simple.effects.len(), 1);
     assert_eq!(simple.effects[0].label, "overall");
     assert!(simple.to_json().contains("\"overall\""));
@@ -541,4 +555,40 @@ fn dynamic_options() {
     let want =
         (share(2004) * a(2004, 2004) + share(2006) * a(2006, 2006)) / (share(2004) + share(2006));
     close(b.effects[2].estimate, want, 1e-12, "balanced e=0");
+}
+
+#[test]
+fn effects_carry_typed_keys() {
+    // Issue 10: consumers select effects by key, never by parsing labels.
+    use causalkit_stats::EffectKind;
+    let m = mpdta();
+    let fit = att_gt(&m.data(), &CsOptions::default()).unwrap();
+    let r = fit.result();
+    let cell = r
+        .effects
+        .iter()
+        .find(|e| e.label == "ATT(2006,2007)")
+        .unwrap();
+    assert_eq!(cell.key.kind, Some(EffectKind::GroupTime));
+    assert_eq!(
+        (cell.key.group, cell.key.time, cell.key.event_time),
+        (Some(2006), Some(2007), Some(1))
+    );
+    let dynamic = fit
+        .aggregate(&Aggregation::Dynamic {
+            min_e: None,
+            max_e: None,
+            balance_e: None,
+        })
+        .unwrap();
+    let r = dynamic.report(&fit).result();
+    for (e, a) in r.effects.iter().zip(&dynamic.effects) {
+        assert_eq!(e.key.kind, Some(EffectKind::EventTime));
+        assert_eq!(e.key.event_time, a.key);
+    }
+    assert_eq!(r.effects.last().unwrap().key.kind, Some(EffectKind::Att));
+    let group = fit.aggregate(&Aggregation::Group).unwrap();
+    let r = group.report(&fit).result();
+    assert_eq!(r.effects[0].key.kind, Some(EffectKind::Group));
+    assert_eq!(r.effects[0].key.group, Some(2004));
 }

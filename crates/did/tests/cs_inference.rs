@@ -11,6 +11,7 @@ use causalkit_did::cs::{
     CsOptions,
 };
 use causalkit_stats::resample::{replicate_rng, MultiplierWeights};
+use causalkit_stats::Report;
 use rand_distr::{Distribution, StandardNormal};
 
 struct Panel {
@@ -664,6 +665,6 @@ fn bootstrap_result_diagnostics() {
         })
         .unwrap();
     assert!(d.critical_value.is_some() && d.overall.uniform_ci.is_none());
-    let dr = d.result(&fit);
+    let dr = d.report(&fit).result();
     assert!(dr.diagnostics["uniform_ci"]["e=0"].is_array());
 }

@@ -85,7 +85,7 @@ pub use qp::Kkt;
 
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
-use causalkit_stats::{Effect, EstimationResult, StatsError};
+use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report, StatsError};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
@@ -174,6 +174,18 @@ pub enum ScError {
 
 /// Result alias of this module.
 pub type Result<T> = std::result::Result<T, ScError>;
+
+impl ScError {
+    /// Whether this is a numerical failure (the weight QP missing its KKT conditions, a solver
+    /// that did not converge) rather than a problem with the input; the CLI exits 1 for these
+    /// and 2 for bad input.
+    pub fn is_numerical(&self) -> bool {
+        matches!(
+            self,
+            ScError::Solver { .. } | ScError::Stats(StatsError::NotConverged { .. })
+        )
+    }
+}
 
 fn invalid(name: &str, reason: impl Into<String>) -> ScError {
     ScError::InvalidArgument {
@@ -1115,7 +1127,14 @@ impl ScFit {
             r.method = "Abadie synthetic control (given V)".into();
         }
         for t in self.t0..self.gaps.len() {
-            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t]);
+            let mut key =
+                EffectKey::kind(EffectKind::Gap).contrast(&self.treated_name, "synthetic");
+            // Whole-number periods (years, days) are the key's `time`; others stay in the label.
+            if let Ok(p) = self.period_labels[t].parse::<i64>() {
+                key = key.time(p);
+            }
+            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t])
+                .with_key(key);
             if let Some(c) = conformal {
                 if let Some(i) = c.periods.iter().position(|&p| p == t) {
                     e.ci_low = Some(c.lower[i]);
@@ -1125,7 +1144,8 @@ impl ScFit {
             }
             r.effects.push(e);
         }
-        let mut att = Effect::point("ATT (mean post-period gap)", self.att);
+        let mut att = Effect::point("ATT (mean post-period gap)", self.att)
+            .with_key(EffectKey::kind(EffectKind::Att).contrast(&self.treated_name, "synthetic"));
         if let Some(p) = placebo {
             att.p_value = Some(p.p_value);
         }
@@ -1175,5 +1195,45 @@ impl ScFit {
         }
         r.warnings.extend(self.warnings.iter().cloned());
         r
+    }
+}
+
+/// A [`ScFit`] with the inference computed after the fit (the in-space placebo test and the
+/// conformal intervals), ready to report ([`ScFit::report`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ScFitReport<'a> {
+    /// The fit.
+    pub fit: &'a ScFit,
+    /// The in-space placebo test (its p-value goes on the ATT effect).
+    pub placebo: Option<&'a PlaceboInSpace>,
+    /// Per-period conformal intervals (on the gap effects).
+    pub conformal: Option<&'a ConformalIntervals>,
+}
+
+impl ScFit {
+    /// The fit with its placebo test and conformal intervals, as one reportable value.
+    pub fn report<'a>(
+        &'a self,
+        placebo: Option<&'a PlaceboInSpace>,
+        conformal: Option<&'a ConformalIntervals>,
+    ) -> ScFitReport<'a> {
+        ScFitReport {
+            fit: self,
+            placebo,
+            conformal,
+        }
+    }
+}
+
+/// The point estimates alone (no placebo, no intervals).
+impl Report for ScFit {
+    fn result(&self) -> EstimationResult {
+        self.to_result_with(None, None)
+    }
+}
+
+impl Report for ScFitReport<'_> {
+    fn result(&self) -> EstimationResult {
+        self.fit.to_result_with(self.placebo, self.conformal)
     }
 }

@@ -72,7 +72,7 @@ use crate::abadie::{
     PeriodSet, PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
-use causalkit_stats::{Effect, EstimationResult};
+use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
@@ -954,7 +954,14 @@ impl AscmFit {
             "effect on the treated unit (gap treated - augmented synthetic)",
         );
         for t in self.t0..self.gaps.len() {
-            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t]);
+            let mut key =
+                EffectKey::kind(EffectKind::Gap).contrast(&self.treated_name, "synthetic");
+            // Whole-number periods (years, days) are the key's `time`; others stay in the label.
+            if let Ok(p) = self.period_labels[t].parse::<i64>() {
+                key = key.time(p);
+            }
+            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t])
+                .with_key(key);
             if let Some(c) = conformal {
                 if let Some(i) = c.periods.iter().position(|&p| p == t) {
                     e.ci_low = Some(c.lower[i]);
@@ -964,7 +971,8 @@ impl AscmFit {
             }
             r.effects.push(e);
         }
-        let mut att = Effect::point("ATT (mean post-period gap)", self.att);
+        let mut att = Effect::point("ATT (mean post-period gap)", self.att)
+            .with_key(EffectKey::kind(EffectKind::Att).contrast(&self.treated_name, "synthetic"));
         if let Some(p) = placebo {
             att.p_value = Some(p.p_value);
         }
@@ -1029,5 +1037,45 @@ impl AscmFit {
         }
         r.warnings.extend(self.warnings.iter().cloned());
         r
+    }
+}
+
+/// A [`AscmFit`] with the inference computed after the fit (the in-space placebo test and the
+/// conformal intervals), ready to report ([`AscmFit::report`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AscmFitReport<'a> {
+    /// The fit.
+    pub fit: &'a AscmFit,
+    /// The in-space placebo test (its p-value goes on the ATT effect).
+    pub placebo: Option<&'a PlaceboInSpace>,
+    /// Per-period conformal intervals (on the gap effects).
+    pub conformal: Option<&'a ConformalIntervals>,
+}
+
+impl AscmFit {
+    /// The fit with its placebo test and conformal intervals, as one reportable value.
+    pub fn report<'a>(
+        &'a self,
+        placebo: Option<&'a PlaceboInSpace>,
+        conformal: Option<&'a ConformalIntervals>,
+    ) -> AscmFitReport<'a> {
+        AscmFitReport {
+            fit: self,
+            placebo,
+            conformal,
+        }
+    }
+}
+
+/// The point estimates alone (no placebo, no intervals).
+impl Report for AscmFit {
+    fn result(&self) -> EstimationResult {
+        self.to_result_with(None, None)
+    }
+}
+
+impl Report for AscmFitReport<'_> {
+    fn result(&self) -> EstimationResult {
+        self.fit.to_result_with(self.placebo, self.conformal)
     }
 }

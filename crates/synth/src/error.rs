@@ -57,5 +57,28 @@ pub enum SynthError {
     Stats(#[from] StatsError),
 }
 
+impl SynthError {
+    /// Whether this is a numerical failure (a solver that failed or did not converge) rather
+    /// than a problem with the input; the CLI exits 1 for these and 2 for bad input.
+    pub fn is_numerical(&self) -> bool {
+        matches!(
+            self,
+            SynthError::Numerical(_) | SynthError::Stats(StatsError::NotConverged { .. })
+        )
+    }
+}
+
 /// Result alias of this crate's estimators.
 pub type Result<T> = std::result::Result<T, SynthError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numerical_failures_are_told_apart_from_bad_input() {
+        assert!(SynthError::Numerical("QP broke down".into()).is_numerical());
+        assert!(!SynthError::UnknownUnit("Atlantis".into()).is_numerical());
+        assert!(!SynthError::Stats(StatsError::InsufficientData("x".into())).is_numerical());
+    }
+}

@@ -29,7 +29,7 @@ use crate::error::{Result, SynthError};
 use crate::panel::{period_label, SynthPanel};
 use causalkit_stats::dist::{normal_quantile, normal_sf};
 use causalkit_stats::resample::replicate;
-use causalkit_stats::{EstimationResult, Report};
+use causalkit_stats::{EffectKey, EffectKind, EstimationResult, Report};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -983,7 +983,8 @@ impl Report for SdidReport {
             SdidMethod::Did => "difference-in-differences (synthdid did_estimate)",
         };
         let mut res = EstimationResult::new(method, "ATT (average over treated unit-periods)");
-        let mut eff = causalkit_stats::Effect::point("ATT", self.fit.estimate);
+        let mut eff = causalkit_stats::Effect::point("ATT", self.fit.estimate)
+            .with_key(EffectKey::kind(EffectKind::Att));
         if let Some(se) = &self.se {
             let z = normal_quantile(1.0 - self.alpha / 2.0).unwrap_or(f64::NAN);
             eff.std_error = Some(se.se);
@@ -1003,10 +1004,18 @@ impl Report for SdidReport {
         let single = self.fit.cohorts.len() == 1;
         for c in &self.fit.cohorts {
             if !single {
-                res.effects.push(causalkit_stats::Effect::point(
-                    format!("cohort {}", period_label(self.periods[c.start])),
-                    c.estimate,
-                ));
+                let mut key = EffectKey::kind(EffectKind::Group);
+                let start = self.periods[c.start];
+                if start.fract() == 0.0 && start.abs() < 9.0e15 {
+                    key = key.group(start as i64);
+                }
+                res.effects.push(
+                    causalkit_stats::Effect::point(
+                        format!("cohort {}", period_label(self.periods[c.start])),
+                        c.estimate,
+                    )
+                    .with_key(key),
+                );
             }
         }
         let weights_of = |c: &CohortFit| -> (Value, Value) {

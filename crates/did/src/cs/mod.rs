@@ -71,7 +71,7 @@ mod estimators;
 
 use causalkit_stats::dist;
 use causalkit_stats::resample::{replicate_rng, MultiplierWeights};
-use causalkit_stats::{Effect, EstimationResult, StatsError};
+use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report, StatsError};
 use estimators::{Design, Kind};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -152,6 +152,14 @@ pub enum CsError {
     /// An error from the numeric core.
     #[error(transparent)]
     Stats(#[from] StatsError),
+}
+
+impl CsError {
+    /// Whether this is a numerical failure (a solver that did not converge) rather than a
+    /// problem with the input; the CLI exits 1 for these and 2 for bad input.
+    pub fn is_numerical(&self) -> bool {
+        matches!(self, CsError::Stats(StatsError::NotConverged { .. }))
+    }
 }
 
 /// The comparison group.
@@ -1255,9 +1263,22 @@ pub fn att_gt(data: &CsData, options: &CsOptions) -> Result<AttGt, CsError> {
         ifs.push(f);
     }
     if rows.is_empty() {
-        return Err(CsError::NothingToEstimate(
-            "every group-time cell failed; see the warnings".into(),
-        ));
+        // The error carries the cells' failures itself (an error has no warnings list).
+        let shown: Vec<&str> = warnings.iter().take(5).map(String::as_str).collect();
+        let more = warnings.len().saturating_sub(shown.len());
+        return Err(CsError::NothingToEstimate(format!(
+            "every group-time cell failed: {}{}",
+            if shown.is_empty() {
+                "no cell could be formed".to_string()
+            } else {
+                shown.join("; ")
+            },
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        )));
     }
     // Observation-level cohort and weight for the aggregations (R: first-period weights).
     let nt = p.periods.len();
@@ -1398,7 +1419,7 @@ impl AttGt {
     /// `"ATT(g,t)"` (pointwise interval and normal p-value), diagnostics with the pre-test
     /// (`pretest_chi2`, `pretest_df`, `pretest_p`), sample sizes, settings, the bootstrap
     /// `critical_value` and the uniform bands (`uniform_ci`: label → `[low, high]`).
-    pub fn result(&self) -> EstimationResult {
+    fn group_time_result(&self) -> EstimationResult {
         let mut r = EstimationResult::new("Callaway-Sant'Anna (2021) group-time ATT", "ATT(g,t)");
         let mut bands = serde_json::Map::new();
         for row in &self.rows {
@@ -1406,7 +1427,12 @@ impl AttGt {
             if let Some((lo, hi)) = row.uniform_ci {
                 bands.insert(label.clone(), serde_json::json!([lo, hi]));
             }
-            r.effects.push(effect(label, row.att, row.se, row.ci));
+            let key = EffectKey::kind(EffectKind::GroupTime)
+                .group(row.group)
+                .time(row.time)
+                .event_time(row.time - row.group);
+            r.effects
+                .push(effect(label, row.att, row.se, row.ci).with_key(key));
         }
         self.add_diagnostics(&mut r);
         if !bands.is_empty() {
@@ -1806,9 +1832,21 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
+    /// The aggregation with the fit it came from, ready to report
+    /// ([`causalkit_stats::Report`]): the fit's diagnostics (pre-test, sample sizes,
+    /// settings) are part of the aggregation's result.
+    pub fn report<'a>(&'a self, fit: &'a AttGt) -> AggregateReport<'a> {
+        AggregateReport {
+            aggregate: self,
+            fit,
+        }
+    }
+
     /// In the common result shape: the effects (`"e=…"`, `"g=…"`, `"t=…"`) followed by
-    /// `"overall"`, with the fit's diagnostics (pre-test, sample sizes, settings).
-    pub fn result(&self, fit: &AttGt) -> EstimationResult {
+    /// `"overall"`, with the fit's diagnostics (pre-test, sample sizes, settings). Typed
+    /// keys: kind `EventTime`/`Group`/`Calendar` with `event_time`/`group`/`time`, and `Att`
+    /// for the overall summary.
+    fn result_with(&self, fit: &AttGt) -> EstimationResult {
         let mut r = EstimationResult::new(
             format!(
                 "Callaway-Sant'Anna (2021), {} aggregation",
@@ -1821,8 +1859,17 @@ impl Aggregate {
             if let Some((lo, hi)) = e.uniform_ci {
                 bands.insert(e.label.clone(), serde_json::json!([lo, hi]));
             }
+            let key = match (&self.kind, e.key) {
+                (_, None) => EffectKey::kind(EffectKind::Att),
+                (Aggregation::Dynamic { .. }, Some(k)) => {
+                    EffectKey::kind(EffectKind::EventTime).event_time(k)
+                }
+                (Aggregation::Group, Some(k)) => EffectKey::kind(EffectKind::Group).group(k),
+                (Aggregation::Calendar, Some(k)) => EffectKey::kind(EffectKind::Calendar).time(k),
+                (Aggregation::Simple, Some(_)) => EffectKey::kind(EffectKind::Other),
+            };
             r.effects
-                .push(effect(e.label.clone(), e.estimate, e.se, e.ci));
+                .push(effect(e.label.clone(), e.estimate, e.se, e.ci).with_key(key));
         }
         fit.add_diagnostics(&mut r);
         if !bands.is_empty() {
@@ -1836,6 +1883,33 @@ impl Aggregate {
             r.diagnostics.remove("critical_value");
         }
         r
+    }
+}
+
+/// An [`Aggregate`] together with the [`AttGt`] fit it aggregates ([`Aggregate::report`]),
+/// so that it can be reported on its own.
+#[derive(Debug, Clone, Copy)]
+pub struct AggregateReport<'a> {
+    /// The aggregation.
+    pub aggregate: &'a Aggregate,
+    /// The group-time fit it came from.
+    pub fit: &'a AttGt,
+}
+
+impl Report for AggregateReport<'_> {
+    fn result(&self) -> EstimationResult {
+        self.aggregate.result_with(self.fit)
+    }
+}
+
+/// The group-time effects in the common result shape: one effect per cell labelled
+/// `"ATT(g,t)"` (typed key: kind `GroupTime`, `group`, `time`, `event_time`), pointwise
+/// interval and normal p-value; diagnostics with the pre-test (`pretest_chi2`, `pretest_df`,
+/// `pretest_p`), sample sizes, settings, the bootstrap `critical_value` and the uniform bands
+/// (`uniform_ci`: label → `[low, high]`); the fit's warnings.
+impl Report for AttGt {
+    fn result(&self) -> EstimationResult {
+        self.group_time_result()
     }
 }
 
