@@ -35,7 +35,6 @@ use causalkit_stats::dist::{normal_cdf, normal_quantile, normal_sf};
 use causalkit_stats::error::check_alpha;
 use causalkit_stats::{Effect, Result, StatsError};
 use serde::Serialize;
-use statrs::distribution::{Beta, ContinuousCDF};
 use statrs::function::beta::{beta_reg, ln_beta};
 
 fn invalid(name: &str, reason: impl Into<String>) -> StatsError {
@@ -439,9 +438,13 @@ pub fn beta_binomial(
     let risk_control = beta_expect(aa, ba, |y| {
         (mb * (1.0 - ireg(ab + 1.0, bb, y)) - y * (1.0 - ireg(ab, bb, y))).max(0.0)
     });
+    // causalkit_stats' bounded beta quantile (statrs' inverse CDF can loop without end at
+    // huge shapes, i.e. huge counts).
     let q = |a: f64, b: f64| -> Result<(f64, f64)> {
-        let d = Beta::new(a, b).map_err(|e| invalid("prior", e.to_string()))?;
-        Ok((d.inverse_cdf(alpha / 2.0), d.inverse_cdf(1.0 - alpha / 2.0)))
+        Ok((
+            causalkit_stats::dist::beta_quantile(alpha / 2.0, a, b)?,
+            causalkit_stats::dist::beta_quantile(1.0 - alpha / 2.0, a, b)?,
+        ))
     };
     let diff_cdf = |d: f64| beta_expect(aa, ba, |x| ireg(ab, bb, x + d));
     let solve = |p: f64| quad::bisect(|d| diff_cdf(d) - p, -1.0, 1.0, 1e-10);

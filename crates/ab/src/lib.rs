@@ -15,6 +15,7 @@
 //! - [`sequential`], [`planning`], [`multiarm`], [`bayes`]: always-valid inference, power and
 //!   sample size, many-to-one comparisons, and Bayesian analysis.
 #![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
 
 pub mod adjust;
 pub mod bayes;

@@ -492,6 +492,27 @@ pub struct CupedSummary {
     pub variance_reduction: BTreeMap<String, f64>,
 }
 
+impl CupedSummary {
+    /// The summary, also written into a metric's diagnostics (`cuped_covariates`,
+    /// `cuped_theta`, `cuped_variance_reduction`).
+    fn record(
+        diag: &mut Map<String, Value>,
+        covariates: Vec<String>,
+        theta: Value,
+        variance_reduction: impl Iterator<Item = (String, f64)>,
+    ) -> Self {
+        let vr: BTreeMap<String, f64> = variance_reduction.collect();
+        diag.insert("cuped_covariates".into(), json!(covariates));
+        diag.insert("cuped_theta".into(), theta.clone());
+        diag.insert("cuped_variance_reduction".into(), json!(vr));
+        CupedSummary {
+            covariates,
+            theta,
+            variance_reduction: vr,
+        }
+    }
+}
+
 /// Per-arm summary of a metric (overall cells).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArmSummary {
@@ -710,37 +731,27 @@ impl AbReview {
                                 }
                             }
                             if seg == OVERALL {
-                                let vr: BTreeMap<String, f64> = arms
-                                    .keys()
-                                    .cloned()
-                                    .zip(adj.variance_reduction.iter().copied())
-                                    .collect();
-                                mdiag.insert("cuped_covariates".into(), json!([rc]));
-                                mdiag.insert("cuped_theta".into(), json!(adj.theta));
-                                mdiag.insert("cuped_variance_reduction".into(), json!(vr));
-                                cuped = Some(CupedSummary {
-                                    covariates: vec![rc.clone()],
-                                    theta: json!(adj.theta),
-                                    variance_reduction: vr,
-                                });
+                                cuped = Some(CupedSummary::record(
+                                    &mut mdiag,
+                                    vec![rc.clone()],
+                                    json!(adj.theta),
+                                    arms.keys()
+                                        .cloned()
+                                        .zip(adj.variance_reduction.iter().copied()),
+                                ));
                             }
                             adj.arms
                         } else if has_cov {
                             let adj = regression_adjust(&ms, mt).map_err(in_context(ctx()))?;
                             if seg == OVERALL {
-                                let vr: BTreeMap<String, f64> = arms
-                                    .keys()
-                                    .cloned()
-                                    .zip(adj.variance_reduction.iter().copied())
-                                    .collect();
-                                mdiag.insert("cuped_covariates".into(), json!(adj.covariates));
-                                mdiag.insert("cuped_theta".into(), json!(adj.theta));
-                                mdiag.insert("cuped_variance_reduction".into(), json!(vr));
-                                cuped = Some(CupedSummary {
-                                    covariates: adj.covariates.clone(),
-                                    theta: json!(adj.theta),
-                                    variance_reduction: vr,
-                                });
+                                cuped = Some(CupedSummary::record(
+                                    &mut mdiag,
+                                    adj.covariates.clone(),
+                                    json!(adj.theta),
+                                    arms.keys()
+                                        .cloned()
+                                        .zip(adj.variance_reduction.iter().copied()),
+                                ));
                             }
                             adj.arms
                         } else {

@@ -4,6 +4,8 @@
 //! (an iteration that did not converge on valid input) or an internal error. Results go to
 //! stdout; warnings and verdicts go to stderr in every output format.
 
+#![deny(clippy::float_cmp)]
+
 mod ab;
 mod commands;
 mod did;

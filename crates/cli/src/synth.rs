@@ -375,7 +375,7 @@ fn ascm_covariate_means(
 fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
     limits::check_alpha_level("--alpha", a.alpha)?;
     if let Some(p) = a.placebo {
-        limits::check_replications("--placebo", p, 1, 8)?;
+        limits::check_replications("--placebo", p, 2, 8)?;
     }
     if let Some(r) = a.replications {
         limits::check_replications("--replications", r, 2, 8)?;

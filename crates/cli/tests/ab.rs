@@ -498,7 +498,7 @@ fn coarser_randomisation_unit_with_segments() {
     assert_eq!(num(&arms["control"]["n"]), 20.0, "units are agents");
     assert_eq!(
         v["diagnostics"]["srm"]["units"],
-        serde_json::json!([20.0, 20.0])
+        serde_json::json!([20, 20])
     );
     let web = effect(&v, "aht | web | treatment vs control | absolute");
     assert!(num(&web["estimate"]) < 0.0);

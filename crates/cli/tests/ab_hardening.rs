@@ -338,3 +338,27 @@ fn the_scan_serves_every_metric_and_segment_in_one_pass_with_the_same_numbers() 
         }
     }
 }
+
+#[test]
+fn bayesian_proportions_with_a_billion_units_return() {
+    // The beta quantiles of the credible intervals used to come from statrs' inverse CDF,
+    // whose Newton loop has no bound at huge shapes.
+    let f = stats_file(
+        "prop_huge.csv",
+        "arm,count,main_sum\ncontrol,1000000000,400000000\ntreatment,1000000000,400100000\n",
+    );
+    let v = ok_json(&[
+        "ab",
+        "--stats",
+        &f,
+        "--metric",
+        "conv=proportion",
+        "--bayesian",
+        "--format",
+        "json",
+    ]);
+    let post = &v["diagnostics"]["bayesian"]["conv | all | treatment"];
+    let p = post["chance_to_win"].as_f64().unwrap();
+    // z = 1e-4 / sqrt(2 * 0.24 / 1e9) = 4.56: P(treatment better) = Phi(4.56) ~ 0.999997.
+    assert!(p > 0.99999 && p <= 1.0, "{post}");
+}

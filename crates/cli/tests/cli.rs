@@ -150,7 +150,7 @@ fn bad_input_exits_2_with_a_message_naming_the_fault() {
         "--vcov",
         "iid",
     ]);
-    assert!(e.contains("row 1 holds `abc`"), "{e}");
+    assert!(e.contains("row 2 (CSV line 3) holds `abc`"), "{e}");
     let p = tmp("missing.csv", "y,x\n1,2\n2,\n3,4\n4,5\n5,7\n");
     let e = bad(&[
         "regress",

@@ -20,6 +20,7 @@
 //!
 //! Errors are [`DataError`]s that name the column, row and value at fault.
 #![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
 
 pub mod ab_stats;
 pub mod aggregate;

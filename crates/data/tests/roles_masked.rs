@@ -51,7 +51,7 @@ fn masked_columns_keep_rows_and_type_values() {
     );
     let e = m.periods("y").unwrap_err().to_string();
     assert!(
-        e.contains("`y`") && e.contains("row 0") && e.contains("whole-number"),
+        e.contains("`y`") && e.contains("row 1 (CSV line 2)") && e.contains("whole-number"),
         "{e}"
     );
     let e = MaskedColumns::new(&d, &["nope"], &[], MissingPolicy::Error)
@@ -115,7 +115,7 @@ fn panel_checks_name_the_users_unit_and_rows() {
             && e.contains("`1`")
             && e.contains("2004")
             && e.contains("2006")
-            && e.contains("row 3"),
+            && e.contains("row 4 (CSV line 5)"),
         "{e}"
     );
 }

@@ -13,6 +13,7 @@
 //! All staggered estimators take a [`StaggeredPanel`] (unit, period, outcome, first treated
 //! period per row) and return types implementing [`causalkit_stats::Report`].
 #![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
 
 pub mod cs;
 pub mod error;

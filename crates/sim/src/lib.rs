@@ -100,6 +100,7 @@
 //! byte-identical files.
 
 #![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
 
 mod config;
 mod error;

@@ -7,6 +7,7 @@
 //! placebo, bootstrap and jackknife standard errors and staggered adoption. Estimators work on
 //! a units × periods outcome matrix ([`panel::SynthPanel`]).
 #![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
 
 pub mod abadie;
 pub mod ascm;
