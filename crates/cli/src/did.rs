@@ -14,6 +14,7 @@ use causalkit_did::cs::{
 };
 use causalkit_did::event_study::{event_study, EventStudyOptions};
 use causalkit_did::imputation::{imputation_pretrend, imputation_vcov};
+use causalkit_did::panel::cohort_trends;
 use causalkit_did::sunab::sun_abraham;
 use causalkit_did::twfe::{did_2x2, twfe, TwoByTwo};
 use causalkit_did::wild::WildOptions;
@@ -778,24 +779,15 @@ struct Plots {
     trends: Option<Vec<Trend>>,
 }
 
-/// Mean outcome by cohort and period.
+/// The cohort-trend lines (from the library's [`cohort_trends`]) named for the legend.
 fn trends(time: &[i64], cohort: &[Option<i64>], y: &[f64]) -> Vec<Trend> {
-    let mut acc: BTreeMap<Option<i64>, BTreeMap<i64, (f64, f64)>> = BTreeMap::new();
-    for i in 0..y.len() {
-        let e = acc
-            .entry(cohort[i])
-            .or_default()
-            .entry(time[i])
-            .or_insert((0.0, 0.0));
-        e.0 += y[i];
-        e.1 += 1.0;
-    }
-    acc.into_iter()
-        .map(|(g, m)| {
-            let name = g.map_or("never treated".to_string(), |g| format!("cohort {g}"));
-            let x = m.keys().map(|&t| t as f64).collect();
-            let v = m.values().map(|(s, n)| s / n).collect();
-            (name, x, v)
+    cohort_trends(time, cohort, y)
+        .into_iter()
+        .map(|c| {
+            let name = c
+                .cohort
+                .map_or("never treated".to_string(), |g| format!("cohort {g}"));
+            (name, c.periods.iter().map(|&t| t as f64).collect(), c.mean)
         })
         .collect()
 }
