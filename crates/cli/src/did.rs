@@ -14,6 +14,7 @@ use causalkit_did::cs::{
 };
 use causalkit_did::event_study::{event_study, EventStudyOptions};
 use causalkit_did::imputation::{imputation_pretrend, imputation_vcov};
+use causalkit_did::panel::cohort_trends;
 use causalkit_did::sunab::sun_abraham;
 use causalkit_did::twfe::{did_2x2, twfe, TwoByTwo};
 use causalkit_did::wild::WildOptions;
@@ -758,6 +759,12 @@ fn run_cs(
     finish(a, c, result, Some(plots))
 }
 
+/// A confidence level in percent without trailing zeros (0.95 -> "95", 0.9 -> "90").
+fn num_level(level: f64) -> String {
+    let s = format!("{:.4}", level * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A named line: (series name, periods, mean outcome).
 type Trend = (String, Vec<f64>, Vec<f64>);
 
@@ -772,24 +779,15 @@ struct Plots {
     trends: Option<Vec<Trend>>,
 }
 
-/// Mean outcome by cohort and period.
+/// The cohort-trend lines (from the library's [`cohort_trends`]) named for the legend.
 fn trends(time: &[i64], cohort: &[Option<i64>], y: &[f64]) -> Vec<Trend> {
-    let mut acc: BTreeMap<Option<i64>, BTreeMap<i64, (f64, f64)>> = BTreeMap::new();
-    for i in 0..y.len() {
-        let e = acc
-            .entry(cohort[i])
-            .or_default()
-            .entry(time[i])
-            .or_insert((0.0, 0.0));
-        e.0 += y[i];
-        e.1 += 1.0;
-    }
-    acc.into_iter()
-        .map(|(g, m)| {
-            let name = g.map_or("never treated".to_string(), |g| format!("cohort {g}"));
-            let x = m.keys().map(|&t| t as f64).collect();
-            let v = m.values().map(|(s, n)| s / n).collect();
-            (name, x, v)
+    cohort_trends(time, cohort, y)
+        .into_iter()
+        .map(|c| {
+            let name = c
+                .cohort
+                .map_or("never treated".to_string(), |g| format!("cohort {g}"));
+            (name, c.periods.iter().map(|&t| t as f64).collect(), c.mean)
         })
         .collect()
 }
@@ -805,7 +803,13 @@ fn save_both(
     Ok(())
 }
 
-fn write_plots(dir: &Path, outcome: &str, plots: &Plots) -> Result<Vec<String>, CliError> {
+fn write_plots(
+    dir: &Path,
+    outcome: &str,
+    alpha: f64,
+    plots: &Plots,
+) -> Result<Vec<String>, CliError> {
+    let level = format!("{}%", num_level(1.0 - alpha));
     std::fs::create_dir_all(dir).map_err(|e| {
         CliError::bad(format!(
             "cannot create plot directory {}: {e}",
@@ -839,12 +843,14 @@ fn write_plots(dir: &Path, outcome: &str, plots: &Plots) -> Result<Vec<String>, 
             .into_iter()
             .filter(|s| !s.x.is_empty())
             .collect();
-        let chart = LineChart::new(format!("{outcome}: effect by period relative to adoption"))
-            .x_label("periods since adoption (e)")
-            .y_label("effect (95% CI band)")
-            .vline(-0.5)
-            .hline(0.0)
-            .markers(true);
+        let chart = LineChart::new(format!(
+            "{outcome}: effect by period relative to adoption ({level} pointwise intervals)"
+        ))
+        .x_label("periods since adoption (e)")
+        .y_label(format!("effect ({level} pointwise CI band)"))
+        .vline(-0.5)
+        .hline(0.0)
+        .markers(true);
         save_both(dir, "event_study", |o| chart.save(&series, o))?;
         written.push("event_study".to_string());
     }
@@ -871,9 +877,11 @@ fn write_plots(dir: &Path, outcome: &str, plots: &Plots) -> Result<Vec<String>, 
             periods.iter().map(|t| t.to_string()).collect(),
             cells,
         );
-        let hm = HeatMap::new(format!("{outcome}: ATT(g,t)"))
-            .x_label("period t")
-            .y_label("cohort g");
+        let hm = HeatMap::new(format!(
+            "{outcome}: ATT(g,t) point estimates (no intervals)"
+        ))
+        .x_label("period t")
+        .y_label("cohort g");
         save_both(dir, "att_gt_heatmap", |o| hm.save(&m, o))?;
         written.push("att_gt_heatmap".to_string());
     }
@@ -882,11 +890,13 @@ fn write_plots(dir: &Path, outcome: &str, plots: &Plots) -> Result<Vec<String>, 
             .iter()
             .map(|(n, x, y)| Series::new(n.clone(), x.clone(), y.clone()))
             .collect();
-        let chart = LineChart::new(format!("{outcome}: mean by cohort over time"))
-            .x_label("period")
-            .y_label(format!("mean {outcome}"))
-            .highlight("never treated")
-            .markers(true);
+        // One coloured, labelled line per cohort (the legend names each cohort).
+        let chart = LineChart::new(format!(
+            "{outcome}: mean by cohort over time (raw means, no intervals)"
+        ))
+        .x_label("period")
+        .y_label(format!("mean {outcome}"))
+        .markers(true);
         save_both(dir, "cohort_trends", |o| chart.save(&series, o))?;
         written.push("cohort_trends".to_string());
     }
@@ -929,7 +939,7 @@ fn finish(
         ));
     }
     if let (Some(dir), Some(p)) = (&a.plot, plots) {
-        let written = write_plots(dir, &a.outcome, &p)?;
+        let written = write_plots(dir, &a.outcome, a.alpha, &p)?;
         result.diagnostics.insert(
             "plots".into(),
             written
@@ -942,6 +952,6 @@ fn finish(
     Ok(match a.format {
         Format::Json => result.to_json() + "\n",
         Format::Csv => result.to_csv(),
-        Format::Table => result.to_table(),
+        Format::Table => crate::synth::table_nested(&result, &[]),
     })
 }

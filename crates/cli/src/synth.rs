@@ -428,9 +428,137 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
     })
 }
 
-/// The common table plus the largest unit weights.
+/// Most rows of one nested-diagnostic table in table mode.
+const NESTED_ROWS: usize = 40;
+
+/// Table output without one-line JSON blobs: object- and array-valued diagnostics (e.g.
+/// `rmspe_ratio`, `balance`, `lambda_cv`, `uniform_ci`) are taken out of the common table and
+/// printed after it as small tables (at most 40 rows each); a record of at most 10 scalar
+/// fields (e.g. `pretrend_test`) stays on its line. Diagnostics named in `skip` are
+/// left out (printed another way by the caller). JSON and CSV output are unchanged.
+pub(crate) fn table_nested(r: &EstimationResult, skip: &[&str]) -> String {
+    let mut flat = r.clone();
+    let mut nested = Vec::new();
+    // A small record (at most 10 scalar fields, e.g. pretrend_test) stays on its line.
+    let record = |v: &serde_json::Value| {
+        v.as_object()
+            .is_some_and(|m| m.len() <= 10 && m.values().all(|x| !x.is_object() && !x.is_array()))
+    };
+    for (k, v) in &r.diagnostics {
+        if (v.is_object() || v.is_array()) && !record(v) {
+            flat.diagnostics.remove(k);
+            if !skip.contains(&k.as_str()) {
+                nested.push((k, v));
+            }
+        }
+    }
+    let mut out = flat.to_table();
+    for (k, v) in nested {
+        out.push_str(&format!("\n{k}\n"));
+        out.push_str(&render_nested(v));
+    }
+    out
+}
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Number(x) => x
+            .as_f64()
+            .filter(|_| !x.is_i64() && !x.is_u64())
+            .map_or_else(|| x.to_string(), |f| num(Some(f))),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
+            a.iter().map(scalar).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn render_nested(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    // An object of parallel arrays (e.g. lambda_cv: lambdas, errors, errors_se) is printed as
+    // columns, its scalar fields as `name: value` lines.
+    if let Value::Object(m) = v {
+        let arrays: Vec<(&String, &Vec<Value>)> = m
+            .iter()
+            .filter_map(|(k, x)| x.as_array().map(|a| (k, a)))
+            .filter(|(_, a)| a.len() > 1 && a.iter().all(|y| y.is_number()))
+            .collect();
+        let n = arrays.first().map_or(0, |a| a.1.len());
+        if (2..=8).contains(&arrays.len()) && n > 2 && arrays.iter().all(|a| a.1.len() == n) {
+            let mut out = String::new();
+            for (k, x) in m {
+                if !arrays.iter().any(|a| a.0 == k) {
+                    out.push_str(&format!("{k}: {}\n", scalar(x)));
+                }
+            }
+            let header: Vec<&str> = arrays.iter().map(|a| a.0.as_str()).collect();
+            let body: Vec<Vec<String>> = (0..n)
+                .map(|i| arrays.iter().map(|a| scalar(&a.1[i])).collect())
+                .collect();
+            out.push_str(&plain_table(&header, &body));
+            return out;
+        }
+    }
+    // (row name, fields) pairs.
+    let rows: Vec<(String, &Value)> = match v {
+        Value::Object(m) => m.iter().map(|(k, x)| (k.clone(), x)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (i.to_string(), x))
+            .collect(),
+        other => return format!("{}\n", scalar(other)),
+    };
+    let more = rows.len().saturating_sub(NESTED_ROWS);
+    let rows = &rows[..rows.len().min(NESTED_ROWS)];
+    let mut cols: Vec<String> = Vec::new();
+    for (_, x) in rows {
+        if let Value::Object(m) = x {
+            for k in m.keys() {
+                if !cols.contains(k) {
+                    cols.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut out = if cols.is_empty() {
+        if matches!(v, Value::Array(_)) && rows.iter().all(|(_, x)| !x.is_array()) {
+            let all: Vec<String> = rows.iter().map(|(_, x)| scalar(x)).collect();
+            format!("{}\n", all.join(", "))
+        } else {
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|(k, x)| vec![k.clone(), scalar(x)])
+                .collect();
+            plain_table(&["", "value"], &body)
+        }
+    } else {
+        let mut header: Vec<&str> = vec![""];
+        header.extend(cols.iter().map(String::as_str));
+        let body: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(k, x)| {
+                let mut row = vec![k.clone()];
+                row.extend(
+                    cols.iter()
+                        .map(|c| x.get(c).map(scalar).unwrap_or_default()),
+                );
+                row
+            })
+            .collect();
+        plain_table(&header, &body)
+    };
+    if more > 0 {
+        out.push_str(&format!("… {more} more (see --format json)\n"));
+    }
+    out
+}
+
+/// The common table (nested diagnostics as small tables) plus the largest unit weights.
 fn table(r: &EstimationResult) -> String {
-    let mut out = r.to_table();
+    let mut out = table_nested(r, &["unit_weights", "weights"]);
     if let Some(serde_json::Value::Object(w)) = r.diagnostics.get("unit_weights") {
         let mut ws: Vec<(&String, f64)> = w
             .iter()
@@ -927,7 +1055,7 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
     let gap: Vec<f64> = tr.iter().zip(synth).map(|(p, q)| p - q).collect();
     save_both(dir, "gap", |o| {
         LineChart::new(format!(
-            "{}: gap {treated_name} − synthetic ({method})",
+            "{}: gap {treated_name} − synthetic ({method}; point estimates, no interval band)",
             a.outcome
         ))
         .x_label(&a.time)
@@ -942,14 +1070,17 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
             .map(|p| Series::new(p.unit.clone(), x.clone(), p.gaps.clone()))
             .collect();
         save_both(dir, "placebo_gaps", |o| {
-            LineChart::new(format!("{}: placebo gaps ({method})", a.outcome))
-                .x_label(&a.time)
-                .y_label("gap")
-                .vline(vline)
-                .hline(0.0)
-                .highlight(treated_name.clone())
-                .others_label("placebo (control units)")
-                .save(&series, o)
+            LineChart::new(format!(
+                "{}: placebo gaps ({method}; point estimates, no interval band)",
+                a.outcome
+            ))
+            .x_label(&a.time)
+            .y_label("gap")
+            .vline(vline)
+            .hline(0.0)
+            .highlight(treated_name.clone())
+            .others_label("placebo (control units)")
+            .save(&series, o)
         })?;
         let bars: Vec<(String, f64)> = paths.iter().map(|p| (p.unit.clone(), p.ratio())).collect();
         save_both(dir, "rmspe_ratio", |o| {

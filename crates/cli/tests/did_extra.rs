@@ -441,3 +441,34 @@ fn duplicate_unit_periods_name_the_users_unit_and_rows() {
         );
     }
 }
+
+#[test]
+fn table_mode_has_no_json_blobs_and_charts_state_their_intervals() {
+    let dir = std::env::temp_dir().join(format!("ck-did-plots-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let out = mpdta(&["--method", "cs", "--bootstrap", "199", "--plot", &d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    // The uniform bands are a small table (one row per cell), not a one-line JSON object.
+    assert!(!table.contains("uniform_ci: {"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("ATT(2004,2006)") && l.contains(", ")),
+        "{table}"
+    );
+    let svg = std::fs::read_to_string(dir.join("event_study.svg")).unwrap();
+    assert!(
+        svg.contains("95% pointwise"),
+        "event study chart states its band"
+    );
+    let trends = std::fs::read_to_string(dir.join("cohort_trends.svg")).unwrap();
+    assert!(
+        trends.contains("cohort 2004") && trends.contains("cohort 2007"),
+        "cohort trend lines are labelled in the legend"
+    );
+}

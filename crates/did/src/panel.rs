@@ -321,3 +321,55 @@ impl StaggeredPanel {
         Vcov::Cluster(self.unit.clone())
     }
 }
+
+/// The mean outcome of one adoption cohort in each period it is observed (a cohort-trend
+/// line of the descriptive "raw trends" chart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortTrend {
+    /// The cohort (first treated period); `None` for never-treated units.
+    pub cohort: Option<i64>,
+    /// The periods, sorted.
+    pub periods: Vec<i64>,
+    /// The unweighted mean outcome of the cohort's rows in each period.
+    pub mean: Vec<f64>,
+}
+
+/// Mean outcome by cohort and period (rows averaged with equal weight), cohorts in order
+/// with never-treated first. Inputs are parallel per-row slices.
+pub fn cohort_trends(time: &[i64], cohort: &[Option<i64>], y: &[f64]) -> Vec<CohortTrend> {
+    let mut acc: std::collections::BTreeMap<
+        Option<i64>,
+        std::collections::BTreeMap<i64, (f64, f64)>,
+    > = Default::default();
+    for ((&t, &g), &v) in time.iter().zip(cohort).zip(y) {
+        let e = acc.entry(g).or_default().entry(t).or_insert((0.0, 0.0));
+        e.0 += v;
+        e.1 += 1.0;
+    }
+    acc.into_iter()
+        .map(|(g, m)| CohortTrend {
+            cohort: g,
+            periods: m.keys().copied().collect(),
+            mean: m.values().map(|(s, n)| s / n).collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::*;
+
+    #[test]
+    fn cohort_trends_average_rows_by_cohort_and_period() {
+        let t = [1, 2, 1, 2, 1];
+        let g = [Some(2), Some(2), None, None, Some(2)];
+        let y = [1.0, 3.0, 10.0, 20.0, 2.0];
+        let tr = cohort_trends(&t, &g, &y);
+        assert_eq!(tr.len(), 2);
+        assert_eq!(tr[0].cohort, None);
+        assert_eq!(tr[0].periods, [1, 2]);
+        assert!((tr[0].mean[0] - 10.0).abs() < 1e-12 && (tr[0].mean[1] - 20.0).abs() < 1e-12);
+        assert_eq!(tr[1].cohort, Some(2));
+        assert!((tr[1].mean[0] - 1.5).abs() < 1e-12 && (tr[1].mean[1] - 3.0).abs() < 1e-12);
+    }
+}
