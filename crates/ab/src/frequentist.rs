@@ -154,6 +154,8 @@ impl ArmStats {
         let i = m.index_of("numerator")?;
         let j = m.index_of("denominator")?;
         let n = m.n() as f64;
+        // Exact by design: a denominator of ones sums to exactly n.
+        #[allow(clippy::float_cmp)]
         let unit_den = m.sum(j) == n && m.sum_product(j, j) == n;
         if !unit_den {
             return ArmStats::ratio(

@@ -551,12 +551,12 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
                 c.post.as_ref().expect("checked"),
             );
             let first_post = (0..time.len())
-                .filter(|&i| po[i] == 1.0)
+                .filter(|&i| po[i] > 0.5) // validated 0/1 indicators
                 .map(|i| time[i])
                 .min()
                 .ok_or_else(|| CliError::bad("no row has post = 1"))?;
             let treated_units: BTreeSet<&String> = (0..time.len())
-                .filter(|&i| tr[i] == 1.0)
+                .filter(|&i| tr[i] > 0.5) // validated 0/1 indicators
                 .map(|i| &unit[i])
                 .collect();
             unit.iter()

@@ -805,7 +805,8 @@ fn period_index(panel: &SynthPanel, v: &str, spec: &str) -> Result<usize, CliErr
     panel
         .periods
         .iter()
-        .position(|p| *p == x)
+        // Exact by design: the period must be one of the data's own values.
+        .position(|p| p.total_cmp(&x).is_eq())
         .ok_or_else(|| CliError::bad(format!("predictor `{spec}`: period {v} is not in the data")))
 }
 

@@ -756,7 +756,10 @@ impl Kpi {
         Ok(match &self.kind {
             KpiKind::Mean { .. } => (x[0], 1.0),
             KpiKind::Proportion { .. } => {
-                if x[0] != 0.0 && x[0] != 1.0 {
+                // Exact by design: a proportion's values are exactly 0 or 1.
+                #[allow(clippy::float_cmp)]
+                let not_binary = x[0] != 0.0 && x[0] != 1.0;
+                if not_binary {
                     return Err(out(0, "0 or 1 for a proportion"));
                 }
                 (x[0], 1.0)

@@ -103,7 +103,10 @@ impl ColumnRoles {
         for c in &self.covariates {
             let v: Vec<f64> = data.numeric(c)?.into_iter().flatten().collect();
             if let Some(first) = v.first() {
-                if v.iter().all(|x| x == first) {
+                // Exact by design: a column is constant when every value is the same number.
+                #[allow(clippy::float_cmp)]
+                let constant = v.iter().all(|x| x == first);
+                if constant {
                     return Err(DataError::ConstantColumn {
                         column: c.clone(),
                         value: first.to_string(),
@@ -303,7 +306,10 @@ impl<'a> MaskedColumns<'a> {
     pub fn binary(&self, column: &str) -> Result<Vec<f64>> {
         let v = self.numeric(column)?;
         for (&x, &row) in v.iter().zip(&self.rows) {
-            if x != 0.0 && x != 1.0 {
+            // Exact by design: indicators are exactly 0 or 1.
+            #[allow(clippy::float_cmp)]
+            let not_binary = x != 0.0 && x != 1.0;
+            if not_binary {
                 return Err(DataError::OutOfRange {
                     column: column.to_string(),
                     row,

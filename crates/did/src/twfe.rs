@@ -154,7 +154,10 @@ pub fn did_2x2(
     causalkit_stats::error::check_len("treat", data.treat.len(), n)?;
     causalkit_stats::error::check_len("post", data.post.len(), n)?;
     for (name, col) in [("treat", &data.treat), ("post", &data.post)] {
-        if let Some(row) = col.iter().position(|&v| v != 0.0 && v != 1.0) {
+        // Exact by design: indicators must be exactly 0 or 1.
+        #[allow(clippy::float_cmp)]
+        let bad = col.iter().position(|&v| v != 0.0 && v != 1.0);
+        if let Some(row) = bad {
             return Err(causalkit_stats::StatsError::OutOfRange {
                 variable: name.into(),
                 row,

@@ -103,7 +103,8 @@ fn staggered_cell_csat_truth_matches_monte_carlo() {
         .find(|r| r.adoption_day == spec.adoption_day && r.event_time == e)
         .expect("cell present");
     let m = staggered_multiplier(&config, g, e);
-    assert_eq!(row.effect_multiplier, m);
+    // The truth file stores the same computed value: bit-identical.
+    assert_eq!(row.effect_multiplier.to_bits(), m.to_bits());
     assert_eq!(row.day, day);
     let members: Vec<usize> = (0..config.sites as usize)
         .filter(|&s| world.site_cohort[s] == Some(g))

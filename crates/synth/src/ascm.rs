@@ -681,7 +681,10 @@ impl AugmentedSc {
                     LambdaRule::OneSe => c.lambda_1se,
                 };
                 let lo = c.lambdas.iter().cloned().fold(f64::INFINITY, f64::min);
-                if o.rule == LambdaRule::Min && c.lambda_min == lo {
+                // Exact by design: is the chosen lambda the grid's own smallest value?
+                #[allow(clippy::float_cmp)]
+                let at_bottom = c.lambda_min == lo;
+                if o.rule == LambdaRule::Min && at_bottom {
                     warnings.push(format!(
                         "the CV error is smallest at the smallest lambda of the grid ({lo:.4e}); the grid may be too coarse at the bottom"
                     ));

@@ -242,6 +242,8 @@ fn fw(
                 bi = j;
             }
         }
+        // Exact by design: a vertex weight of exactly 1 means the step did not move.
+        #[allow(clippy::float_cmp)]
         let moved = !(x[bi] == 1.0 && xx == 1.0);
         if moved {
             // d_err = A_i − Ax = (A_i − b) − r.

@@ -2008,6 +2008,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // order statistics are returned exactly
     fn type1_quantile() {
         // R: quantile(1:10, c(.25, .75, .95), type = 1) = 3, 8, 10.
         let v: Vec<f64> = (1..=10).map(f64::from).collect();
