@@ -715,6 +715,53 @@ pub fn classical_boundaries(
     })
 }
 
+/// Maximum sample size inflation factor R = I_max / I_fixed of a group-sequential design at
+/// the given power (Jennison & Turnbull 2000, §2.5, Tables 2.3 and 2.4 for Pocock and
+/// O'Brien–Fleming tests): the maximum information (sample size) the sequential test needs
+/// for power `power`, relative to the fixed-sample test with I_fixed =
+/// (z_{1−α/2} + z_{power})²/δ² (z_{1−α} one-sided). Found by solving
+/// `design.power(θ) = power` for the drift θ = δ·sqrt(I_max); then R = (θ / (z_{1−α/2} +
+/// z_{power}))².
+///
+/// ```
+/// use causalkit_ab::sequential::{classical_boundaries, max_sample_size_inflation, BoundaryShape};
+/// let d = classical_boundaries(&[0.2, 0.4, 0.6, 0.8, 1.0], 0.05,
+///                              BoundaryShape::OBrienFleming, true).unwrap();
+/// let r = max_sample_size_inflation(&d, 0.9).unwrap();
+/// assert!((r - 1.026).abs() < 5e-4); // Jennison & Turnbull (2000) Table 2.4, K = 5
+/// ```
+pub fn max_sample_size_inflation(design: &GroupSequentialDesign, power: f64) -> Result<f64> {
+    if !(power.is_finite() && power > design.alpha && power < 1.0) {
+        return Err(invalid(
+            "power",
+            format!("must lie in (alpha = {}, 1), got {power}", design.alpha),
+        ));
+    }
+    let z_a = if design.two_sided {
+        normal_quantile(1.0 - design.alpha / 2.0)?
+    } else {
+        normal_quantile(1.0 - design.alpha)?
+    };
+    let theta_fixed = z_a + normal_quantile(power)?;
+    let pow = |th: f64| design.power(th).map(|p| p - power).unwrap_or(f64::NAN);
+    let mut hi = theta_fixed.max(1.0);
+    let mut steps = 0;
+    while pow(hi) < 0.0 {
+        hi *= 1.5;
+        steps += 1;
+        if steps > 40 {
+            return Err(StatsError::NotConverged {
+                method: "max_sample_size_inflation drift search".into(),
+                iterations: steps,
+                tolerance: 0.0,
+                last_change: hi,
+            });
+        }
+    }
+    let theta = quad::illinois(pow, 0.0, hi, 1e-11);
+    Ok((theta / theta_fixed).powi(2))
+}
+
 /// Result of the sequential SRM test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SequentialSrm {

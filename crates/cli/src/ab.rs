@@ -224,6 +224,14 @@ struct PlanArgs {
     /// approximation; needs --mean/--sd, --effect and --n-total.
     #[arg(long)]
     t_test: bool,
+    /// Group-sequential design: the looks' information fractions, strictly increasing in
+    /// (0, 1] with the last 1 (e.g. 0.2,0.4,0.6,0.8,1); reports the z boundary and nominal
+    /// alpha per look and the maximum sample size inflation over the fixed design.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    looks: Vec<f64>,
+    /// Alpha-spending function for --looks (Lan-DeMets): obf, pocock or power:RHO (RHO > 0).
+    #[arg(long)]
+    spending: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -251,7 +259,121 @@ fn render(result: &EstimationResult, format: Format, extra_table: &str) -> Strin
     }
 }
 
+/// A whole number of units (sample sizes are rounded up to whole units) as a JSON integer
+/// when it fits exactly, else as a float.
+fn count_value(n: f64) -> serde_json::Value {
+    if (0.0..=9_007_199_254_740_992.0).contains(&n) && n.fract() == 0.0 {
+        serde_json::Value::from(n as u64)
+    } else {
+        serde_json::Value::from(n)
+    }
+}
+
+/// Range-checks one numeric flag of `ab plan`, naming the flag in the error.
+fn check_flag(flag: &str, x: f64, ok: bool, range: &str) -> Result<(), CliError> {
+    if x.is_finite() && ok {
+        Ok(())
+    } else {
+        Err(CliError::bad(format!("--{flag} must be {range}, got {x}")))
+    }
+}
+
+fn check_plan_flags(p: &PlanArgs) -> Result<(), CliError> {
+    let unit = |x: f64| x > 0.0 && x < 1.0;
+    check_flag("alpha", p.alpha, unit(p.alpha), "in (0, 1)")?;
+    check_flag(
+        "treatment-share",
+        p.treatment_share,
+        unit(p.treatment_share),
+        "in (0, 1)",
+    )?;
+    if let Some(x) = p.power {
+        check_flag("power", x, unit(x), "in (0, 1)")?;
+    }
+    if let Some(x) = p.proportion {
+        check_flag("proportion", x, unit(x), "a baseline rate in (0, 1)")?;
+    }
+    if let Some(x) = p.sd {
+        check_flag("sd", x, x > 0.0, "finite and positive")?;
+    }
+    if let Some(x) = p.mean {
+        check_flag("mean", x, true, "finite")?;
+    }
+    if let Some(x) = p.effect {
+        check_flag("effect", x, x != 0.0, "finite and non-zero")?;
+    }
+    if let Some(x) = p.n_total {
+        check_flag("n-total", x, x > 0.0, "finite and positive")?;
+    }
+    if let Some(x) = p.daily_units {
+        check_flag("daily-units", x, x > 0.0, "finite and positive")?;
+    }
+    if let Some(x) = p.cuped_rho {
+        check_flag("cuped-rho", x, (0.0..1.0).contains(&x), "in [0, 1)")?;
+    }
+    Ok(())
+}
+
+/// Parses and validates `--looks` / `--spending`.
+fn sequential_plan(
+    p: &PlanArgs,
+) -> Result<Option<causalkit_ab::sequential::GroupSequentialDesign>, CliError> {
+    use causalkit_ab::sequential::{group_sequential_boundaries, SpendingFunction};
+    let spending = match (p.looks.is_empty(), &p.spending) {
+        (true, None) => return Ok(None),
+        (true, Some(_)) => return Err(CliError::bad("--spending needs --looks")),
+        (false, None) => {
+            return Err(CliError::bad(
+                "--looks needs --spending obf, pocock or power:RHO",
+            ))
+        }
+        (false, Some(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "obf" => SpendingFunction::OBrienFleming,
+            "pocock" => SpendingFunction::Pocock,
+            other => {
+                let rho = other
+                    .strip_prefix("power:")
+                    .and_then(|r| r.trim().parse::<f64>().ok())
+                    .ok_or_else(|| {
+                        CliError::bad(format!(
+                            "--spending `{s}`: expected obf, pocock or power:RHO"
+                        ))
+                    })?;
+                if !(rho.is_finite() && rho > 0.0) {
+                    return Err(CliError::bad(format!(
+                        "--spending power:RHO needs RHO > 0, got {rho}"
+                    )));
+                }
+                SpendingFunction::Power(rho)
+            }
+        },
+    };
+    let mut prev = 0.0;
+    for (i, &t) in p.looks.iter().enumerate() {
+        if !(t.is_finite() && t > prev && t <= 1.0) {
+            return Err(CliError::bad(format!(
+                "--looks must be strictly increasing in (0, 1]: look {} is {t}",
+                i + 1
+            )));
+        }
+        prev = t;
+    }
+    if (prev - 1.0).abs() > 1e-12 {
+        return Err(CliError::bad(format!(
+            "--looks: the last look must be 1 (the full sample), got {prev}"
+        )));
+    }
+    Ok(Some(group_sequential_boundaries(
+        &p.looks, p.alpha, spending, true,
+    )?))
+}
+
 fn plan(p: PlanArgs) -> Result<String, CliError> {
+    check_plan_flags(&p)?;
+    let sequential = sequential_plan(&p)?;
+    if sequential.is_some() && p.t_test {
+        return Err(CliError::bad("--looks is not available with --t-test"));
+    }
     let mut metric = match (p.mean, p.sd, p.proportion) {
         (Some(m), Some(sd), None) => planning::MetricPlan::mean(m, sd)?,
         (None, None, Some(q)) => planning::MetricPlan::proportion(q)?,
@@ -289,15 +411,16 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
         } else {
             e / sd
         };
-        let n1 = n * (1.0 - p.treatment_share);
-        let n2 = n * p.treatment_share;
+        // Whole units per arm (rounded up).
+        let n1 = (n * (1.0 - p.treatment_share)).ceil();
+        let n2 = (n * p.treatment_share).ceil();
         let pw = planning::t_test_power(d, n1, n2, p.alpha, planning::Alternative::TwoSided)?;
         result.estimand = "power of the two-sample t test (noncentral t)".into();
         result.effects.push(Effect::point("power", pw));
         result = result
             .with_diagnostic("cohens_d", d)
-            .with_diagnostic("n_control", n1)
-            .with_diagnostic("n_treatment", n2);
+            .with_diagnostic("n_control", count_value(n1))
+            .with_diagnostic("n_treatment", count_value(n2));
         return Ok(render(&result, p.format, ""));
     }
     let analysis = match (effect, p.n_total, p.power) {
@@ -307,6 +430,10 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
         }
         (Some(e), None, Some(pw)) => {
             result.estimand = "sample size".into();
+            result = result.with_diagnostic(
+                "rounding",
+                "per-arm sample sizes are rounded up to whole units",
+            );
             planning::sample_size(&metric, e, pw, &design)?
         }
         (None, Some(n), Some(pw)) => {
@@ -335,8 +462,45 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
     result.effects = e;
     result = result
         .with_diagnostic("alpha", p.alpha)
-        .with_diagnostic("std_error_of_difference", analysis.std_error);
-    Ok(render(&result, p.format, ""))
+        .with_diagnostic("std_error_of_difference", analysis.std_error)
+        .with_diagnostic("n_total", count_value(analysis.n_total))
+        .with_diagnostic("n_control", count_value(analysis.n_control))
+        .with_diagnostic("n_treatment", count_value(analysis.n_treatment));
+    let mut extra = String::new();
+    if let Some(gs) = sequential {
+        let target = p.power.unwrap_or(analysis.power);
+        let inflation = causalkit_ab::sequential::max_sample_size_inflation(&gs, target)?;
+        let b = gs.boundaries();
+        let nominal: Vec<f64> = gs.looks.iter().map(|l| l.nominal_p).collect();
+        extra.push_str("\nGroup-sequential boundaries (two-sided):\n");
+        extra.push_str(&format!(
+            "{:>6} {:>10} {:>12} {:>14}\n",
+            "look", "info", "z boundary", "nominal alpha"
+        ));
+        for (k, l) in gs.looks.iter().enumerate() {
+            result.effects.push(Effect::point(
+                format!("look {} (t = {}) z boundary", k + 1, l.info_fraction),
+                l.z_boundary,
+            ));
+            extra.push_str(&format!(
+                "{:>6} {:>10.4} {:>12.4} {:>14.6}\n",
+                k + 1,
+                l.info_fraction,
+                l.z_boundary,
+                l.nominal_p
+            ));
+        }
+        let max_n = (analysis.n_total * inflation).ceil();
+        result.method = format!("two-arm power analysis, {}", gs.method);
+        result = result
+            .with_diagnostic("looks", p.looks.clone())
+            .with_diagnostic("boundaries", b)
+            .with_diagnostic("nominal_alpha", nominal)
+            .with_diagnostic("max_sample_size_inflation", inflation)
+            .with_diagnostic("inflation_at_power", target)
+            .with_diagnostic("max_n_total", count_value(max_n));
+    }
+    Ok(render(&result, p.format, &extra))
 }
 
 /// A parsed metric.
