@@ -27,6 +27,8 @@ enum Command {
     Did(crate::did::DidArgs),
     /// Synthetic control family: Abadie SC, synthetic DiD, DiD, augmented SC.
     Synth(crate::synth::SynthArgs),
+    /// Uplift models: `uplift fit` (fit and evaluate on a held-out split), `uplift score`.
+    Uplift(crate::uplift::UpliftArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -169,6 +171,7 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         Command::Did(a) => crate::did::run(a).map(Into::into),
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
+        Command::Uplift(a) => crate::uplift::run(a),
         Command::Simulate {
             what:
                 SimulateWhat::ContactCentre {
