@@ -13,6 +13,7 @@ use causalkit_uplift::metrics::{evaluate, evaluate_arms, ArmsEvaluation, EvalOpt
 use causalkit_uplift::pipeline::{
     train_test_split, FeatureEncoder, ModelSpec, RawColumn, SavedModel, FORMAT_VERSION,
 };
+use causalkit_uplift::policy::profit_curve;
 use causalkit_uplift::{Criterion, ForestOptions, GbdtOptions, TreeOptions, UpliftError};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -112,6 +113,16 @@ struct FitArgs {
     /// Impute missing feature values (numeric: training median; text: own category).
     #[arg(long)]
     allow_missing: bool,
+    /// Value of one conversion (or one unit of a continuous outcome); with --cost adds the
+    /// profit curve over the fraction targeted (diagnostics `policy`, one treated arm).
+    #[arg(long, requires = "cost")]
+    value: Option<f64>,
+    /// Cost of treating one customer.
+    #[arg(long, requires = "value")]
+    cost: Option<f64>,
+    /// Bootstrap replicates of the best-fraction interval.
+    #[arg(long, default_value_t = 200)]
+    bootstrap: usize,
     /// Write the fitted model (versioned JSON) here.
     #[arg(long)]
     save: Option<PathBuf>,
@@ -390,6 +401,20 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
         )
         .result()
     };
+    if let Some((v, c)) = a.value.zip(a.cost) {
+        if n_arms != 1 {
+            return Err(CliError::bad(
+                "--value/--cost: the profit curve needs one treated arm (pass one --treated)",
+            ));
+        }
+        let t: Vec<bool> = arm_test.iter().map(Option::is_some).collect();
+        let pc = profit_curve(&y_test, &t, &scores[0], v, c, 10, a.bootstrap, a.seed, 0.05)
+            .map_err(uerr)?;
+        result.diagnostics.insert(
+            "policy".into(),
+            serde_json::to_value(&pc).unwrap_or_default(),
+        );
+    }
     result.method = format!(
         "uplift {:?} fitted on a seeded train split, evaluated on the test split",
         a.learner

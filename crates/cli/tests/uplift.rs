@@ -227,3 +227,20 @@ fn several_treatment_arms_are_evaluated_per_arm() {
         assert!(num(&effect(&v, &format!("qini_auc ({arm})"))["estimate"]).is_finite());
     }
 }
+
+#[test]
+fn fit_with_value_and_cost_reports_the_profit_curve() {
+    let file = tmp("uplift_policy.csv", &customers(6000, 8, None));
+    let mut a = fit_args(&file, "tree");
+    a.extend(["--value", "10", "--cost", "1", "--bootstrap", "50"].map(String::from));
+    let v = ok_json(&a);
+    let p = &v["diagnostics"]["policy"];
+    // Truth: treating the x1 > 0 half earns 10 * 0.3 - 1 = 2 each, the rest lose 2 each, so
+    // the best fraction is 0.5 (profit 1 per customer) and treating everyone earns 0.
+    // 1800 test rows: best-profit SE ~ 0.5 * 10 * sqrt(2 * 0.25 / 450) = 0.17; 3 SE.
+    assert!((num(&p["best_fraction"]) - 0.5).abs() < 0.21, "{p}");
+    assert!((num(&p["best_profit"]) - 1.0).abs() < 0.5, "{p}");
+    assert!(num(&p["gain_vs_treat_all"]) > 0.0, "{p}");
+    assert_eq!(p["profit"].as_array().unwrap().len(), 11);
+    assert_eq!(ok_json(&a), v);
+}

@@ -26,6 +26,7 @@ pub mod gbdt;
 pub mod meta;
 pub mod metrics;
 pub mod pipeline;
+pub mod policy;
 pub mod tree;
 
 pub use binned::Binned;
