@@ -244,3 +244,37 @@ fn fit_with_value_and_cost_reports_the_profit_curve() {
     assert_eq!(p["profit"].as_array().unwrap().len(), 11);
     assert_eq!(ok_json(&a), v);
 }
+
+#[test]
+fn simulate_uplift_then_fit_the_two_arms() {
+    let file = tmp_dir().join("sim_uplift.csv").display().to_string();
+    ok(&[
+        "simulate", "uplift", "--seed", "3", "--rows", "3000", "--out", &file,
+    ]);
+    let v = ok_json(&[
+        "uplift",
+        "fit",
+        "--data",
+        &file,
+        "--treatment",
+        "treatment",
+        "--control",
+        "control",
+        "--outcome",
+        "converted",
+        "--features",
+        "x1,x2,region",
+        "--learner",
+        "t",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ]);
+    for arm in ["call", "email"] {
+        assert!(
+            num(&effect(&v, &format!("qini_auc ({arm})"))["estimate"]) > 0.0,
+            "{v}"
+        );
+    }
+}
