@@ -27,6 +27,8 @@ enum Command {
     Did(crate::did::DidArgs),
     /// Synthetic control family: Abadie SC, synthetic DiD, DiD, augmented SC.
     Synth(crate::synth::SynthArgs),
+    /// Uplift models: `uplift fit` (fit and evaluate on a held-out split), `uplift score`.
+    Uplift(crate::uplift::UpliftArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -155,6 +157,19 @@ enum SimulateWhat {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Uplift customers (persuadables, sure things, lost causes, sleeping dogs; email and
+    /// call arms; `converted` and `spend`) with the true per-customer effects, as one CSV.
+    Uplift {
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Customers.
+        #[arg(long, default_value_t = 20_000)]
+        rows: usize,
+        /// Output CSV file.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Runs a parsed command line, returning what to print on stdout and on stderr.
@@ -169,6 +184,17 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         Command::Did(a) => crate::did::run(a).map(Into::into),
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
+        Command::Uplift(a) => crate::uplift::run(a),
+        Command::Simulate {
+            what: SimulateWhat::Uplift { seed, rows, out },
+        } => {
+            std::fs::write(&out, causalkit_sim::uplift::uplift_csv(rows, seed))
+                .map_err(|e| CliError::bad(format!("cannot write {}: {e}", out.display())))?;
+            Ok(Rendered::from(format!(
+                "wrote {rows} customers to {}\n",
+                out.display()
+            )))
+        }
         Command::Simulate {
             what:
                 SimulateWhat::ContactCentre {

@@ -109,6 +109,7 @@ mod record;
 mod simulate;
 pub mod single_site;
 mod truth;
+pub mod uplift;
 mod write;
 
 pub use config::{

@@ -58,6 +58,26 @@ pub enum UpliftError {
         /// Why.
         reason: String,
     },
+    /// A missing feature value (and missing values are not allowed).
+    #[error(
+        "missing value in feature `{column}` at row {row} (pass --allow-missing to impute it)"
+    )]
+    Missing {
+        /// The column.
+        column: String,
+        /// Zero-based row index.
+        row: usize,
+    },
+    /// A category that the model did not see in training.
+    #[error("feature `{column}` at row {row} holds category `{value}`, unseen when the model was fitted")]
+    UnknownCategory {
+        /// The column.
+        column: String,
+        /// Zero-based row index.
+        row: usize,
+        /// The category.
+        value: String,
+    },
     /// An error from the statistics core.
     #[error(transparent)]
     Stats(#[from] StatsError),

@@ -12,6 +12,8 @@
 //!   learner of the meta-learners.
 //! - [`meta`]: meta-learners S, T, X, R, DR, class transformation and IPW transformed
 //!   outcome on boosted trees, logistic or linear regression, with propensity trimming.
+//! - [`pipeline`]: feature encoding (categorical codes, missing values), seeded split,
+//!   fitted models of every kind and the versioned saved-model file.
 //! - [`tree`], [`forest`]: uplift trees and random forests with causalml's KL, ED, Chi and
 //!   CTS criteria, binary and continuous outcomes, several treatments, honest estimation.
 #![warn(missing_docs)]
@@ -23,6 +25,8 @@ pub mod forest;
 pub mod gbdt;
 pub mod meta;
 pub mod metrics;
+pub mod pipeline;
+pub mod policy;
 pub mod tree;
 
 pub use binned::Binned;

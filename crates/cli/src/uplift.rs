@@ -1,0 +1,520 @@
+//! `causalkit uplift`: fit an uplift model on a seeded train split and evaluate it on the
+//! held-out rows (`fit`), and score new rows with a saved model (`score`).
+//!
+//! Text feature columns are coded by the library (ordinal codes by training mean outcome,
+//! `causalkit_uplift::pipeline`); missing feature values are an error naming the column and
+//! row unless `--allow-missing` (numeric gaps: training median; text gaps: own category).
+
+use crate::output::{render, CliError, Format, Rendered};
+use causalkit_data::Dataset;
+use causalkit_stats::{EstimationResult, Report};
+use causalkit_uplift::meta::{Base, Learner, MetaLearner, Propensity};
+use causalkit_uplift::metrics::{evaluate, evaluate_arms, ArmsEvaluation, EvalOptions};
+use causalkit_uplift::pipeline::{
+    train_test_split, FeatureEncoder, ModelSpec, RawColumn, SavedModel, FORMAT_VERSION,
+};
+use causalkit_uplift::policy::profit_curve;
+use causalkit_uplift::{Criterion, ForestOptions, GbdtOptions, TreeOptions, UpliftError};
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Arguments of `causalkit uplift`.
+#[derive(Debug, Args)]
+pub struct UpliftArgs {
+    #[command(subcommand)]
+    cmd: UpliftCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum UpliftCmd {
+    /// Fit on a seeded train split and print the evaluation metrics on the test split.
+    Fit(FitArgs),
+    /// Score new rows with a model saved by `uplift fit --save`.
+    Score(ScoreArgs),
+}
+
+/// The model of `uplift fit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LearnerArg {
+    S,
+    T,
+    X,
+    R,
+    Dr,
+    ClassTransform,
+    Forest,
+    Tree,
+}
+
+/// Base learner of the meta-learners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BaseArg {
+    Gbdt,
+    Logit,
+    Linear,
+}
+
+/// Split criterion of trees and forests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CriterionArg {
+    Kl,
+    Ed,
+    Chi,
+    Cts,
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    /// The data file (.csv or .parquet), one row per customer.
+    #[arg(long)]
+    data: PathBuf,
+    /// Treatment column.
+    #[arg(long)]
+    treatment: String,
+    /// Control label of the treatment column (default `0` when the column holds 0/1).
+    #[arg(long)]
+    control: Option<String>,
+    /// Treated labels (repeatable or comma separated; default: every other label).
+    #[arg(long, value_delimiter = ',')]
+    treated: Vec<String>,
+    /// Outcome column (0/1 or continuous).
+    #[arg(long)]
+    outcome: String,
+    /// Feature columns (comma separated); text columns are coded by the library.
+    #[arg(long, value_delimiter = ',', conflicts_with = "features_all_except")]
+    features: Vec<String>,
+    /// Every column except these (and the treatment and outcome) is a feature.
+    #[arg(long, value_delimiter = ',')]
+    features_all_except: Vec<String>,
+    /// The model.
+    #[arg(long, value_enum, default_value_t = LearnerArg::T)]
+    learner: LearnerArg,
+    /// Base learner of the meta-learners.
+    #[arg(long, value_enum, default_value_t = BaseArg::Gbdt)]
+    base: BaseArg,
+    /// Split criterion of tree and forest.
+    #[arg(long, value_enum, default_value_t = CriterionArg::Kl)]
+    criterion: CriterionArg,
+    /// Trees of the forest, or boosting rounds of the gbdt base.
+    #[arg(long)]
+    trees: Option<usize>,
+    /// Maximum depth of the trees.
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Minimum rows per leaf.
+    #[arg(long)]
+    min_leaf: Option<usize>,
+    /// Share of the rows held out for the evaluation.
+    #[arg(long, default_value_t = 0.3)]
+    test_fraction: f64,
+    /// Seed of the split and of the model.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Impute missing feature values (numeric: training median; text: own category).
+    #[arg(long)]
+    allow_missing: bool,
+    /// Value of one conversion (or one unit of a continuous outcome); with --cost adds the
+    /// profit curve over the fraction targeted (diagnostics `policy`, one treated arm).
+    #[arg(long, requires = "cost")]
+    value: Option<f64>,
+    /// Cost of treating one customer.
+    #[arg(long, requires = "value")]
+    cost: Option<f64>,
+    /// Bootstrap replicates of the best-fraction interval.
+    #[arg(long, default_value_t = 200)]
+    bootstrap: usize,
+    /// Write the fitted model (versioned JSON) here.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ScoreArgs {
+    /// A model written by `uplift fit --save`.
+    #[arg(long)]
+    model: PathBuf,
+    /// New rows holding the model's feature columns.
+    #[arg(long)]
+    data: PathBuf,
+    /// Output CSV: row, uplift per arm, best arm and its uplift.
+    #[arg(long)]
+    out: PathBuf,
+    /// Value of one conversion (or one unit of a continuous outcome); with --cost adds the
+    /// expected profit of treating and the decision.
+    #[arg(long, requires = "cost")]
+    value: Option<f64>,
+    /// Cost of treating one customer.
+    #[arg(long, requires = "value")]
+    cost: Option<f64>,
+}
+
+/// Runs `causalkit uplift ...`.
+pub fn run(a: UpliftArgs) -> Result<Rendered, CliError> {
+    match a.cmd {
+        UpliftCmd::Fit(f) => fit(f),
+        UpliftCmd::Score(s) => score(s),
+    }
+}
+
+fn uerr(e: UpliftError) -> CliError {
+    match e {
+        UpliftError::Stats(s) => CliError::numerical(s.to_string()),
+        other => CliError::bad(other.to_string()),
+    }
+}
+
+/// Reads feature columns: numeric when the column parses as numbers, text otherwise.
+fn read_features(ds: &Dataset, names: &[String]) -> Result<Vec<RawColumn>, CliError> {
+    names
+        .iter()
+        .map(|n| {
+            let dt = ds.dtype(n)?;
+            let text = dt == "str" || dt.starts_with("cat") || dt.starts_with("enum");
+            Ok(if text {
+                RawColumn::Text(ds.labels(n)?)
+            } else {
+                RawColumn::Numeric(ds.numeric(n)?)
+            })
+        })
+        .collect()
+}
+
+struct Arms {
+    control: String,
+    treated: Vec<String>,
+    /// Per row: None = control, Some(a) = arm a; rows of other labels are an error.
+    arm: Vec<Option<usize>>,
+}
+
+fn arms(
+    ds: &Dataset,
+    col: &str,
+    control: Option<&str>,
+    treated: &[String],
+) -> Result<Arms, CliError> {
+    let labels = ds.labels(col)?;
+    let mut distinct: Vec<String> = labels.iter().flatten().cloned().collect();
+    distinct.sort();
+    distinct.dedup();
+    let control = match control {
+        Some(c) => c.to_string(),
+        None if distinct == ["0", "1"] => "0".to_string(),
+        None => {
+            return Err(CliError::bad(format!(
+                "--control is needed: treatment column `{col}` holds {distinct:?}"
+            )))
+        }
+    };
+    if !distinct.contains(&control) {
+        return Err(CliError::bad(format!(
+            "--control `{control}` does not occur in treatment column `{col}` (values {distinct:?})"
+        )));
+    }
+    let treated: Vec<String> = if treated.is_empty() {
+        distinct
+            .iter()
+            .filter(|l| **l != control)
+            .cloned()
+            .collect()
+    } else {
+        treated.to_vec()
+    };
+    if treated.is_empty() {
+        return Err(CliError::bad(format!(
+            "treatment column `{col}` holds no label other than the control `{control}`"
+        )));
+    }
+    for t in &treated {
+        if !distinct.contains(t) || *t == control {
+            return Err(CliError::bad(format!(
+                "--treated `{t}` is not a non-control label of `{col}` (values {distinct:?})"
+            )));
+        }
+    }
+    let mut arm = Vec::with_capacity(labels.len());
+    for (i, l) in labels.iter().enumerate() {
+        match l {
+            None => {
+                return Err(CliError::bad(format!(
+                    "missing treatment in column `{col}` at row {i}"
+                )))
+            }
+            Some(l) if *l == control => arm.push(None),
+            Some(l) => match treated.iter().position(|t| t == l) {
+                Some(a) => arm.push(Some(a)),
+                None => {
+                    return Err(CliError::bad(format!(
+                        "treatment `{l}` at row {i} of `{col}` is neither --control nor --treated"
+                    )))
+                }
+            },
+        }
+    }
+    Ok(Arms {
+        control,
+        treated,
+        arm,
+    })
+}
+
+fn spec_of(a: &FitArgs) -> ModelSpec {
+    let tree = |max_features: Option<usize>, n_reg: f64| TreeOptions {
+        criterion: match a.criterion {
+            CriterionArg::Kl => Criterion::Kl,
+            CriterionArg::Ed => Criterion::Ed,
+            CriterionArg::Chi => Criterion::Chi,
+            CriterionArg::Cts => Criterion::Cts,
+        },
+        max_depth: a.max_depth.unwrap_or(5),
+        min_samples_leaf: a.min_leaf.unwrap_or(100),
+        max_features,
+        n_reg,
+        ..TreeOptions::default()
+    };
+    let learner = match a.learner {
+        LearnerArg::Forest => {
+            let d = ForestOptions::default();
+            return ModelSpec::Forest {
+                options: ForestOptions {
+                    tree: tree(d.tree.max_features, d.tree.n_reg),
+                    n_trees: a.trees.unwrap_or(d.n_trees),
+                    seed: a.seed,
+                    ..d
+                },
+                max_bins: 255,
+            };
+        }
+        LearnerArg::Tree => {
+            return ModelSpec::Tree {
+                options: tree(None, TreeOptions::default().n_reg),
+                max_bins: 255,
+                seed: a.seed,
+            }
+        }
+        LearnerArg::S => Learner::S,
+        LearnerArg::T => Learner::T,
+        LearnerArg::X => Learner::X,
+        LearnerArg::R => Learner::R,
+        LearnerArg::Dr => Learner::Dr,
+        LearnerArg::ClassTransform => Learner::ClassTransform,
+    };
+    let base = match a.base {
+        BaseArg::Gbdt => {
+            let d = GbdtOptions::default();
+            Base::Gbdt(GbdtOptions {
+                n_estimators: a.trees.unwrap_or(d.n_estimators),
+                max_depth: a.max_depth.unwrap_or(d.max_depth),
+                min_data_in_leaf: a.min_leaf.unwrap_or(d.min_data_in_leaf),
+                seed: a.seed,
+                ..d
+            })
+        }
+        BaseArg::Logit => Base::Logit,
+        BaseArg::Linear => Base::Linear,
+    };
+    ModelSpec::Meta(MetaLearner {
+        learner,
+        base,
+        propensity: Propensity::Share,
+        seed: a.seed,
+        ..MetaLearner::default()
+    })
+}
+
+fn pick<T: Clone>(v: &[T], rows: &[usize]) -> Vec<T> {
+    rows.iter().map(|&i| v[i].clone()).collect()
+}
+
+fn fit(a: FitArgs) -> Result<Rendered, CliError> {
+    let ds = Dataset::read(&a.data)?;
+    ds.require(&[a.treatment.as_str(), a.outcome.as_str()])?;
+    let features: Vec<String> = if !a.features.is_empty() {
+        a.features.clone()
+    } else if !a.features_all_except.is_empty() {
+        ds.column_names()
+            .into_iter()
+            .filter(|c| *c != a.treatment && *c != a.outcome && !a.features_all_except.contains(c))
+            .collect()
+    } else {
+        return Err(CliError::bad(
+            "give the feature columns with --features or --features-all-except",
+        ));
+    };
+    if features.is_empty() {
+        return Err(CliError::bad("no feature column is left"));
+    }
+    for f in &features {
+        if *f == a.treatment || *f == a.outcome {
+            return Err(CliError::bad(format!(
+                "feature `{f}` is the treatment or the outcome column"
+            )));
+        }
+    }
+    let refs: Vec<&str> = features.iter().map(String::as_str).collect();
+    ds.require(&refs)?;
+    let arms = arms(&ds, &a.treatment, a.control.as_deref(), &a.treated)?;
+    let y: Vec<f64> = ds
+        .numeric(&a.outcome)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.ok_or_else(|| {
+                CliError::bad(format!(
+                    "missing outcome in column `{}` at row {i}",
+                    a.outcome
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let raw = read_features(&ds, &features)?;
+    let (train, test) = train_test_split(y.len(), a.test_fraction, a.seed).map_err(uerr)?;
+    let encoder =
+        FeatureEncoder::fit(&features, &raw, &y, &train, a.allow_missing).map_err(uerr)?;
+    let cols = encoder.transform(&raw).map_err(uerr)?;
+    let sub = |rows: &[usize]| -> Vec<Vec<f64>> { cols.iter().map(|c| pick(c, rows)).collect() };
+    let spec = spec_of(&a);
+    let n_arms = arms.treated.len();
+    let model = spec
+        .fit(
+            &features,
+            &sub(&train),
+            &pick(&arms.arm, &train),
+            n_arms,
+            &pick(&y, &train),
+        )
+        .map_err(uerr)?;
+    let test_cols = sub(&test);
+    let scores = model.predict(&test_cols).map_err(uerr)?;
+    let (y_test, arm_test) = (pick(&y, &test), pick(&arms.arm, &test));
+    let eval = EvalOptions::default();
+    let mut result: EstimationResult = if n_arms == 1 {
+        let t: Vec<bool> = arm_test.iter().map(Option::is_some).collect();
+        evaluate(&y_test, &t, &scores[0], &eval)
+            .map_err(uerr)?
+            .result()
+    } else {
+        ArmsEvaluation(
+            evaluate_arms(&y_test, &arm_test, &arms.treated, &scores, &eval).map_err(uerr)?,
+        )
+        .result()
+    };
+    if let Some((v, c)) = a.value.zip(a.cost) {
+        if n_arms != 1 {
+            return Err(CliError::bad(
+                "--value/--cost: the profit curve needs one treated arm (pass one --treated)",
+            ));
+        }
+        let t: Vec<bool> = arm_test.iter().map(Option::is_some).collect();
+        let pc = profit_curve(&y_test, &t, &scores[0], v, c, 10, a.bootstrap, a.seed, 0.05)
+            .map_err(uerr)?;
+        result.diagnostics.insert(
+            "policy".into(),
+            serde_json::to_value(&pc).unwrap_or_default(),
+        );
+    }
+    result.method = format!(
+        "uplift {:?} fitted on a seeded train split, evaluated on the test split",
+        a.learner
+    );
+    let encodings: serde_json::Map<String, serde_json::Value> = encoder
+        .names
+        .iter()
+        .zip(&encoder.columns)
+        .map(|(n, e)| (n.clone(), serde_json::to_value(e).unwrap_or_default()))
+        .collect();
+    result.diagnostics.insert(
+        "split".into(),
+        serde_json::json!({"n_train": train.len(), "n_test": test.len(), "seed": a.seed,
+            "test_fraction": a.test_fraction}),
+    );
+    result
+        .diagnostics
+        .insert("control".into(), arms.control.clone().into());
+    result
+        .diagnostics
+        .insert("arms".into(), arms.treated.clone().into());
+    result
+        .diagnostics
+        .insert("feature_encoding".into(), encodings.into());
+    if let Some(path) = &a.save {
+        let saved = SavedModel {
+            format_version: FORMAT_VERSION,
+            treatment: a.treatment.clone(),
+            control: arms.control,
+            arms: arms.treated,
+            outcome: a.outcome.clone(),
+            encoder,
+            spec,
+            model,
+        };
+        let text = saved.to_json().map_err(uerr)?;
+        std::fs::write(path, text)
+            .map_err(|e| CliError::bad(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(render(&result, a.format, None))
+}
+
+fn score(a: ScoreArgs) -> Result<Rendered, CliError> {
+    let text = std::fs::read_to_string(&a.model)
+        .map_err(|e| CliError::bad(format!("cannot read {}: {e}", a.model.display())))?;
+    let model = SavedModel::from_json(&text)
+        .map_err(|e| CliError::bad(format!("{}: {e}", a.model.display())))?;
+    let ds = Dataset::read(&a.data)?;
+    let refs: Vec<&str> = model.encoder.names.iter().map(String::as_str).collect();
+    ds.require(&refs)?;
+    let raw = read_features(&ds, &model.encoder.names)?;
+    let scores = model.predict(&raw).map_err(uerr)?;
+    let mut out = String::from("row");
+    for arm in &model.arms {
+        out += &format!(",uplift_{}", csv_field(arm));
+    }
+    out += ",best_arm,best_uplift";
+    let money = a.value.zip(a.cost);
+    if money.is_some() {
+        out += ",expected_profit,decision";
+    }
+    out.push('\n');
+    let n = ds.height();
+    for i in 0..n {
+        let mut best = 0;
+        for arm in 1..scores.len() {
+            if scores[arm][i] > scores[best][i] {
+                best = arm;
+            }
+        }
+        out += &i.to_string();
+        for s in &scores {
+            out += &format!(",{}", s[i]);
+        }
+        let b = scores[best][i];
+        out += &format!(",{},{}", csv_field(&model.arms[best]), b);
+        if let Some((v, c)) = money {
+            let profit = v * b - c;
+            let decision = if profit > 0.0 {
+                model.arms[best].as_str()
+            } else {
+                model.control.as_str()
+            };
+            out += &format!(",{profit},{}", csv_field(decision));
+        }
+        out.push('\n');
+    }
+    std::fs::write(&a.out, out)
+        .map_err(|e| CliError::bad(format!("cannot write {}: {e}", a.out.display())))?;
+    Ok(Rendered::from(format!(
+        "scored {n} rows with {} arm(s) into {}\n",
+        model.arms.len(),
+        a.out.display()
+    )))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
