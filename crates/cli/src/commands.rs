@@ -27,6 +27,8 @@ enum Command {
     Did(crate::did::DidArgs),
     /// Synthetic control family: Abadie SC, synthetic DiD, DiD, augmented SC.
     Synth(crate::synth::SynthArgs),
+    /// Uplift modelling: `uplift evaluate` (Qini, AUUC, uplift@k from a scores file).
+    Uplift(crate::uplift::UpliftArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -144,6 +146,7 @@ pub fn run(cli: Cli) -> Result<String, CliError> {
         Command::Ab(a) => crate::ab::run(a),
         Command::Did(a) => crate::did::run(a),
         Command::Synth(a) => crate::synth::run(a),
+        Command::Uplift(a) => crate::uplift::run(a),
         Command::Simulate {
             what:
                 SimulateWhat::ContactCentre {

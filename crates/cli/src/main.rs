@@ -7,6 +7,7 @@ mod commands;
 mod did;
 mod output;
 mod synth;
+mod uplift;
 
 use clap::Parser;
 use std::process::ExitCode;
