@@ -166,6 +166,16 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
+/// `= 0.0123`, or `< 0.0001` for tiny p-values (never `= 0.0000`).
+fn pv(p: f64) -> String {
+    let f = causalkit_stats::fmt_p_value(p);
+    if f.starts_with('<') {
+        f
+    } else {
+        format!("= {f}")
+    }
+}
+
 fn significantly(lift: &Lift, alpha: f64, direction: Direction) -> (bool, bool) {
     let sig = lift.p_value < alpha;
     let good = match direction {
@@ -205,39 +215,44 @@ pub fn verdict(
         if g_worse {
             harmed = true;
             reasons.push(format!(
-                "guardrail {} is significantly worse (p = {:.4})",
-                g.metric, g.lift.p_value
+                "guardrail {} is significantly worse (p {})",
+                g.metric,
+                pv(g.lift.p_value)
             ));
         }
         if g.non_inferiority_p >= alpha {
             all_ni = false;
             if !g_worse {
                 reasons.push(format!(
-                    "guardrail {} is not shown non-inferior at margin {} (p = {:.4})",
-                    g.metric, g.margin, g.non_inferiority_p
+                    "guardrail {} is not shown non-inferior at margin {} (p {})",
+                    g.metric,
+                    g.margin,
+                    pv(g.non_inferiority_p)
                 ));
             }
         } else {
             reasons.push(format!(
-                "guardrail {} is non-inferior at margin {} (p = {:.4})",
-                g.metric, g.margin, g.non_inferiority_p
+                "guardrail {} is non-inferior at margin {} (p {})",
+                g.metric,
+                g.margin,
+                pv(g.non_inferiority_p)
             ));
         }
     }
     if better {
         reasons.push(format!(
-            "primary metric {primary_name} improved significantly (p = {:.4})",
-            primary.p_value
+            "primary metric {primary_name} improved significantly (p {})",
+            pv(primary.p_value)
         ));
     } else if worse {
         reasons.push(format!(
-            "primary metric {primary_name} is significantly worse (p = {:.4})",
-            primary.p_value
+            "primary metric {primary_name} is significantly worse (p {})",
+            pv(primary.p_value)
         ));
     } else {
         reasons.push(format!(
-            "primary metric {primary_name} shows no significant change (p = {:.4})",
-            primary.p_value
+            "primary metric {primary_name} shows no significant change (p {})",
+            pv(primary.p_value)
         ));
     }
     if let Some(p) = srm_p {

@@ -1287,8 +1287,8 @@ impl AbFit {
                 .map(|(i, raw, pa, _)| {
                     vec![
                         self.result.effects[*i].label.clone(),
-                        format!("{raw:.4}"),
-                        format!("{pa:.4}"),
+                        causalkit_stats::fmt_p_value(*raw),
+                        causalkit_stats::fmt_p_value(*pa),
                     ]
                 })
                 .collect();
@@ -1297,10 +1297,13 @@ impl AbFit {
         if let Some(s) = &self.srm {
             let units: Vec<String> = s.units.iter().map(|u| count(*u).to_string()).collect();
             extra += &format!(
-                "\nSRM check (units per arm [{}]): chi2 = {:.4}, p = {:.4}\n",
+                "\nSRM check (units per arm [{}]): chi2 = {:.4}, p {}\n",
                 units.join(", "),
                 s.overall.chi2,
-                s.overall.p_value
+                match causalkit_stats::fmt_p_value(s.overall.p_value) {
+                    f if f.starts_with('<') => f,
+                    f => format!("= {f}"),
+                }
             );
         }
         if !self.guardrails.is_empty() {
@@ -1315,7 +1318,7 @@ impl AbFit {
                             c.metric.clone(),
                             format!("{:.4}", c.lift.estimate),
                             format!("{}", c.margin),
-                            format!("{:.4}", c.non_inferiority_p),
+                            causalkit_stats::fmt_p_value(c.non_inferiority_p),
                         ]
                     })
                     .collect::<Vec<_>>(),
