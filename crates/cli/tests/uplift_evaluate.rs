@@ -5,31 +5,11 @@
 //! 0.185185185) and reference/uplift_metrics.json (per-arm Hillstrom values, score
 //! -recency, scikit-uplift 0.5.1; reference/scripts/uplift_metrics_reference.py).
 
+mod common;
+
+use common::{ok_json, root, run};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_causalkit"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("binary runs")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
 
 fn effect(v: &Value, label: &str) -> f64 {
     v["effects"]
