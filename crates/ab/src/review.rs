@@ -811,7 +811,7 @@ impl AbReview {
             for (k, s) in &summaries[OVERALL] {
                 arm_table.insert(
                     k.clone(),
-                    json!({"n": count(s.n), "mean": s.mean, "unadjusted_mean": s.unadjusted_mean, "std_error": s.std_error()}),
+                    json!({"n": causalkit_stats::count_value(s.n), "mean": s.mean, "unadjusted_mean": s.unadjusted_mean, "std_error": s.std_error()}),
                 );
                 arm_summaries.insert(
                     k.clone(),
@@ -1096,7 +1096,7 @@ impl AbReview {
                     let mismatch = s.p_value < spec.srm_alpha;
                     result.diagnostics.insert(
                         "srm".into(),
-                        json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c.iter().map(|x| count(*x)).collect::<Vec<_>>(), "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
+                        json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c.iter().map(|x| causalkit_stats::count_value(*x)).collect::<Vec<_>>(), "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
                     );
                     if mismatch {
                         result.warnings.push(format!(
@@ -1248,15 +1248,6 @@ impl AbReview {
     }
 }
 
-/// A count as a JSON integer when it is whole (unit counts are), else as a number.
-fn count(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        json!(n as i64)
-    } else {
-        json!(n)
-    }
-}
-
 /// An effect with its key; without inference (zero standard error) the interval and p-value
 /// are left empty instead of claiming certainty.
 fn inference_effect(mut e: Effect, no_inference: bool, key: EffectKey) -> Effect {
@@ -1295,7 +1286,11 @@ impl AbFit {
             extra += &plain_table(&["effect", "p", "p adjusted"], &table);
         }
         if let Some(s) = &self.srm {
-            let units: Vec<String> = s.units.iter().map(|u| count(*u).to_string()).collect();
+            let units: Vec<String> = s
+                .units
+                .iter()
+                .map(|u| causalkit_stats::count_value(*u).to_string())
+                .collect();
             extra += &format!(
                 "\nSRM check (units per arm [{}]): chi2 = {:.4}, p {}\n",
                 units.join(", "),

@@ -259,16 +259,6 @@ fn render(result: &EstimationResult, format: Format, extra_table: &str) -> Strin
     }
 }
 
-/// A whole number of units (sample sizes are rounded up to whole units) as a JSON integer
-/// when it fits exactly, else as a float.
-fn count_value(n: f64) -> serde_json::Value {
-    if (0.0..=9_007_199_254_740_992.0).contains(&n) && n.fract() == 0.0 {
-        serde_json::Value::from(n as u64)
-    } else {
-        serde_json::Value::from(n)
-    }
-}
-
 /// Range-checks one numeric flag of `ab plan`, naming the flag in the error.
 fn check_flag(flag: &str, x: f64, ok: bool, range: &str) -> Result<(), CliError> {
     if x.is_finite() && ok {
@@ -419,8 +409,8 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
         result.effects.push(Effect::point("power", pw));
         result = result
             .with_diagnostic("cohens_d", d)
-            .with_diagnostic("n_control", count_value(n1))
-            .with_diagnostic("n_treatment", count_value(n2));
+            .with_diagnostic("n_control", causalkit_stats::count_value(n1))
+            .with_diagnostic("n_treatment", causalkit_stats::count_value(n2));
         return Ok(render(&result, p.format, ""));
     }
     let analysis = match (effect, p.n_total, p.power) {
@@ -463,9 +453,15 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
     result = result
         .with_diagnostic("alpha", p.alpha)
         .with_diagnostic("std_error_of_difference", analysis.std_error)
-        .with_diagnostic("n_total", count_value(analysis.n_total))
-        .with_diagnostic("n_control", count_value(analysis.n_control))
-        .with_diagnostic("n_treatment", count_value(analysis.n_treatment));
+        .with_diagnostic("n_total", causalkit_stats::count_value(analysis.n_total))
+        .with_diagnostic(
+            "n_control",
+            causalkit_stats::count_value(analysis.n_control),
+        )
+        .with_diagnostic(
+            "n_treatment",
+            causalkit_stats::count_value(analysis.n_treatment),
+        );
     let mut extra = String::new();
     if let Some(gs) = sequential {
         let target = p.power.unwrap_or(analysis.power);
@@ -498,7 +494,7 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
             .with_diagnostic("nominal_alpha", nominal)
             .with_diagnostic("max_sample_size_inflation", inflation)
             .with_diagnostic("inflation_at_power", target)
-            .with_diagnostic("max_n_total", count_value(max_n));
+            .with_diagnostic("max_n_total", causalkit_stats::count_value(max_n));
     }
     Ok(render(&result, p.format, &extra))
 }

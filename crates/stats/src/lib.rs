@@ -34,5 +34,7 @@ pub use fe::{DemeanOptions, FixedEffects};
 pub use logit::{Logit, LogitFit, LogitVcov};
 pub use multitest::{adjust_p_values, Adjustment};
 pub use ols::{CoefTable, LinearModel, OlsFit, Vcov};
-pub use result::{fmt_p_value, fmt_value, Effect, EffectKey, EffectKind, EstimationResult, Report};
+pub use result::{
+    count_value, fmt_p_value, fmt_value, Effect, EffectKey, EffectKind, EstimationResult, Report,
+};
 pub use suff::Moments;

@@ -319,6 +319,16 @@ pub fn fmt_p_value(p: f64) -> String {
     }
 }
 
+/// A count for JSON: an integer when it is whole and exactly representable (|n| <= 2^53),
+/// so unit counts print as `10082`, not `10082.0`; any other value as a number.
+pub fn count_value(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 {
+        Value::from(n as i64)
+    } else {
+        Value::from(n)
+    }
+}
+
 /// A number in a CSV cell: shortest round-trip form (see [`fmt_value`]), empty when absent.
 fn csv_num(x: Option<f64>) -> String {
     x.map(fmt_value).unwrap_or_default()
