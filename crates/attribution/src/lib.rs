@@ -9,9 +9,25 @@
 //!
 //! Flow: [`spec::ReleaseSpec`] (TOML) → per-design KPI effects with their joint
 //! covariance ([`KpiEffects`]) → value tree → money per node.
+//!
+//! # Modules (planned layout; each states its method and sources)
+//! - `spec`: the TOML spec types and their validation (errors name the file and the key).
+//! - `value`: the value tree — expressions over constants, KPIs and nodes; the change of every
+//!   node caused by the release, exact for non-linear nodes, with a delta-method interval from
+//!   [`KpiEffects::covariance`] and a bootstrap cross-check. Its entry point is
+//!   `ValueTree::changes(&KpiEffects, overrides: &BTreeMap<String, f64>, alpha)`, where
+//!   `overrides` replaces value constants (the errors ranking scales the volume constant).
+//! - `randomised`, `rollout`, `single_unit`: one [`KpiEffects`] per design, from the A/B
+//!   engine, Callaway-Sant'Anna and synthetic DiD, each with its cross-check.
+//! - `refute`, `decompose`, `cumulative`: refuters, ratio and rate/mix decomposition, the
+//!   running effect and money.
+//! - `errors`: model errors (confusion cells) ranked by money.
 #![deny(clippy::float_cmp)]
 
+pub mod error;
 pub mod spec;
+
+pub use error::{AttributionError, Result};
 
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;

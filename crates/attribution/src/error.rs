@@ -1,0 +1,58 @@
+//! The attribution error type.
+
+use thiserror::Error;
+
+/// Everything that can go wrong between a release spec and its money.
+///
+/// [`AttributionError::is_numerical`] separates failures on valid input (an estimator that did
+/// not converge, a singular design after validation: exit 1 in the CLI) from bad input
+/// (exit 2).
+#[derive(Debug, Error)]
+pub enum AttributionError {
+    /// The spec file is wrong: an unknown or missing key, a key that does not fit the
+    /// design kind, an undefined name, a cycle. Names the file and the key.
+    #[error("{file}: `{key}`: {message}")]
+    Spec {
+        /// The spec file as given.
+        file: String,
+        /// The key at fault (e.g. `design.adoption`, `value.node.total_cost.expr`).
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The data layer refused the data (missing column, bad value, ...).
+    #[error(transparent)]
+    Data(#[from] causalkit_data::DataError),
+    /// A statistics routine refused its input.
+    #[error(transparent)]
+    Stats(#[from] causalkit_stats::StatsError),
+    /// An estimator failed on this design (names the estimator).
+    #[error("{estimator}: {message}")]
+    Estimator {
+        /// The estimator (e.g. "A/B engine", "Callaway-Sant'Anna", "synthetic DiD").
+        estimator: String,
+        /// What it said.
+        message: String,
+        /// True when the input was valid but the numerics failed (exit 1).
+        numerical: bool,
+    },
+    /// Any other invalid request (names the value at fault in the message).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl AttributionError {
+    /// True when the failure is numerical on valid input, not bad input.
+    pub fn is_numerical(&self) -> bool {
+        matches!(
+            self,
+            AttributionError::Estimator {
+                numerical: true,
+                ..
+            }
+        )
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, AttributionError>;
