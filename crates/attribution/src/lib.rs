@@ -55,3 +55,55 @@ pub struct KpiEffects {
     /// Joint replicate draws of the effects, if the design produces them.
     pub replicates: Option<DMatrix<f64>>,
 }
+
+/// What a design (randomised, rollout, single-unit) returns: the KPI effects with their joint
+/// covariance, which estimator produced them and why, and the cross-check.
+#[derive(Debug, Clone)]
+pub struct DesignFit {
+    /// The KPI effects of the release, one per `[[kpi]]`, in spec order.
+    pub effects: KpiEffects,
+    /// The main estimator (e.g. "A/B engine (Welch, CUPED)", "Callaway-Sant'Anna").
+    pub estimator: String,
+    /// Why this estimator for this design, in one sentence for the output.
+    pub reason: String,
+    /// The cross-check estimator's effects, where the design has one.
+    pub cross_check: Option<CrossCheck>,
+    /// Design-specific diagnostics (SRM, pre-trend test, pre-period fit, ...).
+    pub diagnostics: serde_json::Map<String, serde_json::Value>,
+    /// Warnings a reviewer must read (e.g. estimator and cross-check disagree).
+    pub warnings: Vec<String>,
+}
+
+/// A second estimator run on the same design to check the first.
+#[derive(Debug, Clone)]
+pub struct CrossCheck {
+    /// The cross-check estimator's name.
+    pub estimator: String,
+    /// Its effect per KPI, labelled with the KPI name, in spec order.
+    pub effects: Vec<Effect>,
+}
+
+/// The outcome of one refuter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefuterOutcome {
+    /// The pass rule held.
+    Pass,
+    /// The pass rule failed: the estimate deserves doubt.
+    Fail,
+    /// The refuter does not apply to this design or spec (never counted as a pass).
+    NotApplicable,
+}
+
+/// One refutation check with its pass rule stated in words.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefuterResult {
+    /// Short name, e.g. "placebo release date".
+    pub name: String,
+    /// The pass rule in words, e.g. "the placebo effect's 95% CI covers 0 for every KPI".
+    pub rule: String,
+    /// Pass, fail or not applicable.
+    pub outcome: RefuterOutcome,
+    /// What was found (numbers), or why it does not apply.
+    pub detail: String,
+}
