@@ -618,3 +618,135 @@ fn rollout_and_single_site_post_levels_recover_truth() {
         }
     }
 }
+
+/// Estimate and sampling SD of `Σ a_cell · mean_cell` over site-day means of KPI `i`
+/// (site-day means are independent given the world).
+fn linear(
+    cells: &BTreeMap<(u32, u32), [Acc; 4]>,
+    coef: &BTreeMap<(u32, u32), f64>,
+    i: usize,
+) -> (f64, f64) {
+    let (mut est, mut var) = (0.0, 0.0);
+    for (key, a) in coef {
+        let acc = &cells[key][i];
+        est += a * acc.mean;
+        var += a * a * acc.se2();
+    }
+    (est, var.sqrt())
+}
+
+/// Parallel trends hold in levels, so difference-in-differences of site-day means against
+/// the never-treated sites recovers the truth. Per cohort: (mean over post days − mean over
+/// pre days) of the cohort's mean site-day KPI minus the same for the never-treated sites.
+/// Its expectation equals that of Callaway-Sant'Anna's ATT(g, t) (base period g − 1)
+/// averaged over post days, because every untreated expectation is a site part plus a day
+/// part; averaging over all pre days only lowers the sampling SD. The cohorts are combined
+/// with weight |g| × post days (the `rollout` truth, CS simple aggregation). For the single
+/// site: (post − pre) at the site minus (post − pre) at the other sites, equal weight per
+/// day (the `single_site` truth).
+#[test]
+fn difference_in_differences_recovers_rollout_and_single_site_truth() {
+    let c = large();
+    let t = intent_truth(&c).unwrap();
+    let site_days = |design| {
+        let mut cells: BTreeMap<(u32, u32), [Acc; 4]> = BTreeMap::new();
+        for x in &simulate_intent_design(&c, design).unwrap() {
+            push(cells.entry((x.site, x.day)).or_default(), x);
+        }
+        cells
+    };
+    let cells = site_days(IntentDesign::Rollout);
+    let adoption: BTreeMap<u32, u32> = t
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(s, x)| (s as u32 + 1, x.rollout_adoption_day))
+        .collect();
+    let never: Vec<u32> = adoption
+        .iter()
+        .filter(|x| *x.1 == 0)
+        .map(|x| *x.0)
+        .collect();
+    // ATT(g, t) coefficients; the overall and cohort aggregations weight (g, t) by |g|.
+    let mut overall: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+    let mut total_weight = 0.0;
+    for g in &t.rollout.cohorts {
+        let sites: Vec<u32> = adoption
+            .iter()
+            .filter(|x| *x.1 == g.adoption_day)
+            .map(|x| *x.0)
+            .collect();
+        let mut cohort: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+        let periods = f64::from(c.days - g.adoption_day + 1);
+        let pre = f64::from(g.adoption_day - 1);
+        for (group, sign) in [(&sites, 1.0), (&never, -1.0)] {
+            let m = group.len() as f64;
+            for &s in group.iter() {
+                for day in 1..=c.days {
+                    let a = if day >= g.adoption_day {
+                        1.0 / periods
+                    } else {
+                        -1.0 / pre
+                    };
+                    *cohort.entry((s, day)).or_default() += sign * a / m;
+                }
+            }
+        }
+        let w = sites.len() as f64 * periods;
+        total_weight += w;
+        for (k, v) in &cohort {
+            *overall.entry(*k).or_default() += w * v;
+        }
+        let want = values(&g.truth.effects);
+        for i in 0..4 {
+            let (est, sd) = linear(&cells, &cohort, i);
+            assert!(
+                (est - want[i]).abs() <= Z * sd,
+                "cohort {} {}: {est} vs {} (sd {sd})",
+                g.adoption_day,
+                KPIS[i],
+                want[i]
+            );
+        }
+    }
+    for v in overall.values_mut() {
+        *v /= total_weight;
+    }
+    let want = values(&t.rollout.overall.effects);
+    for i in 0..4 {
+        let (est, sd) = linear(&cells, &overall, i);
+        assert!(
+            (est - want[i]).abs() <= Z * sd,
+            "rollout {}: {est} vs {} (sd {sd})",
+            KPIS[i],
+            want[i]
+        );
+    }
+
+    let cells = site_days(IntentDesign::SingleSite);
+    let start = c.single_site_start;
+    let (pre, post) = (f64::from(start - 1), f64::from(c.days - start + 1));
+    let others = f64::from(c.sites - 1);
+    let mut coef: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+    for s in 1..=c.sites {
+        let sign = if s == c.single_site {
+            1.0
+        } else {
+            -1.0 / others
+        };
+        for day in 1..=c.days {
+            let a = if day >= start { 1.0 / post } else { -1.0 / pre };
+            coef.insert((s, day), sign * a);
+        }
+    }
+    let want = values(&t.single_site.truth.effects);
+    for i in 0..4 {
+        let (est, sd) = linear(&cells, &coef, i);
+        assert!(
+            (est - want[i]).abs() <= Z * sd,
+            "single site {}: {est} vs {} (sd {sd})",
+            KPIS[i],
+            want[i]
+        );
+    }
+}
