@@ -26,6 +26,7 @@
 
 pub mod error;
 pub mod spec;
+pub mod value;
 
 pub use error::{AttributionError, Result};
 
