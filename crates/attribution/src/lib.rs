@@ -25,11 +25,13 @@
 #![deny(clippy::float_cmp)]
 
 pub mod error;
+pub mod orchestrate;
 pub mod randomised;
 pub mod spec;
 pub mod value;
 
 pub use error::{AttributionError, Result};
+pub use orchestrate::{attribute, attribute_data, AttributeOptions, Attribution, Part};
 
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;

@@ -189,6 +189,10 @@ pub struct ValueNodeSection {
     pub name: String,
     /// An arithmetic expression (`+ - * /`, parentheses, numbers, names).
     pub expr: String,
+    /// Which direction of the node is good (`lower` for a cost, `higher` for a revenue);
+    /// optional, used for the verdict's wording.
+    #[serde(default)]
+    pub better: Option<Better>,
 }
 
 /// `[errors]` (`causalkit attribute errors`).

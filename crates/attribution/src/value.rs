@@ -569,6 +569,31 @@ impl ValueTree {
         self.recurring
     }
 
+    /// The nodes no other node uses (the tops of the tree), in spec order.
+    pub fn roots(&self) -> Vec<String> {
+        let mut used = vec![false; self.nodes.len()];
+        fn mark(n: &Node, used: &mut [bool]) {
+            match n {
+                Node::Ref(i) => used[*i] = true,
+                Node::Neg(a) => mark(a, used),
+                Node::Bin(_, a, b) => {
+                    mark(a, used);
+                    mark(b, used);
+                }
+                _ => {}
+            }
+        }
+        for n in &self.nodes {
+            mark(&n.ast, &mut used);
+        }
+        self.nodes
+            .iter()
+            .zip(used)
+            .filter(|(_, u)| !u)
+            .map(|(n, _)| n.name.clone())
+            .collect()
+    }
+
     /// The node names in spec order.
     pub fn node_names(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.name.clone()).collect()
