@@ -31,7 +31,7 @@ pub mod spec;
 pub mod value;
 
 pub use error::{AttributionError, Result};
-pub use orchestrate::{attribute, attribute_data, AttributeOptions, Attribution, Part};
+pub use orchestrate::{attribute, attribute_data, AttributeOptions, Attribution, MoneyBar, Part};
 
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;

@@ -18,6 +18,17 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// One bar of the money waterfall ([`Attribution::waterfall`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoneyBar {
+    /// The node (prefixed `-` when it enters the sum with a minus sign).
+    pub label: String,
+    /// Its signed change in money.
+    pub value: f64,
+    /// Its delta-method interval (signed).
+    pub ci: (f64, f64),
+}
+
 /// Options of [`attribute`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AttributeOptions {
@@ -91,6 +102,8 @@ pub struct Attribution {
     pub spec: ReleaseSpec,
     /// The design's fit (KPI effects with joint covariance, estimator, cross-check).
     pub fit: DesignFit,
+    /// The value tree, when the spec has `[value]`.
+    pub tree: Option<ValueTree>,
     /// The value tree's change per node (spec order), when the spec has `[value]`.
     pub value: Option<Vec<NodeChange>>,
     /// The node the executive summary reports (the last node no other node uses).
@@ -144,7 +157,7 @@ pub fn attribute_data(
     };
     let mut warnings = fit.warnings.clone();
     warnings.extend(cross_check_warnings(&fit));
-    let (value, top_node) = match &spec.value {
+    let (tree, value, top_node) = match &spec.value {
         Some(section) => {
             let tree = ValueTree::from_spec(section, &spec.kpi_names())
                 .map_err(|e| e.with_file(&spec.file))?
@@ -155,9 +168,10 @@ pub fn attribute_data(
                     warnings.push(w);
                 }
             }
-            (Some(changes), tree.roots().last().cloned())
+            let top = tree.roots().last().cloned();
+            (Some(tree), Some(changes), top)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let decomposition = Part::NotRun(
         "the ratio and rate/mix decomposition (crate::decompose) is not wired into this build"
@@ -169,6 +183,7 @@ pub fn attribute_data(
     Ok(Attribution {
         spec,
         fit,
+        tree,
         value,
         top_node,
         refuters: Vec::new(),
@@ -257,6 +272,142 @@ impl Attribution {
             out.push("estimator and cross-check disagree".into());
         }
         out
+    }
+
+    /// The money waterfall of the top node, when it is a signed sum of other nodes: each
+    /// part's signed change with its delta-method interval (the interval flips with a minus
+    /// sign), then the top node's change. The parts add up to the total exactly.
+    pub fn waterfall(&self) -> Option<(Vec<MoneyBar>, MoneyBar)> {
+        let tree = self.tree.as_ref()?;
+        let top = self.top_change()?;
+        let parts = tree.additive_parts(&top.name)?;
+        let changes = self.value.as_ref()?;
+        let bar = |c: &NodeChange, sign: f64| {
+            let (l, h) = (c.change.ci_low? * sign, c.change.ci_high? * sign);
+            Some(MoneyBar {
+                label: if sign < 0.0 {
+                    format!("-{}", c.name)
+                } else {
+                    c.name.clone()
+                },
+                value: c.change.estimate * sign,
+                ci: (l.min(h), l.max(h)),
+            })
+        };
+        let bars = parts
+            .iter()
+            .map(|(n, s)| {
+                changes
+                    .iter()
+                    .find(|c| &c.name == n)
+                    .and_then(|c| bar(c, *s))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((bars, bar(top, 1.0)?))
+    }
+
+    /// Plain-text tables under the effects table: every value node's views (over the period,
+    /// relative, per day, annualised) and its bootstrap cross-check; the cross-check
+    /// estimator's KPI effects.
+    pub fn detail_tables(&self) -> String {
+        use causalkit_stats::text::plain_table;
+        let mut s = String::new();
+        let level = fmt_value((1.0 - self.options.alpha) * 100.0);
+        if let Some(changes) = &self.value {
+            let show = |v: Option<crate::value::ViewValue>, money: bool| match v {
+                None => "-".to_string(),
+                Some(v) if money => format!(
+                    "{} [{}, {}]",
+                    fmt_money(v.estimate),
+                    fmt_money(v.ci_low),
+                    fmt_money(v.ci_high)
+                ),
+                Some(v) => format!(
+                    "{:.2}% [{:.2}%, {:.2}%]",
+                    100.0 * v.estimate,
+                    100.0 * v.ci_low,
+                    100.0 * v.ci_high
+                ),
+            };
+            let period = changes
+                .first()
+                .map(|c| c.views.period.name())
+                .unwrap_or("period");
+            s += &format!(
+                "
+Value nodes ({level}% delta-method intervals; money per {period}):
+"
+            );
+            let rows: Vec<Vec<String>> = changes
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        fmt_money(c.without),
+                        fmt_money(c.with),
+                        show(Some(c.views.over_period), true),
+                        show(c.views.relative, false),
+                        show(c.views.per_day, true),
+                        show(c.views.annualised, true),
+                    ]
+                })
+                .collect();
+            s += &plain_table(
+                &[
+                    "node", "without", "with", "change", "relative", "per day", "per year",
+                ],
+                &rows,
+            );
+            s += &format!(
+                "
+Bootstrap cross-check ({level}% percentile intervals):
+"
+            );
+            let rows: Vec<Vec<String>> = changes
+                .iter()
+                .map(|c| {
+                    let b = &c.bootstrap;
+                    vec![
+                        c.name.clone(),
+                        match (b.ci_low, b.ci_high) {
+                            (Some(l), Some(h)) => format!("[{}, {}]", fmt_money(l), fmt_money(h)),
+                            _ => "-".into(),
+                        },
+                        b.draws.to_string(),
+                    ]
+                })
+                .collect();
+            s += &plain_table(&["node", "interval", "draws"], &rows);
+            if let Some(c) = changes.first() {
+                s += &format!(
+                    "({})
+",
+                    c.bootstrap.method
+                );
+            }
+        }
+        if let Some(cc) = &self.fit.cross_check {
+            s += &format!(
+                "
+Cross-check: {}
+",
+                cc.estimator
+            );
+            let rows: Vec<Vec<String>> = cc
+                .effects
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.label.clone(),
+                        format!("{:.6}", e.estimate),
+                        e.ci_low.map_or("-".into(), |v| format!("{v:.6}")),
+                        e.ci_high.map_or("-".into(), |v| format!("{v:.6}")),
+                    ]
+                })
+                .collect();
+            s += &plain_table(&["kpi", "estimate", "ci_low", "ci_high"], &rows);
+        }
+        s
     }
 
     /// The top node's change, if there is a value tree.

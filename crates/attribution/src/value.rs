@@ -569,6 +569,35 @@ impl ValueTree {
         self.recurring
     }
 
+    /// When node `name` is a signed sum of other nodes (`a + b - c`, parentheses and unary
+    /// minus allowed, nothing else), those nodes with their signs, in order; `None` otherwise
+    /// (for a money waterfall, whose parts must add up to the node).
+    pub fn additive_parts(&self, name: &str) -> Option<Vec<(String, f64)>> {
+        fn walk(n: &Node, sign: f64, out: &mut Vec<(usize, f64)>) -> bool {
+            match n {
+                Node::Ref(i) => {
+                    out.push((*i, sign));
+                    true
+                }
+                Node::Neg(a) => walk(a, -sign, out),
+                Node::Bin(BinOp::Add, a, b) => walk(a, sign, out) && walk(b, sign, out),
+                Node::Bin(BinOp::Sub, a, b) => walk(a, sign, out) && walk(b, -sign, out),
+                _ => false,
+            }
+        }
+        let node = self.nodes.iter().find(|n| n.name == name)?;
+        let mut parts = Vec::new();
+        if !walk(&node.ast, 1.0, &mut parts) || parts.len() < 2 {
+            return None;
+        }
+        Some(
+            parts
+                .into_iter()
+                .map(|(i, s)| (self.nodes[i].name.clone(), s))
+                .collect(),
+        )
+    }
+
     /// The nodes no other node uses (the tops of the tree), in spec order.
     pub fn roots(&self) -> Vec<String> {
         let mut used = vec![false; self.nodes.len()];

@@ -79,6 +79,15 @@ fn bundled_release_end_to_end() {
         "{}",
         a.verdict()
     );
+    // The money waterfall: total_cost = handle_cost + followup_cost, parts add up exactly.
+    let (parts, total) = a.waterfall().expect("total_cost is a sum of nodes");
+    assert_eq!(
+        parts.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(),
+        vec!["handle_cost", "followup_cost"]
+    );
+    let sum: f64 = parts.iter().map(|p| p.value).sum();
+    assert!((sum - total.value).abs() < 1e-9 * total.value.abs());
+    assert!(a.detail_tables().contains("Bootstrap cross-check"));
     // JSON round trip of the common shape.
     let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(json["effects"][5]["label"], "value:total_cost");

@@ -436,3 +436,26 @@ fn bad_effects_and_division_by_zero_are_typed_errors() {
     let ok = simple_effects(&["x"], &[3.0], &[1.0], &[0.1]);
     assert!(tree.changes(&ok, &BTreeMap::new(), 1.5).is_err());
 }
+
+#[test]
+fn additive_parts_and_roots() {
+    let s = section(
+        "period = \"year\"\n[constants]\nc = 10\n\
+         [[node]]\nname = \"a\"\nexpr = \"c * x\"\n\
+         [[node]]\nname = \"b\"\nexpr = \"c * y\"\n\
+         [[node]]\nname = \"net\"\nexpr = \"a - (b + -a)\"\n\
+         [[node]]\nname = \"scaled\"\nexpr = \"2 * a\"\n",
+    );
+    let tree = ValueTree::from_spec(&s, &["x".to_string(), "y".to_string()]).unwrap();
+    assert_eq!(
+        tree.additive_parts("net").unwrap(),
+        vec![
+            ("a".to_string(), 1.0),
+            ("b".to_string(), -1.0),
+            ("a".to_string(), 1.0)
+        ]
+    );
+    assert!(tree.additive_parts("scaled").is_none());
+    assert!(tree.additive_parts("a").is_none());
+    assert_eq!(tree.roots(), vec!["net", "scaled"]);
+}
