@@ -12,7 +12,8 @@
 //! The engine reports one standard error per KPI; the value tree needs their joint covariance.
 //! It is computed here from per-unit influence functions, the linearisation the engine's own
 //! variances use: per arm and KPI, `ψᵢ = yᵢ − ȳ` for a mean or proportion, `ψᵢ = (mᵢ − R dᵢ)/d̄`
-//! for a ratio of sums `R = Σm/Σd` (delta method), and with covariates `uᵢ = ψᵢ − θᵀ(xᵢ − x̄)`
+//! for a ratio of sums `R = Σm/Σd` (delta method; with a `unit`, `m` and `d` are the unit's
+//! sums and `x` the mean of its rows' covariates, as the data layer forms them), and with covariates `uᵢ = ψᵢ − θᵀ(xᵢ − x̄)`
 //! with the engine's pooled slope `θ` (the slope is held fixed, as in the engine's variance).
 //! The covariance of the effects on KPIs `j` and `k` is the sum over the two arms of
 //! `Σᵢ uᵢⱼ uᵢₖ / √(nⱼ(nⱼ−1) nₖ(nₖ−1))` over the units both KPIs use (they differ when rows with
@@ -227,12 +228,16 @@ fn two_arms(spec: &ReleaseSpec, data: &Dataset, design: &Design) -> Result<(Data
     Ok((data.filter_rows(&keep)?, other))
 }
 
-/// One KPI's analysis units in one arm: unit key → (numerator, denominator, covariates).
+/// One KPI's analysis units in one arm: unit key → (numerator, denominator, covariates), as
+/// the data layer forms them (sums of the rows' numerators and denominators, the mean of their
+/// covariates).
 struct ArmUnits {
     keys: Vec<String>,
     num: Vec<f64>,
     den: Vec<f64>,
     x: Vec<Vec<f64>>,
+    /// Rows summed into the unit (covariates are their mean over these rows).
+    rows: Vec<f64>,
 }
 
 /// Per KPI, per arm (control, treatment), the units as the data layer forms them.
@@ -252,6 +257,7 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
         num: Vec::new(),
         den: Vec::new(),
         x: Vec::new(),
+        rows: Vec::new(),
     });
     let mut index: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
     for i in 0..n {
@@ -281,12 +287,22 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
             o.num.push(0.0);
             o.den.push(0.0);
             o.x.push(vec![0.0; p]);
+            o.rows.push(0.0);
             o.keys.len() - 1
         });
+        o.rows[j] += 1.0;
         o.num[j] += rv.numerator[i];
         o.den[j] += rv.denominator[i];
         for (xj, c) in o.x[j].iter_mut().zip(&covs) {
             *xj += c[i].unwrap_or(0.0);
+        }
+    }
+    // The data layer gives each unit the mean of its rows' covariates (sums for the KPI).
+    for o in out.iter_mut() {
+        for (x, r) in o.x.iter_mut().zip(&o.rows) {
+            for v in x.iter_mut() {
+                *v /= r;
+            }
         }
     }
     Ok(out)

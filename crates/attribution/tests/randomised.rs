@@ -40,6 +40,20 @@ const PLAIN_KPIS: &str = "[[kpi]]\nname = \"aht\"\nexpr = \"mean(handle_seconds)
 [[kpi]]\nname = \"seconds_per_resolved\"\nexpr = \"ratio(handle_seconds, fcr)\"\nbetter = \"lower\"\n\
 [[kpi]]\nname = \"csat_top2\"\nexpr = \"topbox(csat, 4)\"\nbetter = \"higher\"\n";
 
+#[test]
+fn unit_level_ratios_with_cuped_match_numpy() {
+    // Customers randomised, rows summed per customer (`unit`): both KPIs become ratios of sums
+    // over customers, CUPED on the customer's mean pre-period handle time. Rows:
+    // reference/attribution_units.csv (seeded, written by the reference script).
+    let text = "[release]\nname = \"units\"\n[data]\npath = \"attribution_units.csv\"\n\
+         [design]\nkind = \"randomised\"\narm = \"arm\"\ncontrol = \"control\"\ntreatment = \"treatment\"\n\
+         unit = \"customer\"\ncovariates = [\"pre_handle_seconds\"]\n\
+         [[kpi]]\nname = \"aht\"\nexpr = \"ratio(handle_seconds, count)\"\nbetter = \"lower\"\n\
+         [[kpi]]\nname = \"fcr\"\nexpr = \"proportion(fcr)\"\nbetter = \"higher\"\n";
+    let spec = ReleaseSpec::from_toml(text, "units.toml", &root().join("reference")).unwrap();
+    check_case("units_cuped", &spec);
+}
+
 fn check_case(case: &str, spec: &ReleaseSpec) {
     let r = &reference()["cases"][case];
     let data = spec.load_data().unwrap();
