@@ -29,6 +29,8 @@ enum Command {
     Synth(crate::synth::SynthArgs),
     /// Uplift models: `uplift fit` (fit and evaluate on a held-out split), `uplift score`.
     Uplift(crate::uplift::UpliftArgs),
+    /// Release attribution: a release spec and raw logs to KPI effects and money.
+    Attribute(crate::attribute::AttributeArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -188,6 +190,7 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
         Command::Uplift(a) => crate::uplift::run(a),
+        Command::Attribute(a) => crate::attribute::run(a),
         Command::Simulate {
             what: SimulateWhat::IntentRelease(a),
         } => crate::simulate_intent::run(a),
