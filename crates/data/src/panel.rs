@@ -103,9 +103,24 @@ impl Panel {
         kpis: &[Kpi],
         policy: MissingPolicy,
     ) -> Result<Panel> {
+        let times = periods(data, time)?;
+        Self::from_period_rows(data, unit, time, &times, kpis, policy)
+    }
+
+    /// As [`Panel::from_events`], with each row's period given (`periods[i]` for data row
+    /// `i`, `None` where the time column `time` is missing) — e.g. dates grouped into periods
+    /// of several days ([`crate::design::kpi_panel`]).
+    pub fn from_period_rows(
+        data: &Dataset,
+        unit: &str,
+        time: &str,
+        periods: &[Option<i64>],
+        kpis: &[Kpi],
+        policy: MissingPolicy,
+    ) -> Result<Panel> {
         let n = data.height();
         let units = data.labels(unit)?;
-        let times = periods(data, time)?;
+        let times = periods;
         let presence = vec![
             (unit, units.iter().map(Option::is_some).collect::<Vec<_>>()),
             (time, times.iter().map(Option::is_some).collect()),
