@@ -486,8 +486,15 @@ impl Clock {
     }
 }
 
-/// The columns of a design, validated and masked (see [`PanelRoles::read`]). Entry `i` of
-/// every vector is the same row (or, for event rows, the same unit × period cell).
+/// The columns of a design, validated and masked (see [`PanelRoles::read`]).
+///
+/// Invariant: entry `i` of every vector is the same row (or, for event rows, the same unit ×
+/// period cell, unique and sorted by unit then period); each value passed its role's check
+/// (whole-number periods, 0/1 indicators, weights positive or, with [`WeightRule::Numeric`],
+/// numbers; cohorts whole and non-negative). Rows read as given are not yet checked for
+/// duplicate unit-periods or cohorts varying within a unit — repeated cross-sections are
+/// allowed — until [`PanelColumns::check_panel`]. Not an estimator input: the CLI converts it
+/// into DiD's `StaggeredPanel`/`CsData` or synthetic control's `SynthPanel`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PanelColumns {
     /// The outcome's name (the column, or the KPI's name).

@@ -6,6 +6,14 @@ use crate::kpi::Kpi;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A unit × period panel, one row per observed cell, sorted by unit then period.
+///
+/// Invariant: each (unit, period) occurs once; rows are sorted by unit, then period; every
+/// column of `values` and `weights` has one entry per row, and each KPI's cell weight is
+/// positive (a cell without usable events is an error, never a NaN value). The panel may be
+/// unbalanced ([`Panel::balance`]). This is the data layer's estimator-agnostic KPI panel; the
+/// estimators' own panel types (DiD's `StaggeredPanel` and `CsData`, synthetic control's
+/// balanced `SynthPanel`) are built from it or from [`crate::design::PanelColumns`] (see
+/// ARCHITECTURE.md, "Panel types and their invariants").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
     /// Unit label per row.
