@@ -371,6 +371,37 @@ impl Dataset {
         })
     }
 
+    /// A copy with the date column `name` (ISO text `YYYY-MM-DD`, or already dates) stored
+    /// as a date type: a `Date`, or with `timestamp` a millisecond `Datetime` at midnight UTC
+    /// — the two types a Parquet file holds dates as. Text that is not a date is a
+    /// [`DataError::NotADate`] naming the row.
+    pub fn with_dates(&self, name: &str, timestamp: bool) -> Result<Dataset> {
+        let days = self.days(name)?;
+        let err = |e: PolarsError| read_err(Path::new(&self.source), e);
+        let col: Column = if timestamp {
+            let ms: Vec<Option<i64>> = days.iter().map(|d| d.map(|d| d * 86_400_000)).collect();
+            Series::new(name.into(), ms)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .map_err(err)?
+                .into()
+        } else {
+            let d32: Vec<Option<i32>> = days
+                .iter()
+                .map(|d| d.and_then(|d| i32::try_from(d).ok()))
+                .collect();
+            Series::new(name.into(), d32)
+                .cast(&DataType::Date)
+                .map_err(err)?
+                .into()
+        };
+        let mut df = self.df.clone();
+        df.with_column(col).map_err(err)?;
+        Ok(Dataset {
+            df,
+            source: self.source.clone(),
+        })
+    }
+
     /// A copy with only the rows where `keep` is true (e.g. one metric's rows of a
     /// sufficient-statistics file with a `metric` column); `keep` must have one entry per row.
     pub fn filter_rows(&self, keep: &[bool]) -> Result<Dataset> {
