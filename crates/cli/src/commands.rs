@@ -63,7 +63,8 @@ impl Common {
 ///
 /// One JSON object: `source` (the file as given), `rows` (integer), `columns` (one object per
 /// column, in file order) and `kpis` (one object per KPI and group; empty without `--kpi`).
-/// Counts are integers; summaries of non-numeric columns are `null`.
+/// Counts, and the minimum and maximum of integer columns, are integers; summaries of
+/// non-numeric columns are `null`.
 pub const DESCRIBE_JSON_SHAPE: &str = "\
 JSON output (--format json) is one object:
   {\"source\": \"<file>\", \"rows\": <integer>,
@@ -74,7 +75,8 @@ JSON output (--format json) is one object:
    \"kpis\": [{\"kpi\": \"<name>\", \"group\": \"<--by value, or all>\", \"n\": <integer>,
              \"value\": <number>, \"std_error\": <number>,
              \"dropped_rows\": <integer>}, ...]}
-Columns are listed in file order; mean/std/min/max are null for non-numeric columns; n counts
+Columns are listed in file order; mean/std/min/max are null for non-numeric columns, and
+min/max of integer (and boolean) columns are integers; n counts
 analysis units (rows, or --unit values); kpis is empty without --kpi.
 CSV output (--format csv) is the columns table, then (after a blank line) the KPI table, with
 the same field names as headers.";
@@ -251,8 +253,18 @@ fn describe(a: DescribeArgs) -> Result<String, CliError> {
                 c.distinct.to_string(),
                 num(c.mean),
                 num(c.std),
-                num(c.min),
-                num(c.max),
+                // Integer columns' minimum and maximum as integers (CSV prints whole
+                // numbers without decimals already).
+                if is_csv {
+                    num(c.min)
+                } else {
+                    c.show_stat(c.min, 6)
+                },
+                if is_csv {
+                    num(c.max)
+                } else {
+                    c.show_stat(c.max, 6)
+                },
             ]
         })
         .collect();

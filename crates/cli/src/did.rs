@@ -119,7 +119,7 @@ pub struct DidArgs {
     /// Unit identifier column.
     #[arg(long)]
     unit: Option<String>,
-    /// Period column (whole numbers).
+    /// Period column: whole numbers, or dates (see --period-width).
     #[arg(long)]
     time: Option<String>,
     /// Outcome column.
@@ -209,8 +209,11 @@ pub struct DidArgs {
     /// unweighted. Needs --cohort; no covariates, weights or cluster columns.
     #[arg(long)]
     events: bool,
-    /// With --events: group periods into blocks of this many (e.g. 7 turns days into
-    /// weeks), counted from the first period; block `k` holds periods
+    /// Period width. For a date --time column (a Parquet Date or Timestamp, or ISO
+    /// YYYY-MM-DD text): days per period, counted from the earliest date (default 1; 7 gives
+    /// weeks), and --cohort holds the first treated date (0 or empty = never treated). For a
+    /// whole-number --time column, with --events only: group periods into blocks of this many
+    /// (e.g. 7 turns days into weeks), counted from the first period; block `k` holds periods
     /// `first + (k-1)·width .. first + k·width − 1`, and a cohort becomes the block holding
     /// its first treated period (a warning names cohorts that do not start a block).
     #[arg(long)]
@@ -732,6 +735,9 @@ fn finish(
     result
         .diagnostics
         .insert("dropped_rows".into(), c.dropped.into());
+    if let Some(note) = a.time.as_deref().and_then(|t| c.period_note(t)) {
+        result.diagnostics.insert("periods".into(), note.into());
+    }
     result.warnings.extend(c.notes.iter().cloned());
     if a.events {
         result.diagnostics.insert(

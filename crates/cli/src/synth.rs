@@ -65,16 +65,23 @@ pub struct SynthArgs {
     /// Unit column (e.g. state, site).
     #[arg(long)]
     pub unit: String,
-    /// Time column (numeric: year, day index, ...).
+    /// Time column: whole numbers (year, day index, ...) or dates (a Parquet Date or
+    /// Timestamp, or ISO YYYY-MM-DD text; see --period-width).
     #[arg(long)]
     pub time: String,
+    /// Days per period of a date --time column, counted from the earliest date (default 1;
+    /// 7 gives weeks). With --events and a whole-number --time column: blocks of this many
+    /// periods counted from the first.
+    #[arg(long)]
+    pub period_width: Option<i64>,
     /// Outcome column.
     #[arg(long)]
     pub outcome: String,
     /// Treated unit name (repeatable, or comma separated); needs --treatment-start.
     #[arg(long = "treated-unit", value_delimiter = ',')]
     pub treated_unit: Vec<String>,
-    /// First treated period (a value of the time column).
+    /// First treated period: a value of the time column (a date YYYY-MM-DD for a date
+    /// column).
     #[arg(long)]
     pub treatment_start: Option<String>,
     /// 0/1 column marking treated unit-periods (alternative to --treated-unit; allows several
@@ -174,6 +181,7 @@ fn roles(a: &SynthArgs) -> PanelRoles {
     r.treated = a.treated.clone();
     r.covariates = a.covariates.clone();
     r.events = a.aggregate;
+    r.period_width = a.period_width;
     r.policy = MissingPolicy::Error;
     r
 }
@@ -272,7 +280,7 @@ fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
 pub fn run(a: SynthArgs) -> Result<String, CliError> {
     check_numeric_args(&a)?;
     let data = Dataset::read(&a.data)?;
-    let (panel, _) = read_panel(&a, &data)?;
+    let (panel, columns) = read_panel(&a, &data)?;
     let (result, gaps) = match a.method {
         MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &data, &panel)?,
         MethodArg::Sc => run_abadie(&a, &panel)?,
@@ -282,6 +290,9 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
     result
         .diagnostics
         .insert("data".into(), a.data.display().to_string().into());
+    if let Some(note) = columns.period_note(&a.time) {
+        result.diagnostics.insert("periods".into(), note.into());
+    }
     if let (Some(dir), Some(g)) = (&a.plot, &gaps) {
         plots(dir, &a, &panel, g)?;
     }

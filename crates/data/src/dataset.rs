@@ -92,8 +92,8 @@ fn check_file(path: &Path) -> Result<()> {
 
 /// Checks the structure of a CSV file in one pass over its bytes, so that faults are reported
 /// with their line instead of as a reader's message: every byte is UTF-8 text
-/// ([`DataError::InvalidUtf8`] with line and byte column), every record has as many fields as
-/// the header ([`DataError::RaggedRow`]; fields are separated by commas outside double
+/// ([`DataError::InvalidUtf8`] with row, line and byte column), every record has as many fields
+/// as the header ([`DataError::RaggedRow`] with row and line; fields are separated by commas outside double
 /// quotes, a quoted field may span lines, and blank lines are skipped as the reader skips
 /// them), and no column name repeats ([`DataError::DuplicateColumn`]).
 pub fn check_csv(path: &Path) -> Result<()> {
@@ -109,6 +109,8 @@ pub fn check_csv(path: &Path) -> Result<()> {
     let mut start_line = 1usize;
     let mut in_quotes = false;
     let mut header: Vec<u8> = Vec::new();
+    // Data records started so far; the current record is `records - 1`.
+    let mut records = 0usize;
     loop {
         buf.clear();
         let n = reader
@@ -119,8 +121,16 @@ pub fn check_csv(path: &Path) -> Result<()> {
         }
         line += 1;
         if let Err(e) = std::str::from_utf8(&buf) {
+            // The header, the record this line continues (inside quotes), or the record it
+            // starts.
+            let row = match (expected.is_some(), in_quotes) {
+                (false, _) => None,
+                (true, true) => Some(records.saturating_sub(1)),
+                (true, false) => Some(records),
+            };
             return Err(DataError::InvalidUtf8 {
                 path: p(),
+                row,
                 line,
                 column: e.valid_up_to() + 1,
             });
@@ -138,6 +148,9 @@ pub fn check_csv(path: &Path) -> Result<()> {
             }
             fields = 1;
             start_line = line;
+            if expected.is_some() {
+                records += 1;
+            }
         }
         for &b in content {
             match b {
@@ -171,6 +184,7 @@ pub fn check_csv(path: &Path) -> Result<()> {
             if fields != e {
                 return Err(DataError::RaggedRow {
                     path: p(),
+                    row: records - 1,
                     line: start_line,
                     fields,
                     expected: e,
@@ -365,6 +379,37 @@ impl Dataset {
         let mut df = self.df.clone();
         df.with_column(Column::new(name.into(), values))
             .map_err(|e| read_err(Path::new(&self.source), e))?;
+        Ok(Dataset {
+            df,
+            source: self.source.clone(),
+        })
+    }
+
+    /// A copy with the date column `name` (ISO text `YYYY-MM-DD`, or already dates) stored
+    /// as a date type: a `Date`, or with `timestamp` a millisecond `Datetime` at midnight UTC
+    /// — the two types a Parquet file holds dates as. Text that is not a date is a
+    /// [`DataError::NotADate`] naming the row.
+    pub fn with_dates(&self, name: &str, timestamp: bool) -> Result<Dataset> {
+        let days = self.days(name)?;
+        let err = |e: PolarsError| read_err(Path::new(&self.source), e);
+        let col: Column = if timestamp {
+            let ms: Vec<Option<i64>> = days.iter().map(|d| d.map(|d| d * 86_400_000)).collect();
+            Series::new(name.into(), ms)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .map_err(err)?
+                .into()
+        } else {
+            let d32: Vec<Option<i32>> = days
+                .iter()
+                .map(|d| d.and_then(|d| i32::try_from(d).ok()))
+                .collect();
+            Series::new(name.into(), d32)
+                .cast(&DataType::Date)
+                .map_err(err)?
+                .into()
+        };
+        let mut df = self.df.clone();
+        df.with_column(col).map_err(err)?;
         Ok(Dataset {
             df,
             source: self.source.clone(),
@@ -573,6 +618,12 @@ impl Dataset {
             .into_iter()
             .map(|d| d.map(|d| (d - first).div_euclid(width_days)))
             .collect())
+    }
+
+    /// Whether a column holds integers: any integer width, or booleans (read as 0/1).
+    pub fn is_integer(&self, name: &str) -> Result<bool> {
+        let dtype = self.column(name)?.dtype().clone();
+        Ok(dtype.is_integer() || dtype == DataType::Boolean)
     }
 
     /// Whether a column holds dates: a `Date` or `Datetime` column, or text whose first

@@ -468,17 +468,28 @@ impl Clock {
             let m = MaskedColumns::rows_of(data, rows);
             return m.cohorts(cohort);
         }
-        if !data.is_date_like(cohort)? {
-            return Err(DataError::NotADate {
-                column: cohort.to_string(),
-                row: 0,
-                value: format!(
-                    "a value of type {} (the time column holds dates, so the cohort must be the first treated date)",
-                    data.dtype(cohort)?
-                ),
-            });
-        }
-        let days = data.days(cohort)?;
+        // A date column, or text holding ISO dates with 0 or empty for never treated.
+        let days: Vec<Option<i64>> = if data.is_temporal(cohort)? {
+            data.days(cohort)?
+        } else {
+            let text = data.labels(cohort)?;
+            let mut out = Vec::with_capacity(text.len());
+            for (row, t) in text.iter().enumerate() {
+                out.push(match t.as_deref().map(str::trim) {
+                    None | Some("") | Some("0") => None,
+                    Some(t) => Some(crate::dataset::parse_iso_day(t).ok_or_else(|| {
+                        DataError::NotADate {
+                            column: cohort.to_string(),
+                            row,
+                            value: format!(
+                                "{t} (the time column holds dates, so the cohort is the first treated date, or 0 / empty for never treated)"
+                            ),
+                        }
+                    })?),
+                });
+            }
+            out
+        };
         Ok(rows
             .iter()
             .map(|&r| days[r].map(|d| self.period(d)))
@@ -598,6 +609,19 @@ impl PanelColumns {
         self.rows.clear();
         self.block = Some((first, width));
         Ok(())
+    }
+
+    /// For a date time column, how its dates became periods (e.g. "`day` holds dates: period
+    /// k covers the 7 day(s) from 2024-01-01 + 7k days"); None for a column of numbers.
+    pub fn period_note(&self, time: &str) -> Option<String> {
+        self.clock.dated.then(|| {
+            format!(
+                "`{time}` holds dates: period k covers the {} day(s) from {} + {}k days",
+                self.clock.width,
+                crate::dataset::format_iso_day(self.clock.origin),
+                self.clock.width
+            )
+        })
     }
 
     /// Whether the time column holds dates (then the periods are counted in days of
@@ -900,4 +924,37 @@ pub fn pre_period_means(cells: &[CellMatrix], t0: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// A time column as numbers for a chart or a running view (e.g. the cumulative A/B effect):
+/// a column of numbers as its values (`period_width` must be `None` or 1); a date column
+/// (Parquet `Date`/`Timestamp`, ISO text) as integer periods of `period_width` days (one
+/// day by default) counted from the earliest date ([`Dataset::periods`]). Missing values are
+/// an error naming the first row.
+pub fn time_values(data: &Dataset, column: &str, period_width: Option<i64>) -> Result<Vec<f64>> {
+    let v: Vec<Option<f64>> = if data.is_date_like(column)? {
+        data.periods(column, period_width.unwrap_or(1))?
+            .into_iter()
+            .map(|p| p.map(|p| p as f64))
+            .collect()
+    } else {
+        if let Some(w) = period_width.filter(|&w| w != 1) {
+            return Err(DataError::PeriodWidth {
+                column: column.to_string(),
+                reason: format!(
+                    "the column holds numbers (type {}), which are the times themselves; a width of {w} days applies to date columns only",
+                    data.dtype(column)?
+                ),
+            });
+        }
+        data.numeric(column)?
+    };
+    if let Some(row) = v.iter().position(Option::is_none) {
+        return Err(DataError::MissingValues {
+            column: column.to_string(),
+            count: v.iter().filter(|x| x.is_none()).count(),
+            first_row: row,
+        });
+    }
+    Ok(v.into_iter().flatten().collect())
 }

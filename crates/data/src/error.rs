@@ -35,12 +35,15 @@ pub enum DataError {
         /// The file.
         path: String,
     },
-    /// A CSV line has more or fewer fields than the header.
-    #[error("`{path}`, line {line}: {fields} field(s), but the header has {expected}")]
+    /// A CSV record has more or fewer fields than the header.
+    #[error("`{path}`, row {} (CSV line {line}): {fields} field(s), but the header has {expected}", row + 1)]
     RaggedRow {
         /// The file.
         path: String,
-        /// One-based line number (the header is line 1).
+        /// Zero-based data row (record) of the file, as in every other row field.
+        row: usize,
+        /// One-based line number where the record starts (the header is line 1; a quoted
+        /// field spanning lines or a skipped blank line makes it differ from `row + 2`).
         line: usize,
         /// Fields on that line.
         fields: usize,
@@ -48,10 +51,12 @@ pub enum DataError {
         expected: usize,
     },
     /// A CSV file holds bytes that are not UTF-8 text.
-    #[error("`{path}`, line {line}, column {column}: the bytes are not valid UTF-8 text; save the file as UTF-8")]
+    #[error("`{path}`, {}, byte {column}: the bytes are not valid UTF-8 text; save the file as UTF-8", row.map_or_else(|| "the header (CSV line 1)".to_string(), |r| format!("row {} (CSV line {line})", r + 1)))]
     InvalidUtf8 {
         /// The file.
         path: String,
+        /// Zero-based data row (record) holding the bytes; None for the header.
+        row: Option<usize>,
         /// One-based line number (the header is line 1).
         line: usize,
         /// One-based byte position in that line.

@@ -295,3 +295,35 @@ fn kpi_panel_is_one_call_and_equals_the_roles_path() {
         Err(DataError::PeriodWidth { .. })
     ));
 }
+
+#[test]
+fn date_periods_keep_gaps_and_date_cohorts_share_the_origin() {
+    // ISO text dates with a gap (no rows on 2024-01-08..2024-01-14) in periods of 7 days
+    // from 2024-01-01: days 0, 1, 15, 16 -> periods 0, 0, 2, 2 (period 1 is a gap, kept).
+    // Cohort 2024-01-16 is day 15 -> period 2; 0 and empty mean never treated.
+    let csv = "unit,d,y,g\n\
+a,2024-01-01,1,2024-01-16\n\
+a,2024-01-16,2,2024-01-16\n\
+b,2024-01-02,3,0\n\
+b,2024-01-17,4,\n";
+    let d = file("dates.csv", csv);
+    let mut r = PanelRoles::new("y");
+    r.unit = Some("unit".into());
+    r.time = Some("d".into());
+    r.cohort = Some("g".into());
+    r.period_width = Some(7);
+    let c = r.read(&d).unwrap();
+    assert!(c.dated());
+    assert_eq!(c.time.as_deref().unwrap(), [0, 2, 0, 2]);
+    assert_eq!(c.cohort.as_deref().unwrap(), [Some(2), Some(2), None, None]);
+    assert_eq!(c.period_of("2024-01-20"), Some(2));
+    assert_eq!(c.period_label(2), "2024-01-15");
+    assert!(c.period_note("d").unwrap().contains("2024-01-01"));
+    // A cohort that is not a date names the column and row.
+    let bad = file("dates_bad.csv", &csv.replace("2024-01-16\nb", "soon\nb"));
+    let e = r.read(&bad).unwrap_err();
+    assert!(
+        matches!(e, DataError::NotADate { ref column, row: 1, .. } if column == "g"),
+        "{e}"
+    );
+}
