@@ -10,6 +10,7 @@ mod ab;
 mod commands;
 mod did;
 mod output;
+mod report;
 mod synth;
 mod uplift;
 

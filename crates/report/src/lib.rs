@@ -40,6 +40,7 @@ mod bitmap;
 mod common;
 mod forest;
 mod heat;
+pub mod html;
 mod line;
 
 use std::path::{Path, PathBuf};
