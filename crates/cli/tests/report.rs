@@ -9,110 +9,12 @@
 //! review the diff.
 
 mod common;
+mod report_cases;
 use common::*;
+use report_cases::commands;
 
 use serde_json::Value;
 use std::path::PathBuf;
-
-/// The bundled-data command of each estimator whose report is snapshotted.
-pub fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
-    vec![
-        (
-            "ab",
-            vec![
-                "ab",
-                "--data",
-                "datasets/contact-centre/ab_contacts.csv",
-                "--arm",
-                "arm",
-                "--metric",
-                "aht=ratio(handle_seconds, count)",
-                "--metric",
-                "fcr=proportion(fcr)",
-                "--metric",
-                "repeat=proportion(repeat_contact)",
-                "--covariate",
-                "pre_handle_seconds",
-                "--lower-is-better",
-                "aht,repeat",
-                "--primary",
-                "aht",
-                "--guardrail",
-                "repeat:0.02",
-            ],
-        ),
-        (
-            "did",
-            vec![
-                "did",
-                "--data",
-                "datasets/contact-centre/staggered_contacts.csv",
-                "--unit",
-                "site",
-                "--time",
-                "day",
-                "--outcome",
-                "handle_seconds",
-                "--cohort",
-                "adoption_day",
-                "--events",
-                "--period-width",
-                "7",
-                "--method",
-                "cs",
-                "--aggregate",
-                "dynamic",
-            ],
-        ),
-        (
-            "synth",
-            vec![
-                "synth",
-                "--data",
-                "datasets/california_prop99.csv",
-                "--unit",
-                "State",
-                "--time",
-                "Year",
-                "--outcome",
-                "PacksPerCapita",
-                "--treated-unit",
-                "California",
-                "--treatment-start",
-                "1989",
-                "--method",
-                "sdid",
-                "--placebo",
-                "200",
-                "--seed",
-                "1",
-            ],
-        ),
-        (
-            "uplift",
-            vec![
-                "uplift",
-                "fit",
-                "--data",
-                "datasets/hillstrom.csv",
-                "--treatment",
-                "segment",
-                "--control",
-                "No E-Mail",
-                "--outcome",
-                "visit",
-                "--features",
-                "recency,history,mens,womens,zip_code,newbie,channel",
-                "--learner",
-                "t",
-                "--base",
-                "logit",
-                "--seed",
-                "1",
-            ],
-        ),
-    ]
-}
 
 fn out_dir() -> PathBuf {
     let d = root().join("target/report-tests");
