@@ -41,8 +41,8 @@ fn ab_label(e: &Effect) -> String {
 /// - ATT(g,t) effects (`group` and `time` keys): the heat map of point estimates;
 /// - series kept in the diagnostics: the A/B cumulative effect with fixed-horizon interval
 ///   and confidence sequence (`cumulative`), Qini curves (`qini_curve` at the top level or
-///   one level down, e.g. per arm), synthetic-control unit weights (`unit_weights`, the
-///   nonzero ones).
+///   one level down, e.g. per arm), the uplift profit curve (`policy.fraction`,
+///   `policy.profit`), synthetic-control unit weights (`unit_weights`, the nonzero ones).
 ///
 /// # Errors
 /// A [`ReportError`] from the chart builders (e.g. a non-finite value).
@@ -295,6 +295,29 @@ pub fn charts_from_result(
                     &[Series::new("model", x, y), random],
                 )?,
         );
+    }
+    // Uplift profit curve (`policy`: profit per customer by fraction targeted).
+    if let Some(p) = result.diagnostics.get("policy") {
+        let arr = |k: &str| -> Option<Vec<f64>> {
+            p.get(k)?.as_array()?.iter().map(Value::as_f64).collect()
+        };
+        if let (Some(f), Some(pr)) = (arr("fraction"), arr("profit")) {
+            if f.len() >= 2 && f.len() == pr.len() {
+                let mut chart = LineChart::new("profit curve")
+                    .subtitle("profit per customer when the top fraction by score is treated (test split; point estimates)")
+                    .x_label("fraction targeted")
+                    .y_label("profit per customer")
+                    .hline(0.0)
+                    .markers(true);
+                if let Some(b) = p.get("best_fraction").and_then(Value::as_f64) {
+                    chart = chart.vline(b);
+                }
+                charts.push(chart.chart(
+                    format!("{prefix}profit_curve"),
+                    &[Series::new("profit", f, pr)],
+                )?);
+            }
+        }
     }
     // Synthetic-control unit weights.
     if let Some(w) = result

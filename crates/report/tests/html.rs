@@ -1,0 +1,305 @@
+//! The HTML report's building blocks: the one number formatter, the sentences about
+//! effects (sign and magnitude always those of the table), the gated headline, the checks,
+//! the timestamp and SHA-256 helpers, and the page's safety properties (CSP, no script, the
+//! embedded JSON cannot break out of its tag).
+
+use causalkit_report::html::{self, Direction, InputFile, ReproMeta, Status, Tone};
+use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult};
+use proptest::prelude::*;
+use serde_json::json;
+
+#[test]
+fn numbers_have_four_significant_digits_like_printf_alt_g() {
+    // Expected strings from Python's `'%#.4g' % x` (CPython 3.11) for magnitudes in
+    // [1e-4, 1e4), where the report's rule and printf's %#.4g coincide; above 1e4 the
+    // report keeps the integer digits (printf switches to 1.235e+05), and below 1e-4 or from
+    // 1e9 it uses Rust's `{:.3e}` (1.000e-7 where printf writes 1.000e-07).
+    let cases = [
+        (-28.29074522554322, "-28.29"),
+        (0.039875803883152594, "0.03988"),
+        (0.1270223525, "0.1270"),
+        (9.99996, "10.00"),
+        (0.00012, "0.0001200"),
+        (1.0, "1.000"),
+        (6.389682227823434, "6.390"),
+        (-0.008852086725950309, "-0.008852"),
+        (123456.7, "123457"),
+        (1e-7, "1.000e-7"),
+        (2.5e10, "2.500e10"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (f64::NAN, "NaN"),
+        (f64::NEG_INFINITY, "-Inf"),
+    ];
+    for (x, want) in cases {
+        assert_eq!(html::fmt_number(x), want, "{x}");
+    }
+    assert_eq!(html::fmt_percent(-0.06389682227823434), "-6.390%");
+}
+
+fn effect(kind: Option<EffectKind>, x: f64) -> Effect {
+    Effect {
+        label: "m".into(),
+        estimate: x,
+        std_error: Some(1.0),
+        ci_low: Some(x - 1.0),
+        ci_high: Some(x + 1.0),
+        p_value: Some(0.04),
+        key: EffectKey {
+            kind,
+            metric: Some("aht".into()),
+            ..Default::default()
+        },
+    }
+}
+
+proptest! {
+    /// Whatever the value, the sentence's number is the table's number without its sign, and
+    /// its verb is the sign the table prints.
+    #[test]
+    fn prose_never_disagrees_with_the_table(
+        mantissa in -9.999f64..9.999,
+        exp in -12i32..12,
+        kind in prop::sample::select(vec![EffectKind::Absolute, EffectKind::Relative, EffectKind::Att, EffectKind::Coefficient]),
+    ) {
+        let x = mantissa * 10f64.powi(exp);
+        let mut r = EstimationResult::new("m", "e");
+        r.effects.push(effect(Some(kind), x));
+        let s = html::sentence(&r, 0).unwrap();
+        let cell = html::fmt_estimate(&r.effects[0], x);
+        match s.direction {
+            Direction::Rose => {
+                prop_assert!(x > 0.0 && !cell.starts_with('-'));
+                prop_assert_eq!(&s.magnitude, &cell);
+                let want = format!("rose by {cell}");
+                prop_assert!(s.text.contains(&want));
+            }
+            Direction::Fell => {
+                prop_assert!(x < 0.0 && cell.starts_with('-'));
+                prop_assert_eq!(&s.magnitude, &cell[1..]);
+                let want = format!("fell by {}", &cell[1..]);
+                prop_assert!(s.text.contains(&want));
+            }
+            Direction::Unchanged => prop_assert_eq!(cell.trim_end_matches('%'), "0"),
+            Direction::Level => prop_assert!(false, "a contrast is a change"),
+        }
+    }
+}
+
+#[test]
+fn levels_state_the_signed_value() {
+    let mut r = EstimationResult::new("uplift", "ranking quality");
+    r.effects.push(Effect::point("qini_auc (email)", -0.0123));
+    let s = html::sentence(&r, 0).unwrap();
+    assert_eq!(s.direction, Direction::Level);
+    assert_eq!(s.text, "qini_auc (email) = -0.01230.");
+}
+
+fn ab_result(srm_p: f64) -> EstimationResult {
+    let mut r = EstimationResult::new("A/B test: Welch t, delta method", "lift")
+        .with_diagnostic("alpha", 0.05)
+        .with_diagnostic("verdict", "ship")
+        .with_diagnostic(
+            "verdict_reasons",
+            json!(["primary metric aht improved significantly"]),
+        )
+        .with_diagnostic("srm", json!({"p_value": srm_p}))
+        .with_diagnostic(
+            "guardrails",
+            json!([{"metric": "repeat", "non_inferiority_p": 0.2, "margin": 0.02}]),
+        );
+    let mut e = effect(Some(EffectKind::Absolute), -28.29074522554322);
+    e.key.arm = Some("treatment".into());
+    e.key.control = Some("control".into());
+    r.effects.push(e);
+    r
+}
+
+#[test]
+fn failed_checks_come_first_and_gate_the_headline() {
+    let r = ab_result(1e-6);
+    let cs = html::checks(&r);
+    assert_eq!(cs[0].status, Status::Failed);
+    assert!(cs.windows(2).all(|w| w[0].status <= w[1].status));
+    assert!(cs
+        .iter()
+        .any(|c| c.text.contains("sample ratio mismatch") && c.status == Status::Failed));
+    // Guardrail not shown non-inferior at alpha 0.05 (p = 0.2): failed.
+    assert!(cs
+        .iter()
+        .any(|c| c.text.contains("guardrail repeat") && c.status == Status::Failed));
+    let h = html::headline(&r);
+    assert_eq!(h.tone, Tone::Caution);
+    assert_eq!(h.title, "Verdict: ship");
+    assert!(h.details[0].starts_with("Do not act on this result"));
+    // The same result with a passing SRM and guardrail: a good headline.
+    let mut ok = ab_result(0.5);
+    ok.diagnostics.insert(
+        "guardrails".into(),
+        json!([{"metric": "repeat", "non_inferiority_p": 0.001, "margin": 0.02}]),
+    );
+    let h = html::headline(&ok);
+    assert_eq!(h.tone, Tone::Good);
+    let s = h.effect.unwrap();
+    assert_eq!(
+        s.text,
+        "aht (treatment vs control) fell by 28.29 (95% CI -29.29 to -27.29; p = 0.0400)."
+    );
+}
+
+#[test]
+fn pre_trend_rejection_is_a_warning() {
+    let mut r = EstimationResult::new("Callaway-Sant'Anna (2021)", "ATT");
+    r.diagnostics
+        .insert("pretrend_test".into(), json!({"p_value": 0.01}));
+    r.effects.push(effect(Some(EffectKind::Att), 1.5));
+    let cs = html::checks(&r);
+    assert_eq!(cs.len(), 1);
+    assert_eq!(cs[0].status, Status::Warning);
+    assert!(cs[0].text.contains("pre-trend"));
+    let h = html::headline(&r);
+    assert_eq!(h.tone, Tone::Neutral);
+    assert!(h.title.starts_with("aht rose by 1.500"), "{}", h.title);
+}
+
+#[test]
+fn papers_follow_the_method_and_cuped() {
+    let r = ab_result(0.5).with_diagnostic("metrics", json!({"aht": {"cuped_theta": [0.7]}}));
+    let ps = html::papers_for(&r);
+    assert!(ps.iter().any(|p| p.starts_with("Welch")));
+    assert!(ps.iter().any(|p| p.starts_with("Deng, A., Xu")));
+    assert!(
+        html::papers("synthetic difference-in-differences (Arkhangelsky et al. 2021)")
+            .iter()
+            .any(|p| p.contains("Arkhangelsky"))
+    );
+}
+
+#[test]
+fn utc_timestamps_match_python_datetime() {
+    // Expected values from Python: datetime.fromtimestamp(t, datetime.UTC).
+    for (t, want) in [
+        (0u64, "1970-01-01T00:00:00Z"),
+        (951_782_400, "2000-02-29T00:00:00Z"),
+        (1_709_210_096, "2024-02-29T12:34:56Z"),
+        (1_764_797_386, "2025-12-03T21:29:46Z"),
+        (4_102_444_799, "2099-12-31T23:59:59Z"),
+    ] {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t);
+        assert_eq!(html::utc_timestamp(at), want);
+    }
+}
+
+#[test]
+fn input_files_are_hashed_with_sha256() {
+    // FIPS 180-4 example "abc" (NIST CSRC example values).
+    let p = std::env::temp_dir().join(format!("causalkit-html-{}.txt", std::process::id()));
+    std::fs::write(&p, b"abc").unwrap();
+    let f = InputFile::hash(&p).unwrap();
+    assert_eq!(
+        f.sha256,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(f.bytes, 3);
+    std::fs::remove_file(&p).unwrap();
+    let err = InputFile::hash("no/such/file.csv").unwrap_err().to_string();
+    assert!(err.contains("no/such/file.csv"), "{err}");
+}
+
+#[test]
+fn the_page_is_offline_script_free_and_its_json_cannot_break_out() {
+    let mut r = ab_result(0.5);
+    r.effects[0].label = "</script><script>alert(1)</script> & <b>".into();
+    r.warnings.push("<img src=x onerror=alert(1)>".into());
+    let meta = ReproMeta {
+        version: "0.1.0".into(),
+        command: "causalkit ab --data 'a b.csv'".into(),
+        ..Default::default()
+    };
+    let page = html::render(std::slice::from_ref(&r), &[], &meta).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
+        html::CSP
+    )));
+    assert!(!page.contains("<script>") && !page.contains("<img"));
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the JSON data block"
+    );
+    let body = page
+        .split("<script type=\"application/json\" id=\"causalkit-results\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let back: Vec<EstimationResult> = serde_json::from_str(body).unwrap();
+    assert_eq!(back, vec![r]);
+    assert!(page.contains(html::REPRO_BEGIN) && page.contains(html::REPRO_END));
+    assert!(page.contains("@media print") && page.contains("@media (max-width: 600px)"));
+    assert!(html::render(&[], &[], &meta).is_err());
+}
+
+#[test]
+fn charts_are_drawn_from_the_result_alone() {
+    let mut r = EstimationResult::new("Callaway-Sant'Anna (2021)", "ATT(g,t)");
+    for (g, t, x) in [(3, 2, -1.0), (3, 3, 2.0), (5, 3, 0.5), (5, 5, -2.0)] {
+        r.effects.push(Effect {
+            label: format!("ATT({g},{t})"),
+            estimate: x,
+            ci_low: Some(x - 1.0),
+            ci_high: Some(x + 1.0),
+            key: EffectKey::kind(EffectKind::GroupTime).group(g).time(t),
+            ..Default::default()
+        });
+    }
+    for e in -2..=2 {
+        r.effects.push(Effect {
+            label: format!("e={e}"),
+            estimate: f64::from(e),
+            ci_low: Some(f64::from(e) - 1.0),
+            ci_high: Some(f64::from(e) + 1.0),
+            key: EffectKey::kind(EffectKind::EventTime).event_time(i64::from(e)),
+            ..Default::default()
+        });
+    }
+    r.effects.push(Effect {
+        label: "ATT".into(),
+        estimate: 1.0,
+        ci_low: Some(0.0),
+        ci_high: Some(2.0),
+        key: EffectKey::kind(EffectKind::Att),
+        ..Default::default()
+    });
+    r = r
+        .with_diagnostic(
+            "qini_curve",
+            json!({"x": [0.0, 1.0, 2.0], "y": [0.0, 0.5, 0.6]}),
+        )
+        .with_diagnostic("unit_weights", json!({"a": 0.7, "b": 0.3, "c": 0.0}))
+        .with_diagnostic(
+            "policy",
+            json!({"fraction": [0.0, 0.5, 1.0], "profit": [0.0, 1.0, -1.0], "best_fraction": 0.5}),
+        );
+    let names: Vec<String> = html::charts_from_result(&r, "x_")
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            assert!(c.svg.contains("<svg"), "{}", c.name);
+            c.name
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "x_forest",
+            "x_event_study",
+            "x_att_gt_heatmap",
+            "x_qini",
+            "x_profit_curve",
+            "x_unit_weights"
+        ]
+    );
+}
