@@ -73,7 +73,7 @@ pub fn run(a: ReportArgs) -> Result<Rendered, CliError> {
     Ok(Rendered::from(format!("wrote {}\n", a.out.display())))
 }
 
-/// After a command ran: writes the `--report` file from the captured results (none: the
+/// After a command ran: writes the `--report` file (its directory is created if needed) from the captured results (none: the
 /// command has no report, bad input).
 pub fn finish(report: Option<&Path>, mut out: Rendered) -> Result<Rendered, CliError> {
     let captured = CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()));
@@ -110,6 +110,14 @@ fn write(path: &Path, results: &[EstimationResult], meta: &ReproMeta) -> Result<
         )));
     }
     let page = html::render(results, &[], meta)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::bad(format!(
+                "cannot create the report's directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     std::fs::write(path, page)
         .map_err(|e| CliError::bad(format!("cannot write report {}: {e}", path.display())))
 }
