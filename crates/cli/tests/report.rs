@@ -284,6 +284,10 @@ fn the_headline_states_the_ab_verdict_and_the_primary_effect() {
     let (html, json) = report_of("ab_headline", &args);
     let head = between(&html, "<section id=\"headline\">", "</section>");
     assert_eq!(json["diagnostics"]["verdict"], "ship");
+    // The review records the primary metric and the SRM threshold it used, so a saved JSON
+    // re-renders with the same headline effect and the same SRM gate.
+    assert_eq!(json["diagnostics"]["primary"], "aht");
+    assert_eq!(json["diagnostics"]["srm"]["alpha"], 0.001);
     assert!(head.contains("Verdict: ship"), "{head}");
     assert!(head.contains("class=\"headline good\""), "{head}");
     // AHT fell by 28.29 s (JSON -28.2907...): the headline states it with the table's digits.

@@ -148,6 +148,45 @@ fn failed_checks_come_first_and_gate_the_headline() {
 }
 
 #[test]
+fn the_srm_threshold_is_the_one_the_review_used() {
+    // p = 0.005: a mismatch at the review's own `srm.alpha` 0.01, none at the default 0.001.
+    let mut r = ab_result(0.005);
+    let srm = |r: &EstimationResult| {
+        html::checks(r)
+            .into_iter()
+            .find(|c| c.text.contains("sample ratio mismatch"))
+            .unwrap()
+    };
+    assert_eq!(srm(&r).status, Status::Passed);
+    assert!(srm(&r).text.contains("threshold 0.001"), "{}", srm(&r).text);
+    r.diagnostics
+        .insert("srm".into(), json!({"p_value": 0.005, "alpha": 0.01}));
+    assert_eq!(srm(&r).status, Status::Failed);
+    assert!(srm(&r).text.contains("threshold 0.01"), "{}", srm(&r).text);
+    // A top-level `srm_alpha` is read when the srm object has none.
+    r.diagnostics
+        .insert("srm".into(), json!({"p_value": 0.005}));
+    r.diagnostics.insert("srm_alpha".into(), json!(0.01));
+    assert_eq!(srm(&r).status, Status::Failed);
+}
+
+#[test]
+fn the_headline_effect_is_the_primary_metric() {
+    // Two absolute effects; the `primary` diagnostic names the second one.
+    let mut r = ab_result(0.5);
+    let mut fcr = effect(Some(EffectKind::Absolute), 0.0125);
+    fcr.key.metric = Some("fcr".into());
+    r.effects.insert(0, fcr);
+    assert_eq!(html::primary_effect(&r), Some(0));
+    r.diagnostics.insert("primary".into(), json!("aht"));
+    assert_eq!(html::primary_effect(&r), Some(1));
+    let s = html::headline(&r).effect.unwrap();
+    assert_eq!(s.effect, 1);
+    assert_eq!(s.direction, Direction::Fell);
+    assert_eq!(s.magnitude, "28.29");
+}
+
+#[test]
 fn pre_trend_rejection_is_a_warning() {
     let mut r = EstimationResult::new("Callaway-Sant'Anna (2021)", "ATT");
     r.diagnostics

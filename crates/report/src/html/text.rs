@@ -249,7 +249,7 @@ pub struct Check {
 }
 
 /// The checks a reviewer must see: every warning of the result, the sample-ratio-mismatch
-/// test (failed below `srm_alpha`, default 0.001), guardrails (failed when non-inferiority is
+/// test (failed below its `alpha`, else a top-level `srm_alpha`, default 0.001), guardrails (failed when non-inferiority is
 /// not shown at `alpha`) and pre-trend tests (`pretrend_test`, `pre_test`: warning below
 /// `alpha`). Failed checks come first, then warnings, then passed checks.
 pub fn checks(result: &EstimationResult) -> Vec<Check> {
@@ -265,7 +265,11 @@ pub fn checks(result: &EstimationResult) -> Vec<Check> {
         .collect();
     if let Some(srm) = d.get("srm").and_then(Value::as_object) {
         if let Some(p) = srm.get("p_value").and_then(Value::as_f64) {
-            let srm_alpha = d.get("srm_alpha").and_then(Value::as_f64).unwrap_or(0.001);
+            let srm_alpha = srm
+                .get("alpha")
+                .or_else(|| d.get("srm_alpha"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.001);
             let failed = p < srm_alpha;
             out.push(Check {
                 status: if failed {
