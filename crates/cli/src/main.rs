@@ -7,10 +7,12 @@
 #![deny(clippy::float_cmp)]
 
 mod ab;
+mod attribute;
 mod commands;
 mod did;
 mod output;
 mod report;
+mod simulate_intent;
 mod synth;
 mod uplift;
 
