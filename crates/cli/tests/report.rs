@@ -4,7 +4,8 @@
 //!
 //! Snapshots live in `tests/snapshots/report_<name>.html`, with the reproducibility block
 //! (time, command line, paths, thread count) cut out and the embedded result JSON replaced by
-//! its SHA-256 (the JSON is checked by the estimators' own tests). After an intended change,
+//! the SHA-256 of its numbers rounded to 10 significant digits (the JSON is checked by the
+//! estimators' own tests). After an intended change,
 //! regenerate them with `UPDATE_SNAPSHOTS=1 cargo test -p causalkit-cli --test report` and
 //! review the diff.
 
@@ -54,13 +55,29 @@ fn embedded(html: &str) -> Value {
     serde_json::from_str(body).expect("embedded JSON parses")
 }
 
-/// The snapshot form: the reproducibility block cut out, the JSON replaced by its SHA-256.
+/// Every number of a JSON value rounded to 10 significant digits (written `{:.9e}`).
+fn rounded(v: &Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            Value::String(format!("{:.9e}", n.as_f64().unwrap_or_default()))
+        }
+        Value::Array(a) => Value::Array(a.iter().map(rounded).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), rounded(x))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The snapshot form: the reproducibility block cut out, the JSON replaced by the SHA-256 of
+/// its numbers rounded to 10 significant digits (the attribution's covariance sums are not
+/// bit-reproducible run to run: the last bits of its floats vary; the page's numbers, at 4
+/// significant digits or whole dollars, do not).
 fn stable(html: &str) -> String {
     let (a, rest) = html.split_once("<!--repro:begin-->").expect("repro begin");
     let (_, b) = rest.split_once("<!--repro:end-->").expect("repro end");
     let html = format!("{a}<!--repro:begin--> (cut for the snapshot) <!--repro:end-->{b}");
     let body = between(&html, JSON_OPEN, "</script>").to_string();
-    let digest = sha256_hex(body.as_bytes());
+    let canonical = rounded(&serde_json::from_str(&body).expect("embedded JSON parses"));
+    let digest = sha256_hex(canonical.to_string().as_bytes());
     html.replace(&body, &format!("sha256:{digest}"))
 }
 
@@ -431,5 +448,152 @@ fn report_refuses_bad_input_with_exit_2() {
         stderr(&out).contains("must end in .html"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// A money cell as printed (`-$1,234,567`, `$12.35`) back to a number.
+fn parse_money(cell: &str) -> f64 {
+    let neg = cell.starts_with('-');
+    let digits: String = cell
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let x: f64 = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("money cell {cell}"));
+    if neg {
+        -x
+    } else {
+        x
+    }
+}
+
+#[test]
+fn the_attribution_headline_states_the_money_table_and_the_json() {
+    let (_, args) = commands()
+        .into_iter()
+        .find(|(n, _)| *n == "attribution")
+        .unwrap();
+    let (html, json) = report_of("attribution_headline", &args);
+    let head = between(&html, "<section id=\"headline\">", "</section>");
+    let tag_at = head
+        .find("class=\"money-headline\"")
+        .expect("money headline");
+    let start = head[..tag_at].rfind('<').unwrap();
+    let tag = &head[start..tag_at + head[tag_at..].find('>').unwrap()];
+    let node = attr(tag, "data-node").unwrap();
+    let kind = attr(tag, "data-kind").unwrap();
+    let amount = attr(tag, "data-amount").unwrap();
+    let horizon = attr(tag, "data-horizon").unwrap();
+    let value = &json["diagnostics"]["value"];
+    assert_eq!(value["top_node"], node);
+    let jnode = value["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == node)
+        .unwrap();
+    // The bundled spec prices a recurring yearly cost: the headline is the annualised view.
+    assert_eq!(horizon, "annual");
+    let estimate = jnode["views"]["annualised"]["estimate"].as_f64().unwrap();
+    // The money table's cell of the same node and view.
+    let effects = between(&html, "<section id=\"effects\">", "</section>");
+    let row = between(effects, &format!("<tr data-node=\"{node}\">"), "</tr>");
+    let cell = between(row, "data-view=\"annual\">", "</td>");
+    assert!(
+        (parse_money(cell) - estimate).abs() <= 0.5,
+        "{cell} vs {estimate}"
+    );
+    // With the node's `better` in the JSON (total_cost has better = "lower" in the spec) a
+    // fall is stated as savings, the amount being the table's number without its minus
+    // sign, and a rise as extra cost; without it, the signed change is stated.
+    let verdict = json["diagnostics"]["verdict"].as_str().unwrap();
+    let better = jnode["better"]
+        .as_str()
+        .or_else(|| value["better"][node].as_str())
+        .or(if verdict.contains(&format!("pays: value:{node} falls")) {
+            Some("lower")
+        } else {
+            None
+        });
+    if better.is_none() {
+        assert_eq!(kind, "Change");
+        assert_eq!(amount, cell);
+        assert!(
+            head.contains(&format!("Estimated annual change in {node}: {amount}")),
+            "{head}"
+        );
+    } else if estimate < 0.0 {
+        assert_eq!(kind, "Savings");
+        assert_eq!(format!("-{amount}"), cell);
+        assert!(
+            head.contains(&format!("Estimated annual savings: {amount}")),
+            "{head}"
+        );
+    } else {
+        assert_eq!(kind, "ExtraCost");
+        assert_eq!(amount, cell);
+        assert!(
+            head.contains(&format!("Estimated annual extra cost: {amount}")),
+            "{head}"
+        );
+    }
+    // The interval is stated too, and the checks section lists the refuters' state.
+    assert!(
+        head.contains("(95% CI ") && head.contains(" to $"),
+        "{head}"
+    );
+    let checks = between(&html, "<section id=\"checks\">", "</section>");
+    assert!(checks.contains("refuters"), "{checks}");
+    // Waterfall and per-KPI forest.
+    let charts = between(&html, "<section id=\"charts\">", "</section>");
+    assert!(
+        charts.contains("data-chart=\"money_waterfall\""),
+        "waterfall"
+    );
+    assert!(charts.contains("data-chart=\"kpi_effects\""), "kpi forest");
+    // Methods: estimator, cross-check, covariance source.
+    let methods = between(&html, "<section id=\"methods\">", "</section>");
+    for word in [
+        "Cross-check",
+        "Covariance of the KPI effects",
+        "Refuters",
+        "Design",
+    ] {
+        assert!(methods.contains(word), "{word}: {methods}");
+    }
+}
+
+#[test]
+fn one_report_holds_the_ab_review_and_its_attribution() {
+    let mut saved = Vec::new();
+    for (name, args) in commands()
+        .into_iter()
+        .filter(|(n, _)| *n == "ab" || *n == "attribution")
+    {
+        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        a.extend(["--format".into(), "json".into()]);
+        let p = out_dir().join(format!("pair_{name}.json"));
+        std::fs::write(&p, ok(&a)).unwrap();
+        saved.push(p.display().to_string());
+    }
+    let html_path = out_dir().join("ab_and_attribution.html");
+    let mut a = vec!["report".to_string()];
+    a.extend(saved.iter().cloned());
+    a.extend(["-o".into(), html_path.display().to_string()]);
+    ok(&a);
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert_eq!(embedded(&html).as_array().unwrap().len(), 2);
+    let head = between(&html, "<section id=\"headline\">", "</section>");
+    assert!(head.contains("Verdict: ship"), "{head}");
+    assert!(head.contains("Estimated annual"), "{head}");
+    let charts = between(&html, "<section id=\"charts\">", "</section>");
+    assert!(
+        charts.contains("data-chart=\"r1_lift_absolute\""),
+        "ab forest"
+    );
+    assert!(
+        charts.contains("data-chart=\"r2_money_waterfall\""),
+        "waterfall"
     );
 }

@@ -342,3 +342,195 @@ fn charts_are_drawn_from_the_result_alone() {
         ]
     );
 }
+
+/// A release attribution result as `causalkit attribute` writes it (the shape of
+/// `causalkit_attribution::Attribution::result`), with a cost node falling by `change`.
+fn attribution_result(change: f64, better: Option<&str>) -> EstimationResult {
+    let mut r = EstimationResult::new("release attribution: A/B test", "effect of the release")
+        .with_diagnostic("alpha", 0.05)
+        .with_diagnostic("release", "r1")
+        .with_diagnostic("design", "randomised")
+        .with_diagnostic(
+            "design_diagnostics",
+            json!({"srm": {"mismatch": false, "p_value": 0.5}}),
+        )
+        .with_diagnostic(
+            "refuters",
+            json!({"status": "not run", "why": "switched off", "results": []}),
+        )
+        .with_diagnostic("verdict", "the release pays: value:total falls");
+    let node = |name: &str, expr: &str, x: f64| {
+        let mut n = json!({
+            "name": name, "expr": expr, "without": 1000.0, "with": 1000.0 + x,
+            "change": {"label": format!("value:{name}"), "estimate": x, "ci_low": x - 10.0, "ci_high": x + 10.0},
+            "views": {"annualised": {"estimate": 12.0 * x, "ci_low": 12.0 * (x - 10.0), "ci_high": 12.0 * (x + 10.0)}},
+        });
+        if let Some(b) = better {
+            n["better"] = json!(b);
+        }
+        n
+    };
+    r.diagnostics.insert(
+        "value".into(),
+        json!({"period": "month", "recurring": true, "top_node": "total",
+               "nodes": [node("a", "k * x", change / 4.0), node("b", "k * y", 3.0 * change / 4.0),
+                         node("total", "a + b", change)]}),
+    );
+    r.effects.push(effect(Some(EffectKind::Absolute), -2.5));
+    r
+}
+
+#[test]
+fn the_attribution_headline_is_sign_aware_money_from_the_table_number() {
+    // A cost node (better = lower) falling by 12 x 1000.5 a year: savings of $12,006.
+    let r = attribution_result(-1000.5, Some("lower"));
+    let h = html::headline(&r);
+    let m = h.money.unwrap();
+    assert_eq!(m.kind, html::MoneyKind::Savings);
+    assert_eq!(m.change, -12006.0);
+    assert_eq!(m.amount, "$12,006");
+    assert_eq!(
+        m.text,
+        "Estimated annual savings: $12,006 (95% CI $11,886 to $12,126)"
+    );
+    assert_eq!(h.title, m.text);
+    assert_eq!(h.tone, Tone::Good);
+    // The same fall of a benefit node is a loss; a rise of a cost node an extra cost; without
+    // `better` the signed change is stated.
+    let m = html::headline(&attribution_result(-1000.5, Some("higher")))
+        .money
+        .unwrap();
+    assert_eq!(
+        (m.kind, m.amount.as_str()),
+        (html::MoneyKind::Loss, "$12,006")
+    );
+    let m = html::headline(&attribution_result(1000.5, Some("lower")))
+        .money
+        .unwrap();
+    assert_eq!(
+        (m.kind, m.amount.as_str()),
+        (html::MoneyKind::ExtraCost, "$12,006")
+    );
+    // Without `better`, the verdict's words say which way is better ("pays ... falls").
+    let m = html::headline(&attribution_result(-1000.5, None))
+        .money
+        .unwrap();
+    assert_eq!(m.kind, html::MoneyKind::Savings);
+    let mut r = attribution_result(-1000.5, None);
+    r.diagnostics
+        .insert("verdict".into(), json!("inconclusive"));
+    let m = html::headline(&r).money.unwrap();
+    assert_eq!(m.kind, html::MoneyKind::Change);
+    assert_eq!(
+        m.text,
+        "Estimated annual change in total: -$12,006 (95% CI -$12,126 to -$11,886)"
+    );
+    // The page's money table prints the same number.
+    let page = html::render(
+        &[attribution_result(-1000.5, Some("lower"))],
+        &[],
+        &ReproMeta::default(),
+    )
+    .unwrap();
+    assert!(
+        page.contains("<td class=\"num money\" data-view=\"annual\">-$12,006</td>"),
+        "money table"
+    );
+    assert!(
+        page.contains("data-chart=\"money_waterfall\""),
+        "waterfall of total = a + b"
+    );
+    assert!(
+        page.contains("refuters not run: switched off"),
+        "refuters state"
+    );
+}
+
+#[test]
+fn failed_refuters_and_srm_gate_the_attribution_headline() {
+    let mut r = attribution_result(-1000.5, Some("lower"));
+    r.diagnostics.insert(
+        "refuters".into(),
+        json!({"results": [
+            {"name": "placebo release date", "rule": "CI covers 0", "outcome": "fail", "detail": "aht moved 5 s"},
+            {"name": "placebo KPI", "rule": "CI covers 0", "outcome": "pass", "detail": "ok"},
+            {"name": "pre-trends", "rule": "p > 0.05", "outcome": "not_applicable", "detail": "randomised"}]}),
+    );
+    r.diagnostics.insert(
+        "design_diagnostics".into(),
+        json!({"srm": {"mismatch": true, "p_value": 1e-6}}),
+    );
+    let cs = html::checks(&r);
+    let failed: Vec<&str> = cs
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed[0].contains("placebo release date") || failed[1].contains("placebo release date")
+    );
+    assert!(failed.iter().any(|t| t.contains("sample ratio mismatch")));
+    assert!(cs
+        .iter()
+        .any(|c| c.status == Status::Passed && c.text.contains("placebo KPI")));
+    let h = html::headline(&r);
+    assert_eq!(h.tone, Tone::Caution);
+    assert!(h.details[0].starts_with("Do not act on this result"));
+}
+
+#[test]
+fn errors_are_ranked_by_money_with_a_pareto_curve_and_cumulative_money_is_drawn() {
+    let mut r = attribution_result(-1000.5, Some("lower"));
+    for (label, x) in [
+        ("error:billing->tech", 50.0),
+        ("error:tech->billing", -400.0),
+        ("error:sales->billing", 150.0),
+        ("error:sales->billing:aht", 9.0),
+    ] {
+        let mut e = effect(None, x);
+        e.label = label.into();
+        r.effects.push(e);
+    }
+    let ranked: Vec<&str> = html::ranked_errors(&r)
+        .iter()
+        .map(|e| e.label.as_str())
+        .collect();
+    assert_eq!(
+        ranked,
+        [
+            "error:tech->billing",
+            "error:sales->billing",
+            "error:billing->tech"
+        ]
+    );
+    r.diagnostics.insert(
+        "cumulative".into(),
+        json!({"axis": "period", "method": "running", "points": [
+            {"period": 1, "elapsed": 1.0, "effects": [], "money": [{"node": "total", "rate": {"label": "total", "estimate": -10.0}, "accrued": {"label": "total", "estimate": -1.0, "ci_low": -2.0, "ci_high": 0.0}}]},
+            {"period": 2, "elapsed": 2.0, "effects": [], "money": [{"node": "total", "rate": {"label": "total", "estimate": -10.0}, "accrued": {"label": "total", "estimate": -2.0, "ci_low": -3.0, "ci_high": -1.0}}]}]}),
+    );
+    let names: Vec<String> = html::charts_from_result(&r, "")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    for want in [
+        "money_waterfall",
+        "kpi_effects",
+        "cumulative_money",
+        "errors_by_money",
+        "errors_pareto",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want}: {names:?}");
+    }
+    // Every part missing: still a page, nothing drawn that cannot be.
+    let mut bare = EstimationResult::new("release attribution: x", "y");
+    bare.diagnostics
+        .insert("value".into(), json!({"status": "not applicable"}));
+    let page = html::render(&[bare], &[], &ReproMeta::default()).unwrap();
+    assert!(
+        page.contains("not run (absent from the result)"),
+        "absent parts say so"
+    );
+}

@@ -1,4 +1,4 @@
-//! The bundled-data command of each estimator whose HTML report is tested (shared by
+//! The bundled-data command of each estimator (and of `attribute`) whose HTML report is tested (shared by
 //! `tests/report.rs` and `tests/report_browser.rs`).
 
 /// The bundled-data command of each estimator whose report is snapshotted.
@@ -97,6 +97,14 @@ pub fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
                 "logit",
                 "--seed",
                 "1",
+            ],
+        ),
+        (
+            "attribution",
+            vec![
+                "attribute",
+                "--spec",
+                "datasets/contact-centre/release.toml",
             ],
         ),
     ]

@@ -42,7 +42,10 @@ fn ab_label(e: &Effect) -> String {
 /// - series kept in the diagnostics: the A/B cumulative effect with fixed-horizon interval
 ///   and confidence sequence (`cumulative`), Qini curves (`qini_curve` at the top level or
 ///   one level down, e.g. per arm), the uplift profit curve (`policy.fraction`,
-///   `policy.profit`), synthetic-control unit weights (`unit_weights`, the nonzero ones).
+///   `policy.profit`), synthetic-control unit weights (`unit_weights`, the nonzero ones);
+/// - release attributions ([`super::is_attribution`]): only
+///   [`super::attribution_charts`] (money waterfall, per-KPI forest, cumulative money,
+///   errors ranked by money with their Pareto curve).
 ///
 /// # Errors
 /// A [`ReportError`] from the chart builders (e.g. a non-finite value).
@@ -50,8 +53,11 @@ pub fn charts_from_result(
     result: &EstimationResult,
     prefix: &str,
 ) -> Result<Vec<Chart>, ReportError> {
-    let mut charts = Vec::new();
     let lvl = level(result);
+    if super::attribution::is_attribution(result) {
+        return super::attribution::attribution_charts(result, prefix, lvl);
+    }
+    let mut charts = Vec::new();
     let interval = Interval::pointwise(lvl);
     let fx = &result.effects;
     let finite = |e: &&Effect| {

@@ -30,9 +30,14 @@
 //! diagnostics under a name [`charts_from_result`] knows (or extra charts passed to
 //! [`render`]), and (c) a row in the method -> papers table ([`papers`]).
 
+mod attribution;
 mod charts;
 mod text;
 
+pub use attribution::{
+    attribution_charts, attribution_checks, fmt_money, is_attribution, money_headline, money_nodes,
+    money_period, ranked_errors, MoneyHeadline, MoneyKind, MoneyNode,
+};
 pub use charts::charts_from_result;
 pub use text::{
     checks, fmt_estimate, fmt_number, fmt_percent, headline, is_change, is_relative, level_text,
@@ -314,6 +319,10 @@ fn headline_block(i: usize, name: &str, r: &EstimationResult) -> Markup {
         div class=(tone_class(h.tone)) data-result=(i) {
             p.method { (name) }
             p.title { (title) }
+            @if let Some(m) = &h.money {
+                p.money-headline hidden data-node=(m.node) data-horizon=(m.horizon)
+                    data-kind=(format!("{:?}", m.kind)) data-amount=(m.amount) { (m.text) }
+            }
             @if let Some(s) = &h.effect {
                 p.prose hidden data-effect=(s.effect) data-direction=(format!("{:?}", s.direction))
                     data-magnitude=(s.magnitude) { (s.text) }
@@ -433,6 +442,7 @@ fn effects_block(i: usize, name: &str, r: &EstimationResult) -> Markup {
                     }
                 }
             }
+            @if is_attribution(r) { (money_table(r)) }
             @if !prose.is_empty() {
                 ul.prose-list {
                     @for s in &prose {
@@ -468,6 +478,164 @@ fn effects_block(i: usize, name: &str, r: &EstimationResult) -> Markup {
     }
 }
 
+/// The money of every value node: without and with the release, the change per period and
+/// per year with their intervals, all by [`fmt_money`] (the numbers the headline states).
+fn money_table(r: &EstimationResult) -> Markup {
+    let nodes = money_nodes(r);
+    let period = money_period(r);
+    let level = level_text(r);
+    let ci = |l: Option<f64>, h: Option<f64>| match (l, h) {
+        (Some(l), Some(h)) => format!("{} to {}", fmt_money(l), fmt_money(h)),
+        _ => String::new(),
+    };
+    html! {
+        h4 { "Money by value node" }
+        @if nodes.is_empty() {
+            p.muted { "No value tree: the spec has no [value] section, so nothing is priced." }
+        } @else {
+            div.scroll {
+                table.money {
+                    thead { tr {
+                        th { "Value node" } th.num { "Without" } th.num { "With" }
+                        th.num { "Change per " (period) } th.num { (level) " CI" }
+                        th.num { "Per year" } th.num { (level) " CI" }
+                    } }
+                    tbody {
+                        @for n in &nodes {
+                            tr data-node=(n.name) {
+                                td { (n.name) br; code { (n.expr) } }
+                                td.num { (n.without.map(fmt_money).unwrap_or_default()) }
+                                td.num { (n.with.map(fmt_money).unwrap_or_default()) }
+                                td.num.money data-view="change" { (fmt_money(n.change.0)) }
+                                td.num data-view="change-ci" { (ci(n.change.1, n.change.2)) }
+                                @match n.annualised {
+                                    Some((e, l, h)) => {
+                                        td.num.money data-view="annual" { (fmt_money(e)) }
+                                        td.num data-view="annual-ci" { (ci(Some(l), Some(h))) }
+                                    }
+                                    None => { td.num { "one-off" } td {} }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a part of the attribution JSON says when it was not computed: its status and why.
+fn part_status(v: Option<&serde_json::Value>) -> Option<String> {
+    let v = match v {
+        None => return Some("not run (absent from the result)".into()),
+        Some(v) => v,
+    };
+    let status = v.get("status")?.as_str()?;
+    Some(match v.get("why").and_then(|w| w.as_str()) {
+        Some(why) => format!("{status}: {why}"),
+        None => status.to_string(),
+    })
+}
+
+fn attribution_methods(r: &EstimationResult) -> Markup {
+    let d = &r.diagnostics;
+    let s = |k: &str| d.get(k).and_then(|v| v.as_str()).map(String::from);
+    let cc = d.get("cross_check");
+    let cross = match part_status(cc) {
+        Some(st) => st,
+        None => {
+            let cc = cc.cloned().unwrap_or_default();
+            format!(
+                "{} — {} ({})",
+                cc.get("estimator").and_then(|v| v.as_str()).unwrap_or("?"),
+                match cc.get("agrees").and_then(|v| v.as_bool()) {
+                    Some(true) => "agrees",
+                    Some(false) => "disagrees",
+                    None => "agreement not stated",
+                },
+                cc.get("rule").and_then(|v| v.as_str()).unwrap_or("")
+            )
+        }
+    };
+    let refuters: Vec<serde_json::Value> = d
+        .get("refuters")
+        .and_then(|v| v.get("results"))
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let refuter_status = part_status(d.get("refuters"));
+    let decomposition = d.get("decomposition");
+    let decomposition_status = part_status(decomposition);
+    let cumulative_status = part_status(d.get("cumulative"));
+    let text = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let parts: Vec<Effect> = decomposition
+        .and_then(|v| v.get("kpis").or_else(|| v.get("parts")))
+        .map(|v| match v {
+            serde_json::Value::Array(a) => a.clone(),
+            serde_json::Value::Object(m) => m.values().cloned().collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|k| match k.get("parts") {
+            Some(serde_json::Value::Array(ps)) => ps.clone(),
+            _ => vec![k.clone()],
+        })
+        .filter_map(|e| serde_json::from_value::<Effect>(e).ok())
+        .collect();
+    html! {
+        dl.attribution {
+            dt { "Design" } dd { (s("design").unwrap_or_else(|| "not stated".into())) }
+            dt { "Why this estimator" } dd { (s("reason").unwrap_or_else(|| "not stated".into())) }
+            dt { "Cross-check" } dd { (cross) }
+            dt { "Covariance of the KPI effects" } dd { (s("covariance_source").unwrap_or_else(|| "not stated".into())) }
+            dt { "Money intervals" } dd {
+                (d.get("value").and_then(|v| v.get("delta_method")).and_then(|v| v.as_str())
+                    .unwrap_or("no value tree"))
+            }
+            dt { "Cumulative series" } dd {
+                (cumulative_status.unwrap_or_else(|| d.get("cumulative")
+                    .and_then(|c| c.get("method")).and_then(|m| m.as_str())
+                    .unwrap_or("computed").to_string()))
+            }
+            dt { "Decomposition" } dd {
+                (decomposition_status.clone().unwrap_or_else(|| "computed (below)".into()))
+            }
+        }
+        h4 { "Refuters" }
+        @if let Some(st) = &refuter_status {
+            p.muted { (st) }
+        }
+        @if !refuters.is_empty() {
+            div.scroll { table.refuters {
+                thead { tr { th { "Refuter" } th { "Pass rule" } th { "Outcome" } th { "Detail" } } }
+                tbody { @for x in &refuters {
+                    tr class=(text(x, "outcome")) {
+                        td { (text(x, "name")) } td { (text(x, "rule")) }
+                        td { (text(x, "outcome").replace('_', " ")) } td { (text(x, "detail")) }
+                    }
+                } }
+            } }
+        } @else if refuter_status.is_none() {
+            p.muted { "No refuter results." }
+        }
+        @if decomposition_status.is_none() && !parts.is_empty() {
+            h4 { "Decomposition" }
+            div.scroll { table.decomposition {
+                thead { tr { th { "Part" } th.num { "Estimate" } th.num { (level_text(r)) " CI" } } }
+                tbody { @for e in &parts {
+                    tr { td { (e.label) } td.num { (fmt_estimate(e, e.estimate)) } td.num { (interval_text(e)) } }
+                } }
+            } }
+        }
+    }
+}
+
 fn methods_block(i: usize, name: &str, r: &EstimationResult) -> Markup {
     let ps = papers_for(r);
     html! {
@@ -480,6 +648,7 @@ fn methods_block(i: usize, name: &str, r: &EstimationResult) -> Markup {
                 dd { (variance_estimator(r).unwrap_or_else(|| "as stated by the method (see the JSON diagnostics)".into())) }
                 dt { "Intervals" } dd { (level_text(r)) " confidence level" }
             }
+            @if is_attribution(r) { (attribution_methods(r)) }
             @if !ps.is_empty() {
                 p { "Papers:" }
                 ol.papers { @for p in &ps { li { (p) } } }
@@ -521,6 +690,8 @@ body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: v
 h1 { font-size: 1.5rem; margin: 0.5rem 0 1rem; }
 h2 { font-size: 1.25rem; border-bottom: 2px solid var(--line); padding-bottom: 0.25rem; margin-top: 2rem; }
 h3 { font-size: 1.05rem; margin: 1.25rem 0 0.5rem; }
+h4 { font-size: 0.95rem; margin: 1rem 0 0.4rem; }
+table.refuters tr.fail td { background: #fdeeed; }
 .muted { color: var(--muted); }
 .headline { border-left: 6px solid var(--muted); background: #f4f6f9; padding: 0.75rem 1rem; margin: 0.75rem 0; }
 .headline.good { border-color: var(--good); background: #ecf7ef; }

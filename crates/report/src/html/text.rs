@@ -313,6 +313,9 @@ pub fn checks(result: &EstimationResult) -> Vec<Check> {
             });
         }
     }
+    if super::attribution::is_attribution(result) {
+        out.extend(super::attribution::attribution_checks(result, alpha));
+    }
     for key in ["pretrend_test", "pre_test", "pretrend"] {
         if let Some(p) = d
             .get(key)
@@ -362,6 +365,8 @@ pub struct Headline {
     pub tone: Tone,
     /// The effect the headline sentence states, if any.
     pub effect: Option<Sentence>,
+    /// For a release attribution: the money of the top value node (the title states it).
+    pub money: Option<super::attribution::MoneyHeadline>,
 }
 
 /// The headline of a result, gated by its diagnostics: the verdict (A/B) with its reasons,
@@ -376,37 +381,69 @@ pub fn headline(result: &EstimationResult) -> Headline {
     let effect = primary_effect(result).and_then(|i| sentence(result, i));
     let verdict = result.diagnostics.get("verdict").and_then(Value::as_str);
     let mut details = Vec::new();
-    let (title, mut tone) = match verdict {
-        Some(v) => {
-            if let Some(rs) = result
-                .diagnostics
-                .get("verdict_reasons")
-                .and_then(Value::as_array)
-            {
-                details.extend(rs.iter().filter_map(|r| r.as_str().map(String::from)));
+    let money = if super::attribution::is_attribution(result) {
+        super::attribution::money_headline(result, &level_text(result))
+    } else {
+        None
+    };
+    let (title, mut tone) = match (&money, verdict) {
+        (Some(m), v) => {
+            details.push(format!(
+                "value node {} ({} per {}; the money table below)",
+                m.node,
+                if m.horizon == "annual" {
+                    "annualised"
+                } else {
+                    "change"
+                },
+                if m.horizon == "annual" {
+                    "year".to_string()
+                } else {
+                    super::attribution::money_period(result)
+                }
+            ));
+            if let Some(v) = v {
+                details.push(format!("Verdict: {v}"));
             }
-            if let Some(s) = &effect {
-                details.push(s.text.clone());
-            }
-            let lower = v.to_ascii_lowercase();
-            let tone = if lower.starts_with("ship") {
-                Tone::Good
-            } else if lower.contains("don't")
-                || lower.contains("do not")
-                || lower.contains("no ship")
-            {
-                Tone::Bad
-            } else {
-                Tone::Neutral
+            let tone = match v {
+                Some(v) if v.contains("the release pays") => Tone::Good,
+                Some(v) if v.contains("the release costs") => Tone::Bad,
+                _ => Tone::Neutral,
             };
-            (format!("Verdict: {v}"), tone)
+            (m.text.clone(), tone)
         }
-        None => match &effect {
-            Some(s) => (s.text.clone(), Tone::Neutral),
-            None => (
-                format!("{}: no effects reported", result.method),
-                Tone::Neutral,
-            ),
+        (None, verdict) => match verdict {
+            Some(v) => {
+                if let Some(rs) = result
+                    .diagnostics
+                    .get("verdict_reasons")
+                    .and_then(Value::as_array)
+                {
+                    details.extend(rs.iter().filter_map(|r| r.as_str().map(String::from)));
+                }
+                if let Some(s) = &effect {
+                    details.push(s.text.clone());
+                }
+                let lower = v.to_ascii_lowercase();
+                let tone = if lower.starts_with("ship") {
+                    Tone::Good
+                } else if lower.contains("don't")
+                    || lower.contains("do not")
+                    || lower.contains("no ship")
+                {
+                    Tone::Bad
+                } else {
+                    Tone::Neutral
+                };
+                (format!("Verdict: {v}"), tone)
+            }
+            None => match &effect {
+                Some(s) => (s.text.clone(), Tone::Neutral),
+                None => (
+                    format!("{}: no effects reported", result.method),
+                    Tone::Neutral,
+                ),
+            },
         },
     };
     if !failed.is_empty() {
@@ -424,6 +461,7 @@ pub fn headline(result: &EstimationResult) -> Headline {
         details,
         tone,
         effect,
+        money,
     }
 }
 
@@ -446,6 +484,8 @@ const PAPERS: &[(&str, &str)] = &[
     ("uplift", "Gutierrez, P. and Gérardy, J.-Y. (2017). Causal inference and uplift modelling: a review of the literature. PMLR 67."),
     ("qini", "Radcliffe, N. J. (2007). Using control groups to target on predicted lift. Direct Marketing Analytics Journal."),
     ("forest", "Rzepakowski, P. and Jaroszewicz, S. (2012). Decision trees for uplift modeling with single and multiple treatments. Knowledge and Information Systems 32."),
+    ("brodersen", "Brodersen, K. H., Gallusser, F., Koehler, J., Remy, N. and Scott, S. L. (2015). Inferring causal impact using Bayesian structural time-series models. Annals of Applied Statistics 9(1)."),
+    ("kitagawa", "Kitagawa, E. M. (1955). Components of a difference between two rates. JASA 50(272)."),
     ("ols", "White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator. Econometrica 48(4)."),
 ];
 
@@ -474,6 +514,18 @@ pub fn papers_for(result: &EstimationResult) -> Vec<&'static str> {
             _ => false,
         }
     }
+    let done = |k: &str| {
+        result
+            .diagnostics
+            .get(k)
+            .is_some_and(|v| v.is_object() && v.get("status").is_none())
+    };
+    if done("cumulative") && result.diagnostics["cumulative"].get("points").is_some() {
+        push_new(&mut out, "brodersen");
+    }
+    if done("decomposition") {
+        push_new(&mut out, "kitagawa");
+    }
     if result
         .diagnostics
         .iter()
@@ -488,14 +540,29 @@ pub fn papers_for(result: &EstimationResult) -> Vec<&'static str> {
     out
 }
 
+fn push_new(out: &mut Vec<&'static str>, word: &str) {
+    for p in papers(word) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+}
+
 /// The variance estimator as the result's diagnostics state it (`vcov`, `se_type`,
-/// `se_method`, `variance`, `inference`), if any.
+/// `se_method`, `variance`, `inference`, `covariance_source`), if any.
 pub fn variance_estimator(result: &EstimationResult) -> Option<String> {
-    ["vcov", "se_type", "se_method", "variance", "inference"]
-        .iter()
-        .find_map(|k| result.diagnostics.get(*k))
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
+    [
+        "vcov",
+        "se_type",
+        "se_method",
+        "variance",
+        "inference",
+        "covariance_source",
+    ]
+    .iter()
+    .find_map(|k| result.diagnostics.get(*k))
+    .map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
 }
