@@ -1096,7 +1096,7 @@ impl AbReview {
                     let mismatch = s.p_value < spec.srm_alpha;
                     result.diagnostics.insert(
                         "srm".into(),
-                        json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c.iter().map(|x| causalkit_stats::count_value(*x)).collect::<Vec<_>>(), "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value}),
+                        json!({"arms": arms.keys().collect::<Vec<_>>(), "units": c.iter().map(|x| causalkit_stats::count_value(*x)).collect::<Vec<_>>(), "expected": s.expected, "chi2": s.chi2, "df": s.df, "p_value": s.p_value, "alpha": spec.srm_alpha}),
                     );
                     if mismatch {
                         result.warnings.push(format!(
@@ -1226,6 +1226,7 @@ impl AbReview {
             result
                 .diagnostics
                 .insert("verdict_reasons".into(), json!(v.reasons));
+            result.diagnostics.insert("primary".into(), json!(pm));
             the_verdict = Some(v);
         }
         result.diagnostics.insert("control".into(), json!(control));

@@ -1131,6 +1131,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     if let Some(dir) = &a.plot {
         causalkit_report::save_all(dir, &charts)?;
     }
+    crate::report::capture(&result);
     if a.format == Format::Table {
         // The table shows the nested diagnostics as the blocks above (SRM, guardrails,
         // multiple testing, winsorisation); the full set is in the JSON.

@@ -84,6 +84,7 @@ fn release(a: RunArgs) -> Result<Rendered, CliError> {
         causalkit_report::save_all(dir, &charts(&attribution, a.alpha)?)?;
     }
     let result = attribution.result();
+    crate::report::capture(&result);
     if a.format != Format::Table {
         return Ok(crate::output::render(&result, a.format, None));
     }

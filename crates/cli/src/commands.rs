@@ -12,6 +12,10 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Also write one self-contained HTML report of the result (ab, did, synth, uplift fit,
+    /// attribute).
+    #[arg(long, global = true, value_name = "FILE.html")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +33,8 @@ enum Command {
     Synth(crate::synth::SynthArgs),
     /// Uplift models: `uplift fit` (fit and evaluate on a held-out split), `uplift score`.
     Uplift(crate::uplift::UpliftArgs),
+    /// Render saved results (`--format json` output) as one self-contained HTML report.
+    Report(crate::report::ReportArgs),
     /// Release attribution: a release spec and raw logs to KPI effects and money.
     Attribute(crate::attribute::AttributeArgs),
     /// Write simulated data with known ground truth.
@@ -181,7 +187,12 @@ enum SimulateWhat {
 
 /// Runs a parsed command line, returning what to print on stdout and on stderr.
 pub fn run(cli: Cli) -> Result<Rendered, CliError> {
-    match cli.command {
+    let out = run_command(cli.command)?;
+    crate::report::finish(cli.report.as_deref(), out)
+}
+
+fn run_command(command: Command) -> Result<Rendered, CliError> {
+    match command {
         Command::Describe(a) => describe(a).map(Rendered::from),
         Command::Regress(a) => regress(a).map(Rendered::from),
         // `.map(Into::into)` accepts both `String` and `Rendered` from the subcommand modules.
@@ -192,6 +203,7 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
         Command::Uplift(a) => crate::uplift::run(a),
+        Command::Report(a) => crate::report::run(a),
         Command::Attribute(a) => crate::attribute::run(a),
         Command::Simulate {
             what: SimulateWhat::IntentRelease(a),

@@ -772,6 +772,7 @@ fn finish(
                 .into(),
         );
     }
+    crate::report::capture(&result);
     Ok(match a.format {
         Format::Json => result.to_json() + "\n",
         Format::Csv => result.to_csv(),

@@ -11,6 +11,7 @@ mod attribute;
 mod commands;
 mod did;
 mod output;
+mod report;
 mod simulate_intent;
 mod synth;
 mod uplift;

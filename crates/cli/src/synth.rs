@@ -296,6 +296,7 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
     if let (Some(dir), Some(g)) = (&a.plot, &gaps) {
         plots(dir, &a, &panel, g)?;
     }
+    crate::report::capture(&result);
     Ok(match a.format {
         Format::Json => result.to_json() + "\n",
         Format::Csv => result.to_csv(),

@@ -463,6 +463,7 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
         std::fs::write(path, text)
             .map_err(|e| CliError::bad(format!("cannot write {}: {e}", path.display())))?;
     }
+    crate::report::capture(&result);
     Ok(render(&result, a.format, None))
 }
 

@@ -17,6 +17,9 @@
 //! free functions) remain as the one-step "render one format and write one file" shorthand.
 //! Nothing panics on bad input: every function returns a [`ReportError`].
 //!
+//! [`html`] turns any set of `EstimationResult`s into one self-contained HTML report (inline
+//! SVG charts, no network, no JavaScript), with the charts drawn from the results alone.
+//!
 //! Every builder can state the interval it draws — its level and whether it is pointwise,
 //! uniform over the plotted points, or an anytime-valid confidence sequence — with
 //! `.interval(Interval::...)`; the statement is printed as a subtitle under the title.
@@ -41,6 +44,7 @@ mod bitmap;
 mod common;
 mod forest;
 mod heat;
+pub mod html;
 mod line;
 mod waterfall;
 
