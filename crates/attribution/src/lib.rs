@@ -10,18 +10,20 @@
 //! Flow: [`spec::ReleaseSpec`] (TOML) → per-design KPI effects with their joint
 //! covariance ([`KpiEffects`]) → value tree → money per node.
 //!
-//! # Modules (planned layout; each states its method and sources)
-//! - `spec`: the TOML spec types and their validation (errors name the file and the key).
-//! - `value`: the value tree — expressions over constants, KPIs and nodes; the change of every
-//!   node caused by the release, exact for non-linear nodes, with a delta-method interval from
-//!   [`KpiEffects::covariance`] and a bootstrap cross-check. Its entry point is
-//!   `ValueTree::changes(&KpiEffects, overrides: &BTreeMap<String, f64>, alpha)`, where
-//!   `overrides` replaces value constants (the errors ranking scales the volume constant).
-//! - `randomised`, `rollout`, `single_unit`: one [`KpiEffects`] per design, from the A/B
-//!   engine, Callaway-Sant'Anna and synthetic DiD, each with its cross-check.
-//! - `refute`, `decompose`, `cumulative`: refuters, ratio and rate/mix decomposition, the
-//!   running effect and money.
-//! - `errors`: model errors (confusion cells) ranked by money.
+//! # Modules (each states its method and sources)
+//! - [`spec`]: the TOML spec types, loading ([`spec::ReleaseSpec::load`]: paths relative to
+//!   the spec file) and validation (errors name the file and the key).
+//! - [`value`]: the value tree — expressions over constants, KPIs and nodes; the change of
+//!   every node caused by the release, exact for non-linear nodes, with a delta-method
+//!   interval from [`KpiEffects::covariance`] and a bootstrap cross-check. Its entry point is
+//!   [`value::ValueTree::changes`]`(&KpiEffects, overrides, alpha)`, where `overrides`
+//!   replaces value constants (the errors ranking scales the volume constant).
+//! - [`randomised`] (and, planned, `rollout`, `single_unit`): one [`DesignFit`] per design,
+//!   from the A/B engine, Callaway-Sant'Anna and synthetic DiD, each with its cross-check.
+//! - [`orchestrate`]: [`attribute`] — spec → data → design → value tree → [`Attribution`]
+//!   (a `causalkit_stats::Report`), with the verdict and the executive summary.
+//! - Planned: `refute`, `decompose`, `cumulative` (refuters, ratio and rate/mix
+//!   decomposition, the running effect and money) and `errors` (model errors ranked by money).
 #![deny(clippy::float_cmp)]
 
 pub mod error;
