@@ -534,3 +534,31 @@ fn errors_are_ranked_by_money_with_a_pareto_curve_and_cumulative_money_is_drawn(
         "absent parts say so"
     );
 }
+
+#[test]
+fn the_decomposition_is_tabled_when_computed_and_its_absence_is_said() {
+    let mut r = attribution_result(-1000.5, Some("lower"));
+    let part = |term: &str, x: f64| json!({"label": format!("aht: {term}"), "estimate": x, "ci_low": x - 1.0, "ci_high": x + 1.0, "term": term});
+    r.diagnostics.insert(
+        "decomposition".into(),
+        json!({"applies": true, "kpis": {"aht": {"kpi": "aht", "parts": [part("rate", -20.5), part("mix", -7.75)]},
+                                          "fcr": {"not_decomposed": "a proportion has no numerator/denominator split"}}}),
+    );
+    let page = html::render(&[r.clone()], &[], &ReproMeta::default()).unwrap();
+    assert!(page.contains("<h4>Decomposition</h4>"), "parts table");
+    assert!(
+        page.contains("<td>aht: rate</td><td class=\"num\">-20.50</td>"),
+        "rate part"
+    );
+    assert!(
+        page.contains("<td>aht: mix</td><td class=\"num\">-7.750</td>"),
+        "mix part"
+    );
+    r.diagnostics.insert(
+        "decomposition".into(),
+        json!({"applies": false, "why": "a single-unit design has no arms"}),
+    );
+    let page = html::render(&[r], &[], &ReproMeta::default()).unwrap();
+    assert!(page.contains("not applicable: a single-unit design has no arms"));
+    assert!(!page.contains("<h4>Decomposition</h4>"));
+}

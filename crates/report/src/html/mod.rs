@@ -524,12 +524,22 @@ fn money_table(r: &EstimationResult) -> Markup {
     }
 }
 
-/// What a part of the attribution JSON says when it was not computed: its status and why.
+/// What a part of the attribution JSON says when it was not computed: its status and why
+/// (`{"status", "why"}`, or `{"applies": false, ...}`); `None` when it was computed.
 fn part_status(v: Option<&serde_json::Value>) -> Option<String> {
     let v = match v {
         None => return Some("not run (absent from the result)".into()),
         Some(v) => v,
     };
+    if v.get("applies").and_then(|a| a.as_bool()) == Some(false) {
+        let why = ["why", "reason", "not_decomposed"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(|w| w.as_str()));
+        return Some(match why {
+            Some(w) => format!("not applicable: {w}"),
+            None => "not applicable".into(),
+        });
+    }
     let status = v.get("status")?.as_str()?;
     Some(match v.get("why").and_then(|w| w.as_str()) {
         Some(why) => format!("{status}: {why}"),
