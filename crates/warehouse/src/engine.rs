@@ -285,7 +285,7 @@ pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
                 table: req.table.to_string(),
                 metric: m.name.clone(),
                 column: check.column,
-                expected: check.expected.into(),
+                expected: check.expected,
                 rows: invalid as u64,
             });
         }

@@ -94,7 +94,7 @@ pub enum WarehouseError {
         /// The column.
         column: String,
         /// What was expected.
-        expected: String,
+        expected: &'static str,
         /// How many rows.
         rows: u64,
     },
