@@ -138,9 +138,14 @@ pub fn intent_spec_toml(config: &IntentReleaseConfig, design: Option<IntentDesig
     s += "[release]\nname = \"intent-model-v2\"\n";
     s += "description = \"New intent-classification model routing contact-centre contacts\"\n\n";
     s += &format!(
-        "[data]\npath = \"{}\"\n\n",
+        "[data]\npath = \"{}\"\n",
         design.map_or(RANDOMISED_FILE, |d| d.data_file())
     );
+    if design == Some(IntentDesign::Randomised) {
+        // CSAT is surveyed on some contacts only: each KPI uses the rows that have its value.
+        s += "drop_missing = true\n";
+    }
+    s += "\n";
     match design {
         Some(IntentDesign::Randomised) => {
             s += "[design]\nkind = \"randomised\"\narm = \"arm\"\ncontrol = \"control\"\n";
@@ -176,7 +181,8 @@ pub fn intent_spec_toml(config: &IntentReleaseConfig, design: Option<IntentDesig
         v.cost_per_unresolved
     );
     for (name, expr) in VALUE_NODES {
-        s += &format!("[[value.node]]\nname = \"{name}\"\nexpr = \"{expr}\"\n");
+        // Every node is a cost: lower is better.
+        s += &format!("[[value.node]]\nname = \"{name}\"\nexpr = \"{expr}\"\nbetter = \"lower\"\n");
     }
     if design.is_none() {
         s += "\n[errors]\ntrue = \"true_intent\"\npredicted = \"predicted_intent\"\n";
