@@ -14,6 +14,7 @@ mod output;
 mod simulate_intent;
 mod synth;
 mod uplift;
+mod warehouse;
 
 use clap::Parser;
 use std::process::ExitCode;
