@@ -185,6 +185,16 @@ struct AnalyseArgs {
     /// Write a forest plot of the lifts (SVG and PNG) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Print the warehouse SQL of the aggregation in this dialect (spark, postgres,
+    /// bigquery, snowflake, trino, duckdb, clickhouse) with --table and --explain.
+    #[arg(long)]
+    dialect: Option<String>,
+    /// The warehouse table holding the rows (NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME).
+    #[arg(long)]
+    table: Option<String>,
+    /// Print the SQL and run nothing.
+    #[arg(long)]
+    explain: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -797,6 +807,21 @@ struct Input {
 }
 
 fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
+    if a.explain || a.dialect.is_some() || a.table.is_some() {
+        return crate::warehouse::explain(&crate::warehouse::Flags {
+            dialect: a.dialect.as_deref(),
+            table: a.table.as_deref(),
+            explain: a.explain,
+            has_file: a.data.is_some() || a.stats.is_some(),
+            arm: &a.arm,
+            segment: a.segment.as_deref(),
+            stratify: a.stratify.as_deref(),
+            unit: a.unit.as_deref(),
+            metrics: &a.metrics,
+            covariates: &a.covariates,
+            drop_missing: a.drop_missing,
+        });
+    }
     let (path, stats) =
         match (&a.data, &a.stats) {
             (Some(p), None) => (p, false),

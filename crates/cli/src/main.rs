@@ -15,6 +15,7 @@ mod report;
 mod simulate_intent;
 mod synth;
 mod uplift;
+mod warehouse;
 
 use clap::Parser;
 use std::process::ExitCode;

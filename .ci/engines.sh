@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Engine integration tests of causalkit-warehouse (issue 15): starts a throwaway PostgreSQL 15
+# cluster on 127.0.0.1 (never another address), runs the tests against it, and stops every
+# process it started by PID, also on failure. Called by .ci/run after the README's tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PORT=${CAUSALKIT_PG_PORT:-55432}
+
+if [ ! -x "$PG_BIN/initdb" ]; then
+  echo "== installing postgresql-15"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+fi
+
+TMP=$(mktemp -d /tmp/causalkit-engines.XXXXXX)
+PGDATA="$TMP/pg"
+PG_PID=""
+
+# initdb and the server refuse to run as root: run them as the postgres user then.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    su postgres -s /bin/bash -c "$1"
+  else
+    bash -c "$1"
+  fi
+}
+
+cleanup() {
+  local status=$?
+  if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
+    echo "== stopping PostgreSQL (PID $PG_PID)"
+    as_pg "$PG_BIN/pg_ctl -D '$PGDATA' -m fast -w -t 30 stop" >/dev/null 2>&1 || kill "$PG_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$PG_PID" 2>/dev/null || true
+  fi
+  if [ "$status" != 0 ] && [ -f "$TMP/pg.log" ]; then
+    echo "== PostgreSQL log (last lines)"; tail -n 20 "$TMP/pg.log" || true
+  fi
+  rm -rf "$TMP"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$PGDATA"
+if [ "$(id -u)" = 0 ]; then chown -R postgres "$TMP"; fi
+echo "== PostgreSQL 15 on 127.0.0.1:$PORT"
+as_pg "$PG_BIN/initdb -D '$PGDATA' -A trust -U postgres" >/dev/null
+as_pg "$PG_BIN/pg_ctl -D '$PGDATA' -o \"-c listen_addresses=127.0.0.1 -p $PORT -k '$PGDATA'\" -l '$TMP/pg.log' -w -t 60 start" >/dev/null
+PG_PID=$(head -n 1 "$PGDATA/postmaster.pid")
+echo "   started, PID $PG_PID"
+
+export CAUSALKIT_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+cargo test -p causalkit-warehouse --features postgres --locked --test postgres -- --nocapture

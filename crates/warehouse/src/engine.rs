@@ -1,0 +1,294 @@
+//! Engines: anything that runs a SQL statement and returns rows of named text or numeric
+//! columns. [`run_stats`] checks the request against the table, picks shift constants from
+//! a small sample, runs the aggregation and checks its missing and invalid value counts.
+//!
+//! The trait is synchronous and row-oriented so that a PostgreSQL client, a Spark Connect
+//! client (Arrow batches converted to rows) or a test double fit it alike.
+
+use crate::dialect::Dialect;
+use crate::error::{Result, WarehouseError};
+use crate::request::{Shift, StatsRequest, TableName};
+use crate::sql::{
+    pilot_sql, result_columns, schema_sql, stats_sql, unit_check_sql, value_check, variables,
+    ROWS_INVALID, ROWS_MISSING,
+};
+use std::collections::BTreeMap;
+
+/// One value of a result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// SQL NULL.
+    Null,
+    /// Any numeric value, as a double.
+    Number(f64),
+    /// Text (group labels).
+    Text(String),
+}
+
+/// A query's result: column names and rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// Rows, one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// The index of a column.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The table as CSV (header, then rows; numbers in Rust's shortest round-trip form, so
+    /// they read back exactly; NULL as an empty field), which `causalkit ab --stats` reads.
+    pub fn to_csv(&self) -> String {
+        fn field(s: &str) -> String {
+            if s.contains([',', '"', '\n', '\r']) || s.trim() != s || s.is_empty() {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        }
+        let mut out = self
+            .columns
+            .iter()
+            .map(|c| field(c))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push('\n');
+        for r in &self.rows {
+            let line: Vec<String> = r
+                .iter()
+                .map(|c| match c {
+                    Cell::Null => String::new(),
+                    Cell::Number(x) => format!("{x:?}"),
+                    Cell::Text(t) => field(t),
+                })
+                .collect();
+            out += &line.join(",");
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The broad type of a table column, as an engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Integers, floats, decimals.
+    Numeric,
+    /// Booleans.
+    Boolean,
+    /// Text.
+    Text,
+    /// Anything else, with the engine's type name.
+    Other(String),
+}
+
+impl std::fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnType::Numeric => f.write_str("numeric"),
+            ColumnType::Boolean => f.write_str("boolean"),
+            ColumnType::Text => f.write_str("text"),
+            ColumnType::Other(t) => write!(f, "of type {t}"),
+        }
+    }
+}
+
+/// A SQL engine.
+pub trait Engine {
+    /// The engine's address for messages (never credentials).
+    fn address(&self) -> String;
+    /// The dialect the engine speaks.
+    fn dialect(&self) -> Dialect;
+    /// The columns of the result of `sql` (a statement returning no rows), without running
+    /// an aggregation; a missing table is [`WarehouseError::MissingTable`] naming `table`.
+    fn columns(&mut self, table: &TableName, sql: &str) -> Result<Vec<(String, ColumnType)>>;
+    /// Runs `sql` (over `table`, for messages) and returns its rows.
+    fn query(&mut self, table: &TableName, sql: &str) -> Result<Table>;
+}
+
+/// Checks that every column the request reads is in the table, and that metric and
+/// covariate columns are numeric.
+pub fn check_schema(engine: &mut dyn Engine, req: &StatsRequest) -> Result<()> {
+    let cols = engine.columns(&req.table, &schema_sql(req, engine.dialect()))?;
+    let available = || {
+        cols.iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for c in req.all_columns() {
+        if !cols.iter().any(|(n, _)| n == c) {
+            return Err(WarehouseError::MissingColumn {
+                engine: engine.address(),
+                table: req.table.to_string(),
+                column: c.to_string(),
+                available: available(),
+            });
+        }
+    }
+    let numeric = req.numeric_columns();
+    for (c, t) in &cols {
+        if numeric.contains(c.as_str()) && *t != ColumnType::Numeric {
+            return Err(WarehouseError::TypeMismatch {
+                engine: engine.address(),
+                table: req.table.to_string(),
+                column: c.clone(),
+                found: t.to_string(),
+                expected: "a numeric column".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn number(
+    engine: &dyn Engine,
+    req: &StatsRequest,
+    t: &Table,
+    row: usize,
+    col: &str,
+) -> Result<f64> {
+    let bad = |reason: String| WarehouseError::BadResult {
+        engine: engine.address(),
+        table: req.table.to_string(),
+        column: col.to_string(),
+        reason,
+    };
+    let i = t
+        .index(col)
+        .ok_or_else(|| bad("the engine's result has no such column".into()))?;
+    match &t.rows[row][i] {
+        Cell::Number(x) => Ok(*x),
+        Cell::Null => Ok(0.0),
+        Cell::Text(s) => Err(bad(format!("`{s}` is not a number"))),
+    }
+}
+
+/// Shift constants from a sample of `sample` rows: the sample mean of each row value (times
+/// the sample's rows per unit for the unit sums of numerator and denominator; covariates are
+/// unit means). Any constant is exact; one near the mean keeps the sums of squares precise.
+pub fn pilot_shifts(
+    engine: &mut dyn Engine,
+    req: &StatsRequest,
+    sample: usize,
+) -> Result<BTreeMap<String, Shift>> {
+    let t = engine.query(&req.table, &pilot_sql(req, engine.dialect(), sample)?)?;
+    let mut out = BTreeMap::new();
+    if t.rows.is_empty() {
+        return Ok(out);
+    }
+    let rows = number(engine, req, &t, 0, "p_rows")?;
+    let units = number(engine, req, &t, 0, "p_units")?;
+    let per_unit = if req.unit.is_some() && units > 0.0 {
+        rows / units
+    } else {
+        1.0
+    };
+    for (k, m) in req.metrics.iter().enumerate() {
+        let mut s = [0.0; 4];
+        for i in variables(req, m) {
+            let mean = number(engine, req, &t, 0, &format!("m{k}_v{i}"))?;
+            s[i] = if i < 2 { mean * per_unit } else { mean };
+        }
+        out.insert(
+            m.name.clone(),
+            Shift {
+                numerator: s[0],
+                denominator: s[1],
+                covariate: s[2],
+                denominator_pre: s[3],
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Runs the request: checks the table's columns, that no unit is in two arms, picks shifts
+/// from a sample of 1000 rows when the request gives none, aggregates, and turns the
+/// result's `rows_missing` / `rows_invalid` counts into errors naming metric and columns.
+/// The returned table has the columns of [`result_columns`].
+pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
+    req.validate()?;
+    check_schema(engine, req)?;
+    let d = engine.dialect();
+    if let Some(sql) = unit_check_sql(req, d) {
+        let t = engine.query(&req.table, &sql)?;
+        if let Some(row) = t.rows.first() {
+            let unit = match row.first() {
+                Some(Cell::Text(s)) => s.clone(),
+                Some(Cell::Number(x)) => x.to_string(),
+                _ => String::new(),
+            };
+            return Err(WarehouseError::UnitInSeveralArms {
+                engine: engine.address(),
+                table: req.table.to_string(),
+                column: req.unit.clone().unwrap_or_default(),
+                unit,
+            });
+        }
+    }
+    let mut req = req.clone();
+    if req.shifts.is_empty() {
+        req.shifts = pilot_shifts(engine, &req, 1000)?;
+    }
+    let t = engine.query(&req.table, &stats_sql(&req, d)?)?;
+    let expected = result_columns(&req);
+    if let Some(c) = expected.iter().find(|c| t.index(c).is_none()) {
+        return Err(WarehouseError::BadResult {
+            engine: engine.address(),
+            table: req.table.to_string(),
+            column: c.clone(),
+            reason: "missing from the engine's result".into(),
+        });
+    }
+    let metric_col = t.index("metric").unwrap_or(0);
+    for m in &req.metrics {
+        let mut missing = 0.0;
+        let mut invalid = 0.0;
+        for (r, row) in t.rows.iter().enumerate() {
+            if row[metric_col] != Cell::Text(m.name.clone()) {
+                continue;
+            }
+            if !req.drop_missing {
+                missing += number(engine, &req, &t, r, ROWS_MISSING)?;
+            }
+            invalid += number(engine, &req, &t, r, ROWS_INVALID)?;
+        }
+        if missing > 0.0 {
+            let mut cols: Vec<&str> = req.group_columns();
+            cols.extend(req.unit.as_deref());
+            cols.extend(m.columns());
+            cols.extend(req.covariate_columns());
+            return Err(WarehouseError::MissingValues {
+                engine: engine.address(),
+                table: req.table.to_string(),
+                metric: m.name.clone(),
+                columns: cols
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                rows: missing as u64,
+            });
+        }
+        if invalid > 0.0 {
+            let check = value_check(m).unwrap_or(crate::sql::ValueCheck {
+                column: String::new(),
+                expected: "valid",
+            });
+            return Err(WarehouseError::OutOfRange {
+                engine: engine.address(),
+                table: req.table.to_string(),
+                metric: m.name.clone(),
+                column: check.column,
+                expected: check.expected,
+                rows: invalid as u64,
+            });
+        }
+    }
+    Ok(t)
+}

@@ -1,0 +1,346 @@
+//! What the aggregation computes: the same statistics as the in-process A/B scan
+//! (`causalkit_data::ab_stats::ab_statistics`), described without any data.
+
+use crate::error::{Result, WarehouseError};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The denominator of a ratio metric.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Denominator {
+    /// One per row (e.g. contacts): `ratio(handle_seconds, count)`.
+    Count,
+    /// The sum of a column.
+    Column(String),
+}
+
+/// How a metric's per-row numerator and denominator come from the row, as in the data
+/// layer's KPI grammar (`causalkit_data::KpiKind`): numerator / denominator per row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricKind {
+    /// `mean(col)`: x / 1.
+    Mean {
+        /// The column.
+        column: String,
+    },
+    /// `proportion(col)`: x / 1 with x 0 or 1.
+    Proportion {
+        /// The 0/1 column.
+        column: String,
+    },
+    /// `ratio(num, den|count)`: Σ num / Σ den.
+    Ratio {
+        /// The numerator column.
+        numerator: String,
+        /// The denominator.
+        denominator: Denominator,
+    },
+    /// `nps(col)`: +1 for 9–10, −1 for 0–6, else 0 (an integer score 0–10).
+    Nps {
+        /// The 0–10 score column.
+        column: String,
+    },
+    /// `topbox(col, t)`: 1 if x ≥ t else 0.
+    TopBox {
+        /// The column.
+        column: String,
+        /// The smallest top-box value.
+        threshold: f64,
+    },
+    /// `composite(w1*a + w2*b ...)`: Σ wⱼ xⱼ.
+    Composite {
+        /// (column, weight) terms.
+        terms: Vec<(String, f64)>,
+    },
+}
+
+/// A named metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// The name, as the result's `metric` column holds it.
+    pub name: String,
+    /// How it is computed.
+    pub kind: MetricKind,
+}
+
+impl Metric {
+    /// The columns the metric reads.
+    pub fn columns(&self) -> Vec<&str> {
+        match &self.kind {
+            MetricKind::Mean { column }
+            | MetricKind::Proportion { column }
+            | MetricKind::Nps { column }
+            | MetricKind::TopBox { column, .. } => vec![column],
+            MetricKind::Ratio {
+                numerator,
+                denominator,
+            } => match denominator {
+                Denominator::Count => vec![numerator],
+                Denominator::Column(d) => vec![numerator, d],
+            },
+            MetricKind::Composite { terms } => terms.iter().map(|(c, _)| c.as_str()).collect(),
+        }
+    }
+
+    /// True for a ratio whose denominator is a column.
+    pub fn has_denominator_column(&self) -> bool {
+        matches!(
+            self.kind,
+            MetricKind::Ratio {
+                denominator: Denominator::Column(_),
+                ..
+            }
+        )
+    }
+}
+
+/// Variance reduction with pre-period data, the same for every metric (the CLI's
+/// `--covariate`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Adjustment {
+    /// No covariate.
+    #[default]
+    None,
+    /// CUPED with one pre-period covariate column (`covariate_*` columns). Not for ratio
+    /// metrics nor with a unit (their single-covariate cross-product with the denominator has
+    /// no GrowthBook column); use [`Adjustment::RatioCuped`] there.
+    Cuped(String),
+    /// GrowthBook's ratio regression adjustment: the pre-period ratio NUM/DEN (`covariate_*`
+    /// for NUM, `denominator_pre_*` for DEN and the four cross-products).
+    RatioCuped {
+        /// The pre-period numerator column.
+        numerator: String,
+        /// The pre-period denominator.
+        denominator: Denominator,
+    },
+}
+
+/// Constants subtracted from each unit-level value before it is summed and squared, and added
+/// back in the final SELECT, so sums of squares of large-mean metrics keep their digits
+/// (Σx² = Σ(x−c)² + 2cΣ(x−c) + nc²). Any constant gives the same statistics; one near the
+/// mean keeps the most digits. See [`crate::engine::pilot_shifts`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Shift {
+    /// For the numerator.
+    pub numerator: f64,
+    /// For the denominator.
+    pub denominator: f64,
+    /// For the covariate (the pre-period numerator with ratio CUPED).
+    pub covariate: f64,
+    /// For the pre-period denominator (ratio CUPED).
+    pub denominator_pre: f64,
+}
+
+impl Shift {
+    /// The shift of variable `i` (numerator, denominator, covariate, denominator_pre).
+    pub fn get(&self, i: usize) -> f64 {
+        [
+            self.numerator,
+            self.denominator,
+            self.covariate,
+            self.denominator_pre,
+        ][i]
+    }
+}
+
+/// A table name: its parts (`schema.table` or `catalog.schema.table`), each quoted on its
+/// own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName(pub Vec<String>);
+
+impl TableName {
+    /// Splits a dotted name (`analytics.events`) into its parts; a part cannot hold a dot.
+    pub fn parse(s: &str) -> Result<TableName> {
+        let parts: Vec<String> = s.split('.').map(str::to_string).collect();
+        if parts.iter().any(String::is_empty) {
+            return Err(WarehouseError::InvalidRequest {
+                field: "table".into(),
+                reason: format!(
+                    "`{s}` has an empty part; give NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME"
+                ),
+            });
+        }
+        Ok(TableName(parts))
+    }
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+/// The statistics of an A/B review: for every metric, per arm (and arm × segment), the
+/// count and sums of squares and cross-products of numerator, denominator and covariates —
+/// what `causalkit_data::ab_stats::ab_statistics` computes in process, as rows with
+/// GrowthBook's column names (Deng et al. 2013 for CUPED; GrowthBook's
+/// `RegressionAdjustedRatioStatistic` for ratio CUPED).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsRequest {
+    /// The table holding unit (or event) rows.
+    pub table: TableName,
+    /// The arm column.
+    pub arm: String,
+    /// Per-segment rows from this column too (the overall cells are their merge).
+    pub segment: Option<String>,
+    /// The analysis unit: rows are summed per unit first (units are nested in segments, as
+    /// in process).
+    pub unit: Option<String>,
+    /// The metrics (unique names).
+    pub metrics: Vec<Metric>,
+    /// The covariate adjustment.
+    pub adjustment: Adjustment,
+    /// Drop rows with a missing value in a used column (otherwise the result counts them in
+    /// `rows_missing` and running it is an error).
+    pub drop_missing: bool,
+    /// Shift constants per metric name (absent: 0).
+    pub shifts: BTreeMap<String, Shift>,
+}
+
+impl StatsRequest {
+    /// A request with no segment, unit, covariate or shift.
+    pub fn new(table: TableName, arm: &str, metrics: Vec<Metric>) -> StatsRequest {
+        StatsRequest {
+            table,
+            arm: arm.to_string(),
+            segment: None,
+            unit: None,
+            metrics,
+            adjustment: Adjustment::None,
+            drop_missing: false,
+            shifts: BTreeMap::new(),
+        }
+    }
+
+    /// The covariate columns of the adjustment (a `count` denominator is no column).
+    pub fn covariate_columns(&self) -> Vec<&str> {
+        match &self.adjustment {
+            Adjustment::None => vec![],
+            Adjustment::Cuped(c) => vec![c],
+            Adjustment::RatioCuped {
+                numerator,
+                denominator,
+            } => match denominator {
+                Denominator::Count => vec![numerator],
+                Denominator::Column(d) => vec![numerator, d],
+            },
+        }
+    }
+
+    /// Columns that must be numeric: every metric's and covariate's.
+    pub fn numeric_columns(&self) -> BTreeSet<&str> {
+        let mut s: BTreeSet<&str> = self.metrics.iter().flat_map(|m| m.columns()).collect();
+        s.extend(self.covariate_columns());
+        s
+    }
+
+    /// The grouping columns: arm, then segment.
+    pub fn group_columns(&self) -> Vec<&str> {
+        let mut g = vec![self.arm.as_str()];
+        if let Some(s) = &self.segment {
+            g.push(s);
+        }
+        g
+    }
+
+    /// Every column the request reads.
+    pub fn all_columns(&self) -> BTreeSet<&str> {
+        let mut s = self.numeric_columns();
+        s.extend(self.group_columns());
+        if let Some(u) = &self.unit {
+            s.insert(u);
+        }
+        s
+    }
+
+    /// Whether metric `m`'s rows carry denominator statistics (a ratio column, a unit, or
+    /// ratio CUPED; otherwise the denominator is 1 per unit and left out).
+    pub fn has_denominator(&self, m: &Metric) -> bool {
+        m.has_denominator_column()
+            || self.unit.is_some()
+            || matches!(self.adjustment, Adjustment::RatioCuped { .. })
+    }
+
+    /// Checks what the SQL and the `--stats` reader can express.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &str, reason: String| {
+            Err(WarehouseError::InvalidRequest {
+                field: field.into(),
+                reason,
+            })
+        };
+        if self.metrics.is_empty() {
+            return bad("metrics", "give at least one metric".into());
+        }
+        let mut seen = BTreeSet::new();
+        for m in &self.metrics {
+            if m.name.is_empty() {
+                return bad("metrics", "a metric name is empty".into());
+            }
+            if !seen.insert(m.name.as_str()) {
+                return bad("metrics", format!("metric `{}` is given twice", m.name));
+            }
+            if let MetricKind::TopBox { threshold, .. } = &m.kind {
+                if !threshold.is_finite() {
+                    return bad(
+                        "metrics",
+                        format!("metric `{}`: threshold {threshold} is not finite", m.name),
+                    );
+                }
+            }
+            if let MetricKind::Composite { terms } = &m.kind {
+                if terms.is_empty() || terms.iter().any(|(_, w)| !w.is_finite()) {
+                    return bad(
+                        "metrics",
+                        format!(
+                            "metric `{}`: a composite needs terms with finite weights",
+                            m.name
+                        ),
+                    );
+                }
+            }
+        }
+        for (name, s) in &self.shifts {
+            if (0..4).any(|i| !s.get(i).is_finite()) {
+                return bad("shifts", format!("metric `{name}`: a shift is not finite"));
+            }
+        }
+        for c in self.all_columns() {
+            if c.is_empty() {
+                return bad("columns", "a column name is empty".into());
+            }
+        }
+        if self.segment.as_deref() == Some(self.arm.as_str()) {
+            return bad("segment", "the segment column is the arm column".into());
+        }
+        match &self.adjustment {
+            Adjustment::Cuped(c) => {
+                if let Some(m) = self.metrics.iter().find(|m| m.has_denominator_column()) {
+                    return bad(
+                        "covariate",
+                        format!("`{c}` adjusts the ratio metric `{}` with one covariate, which GrowthBook's columns cannot express; give the pre-period ratio NUM/DEN", m.name),
+                    );
+                }
+                if let Some(u) = &self.unit {
+                    return bad(
+                        "covariate",
+                        format!("`{c}` with the unit `{u}` makes every metric a ratio per unit, which one covariate cannot adjust in GrowthBook's columns; give the pre-period ratio NUM/DEN (e.g. {c}/count)"),
+                    );
+                }
+            }
+            Adjustment::RatioCuped { numerator, .. } => {
+                if let Some(m) = self
+                    .metrics
+                    .iter()
+                    .find(|m| !matches!(m.kind, MetricKind::Ratio { .. }))
+                {
+                    return bad(
+                        "covariate",
+                        format!("the pre-period ratio `{numerator}/...` adjusts ratio metrics; `{}` is not a ratio metric", m.name),
+                    );
+                }
+            }
+            Adjustment::None => {}
+        }
+        Ok(())
+    }
+}

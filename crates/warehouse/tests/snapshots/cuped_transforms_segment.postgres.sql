@@ -1,0 +1,119 @@
+SELECT
+  'csat' AS "metric",
+  g0 AS "arm",
+  g1 AS "channel",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "count",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "users",
+  CAST(SUM(v0) + COUNT(*) * CAST(3.5 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS "main_sum",
+  CAST(SUM(v0 * v0) + CAST(7.0 AS DOUBLE PRECISION) * SUM(v0) + COUNT(*) * CAST(12.25 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS "main_sum_squares",
+  CAST(SUM(v2) + COUNT(*) * CAST(3.25 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS "covariate_sum",
+  CAST(SUM(v2 * v2) + CAST(6.5 AS DOUBLE PRECISION) * SUM(v2) + COUNT(*) * CAST(10.5625 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS "covariate_sum_squares",
+  CAST(SUM(v2 * v0) + CAST(3.5 AS DOUBLE PRECISION) * SUM(v2) + CAST(3.25 AS DOUBLE PRECISION) * SUM(v0) + COUNT(*) * CAST(11.375 AS DOUBLE PRECISION) AS DOUBLE PRECISION) AS "main_covariate_sum_product",
+  CAST(SUM(r_invalid) AS DOUBLE PRECISION) AS "rows_invalid"
+FROM (
+  SELECT
+    CAST("arm" AS TEXT) AS g0,
+    CAST("channel" AS TEXT) AS g1,
+    CAST("csat" AS DOUBLE PRECISION) - CAST(3.5 AS DOUBLE PRECISION) AS v0,
+    CAST("pre_csat" AS DOUBLE PRECISION) - CAST(3.25 AS DOUBLE PRECISION) AS v2,
+    CAST(0.0 AS DOUBLE PRECISION) AS r_invalid
+    FROM "contacts"
+    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL
+) AS u
+GROUP BY g0, g1
+UNION ALL
+SELECT
+  'fcr' AS "metric",
+  g0 AS "arm",
+  g1 AS "channel",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "count",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "users",
+  CAST(SUM(v0) AS DOUBLE PRECISION) AS "main_sum",
+  CAST(SUM(v0 * v0) AS DOUBLE PRECISION) AS "main_sum_squares",
+  CAST(SUM(v2) AS DOUBLE PRECISION) AS "covariate_sum",
+  CAST(SUM(v2 * v2) AS DOUBLE PRECISION) AS "covariate_sum_squares",
+  CAST(SUM(v2 * v0) AS DOUBLE PRECISION) AS "main_covariate_sum_product",
+  CAST(SUM(r_invalid) AS DOUBLE PRECISION) AS "rows_invalid"
+FROM (
+  SELECT
+    CAST("arm" AS TEXT) AS g0,
+    CAST("channel" AS TEXT) AS g1,
+    CAST("fcr" AS DOUBLE PRECISION) AS v0,
+    CAST("pre_csat" AS DOUBLE PRECISION) AS v2,
+    CASE WHEN CAST("fcr" AS DOUBLE PRECISION) <> CAST(0.0 AS DOUBLE PRECISION) AND CAST("fcr" AS DOUBLE PRECISION) <> CAST(1.0 AS DOUBLE PRECISION) THEN CAST(1.0 AS DOUBLE PRECISION) ELSE CAST(0.0 AS DOUBLE PRECISION) END AS r_invalid
+    FROM "contacts"
+    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "fcr" IS NOT NULL AND "pre_csat" IS NOT NULL
+) AS u
+GROUP BY g0, g1
+UNION ALL
+SELECT
+  'nps' AS "metric",
+  g0 AS "arm",
+  g1 AS "channel",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "count",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "users",
+  CAST(SUM(v0) AS DOUBLE PRECISION) AS "main_sum",
+  CAST(SUM(v0 * v0) AS DOUBLE PRECISION) AS "main_sum_squares",
+  CAST(SUM(v2) AS DOUBLE PRECISION) AS "covariate_sum",
+  CAST(SUM(v2 * v2) AS DOUBLE PRECISION) AS "covariate_sum_squares",
+  CAST(SUM(v2 * v0) AS DOUBLE PRECISION) AS "main_covariate_sum_product",
+  CAST(SUM(r_invalid) AS DOUBLE PRECISION) AS "rows_invalid"
+FROM (
+  SELECT
+    CAST("arm" AS TEXT) AS g0,
+    CAST("channel" AS TEXT) AS g1,
+    CASE WHEN CAST("score" AS DOUBLE PRECISION) >= CAST(9.0 AS DOUBLE PRECISION) THEN CAST(1.0 AS DOUBLE PRECISION) WHEN CAST("score" AS DOUBLE PRECISION) <= CAST(6.0 AS DOUBLE PRECISION) THEN CAST(-1.0 AS DOUBLE PRECISION) ELSE CAST(0.0 AS DOUBLE PRECISION) END AS v0,
+    CAST("pre_csat" AS DOUBLE PRECISION) AS v2,
+    CASE WHEN CAST("score" AS DOUBLE PRECISION) < CAST(0.0 AS DOUBLE PRECISION) OR CAST("score" AS DOUBLE PRECISION) > CAST(10.0 AS DOUBLE PRECISION) OR CAST("score" AS DOUBLE PRECISION) <> FLOOR(CAST("score" AS DOUBLE PRECISION)) THEN CAST(1.0 AS DOUBLE PRECISION) ELSE CAST(0.0 AS DOUBLE PRECISION) END AS r_invalid
+    FROM "contacts"
+    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "score" IS NOT NULL AND "pre_csat" IS NOT NULL
+) AS u
+GROUP BY g0, g1
+UNION ALL
+SELECT
+  'top2' AS "metric",
+  g0 AS "arm",
+  g1 AS "channel",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "count",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "users",
+  CAST(SUM(v0) AS DOUBLE PRECISION) AS "main_sum",
+  CAST(SUM(v0 * v0) AS DOUBLE PRECISION) AS "main_sum_squares",
+  CAST(SUM(v2) AS DOUBLE PRECISION) AS "covariate_sum",
+  CAST(SUM(v2 * v2) AS DOUBLE PRECISION) AS "covariate_sum_squares",
+  CAST(SUM(v2 * v0) AS DOUBLE PRECISION) AS "main_covariate_sum_product",
+  CAST(SUM(r_invalid) AS DOUBLE PRECISION) AS "rows_invalid"
+FROM (
+  SELECT
+    CAST("arm" AS TEXT) AS g0,
+    CAST("channel" AS TEXT) AS g1,
+    CASE WHEN CAST("csat" AS DOUBLE PRECISION) >= CAST(4.0 AS DOUBLE PRECISION) THEN CAST(1.0 AS DOUBLE PRECISION) ELSE CAST(0.0 AS DOUBLE PRECISION) END AS v0,
+    CAST("pre_csat" AS DOUBLE PRECISION) AS v2,
+    CAST(0.0 AS DOUBLE PRECISION) AS r_invalid
+    FROM "contacts"
+    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL
+) AS u
+GROUP BY g0, g1
+UNION ALL
+SELECT
+  'value' AS "metric",
+  g0 AS "arm",
+  g1 AS "channel",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "count",
+  CAST(COUNT(*) AS DOUBLE PRECISION) AS "users",
+  CAST(SUM(v0) AS DOUBLE PRECISION) AS "main_sum",
+  CAST(SUM(v0 * v0) AS DOUBLE PRECISION) AS "main_sum_squares",
+  CAST(SUM(v2) AS DOUBLE PRECISION) AS "covariate_sum",
+  CAST(SUM(v2 * v2) AS DOUBLE PRECISION) AS "covariate_sum_squares",
+  CAST(SUM(v2 * v0) AS DOUBLE PRECISION) AS "main_covariate_sum_product",
+  CAST(SUM(r_invalid) AS DOUBLE PRECISION) AS "rows_invalid"
+FROM (
+  SELECT
+    CAST("arm" AS TEXT) AS g0,
+    CAST("channel" AS TEXT) AS g1,
+    CAST(0.1 AS DOUBLE PRECISION) * CAST("click" AS DOUBLE PRECISION) + CAST(-0.5 AS DOUBLE PRECISION) * CAST("purchase" AS DOUBLE PRECISION) AS v0,
+    CAST("pre_csat" AS DOUBLE PRECISION) AS v2,
+    CAST(0.0 AS DOUBLE PRECISION) AS r_invalid
+    FROM "contacts"
+    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "click" IS NOT NULL AND "purchase" IS NOT NULL AND "pre_csat" IS NOT NULL
+) AS u
+GROUP BY g0, g1
