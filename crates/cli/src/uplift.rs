@@ -76,7 +76,8 @@ struct FitArgs {
     /// Control label of the treatment column (default `0` when the column holds 0/1).
     #[arg(long)]
     control: Option<String>,
-    /// Treated labels (repeatable or comma separated; default: every other label).
+    /// Treated labels (repeatable or comma separated; default: every other label). Given,
+    /// rows of other labels are left out (counted in `diagnostics.split.rows_left_out`).
     #[arg(long, value_delimiter = ',')]
     treated: Vec<String>,
     /// Outcome column (0/1 or continuous).
@@ -122,12 +123,18 @@ struct FitArgs {
     /// Cost of treating one customer.
     #[arg(long, requires = "value")]
     cost: Option<f64>,
-    /// Bootstrap replicates of the best-fraction interval.
-    #[arg(long, default_value_t = 200)]
-    bootstrap: usize,
+    /// Bootstrap replicates: given, every test-split metric gets a percentile interval from
+    /// B seeded replicates (and the best-fraction interval uses B); not given, the metrics are
+    /// points and the best-fraction interval uses 200.
+    #[arg(long)]
+    bootstrap: Option<usize>,
     /// Write the fitted model (versioned JSON) here.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Write the charts here (SVG and PNG): Qini and uplift curves with random and perfect
+    /// references, uplift by decile, profit curve (with --value/--cost), feature importance.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -194,8 +201,11 @@ fn read_features(ds: &Dataset, names: &[String]) -> Result<Vec<RawColumn>, CliEr
 struct Arms {
     control: String,
     treated: Vec<String>,
-    /// Per row: None = control, Some(a) = arm a; rows of other labels are an error.
+    /// Per kept row: None = control, Some(a) = arm a.
     arm: Vec<Option<usize>>,
+    /// The rows kept: every row, or with explicit --treated the control and treated rows
+    /// (rows of other labels are left out, as in `uplift evaluate`).
+    keep: Vec<usize>,
 }
 
 fn arms(
@@ -222,6 +232,7 @@ fn arms(
             "--control `{control}` does not occur in treatment column `{col}` (values {distinct:?})"
         )));
     }
+    let explicit = !treated.is_empty();
     let treated: Vec<String> = if treated.is_empty() {
         distinct
             .iter()
@@ -244,6 +255,7 @@ fn arms(
         }
     }
     let mut arm = Vec::with_capacity(labels.len());
+    let mut keep = Vec::with_capacity(labels.len());
     for (i, l) in labels.iter().enumerate() {
         match l {
             None => {
@@ -251,9 +263,16 @@ fn arms(
                     "missing treatment in column `{col}` at row {i}"
                 )))
             }
-            Some(l) if *l == control => arm.push(None),
+            Some(l) if *l == control => {
+                arm.push(None);
+                keep.push(i);
+            }
             Some(l) => match treated.iter().position(|t| t == l) {
-                Some(a) => arm.push(Some(a)),
+                Some(a) => {
+                    arm.push(Some(a));
+                    keep.push(i);
+                }
+                None if explicit => {}
                 None => {
                     return Err(CliError::bad(format!(
                         "treatment `{l}` at row {i} of `{col}` is neither --control nor --treated"
@@ -266,6 +285,7 @@ fn arms(
         control,
         treated,
         arm,
+        keep,
     })
 }
 
@@ -378,11 +398,26 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let raw = read_features(&ds, &features)?;
+    let (y, raw) = (pick(&y, &arms.keep), read_features(&ds, &features)?);
+    let raw: Vec<RawColumn> = raw
+        .into_iter()
+        .map(|c| match c {
+            RawColumn::Numeric(v) => RawColumn::Numeric(pick(&v, &arms.keep)),
+            RawColumn::Text(v) => RawColumn::Text(pick(&v, &arms.keep)),
+        })
+        .collect();
     let (train, test) = train_test_split(y.len(), a.test_fraction, a.seed).map_err(uerr)?;
-    let encoder =
-        FeatureEncoder::fit(&features, &raw, &y, &train, a.allow_missing).map_err(uerr)?;
-    let cols = encoder.transform(&raw).map_err(uerr)?;
+    // Row numbers in feature errors count kept rows; report the file's row.
+    let file_row = |e: UpliftError| match e {
+        UpliftError::Missing { column, row } => UpliftError::Missing {
+            column,
+            row: arms.keep[row],
+        },
+        other => other,
+    };
+    let encoder = FeatureEncoder::fit(&features, &raw, &y, &train, a.allow_missing)
+        .map_err(|e| uerr(file_row(e)))?;
+    let cols = encoder.transform(&raw).map_err(|e| uerr(file_row(e)))?;
     let sub = |rows: &[usize]| -> Vec<Vec<f64>> { cols.iter().map(|c| pick(c, rows)).collect() };
     let spec = spec_of(&a);
     let n_arms = arms.treated.len();
@@ -398,18 +433,22 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
     let test_cols = sub(&test);
     let scores = model.predict(&test_cols).map_err(uerr)?;
     let (y_test, arm_test) = (pick(&y, &test), pick(&arms.arm, &test));
-    let eval = EvalOptions::default();
-    let mut result: EstimationResult = if n_arms == 1 {
-        let t: Vec<bool> = arm_test.iter().map(Option::is_some).collect();
-        evaluate(&y_test, &t, &scores[0], &eval)
-            .map_err(uerr)?
-            .result()
-    } else {
-        ArmsEvaluation(
-            evaluate_arms(&y_test, &arm_test, &arms.treated, &scores, &eval).map_err(uerr)?,
-        )
-        .result()
+    let eval = EvalOptions {
+        bootstrap: a.bootstrap.unwrap_or(0),
+        seed: a.seed,
+        ..EvalOptions::default()
     };
+    let evals = if n_arms == 1 {
+        let t: Vec<bool> = arm_test.iter().map(Option::is_some).collect();
+        vec![evaluate(&y_test, &t, &scores[0], &eval).map_err(uerr)?]
+    } else {
+        evaluate_arms(&y_test, &arm_test, &arms.treated, &scores, &eval).map_err(uerr)?
+    };
+    let mut result: EstimationResult = match evals.as_slice() {
+        [one] => one.result(),
+        _ => ArmsEvaluation(evals.clone()).result(),
+    };
+    let mut policy = None;
     if let Some((v, c)) = a.value.zip(a.cost) {
         if n_arms != 1 {
             return Err(CliError::bad(
@@ -417,12 +456,33 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
             ));
         }
         let t: Vec<bool> = arm_test.iter().map(Option::is_some).collect();
-        let pc = profit_curve(&y_test, &t, &scores[0], v, c, 10, a.bootstrap, a.seed, 0.05)
-            .map_err(uerr)?;
+        let pc = profit_curve(
+            &y_test,
+            &t,
+            &scores[0],
+            v,
+            c,
+            10,
+            a.bootstrap.unwrap_or(200),
+            a.seed,
+            0.05,
+        )
+        .map_err(uerr)?;
         result.diagnostics.insert(
             "policy".into(),
             serde_json::to_value(&pc).unwrap_or_default(),
         );
+        policy = Some(pc);
+    }
+    if let Some(dir) = &a.plot {
+        let importance: Option<Vec<(String, f64)>> = model
+            .feature_importance()
+            .map(|v| features.iter().cloned().zip(v).collect());
+        let charts =
+            causalkit_report::uplift_charts(&evals, policy.as_ref(), importance.as_deref())
+                .and_then(|c| causalkit_report::save_all(dir, &c))?;
+        let names: Vec<String> = charts.iter().map(|p| p.display().to_string()).collect();
+        result.diagnostics.insert("plots".into(), names.into());
     }
     result.method = format!(
         "uplift {:?} fitted on a seeded train split, evaluated on the test split",
@@ -437,7 +497,8 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
     result.diagnostics.insert(
         "split".into(),
         serde_json::json!({"n_train": train.len(), "n_test": test.len(), "seed": a.seed,
-            "test_fraction": a.test_fraction}),
+            "test_fraction": a.test_fraction,
+            "rows_left_out": ds.height() - arms.keep.len()}),
     );
     result
         .diagnostics

@@ -10,6 +10,10 @@
 //! | [`bar_chart`] / [`BarChart`] | labelled values such as RMSPE-ratio rankings, with one bar highlighted |
 //! | [`WaterfallChart`] | parts adding up to a total (money by value node), each with its interval |
 //!
+//! [`uplift_charts`] draws the uplift figures (Qini and uplift curves with references, uplift
+//! by decile, profit curve, feature importance) from `causalkit_uplift` results with these
+//! builders.
+//!
 //! Each free function draws with default settings; the builder of the same name gives full
 //! control. Drawing and writing are separate steps: a builder's `chart(name, data)` renders
 //! the figure in memory as a [`Chart`] (SVG text and PNG bytes), and [`save_all`] writes a list
@@ -46,6 +50,7 @@ mod forest;
 mod heat;
 pub mod html;
 mod line;
+mod uplift;
 mod waterfall;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +60,7 @@ pub use causalkit_stats::Effect;
 pub use forest::{forest_plot, ForestPlot, PanelBy};
 pub use heat::{heat_map, HeatMap, Matrix};
 pub use line::{line_chart, LineChart, Series};
+pub use uplift::{uplift_charts, MODEL_SERIES, PERFECT_SERIES, RANDOM_SERIES};
 pub use waterfall::{WaterfallChart, WaterfallStep};
 
 /// A chart rendered in memory: the same figure as SVG text and as PNG bytes.

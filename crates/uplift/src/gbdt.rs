@@ -118,6 +118,10 @@ pub struct RegNode {
     pub right: usize,
     /// Leaf value (already multiplied by the learning rate).
     pub value: f64,
+    /// The split's gain `G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)` (0 for a leaf; 0 in
+    /// models saved before it was recorded).
+    #[serde(default)]
+    pub gain: f64,
 }
 
 /// A fitted booster.
@@ -226,6 +230,7 @@ impl Grower<'_> {
             left: 0,
             right: 0,
             value: -self.o.learning_rate * gs / (hs + self.o.lambda_l2),
+            gain: 0.0,
         });
         if depth >= self.o.max_depth || rows.len() < 2 * self.o.min_data_in_leaf.max(1) {
             return id;
@@ -250,6 +255,7 @@ impl Grower<'_> {
         let right = self.grow(nodes, r, depth + 1);
         let node = &mut nodes[id];
         node.feature = Some(best.feature);
+        node.gain = best.gain;
         node.threshold = self.x.node_threshold(best.feature, best.bin, best.next);
         node.left = left;
         node.right = right;

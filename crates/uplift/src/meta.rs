@@ -211,6 +211,17 @@ pub enum EffectModel {
     },
 }
 
+impl EffectModel {
+    /// The outcome or effect models inside (not the propensity model).
+    pub fn base_models(&self) -> Vec<&BaseModel> {
+        match self {
+            EffectModel::S { model, .. } | EffectModel::Direct { model, .. } => vec![model],
+            EffectModel::T { mu0, mu1 } => vec![mu0, mu1],
+            EffectModel::X { tau0, tau1, .. } => vec![tau0, tau1],
+        }
+    }
+}
+
 /// The propensity overlap diagnostic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overlap {

@@ -1002,6 +1002,15 @@ pub struct UpliftEvaluation {
     pub qini_curve: Curve,
     /// The uplift curve.
     pub uplift_curve: Curve,
+    /// The perfect Qini curve (scikit-uplift `perfect_qini_curve`, `negative_effect=True`):
+    /// the reference a plot draws above the model's curve. `None` only in files written
+    /// before it was added.
+    #[serde(default)]
+    pub perfect_qini_curve: Option<Curve>,
+    /// The perfect uplift curve (scikit-uplift `perfect_uplift_curve`); `None` for a
+    /// continuous outcome, where it is not defined.
+    #[serde(default)]
+    pub perfect_uplift_curve: Option<Curve>,
     /// The uplift-by-percentile table (`overall`).
     pub percentiles: Vec<PercentileRow>,
     /// Reasons for metrics that are undefined, and other notes.
@@ -1105,6 +1114,8 @@ pub fn evaluate(
         intervals,
         qini_curve: qini_curve(&r),
         uplift_curve: uplift_curve(&r),
+        perfect_qini_curve: perfect_qini_curve(&r, true).ok(),
+        perfect_uplift_curve: perfect_uplift_curve(&r).ok(),
         percentiles,
         warnings,
     })
@@ -1194,7 +1205,7 @@ fn effects_of(ev: &UpliftEvaluation, suffix: &str) -> Vec<Effect> {
 }
 
 fn diagnostics_of(ev: &UpliftEvaluation) -> serde_json::Value {
-    json!({
+    let mut d = json!({
         "n": ev.n,
         "n_treated": ev.n_treated,
         "n_control": ev.n_control,
@@ -1209,8 +1220,15 @@ fn diagnostics_of(ev: &UpliftEvaluation) -> serde_json::Value {
         "seed": ev.options.seed,
         "qini_curve": ev.qini_curve,
         "uplift_curve": ev.uplift_curve,
+        "perfect_qini_curve": ev.perfect_qini_curve,
+        "perfect_uplift_curve": ev.perfect_uplift_curve,
         "uplift_by_percentile": ev.percentiles,
-    })
+    });
+    if let serde_json::Value::Object(m) = &mut d {
+        // A reference curve that is not defined (continuous outcome) is left out, not null.
+        m.retain(|_, v| !v.is_null());
+    }
+    d
 }
 
 const METHOD: &str = "uplift evaluation (scikit-uplift 0.5.1 / causalml 0.18 conventions)";

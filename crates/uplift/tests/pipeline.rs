@@ -170,3 +170,80 @@ fn saved_models_predict_bit_identically_after_a_json_round_trip() {
         .to_string()
         .contains("99"));
 }
+
+/// Feature importance (`FittedModel::feature_importance`): on `toy`, where only `x1` carries
+/// the effect (and nothing else moves the outcome), every tree model puts most of the
+/// importance on `x1`; shares sum to 1; a hand-built tree gives the hand-computed shares;
+/// linear bases have none.
+#[test]
+fn feature_importance_finds_the_effect_feature_and_sums_to_one() {
+    use causalkit_uplift::meta::Base;
+    use causalkit_uplift::pipeline::FittedModel;
+    use causalkit_uplift::TreeOptions;
+    let (cols, arm, y) = toy(2000);
+    let nm = names(&["x1", "x2"]);
+    let specs = [
+        ModelSpec::Tree {
+            options: TreeOptions {
+                max_depth: 3,
+                min_samples_leaf: 100,
+                ..TreeOptions::default()
+            },
+            max_bins: 255,
+            seed: 1,
+        },
+        ModelSpec::Forest {
+            options: ForestOptions {
+                n_trees: 10,
+                ..ForestOptions::default()
+            },
+            max_bins: 255,
+        },
+        ModelSpec::Meta(MetaLearner::default()),
+    ];
+    for spec in specs {
+        let model = spec.fit(&nm, &cols, &arm, 1, &y).unwrap();
+        let imp = model
+            .feature_importance()
+            .expect("tree models have importance");
+        assert_eq!(imp.len(), 2);
+        assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{imp:?}");
+        assert!(imp.iter().all(|&v| v >= 0.0));
+        // The T-learner's depth-6 boosted trees also split on x2 to fit the outcome noise,
+        // so the check is "more than x2", not "nearly all".
+        assert!(imp[0] > imp[1], "{spec:?}: {imp:?}");
+    }
+    // By hand: a root split on feature 1 (gain 0.5, 100 rows) and a child split on feature
+    // 0 (gain 1.0, 40 rows): shares 50 / 90 and 40 / 90.
+    let spec = ModelSpec::Tree {
+        options: TreeOptions::default(),
+        max_bins: 255,
+        seed: 1,
+    };
+    let mut model = match spec.fit(&nm, &cols, &arm, 1, &y).unwrap() {
+        FittedModel::Tree(t) => t,
+        _ => unreachable!(),
+    };
+    let leaf = |m: &causalkit_uplift::UpliftTree| m.nodes[0].clone();
+    let mut root = leaf(&model);
+    root.feature = Some(1);
+    root.gain = 0.5;
+    root.n = 100.0;
+    let mut child = root.clone();
+    child.feature = Some(0);
+    child.gain = 1.0;
+    child.n = 40.0;
+    let mut leaf_node = root.clone();
+    leaf_node.feature = None;
+    leaf_node.gain = 0.0;
+    model.nodes = vec![root, child, leaf_node];
+    let imp = FittedModel::Tree(model).feature_importance().unwrap();
+    assert!((imp[0] - 40.0 / 90.0).abs() < 1e-12 && (imp[1] - 50.0 / 90.0).abs() < 1e-12);
+    let linear = ModelSpec::Meta(MetaLearner {
+        base: Base::Linear,
+        ..MetaLearner::default()
+    })
+    .fit(&nm, &cols, &arm, 1, &y)
+    .unwrap();
+    assert!(linear.feature_importance().is_none());
+}
