@@ -72,6 +72,7 @@ use crate::abadie::{
     PeriodSet, PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
+use crate::placebo::{rotate, GapPath};
 use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -814,53 +815,35 @@ impl AscmFit {
     /// its pool and the same lambda procedure; rank p-value of the post/pre RMSPE ratio (see
     /// [`PlaceboInSpace`]). Deterministic, in parallel.
     pub fn placebo_in_space(&self, options: &PlaceboOptions) -> Result<PlaceboInSpace> {
-        if let Some(r) = options.max_pre_rmspe_ratio {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(invalid(
-                    "max_pre_rmspe_ratio",
-                    format!("{r} is not a positive number"),
-                ));
-            }
-        }
+        options.check().map_err(|(name, why)| invalid(name, why))?;
         if self.donors.len() < 3 {
             return Err(SynthError::InsufficientData(
                 "the in-space placebo needs at least 3 donors (each placebo needs 2)".into(),
             ));
         }
-        let fits: Vec<Result<AscmFit>> = self
-            .donors
-            .par_iter()
-            .map(|&j| {
-                let mut spec = self.spec.clone();
-                spec.treated = j;
-                spec.donors = Some(self.donors.iter().copied().filter(|&d| d != j).collect());
-                spec.fit()
-            })
-            .collect();
-        let mut out = PlaceboInSpace {
-            units: self.donors.clone(),
-            names: self.donor_names.clone(),
-            rmspe_pre: Vec::new(),
-            rmspe_post: Vec::new(),
-            ratio: Vec::new(),
-            att: Vec::new(),
-            gaps: Vec::new(),
-            kept: Vec::new(),
-            n_kept: 0,
-            treated_ratio: self.rmspe_post / self.rmspe_pre,
-            treated_rmspe_pre: self.rmspe_pre,
-            p_value: 1.0,
-        };
-        for f in fits {
-            let f = f?;
-            out.rmspe_pre.push(f.rmspe_pre);
-            out.rmspe_post.push(f.rmspe_post);
-            out.ratio.push(f.rmspe_post / f.rmspe_pre);
-            out.att.push(f.att);
-            out.kept.push(true);
-            out.gaps.push(f.gaps);
+        let runs = rotate(&self.donors, |j, others| {
+            let mut spec = self.spec.clone();
+            spec.treated = j;
+            spec.donors = Some(others);
+            spec.fit().map(|f| (f.gap_path(), f.att))
+        })?;
+        Ok(PlaceboInSpace::from_runs(
+            self.donors.clone(),
+            &self.gap_path(),
+            runs,
+            options.max_pre_rmspe_ratio,
+        ))
+    }
+
+    /// The treated unit's augmented gap path (all periods) with its pre- and post-period
+    /// RMSPE.
+    pub fn gap_path(&self) -> GapPath {
+        GapPath {
+            unit: self.treated_name.clone(),
+            gaps: self.gaps.clone(),
+            rmspe_pre: self.rmspe_pre,
+            rmspe_post: self.rmspe_post,
         }
-        Ok(out.filtered(options.max_pre_rmspe_ratio))
     }
 
     /// Conformal p-value of `H0: effect in post period t = theta0` (module docs).

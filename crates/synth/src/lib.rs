@@ -5,7 +5,8 @@
 //! synthetic difference-in-differences with its SC and DiD special cases ([`sdid`](mod@sdid);
 //! with time-varying covariates in [`sdid_cov`]), with
 //! placebo, bootstrap and jackknife standard errors and staggered adoption. Estimators work on
-//! a units × periods outcome matrix ([`panel::SynthPanel`]).
+//! a units × periods outcome matrix ([`panel::SynthPanel`]). The in-space placebo (one refit
+//! per donor, the RMSPE-ratio rank test) is written once in [`placebo`].
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
@@ -13,6 +14,7 @@ pub mod abadie;
 pub mod ascm;
 pub mod error;
 pub mod panel;
+pub mod placebo;
 pub mod sdid;
 pub mod sdid_cov;
 

@@ -27,6 +27,8 @@
 
 use crate::error::{Result, SynthError};
 use crate::panel::{period_label, SynthPanel};
+use crate::placebo::rotate;
+pub use crate::placebo::GapPath;
 use causalkit_stats::dist::{normal_quantile, normal_sf};
 use causalkit_stats::resample::replicate;
 use causalkit_stats::{EffectKey, EffectKind, EstimationResult, Report};
@@ -1093,37 +1095,6 @@ impl Report for SdidReport {
     }
 }
 
-/// Gap path of one unit (treated − λ-adjusted synthetic) and its pre/post RMSPE.
-#[derive(Debug, Clone)]
-pub struct GapPath {
-    /// Unit name (the cohort's treated units averaged for the real fit).
-    pub unit: String,
-    /// Gap in every period.
-    pub gaps: Vec<f64>,
-    /// Root mean squared gap over pre-periods.
-    pub rmspe_pre: f64,
-    /// Root mean squared gap over post-periods.
-    pub rmspe_post: f64,
-}
-
-impl GapPath {
-    fn new(unit: String, tr: &[f64], synth: &[f64], start: usize) -> Self {
-        let gaps: Vec<f64> = tr.iter().zip(synth).map(|(a, b)| a - b).collect();
-        let rms = |s: &[f64]| (s.iter().map(|g| g * g).sum::<f64>() / s.len() as f64).sqrt();
-        GapPath {
-            unit,
-            rmspe_pre: rms(&gaps[..start]),
-            rmspe_post: rms(&gaps[start..]),
-            gaps,
-        }
-    }
-
-    /// Post/pre RMSPE ratio (Abadie, Diamond & Hainmueller 2010).
-    pub fn ratio(&self) -> f64 {
-        self.rmspe_post / self.rmspe_pre
-    }
-}
-
 /// In-space placebo paths for a block design: the real gap path first, then, for every
 /// control `j`, the gap path of a fit with `j` as the only treated unit and the other controls
 /// as donors (same method; weights re-estimated from scratch). For plots and the RMSPE-ratio
@@ -1147,21 +1118,11 @@ pub fn in_space_placebos(
         "treated (mean)".into()
     };
     let mut out = vec![GapPath::new(label, &tr, &adj, c.start)];
-    let controls = control_rows(panel);
-    let placebos: Vec<Result<GapPath>> = {
-        use rayon::prelude::*;
-        controls
-            .par_iter()
-            .map(|&j| {
-                let others: Vec<usize> = controls.iter().cloned().filter(|&r| r != j).collect();
-                let f = fit_cohort(&panel.y, &others, &[j], c.start, opts, None, Update::Fresh)?;
-                let (t, _, a) = f.paths(&panel.y);
-                Ok(GapPath::new(panel.units[j].clone(), &t, &a, c.start))
-            })
-            .collect()
-    };
-    for p in placebos {
-        out.push(p?);
-    }
+    let placebos = rotate(&control_rows(panel), |j, others| {
+        let f = fit_cohort(&panel.y, &others, &[j], c.start, opts, None, Update::Fresh)?;
+        let (t, _, a) = f.paths(&panel.y);
+        Ok::<_, SynthError>(GapPath::new(panel.units[j].clone(), &t, &a, c.start))
+    })?;
+    out.extend(placebos);
     Ok(out)
 }

@@ -2,51 +2,9 @@
 //! out, and the conformal intervals of Chernozhukov, Wüthrich & Zhu (2021).
 
 use super::{invalid, qp, Predictor, Predictors, Result, ScError, ScFit, SyntheticControl};
+use crate::placebo::{rotate, GapPath};
+pub use crate::placebo::{PlaceboInSpace, PlaceboOptions};
 use rayon::prelude::*;
-
-/// Options of the in-space placebo test.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct PlaceboOptions {
-    /// Drop placebos whose pre-treatment RMSPE exceeds this multiple of the treated unit's
-    /// (Abadie et al. 2010, Figs. 5-7, use MSPE multiples 20, 5 and 2, i.e. RMSPE multiples
-    /// `sqrt(20)`, `sqrt(5)`, `sqrt(2)`). `None` keeps every placebo.
-    pub max_pre_rmspe_ratio: Option<f64>,
-}
-
-/// In-space placebo test (Abadie, Diamond & Hainmueller 2010, Section 3.2 and Fig. 8).
-///
-/// Each donor `j` is treated as if it had been treated at `t0` and refitted with the same
-/// predictors and V procedure, the donor pool being the other donors (the real treated unit is
-/// never a donor). The statistic is `r = RMSPE_post / RMSPE_pre`; the p-value is the rank of
-/// the treated unit's ratio among the treated and the kept placebos,
-/// `p = (1 + #{kept placebos with r_j >= r_treated}) / (1 + #kept)`.
-#[derive(Debug, Clone)]
-pub struct PlaceboInSpace {
-    /// Placebo unit indices (the donors), in donor order.
-    pub units: Vec<usize>,
-    /// Their names.
-    pub names: Vec<String>,
-    /// Pre-period RMSPE of each placebo.
-    pub rmspe_pre: Vec<f64>,
-    /// Post-period RMSPE of each placebo.
-    pub rmspe_post: Vec<f64>,
-    /// Post/pre RMSPE ratio of each placebo.
-    pub ratio: Vec<f64>,
-    /// Average post-period gap of each placebo.
-    pub att: Vec<f64>,
-    /// Gaps of each placebo in every period.
-    pub gaps: Vec<Vec<f64>>,
-    /// Whether each placebo passed the pre-RMSPE filter.
-    pub kept: Vec<bool>,
-    /// Number of kept placebos.
-    pub n_kept: usize,
-    /// The treated unit's post/pre RMSPE ratio.
-    pub treated_ratio: f64,
-    /// The treated unit's pre-period RMSPE.
-    pub treated_rmspe_pre: f64,
-    /// Rank p-value.
-    pub p_value: f64,
-}
 
 /// Leave-one-donor-out refits (Abadie, Diamond & Hainmueller 2015, AJPS, robustness checks):
 /// one refit per donor with positive weight (`> 1e-6`), that donor removed from the pool.
@@ -56,28 +14,6 @@ pub struct LeaveOneOut {
     pub dropped: Vec<(usize, String)>,
     /// The refits, aligned with `dropped`.
     pub fits: Vec<ScFit>,
-}
-
-impl PlaceboInSpace {
-    /// The same placebo runs with a different pre-RMSPE filter (no refitting): keeps the
-    /// placebos with `rmspe_pre <= ratio * treated_rmspe_pre` (all if `None`) and recomputes
-    /// the rank p-value.
-    pub fn filtered(mut self, max_pre_rmspe_ratio: Option<f64>) -> Self {
-        self.kept = self
-            .rmspe_pre
-            .iter()
-            .map(|&r| max_pre_rmspe_ratio.is_none_or(|k| r <= k * self.treated_rmspe_pre))
-            .collect();
-        self.n_kept = self.kept.iter().filter(|&&k| k).count();
-        let above = self
-            .ratio
-            .iter()
-            .zip(&self.kept)
-            .filter(|(r, k)| **k && **r >= self.treated_ratio)
-            .count();
-        self.p_value = (1 + above) as f64 / (1 + self.n_kept) as f64;
-        self
-    }
 }
 
 impl LeaveOneOut {
@@ -289,49 +225,29 @@ impl ScFit {
     /// refit is a deterministic function of the data). Placebos whose fit fails (e.g. a
     /// constant predictor among the remaining units) are an error naming the unit.
     pub fn placebo_in_space(&self, options: &PlaceboOptions) -> Result<PlaceboInSpace> {
-        if let Some(r) = options.max_pre_rmspe_ratio {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(invalid(
-                    "max_pre_rmspe_ratio",
-                    format!("{r} is not a positive number"),
-                ));
-            }
+        options.check().map_err(|(name, why)| invalid(name, why))?;
+        let runs = rotate(&self.donors, |j, others| {
+            let mut spec = self.spec.clone();
+            spec.treated = j;
+            spec.donors = Some(others);
+            spec.fit().map(|f| (f.gap_path(), f.att))
+        })?;
+        Ok(PlaceboInSpace::from_runs(
+            self.donors.clone(),
+            &self.gap_path(),
+            runs,
+            options.max_pre_rmspe_ratio,
+        ))
+    }
+
+    /// The treated unit's gap path (all periods) with its pre- and post-period RMSPE.
+    pub fn gap_path(&self) -> GapPath {
+        GapPath {
+            unit: self.treated_name.clone(),
+            gaps: self.gaps.clone(),
+            rmspe_pre: self.rmspe_pre,
+            rmspe_post: self.rmspe_post,
         }
-        let fits: Vec<Result<ScFit>> = self
-            .donors
-            .par_iter()
-            .map(|&j| {
-                let others: Vec<usize> = self.donors.iter().copied().filter(|&d| d != j).collect();
-                let mut spec = self.spec.clone();
-                spec.treated = j;
-                spec.donors = Some(others);
-                spec.fit()
-            })
-            .collect();
-        let mut out = PlaceboInSpace {
-            units: self.donors.clone(),
-            names: self.donor_names.clone(),
-            rmspe_pre: Vec::new(),
-            rmspe_post: Vec::new(),
-            ratio: Vec::new(),
-            att: Vec::new(),
-            gaps: Vec::new(),
-            kept: Vec::new(),
-            n_kept: 0,
-            treated_ratio: self.rmspe_post / self.rmspe_pre,
-            treated_rmspe_pre: self.rmspe_pre,
-            p_value: 1.0,
-        };
-        for f in fits {
-            let f = f?;
-            out.rmspe_pre.push(f.rmspe_pre);
-            out.rmspe_post.push(f.rmspe_post);
-            out.ratio.push(f.rmspe_post / f.rmspe_pre);
-            out.att.push(f.att);
-            out.kept.push(true);
-            out.gaps.push(f.gaps);
-        }
-        Ok(out.filtered(options.max_pre_rmspe_ratio))
     }
 
     /// Placebo in time: refit as if treatment started at `fake_t0 < t0`, using only the
