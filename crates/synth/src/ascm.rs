@@ -72,8 +72,11 @@ use crate::abadie::{
     PeriodSet, PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
+use crate::fit_report::{
+    add_inference_diagnostics, push_gap_effects, FitReport, Gaps, WithInference,
+};
 use crate::placebo::{rotate, GapPath};
-use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report};
+use causalkit_stats::{EstimationResult, Report};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
@@ -939,30 +942,18 @@ impl AscmFit {
             "augmented synthetic control (ridge; Ben-Michael, Feller & Rothstein 2021)",
             "effect on the treated unit (gap treated - augmented synthetic)",
         );
-        for t in self.t0..self.gaps.len() {
-            let mut key =
-                EffectKey::kind(EffectKind::Gap).contrast(&self.treated_name, "synthetic");
-            // Whole-number periods (years, days) are the key's `time`; others stay in the label.
-            if let Ok(p) = self.period_labels[t].parse::<i64>() {
-                key = key.time(p);
-            }
-            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t])
-                .with_key(key);
-            if let Some(c) = conformal {
-                if let Some(i) = c.periods.iter().position(|&p| p == t) {
-                    e.ci_low = Some(c.lower[i]);
-                    e.ci_high = Some(c.upper[i]);
-                    e.p_value = Some(c.p_value_zero[i]);
-                }
-            }
-            r.effects.push(e);
-        }
-        let mut att = Effect::point("ATT (mean post-period gap)", self.att)
-            .with_key(EffectKey::kind(EffectKind::Att).contrast(&self.treated_name, "synthetic"));
-        if let Some(p) = placebo {
-            att.p_value = Some(p.p_value);
-        }
-        r.effects.push(att);
+        push_gap_effects(
+            &mut r,
+            Gaps {
+                treated: &self.treated_name,
+                period_labels: &self.period_labels,
+                gaps: &self.gaps,
+                t0: self.t0,
+                att: self.att,
+            },
+            placebo,
+            conformal,
+        );
         let named = |w: &[f64]| {
             let mut m = Map::new();
             for (n, x) in self.donor_names.iter().zip(w) {
@@ -1006,20 +997,12 @@ impl AscmFit {
             ),
             None => r = r.with_diagnostic("lambda_cv", "none: lambda given"),
         }
-        if let Some(p) = placebo {
-            r = r
-                .with_diagnostic("placebo_rmspe_ratio_treated", p.treated_ratio)
-                .with_diagnostic("placebo_n_kept", p.n_kept)
-                .with_diagnostic("placebo_p_value", p.p_value);
-        }
-        if let Some(c) = conformal {
-            r = r
-                .with_diagnostic("conformal_alpha", c.alpha)
-                .with_diagnostic(
-                    "inference",
-                    "per-period conformal sets (Chernozhukov, Wüthrich & Zhu 2021; augsynth conformal_inf, q = 1, exact permutation distribution, lambda fixed at the fitted value); p-values on gap rows test a zero effect",
-                );
-            r.warnings.extend(c.warnings.iter().cloned());
+        let mut r = add_inference_diagnostics(r, placebo, conformal);
+        if conformal.is_some() {
+            r = r.with_diagnostic(
+                "inference",
+                "per-period conformal sets (Chernozhukov, Wüthrich & Zhu 2021; augsynth conformal_inf, q = 1, exact permutation distribution, lambda fixed at the fitted value); p-values on gap rows test a zero effect",
+            );
         }
         r.warnings.extend(self.warnings.iter().cloned());
         r
@@ -1028,15 +1011,7 @@ impl AscmFit {
 
 /// A [`AscmFit`] with the inference computed after the fit (the in-space placebo test and the
 /// conformal intervals), ready to report ([`AscmFit::report`]).
-#[derive(Debug, Clone, Copy)]
-pub struct AscmFitReport<'a> {
-    /// The fit.
-    pub fit: &'a AscmFit,
-    /// The in-space placebo test (its p-value goes on the ATT effect).
-    pub placebo: Option<&'a PlaceboInSpace>,
-    /// Per-period conformal intervals (on the gap effects).
-    pub conformal: Option<&'a ConformalIntervals>,
-}
+pub type AscmFitReport<'a> = FitReport<'a, AscmFit>;
 
 impl AscmFit {
     /// The fit with its placebo test and conformal intervals, as one reportable value.
@@ -1045,11 +1020,17 @@ impl AscmFit {
         placebo: Option<&'a PlaceboInSpace>,
         conformal: Option<&'a ConformalIntervals>,
     ) -> AscmFitReport<'a> {
-        AscmFitReport {
-            fit: self,
-            placebo,
-            conformal,
-        }
+        FitReport::new(self, placebo, conformal)
+    }
+}
+
+impl WithInference for AscmFit {
+    fn to_result_with(
+        &self,
+        placebo: Option<&PlaceboInSpace>,
+        conformal: Option<&ConformalIntervals>,
+    ) -> EstimationResult {
+        AscmFit::to_result_with(self, placebo, conformal)
     }
 }
 
@@ -1057,11 +1038,5 @@ impl AscmFit {
 impl Report for AscmFit {
     fn result(&self) -> EstimationResult {
         self.to_result_with(None, None)
-    }
-}
-
-impl Report for AscmFitReport<'_> {
-    fn result(&self) -> EstimationResult {
-        self.fit.to_result_with(self.placebo, self.conformal)
     }
 }

@@ -13,6 +13,7 @@
 pub mod abadie;
 pub mod ascm;
 pub mod error;
+pub mod fit_report;
 pub mod panel;
 pub mod placebo;
 pub mod sdid;
