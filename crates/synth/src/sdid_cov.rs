@@ -46,10 +46,8 @@
 use crate::error::{Result, SynthError};
 use crate::panel::{period_label, SynthPanel};
 use crate::sdid::{CohortFit, SdidFit, SdidMethod, SdidOptions, SdidSe, SeMethod};
-use causalkit_stats::resample::replicate;
+use crate::sdid_se::{self, PseudoPanelFit};
 use nalgebra::DMatrix;
-use rand::seq::SliceRandom;
-use rand::Rng;
 
 /// A covariate-adjusted SDID / SC / DiD fit.
 #[derive(Debug, Clone)]
@@ -516,40 +514,13 @@ pub fn placebo_se_cov(
     seed: u64,
 ) -> Result<SdidSe> {
     block_only(fit, SeMethod::Placebo)?;
-    let c = &fit.fit.cohorts[0];
-    if replications < 2 {
-        return Err(SynthError::InvalidOption {
-            name: "replications".into(),
-            reason: format!("{replications} must be at least 2"),
-        });
-    }
-    if c.controls.len() <= c.treated.len() {
-        return Err(SynthError::SeUndefined {
-            method: "placebo".into(),
-            reason: format!(
-                "needs more controls than treated units (have {} controls, {} treated)",
-                c.controls.len(),
-                c.treated.len()
-            ),
-        });
-    }
-    let controls: Vec<usize> = (0..panel.units.len())
-        .filter(|&i| panel.adoption[i].is_none())
-        .collect();
-    let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| {
-        let mut perm = controls.clone();
-        perm.shuffle(rng);
-        placebo_replicate_cov(panel, covariates, fit, opts, &perm)
-    });
-    let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-    let b = reps.len() as f64;
-    let mean = reps.iter().sum::<f64>() / b;
-    let var = reps.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (b - 1.0);
-    Ok(SdidSe {
-        method: SeMethod::Placebo,
-        se: ((b - 1.0) / b).sqrt() * var.sqrt(),
-        replicates: reps,
-    })
+    let reps = CovReplicates {
+        panel,
+        covariates,
+        fit,
+        opts,
+    };
+    sdid_se::se(panel, &reps, SeMethod::Placebo, replications, seed)
 }
 
 /// R `sum_normalize`: `v / sum(v)`, or uniform weights when the sum is zero.
@@ -705,71 +676,37 @@ pub fn se_cov(
     seed: u64,
 ) -> Result<SdidSe> {
     block_only(fit, method)?;
-    let c = &fit.fit.cohorts[0];
-    let n1 = c.treated.len();
-    let undefined = |reason: String| SynthError::SeUndefined {
-        method: method.name().into(),
-        reason,
+    let reps = CovReplicates {
+        panel,
+        covariates,
+        fit,
+        opts,
     };
-    let n = panel.units.len();
-    match method {
-        SeMethod::Placebo => placebo_se_cov(panel, covariates, fit, opts, replications, seed),
-        SeMethod::Bootstrap => {
-            if replications < 2 {
-                return Err(SynthError::InvalidOption {
-                    name: "replications".into(),
-                    reason: format!("{replications} must be at least 2"),
-                });
-            }
-            if n1 < 2 {
-                return Err(undefined(format!(
-                    "needs more than one treated unit (have {n1}); use the placebo SE"
-                )));
-            }
-            let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| loop {
-                let ind: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-                if ind.iter().all(|&i| panel.adoption[i].is_none())
-                    || ind.iter().all(|&i| panel.adoption[i].is_some())
-                {
-                    continue;
-                }
-                break bootstrap_replicate_cov(panel, covariates, fit, opts, &ind);
-            });
-            let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-            let b = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((b - 1.0) / b).sqrt() * sample_var(&reps).sqrt(),
-                replicates: reps,
-            })
-        }
-        SeMethod::Jackknife => {
-            if n1 < 2 {
-                return Err(undefined(format!(
-                    "needs more than one treated unit (have {n1}); use the placebo SE"
-                )));
-            }
-            if c.omega.iter().filter(|w| **w != 0.0).count() == 1 {
-                return Err(undefined("a single control has all the unit weight".into()));
-            }
-            // Deterministic: `replicate` only spreads the leave-one-out fits over threads.
-            let reps = replicate(0, n, |_, drop| {
-                jackknife_replicate_cov(panel, covariates, fit, opts, drop)
-            })
-            .into_iter()
-            .collect::<Result<Vec<f64>>>()?;
-            let nn = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((nn - 1.0) * (nn - 1.0) / nn * sample_var(&reps)).sqrt(),
-                replicates: reps,
-            })
-        }
-    }
+    sdid_se::se(panel, &reps, method, replications, seed)
 }
 
-fn sample_var(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
+/// The replicates of a covariate-adjusted fit, for the standard-error driver.
+struct CovReplicates<'a> {
+    panel: &'a SynthPanel,
+    covariates: &'a [(String, DMatrix<f64>)],
+    fit: &'a SdidCovFit,
+    opts: &'a SdidOptions,
+}
+
+impl PseudoPanelFit for CovReplicates<'_> {
+    fn cohorts(&self) -> &[CohortFit] {
+        &self.fit.fit.cohorts
+    }
+
+    fn placebo(&self, perm: &[usize]) -> Result<f64> {
+        placebo_replicate_cov(self.panel, self.covariates, self.fit, self.opts, perm)
+    }
+
+    fn bootstrap(&self, rows: &[usize]) -> Result<f64> {
+        bootstrap_replicate_cov(self.panel, self.covariates, self.fit, self.opts, rows)
+    }
+
+    fn jackknife(&self, drop: usize) -> Result<f64> {
+        jackknife_replicate_cov(self.panel, self.covariates, self.fit, self.opts, drop)
+    }
 }
