@@ -76,7 +76,7 @@ impl DidError {
     /// than a problem with the input; the CLI exits 1 for these and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
         match self {
-            DidError::Stats(e) => matches!(e, StatsError::NotConverged { .. }),
+            DidError::Stats(e) => e.is_numerical(),
             DidError::Cs(e) => e.is_numerical(),
             _ => false,
         }

@@ -183,10 +183,11 @@ impl ScError {
     /// that did not converge) rather than a problem with the input; the CLI exits 1 for these
     /// and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(
-            self,
-            ScError::Solver { .. } | ScError::Stats(StatsError::NotConverged { .. })
-        )
+        match self {
+            ScError::Solver { .. } => true,
+            ScError::Stats(e) => e.is_numerical(),
+            _ => false,
+        }
     }
 }
 

@@ -166,7 +166,7 @@ impl CsError {
     /// Whether this is a numerical failure (a solver that did not converge) rather than a
     /// problem with the input; the CLI exits 1 for these and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(self, CsError::Stats(StatsError::NotConverged { .. }))
+        matches!(self, CsError::Stats(e) if e.is_numerical())
     }
 }
 
