@@ -84,11 +84,11 @@ pub use inference::{
 pub use qp::Kkt;
 
 use crate::fit_report::{
-    add_inference_diagnostics, push_gap_effects, FitReport, Gaps, WithInference,
+    add_inference_diagnostics, push_gap_effects, single_unit_fit_members, Gaps,
 };
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
-use causalkit_stats::{EstimationResult, Report, StatsError};
+use causalkit_stats::{EstimationResult, StatsError};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
@@ -1181,34 +1181,4 @@ impl ScFit {
     }
 }
 
-/// A [`ScFit`] with the inference computed after the fit (the in-space placebo test and the
-/// conformal intervals), ready to report ([`ScFit::report`]).
-pub type ScFitReport<'a> = FitReport<'a, ScFit>;
-
-impl ScFit {
-    /// The fit with its placebo test and conformal intervals, as one reportable value.
-    pub fn report<'a>(
-        &'a self,
-        placebo: Option<&'a PlaceboInSpace>,
-        conformal: Option<&'a ConformalIntervals>,
-    ) -> ScFitReport<'a> {
-        FitReport::new(self, placebo, conformal)
-    }
-}
-
-impl WithInference for ScFit {
-    fn to_result_with(
-        &self,
-        placebo: Option<&PlaceboInSpace>,
-        conformal: Option<&ConformalIntervals>,
-    ) -> EstimationResult {
-        ScFit::to_result_with(self, placebo, conformal)
-    }
-}
-
-/// The point estimates alone (no placebo, no intervals).
-impl Report for ScFit {
-    fn result(&self) -> EstimationResult {
-        self.to_result_with(None, None)
-    }
-}
+single_unit_fit_members!(ScFit, ScFitReport, ScError);

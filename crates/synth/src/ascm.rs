@@ -73,10 +73,9 @@ use crate::abadie::{
 };
 use crate::error::{Result, SynthError};
 use crate::fit_report::{
-    add_inference_diagnostics, push_gap_effects, FitReport, Gaps, WithInference,
+    add_inference_diagnostics, push_gap_effects, single_unit_fit_members, Gaps,
 };
-use crate::placebo::{rotate, GapPath};
-use causalkit_stats::{EstimationResult, Report};
+use causalkit_stats::EstimationResult;
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
@@ -818,35 +817,14 @@ impl AscmFit {
     /// its pool and the same lambda procedure; rank p-value of the post/pre RMSPE ratio (see
     /// [`PlaceboInSpace`]). Deterministic, in parallel.
     pub fn placebo_in_space(&self, options: &PlaceboOptions) -> Result<PlaceboInSpace> {
+        // Options first, as before the rotation was shared (it checks them again).
         options.check().map_err(|(name, why)| invalid(name, why))?;
         if self.donors.len() < 3 {
             return Err(SynthError::InsufficientData(
                 "the in-space placebo needs at least 3 donors (each placebo needs 2)".into(),
             ));
         }
-        let runs = rotate(&self.donors, |j, others| {
-            let mut spec = self.spec.clone();
-            spec.treated = j;
-            spec.donors = Some(others);
-            spec.fit().map(|f| (f.gap_path(), f.att))
-        })?;
-        Ok(PlaceboInSpace::from_runs(
-            self.donors.clone(),
-            &self.gap_path(),
-            runs,
-            options.max_pre_rmspe_ratio,
-        ))
-    }
-
-    /// The treated unit's augmented gap path (all periods) with its pre- and post-period
-    /// RMSPE.
-    pub fn gap_path(&self) -> GapPath {
-        GapPath {
-            unit: self.treated_name.clone(),
-            gaps: self.gaps.clone(),
-            rmspe_pre: self.rmspe_pre,
-            rmspe_post: self.rmspe_post,
-        }
+        self.rotate_placebos(options)
     }
 
     /// Conformal p-value of `H0: effect in post period t = theta0` (module docs).
@@ -1009,34 +987,4 @@ impl AscmFit {
     }
 }
 
-/// A [`AscmFit`] with the inference computed after the fit (the in-space placebo test and the
-/// conformal intervals), ready to report ([`AscmFit::report`]).
-pub type AscmFitReport<'a> = FitReport<'a, AscmFit>;
-
-impl AscmFit {
-    /// The fit with its placebo test and conformal intervals, as one reportable value.
-    pub fn report<'a>(
-        &'a self,
-        placebo: Option<&'a PlaceboInSpace>,
-        conformal: Option<&'a ConformalIntervals>,
-    ) -> AscmFitReport<'a> {
-        FitReport::new(self, placebo, conformal)
-    }
-}
-
-impl WithInference for AscmFit {
-    fn to_result_with(
-        &self,
-        placebo: Option<&PlaceboInSpace>,
-        conformal: Option<&ConformalIntervals>,
-    ) -> EstimationResult {
-        AscmFit::to_result_with(self, placebo, conformal)
-    }
-}
-
-/// The point estimates alone (no placebo, no intervals).
-impl Report for AscmFit {
-    fn result(&self) -> EstimationResult {
-        self.to_result_with(None, None)
-    }
-}
+single_unit_fit_members!(AscmFit, AscmFitReport, SynthError);

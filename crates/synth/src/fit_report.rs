@@ -130,3 +130,79 @@ pub(crate) fn add_inference_diagnostics(
     }
     r
 }
+
+/// The members Abadie SC and ASCM share word for word, written once: `gap_path`, `report`
+/// (the fit with its placebo test and conformal intervals), the [`WithInference`] and
+/// [`Report`] impls (point estimates alone), and `rotate_placebos`, the in-space placebo over
+/// the fit's donors (each donor refitted from the fit's `spec` as the treated unit with the
+/// others as its pool, then [`PlaceboInSpace::from_runs`]). The fit type needs the fields
+/// `spec` (with `treated` and `donors`), `donors`, `treated_name`, `gaps`, `rmspe_pre`,
+/// `rmspe_post` and an inherent `to_result_with`; `invalid(name, why)` in scope at the call
+/// site builds the error of a bad option.
+macro_rules! single_unit_fit_members {
+    ($fit:ident, $report:ident, $err:ty) => {
+        #[doc = concat!("A [`", stringify!($fit), "`] with the inference computed after the fit (the in-space")]
+        #[doc = concat!("placebo test and the conformal intervals), ready to report ([`", stringify!($fit), "::report`]).")]
+        pub type $report<'a> = $crate::fit_report::FitReport<'a, $fit>;
+
+        impl $fit {
+            /// The fit with its placebo test and conformal intervals, as one reportable value.
+            pub fn report<'a>(
+                &'a self,
+                placebo: Option<&'a $crate::placebo::PlaceboInSpace>,
+                conformal: Option<&'a $crate::abadie::ConformalIntervals>,
+            ) -> $report<'a> {
+                $crate::fit_report::FitReport::new(self, placebo, conformal)
+            }
+
+            /// The treated unit's gap path (all periods) with its pre- and post-period RMSPE.
+            pub fn gap_path(&self) -> $crate::placebo::GapPath {
+                $crate::placebo::GapPath {
+                    unit: self.treated_name.clone(),
+                    gaps: self.gaps.clone(),
+                    rmspe_pre: self.rmspe_pre,
+                    rmspe_post: self.rmspe_post,
+                }
+            }
+
+            /// The in-space placebo: every donor refitted as the treated unit (in parallel,
+            /// deterministic), ranked against this fit.
+            fn rotate_placebos(
+                &self,
+                options: &$crate::placebo::PlaceboOptions,
+            ) -> ::std::result::Result<$crate::placebo::PlaceboInSpace, $err> {
+                options.check().map_err(|(name, why)| invalid(name, why))?;
+                let runs = $crate::placebo::rotate(&self.donors, |j, others| {
+                    let mut spec = self.spec.clone();
+                    spec.treated = j;
+                    spec.donors = Some(others);
+                    spec.fit().map(|f| (f.gap_path(), f.att))
+                })?;
+                Ok($crate::placebo::PlaceboInSpace::from_runs(
+                    self.donors.clone(),
+                    &self.gap_path(),
+                    runs,
+                    options.max_pre_rmspe_ratio,
+                ))
+            }
+        }
+
+        impl $crate::fit_report::WithInference for $fit {
+            fn to_result_with(
+                &self,
+                placebo: Option<&$crate::placebo::PlaceboInSpace>,
+                conformal: Option<&$crate::abadie::ConformalIntervals>,
+            ) -> ::causalkit_stats::EstimationResult {
+                $fit::to_result_with(self, placebo, conformal)
+            }
+        }
+
+        /// The point estimates alone (no placebo, no intervals).
+        impl ::causalkit_stats::Report for $fit {
+            fn result(&self) -> ::causalkit_stats::EstimationResult {
+                self.to_result_with(None, None)
+            }
+        }
+    };
+}
+pub(crate) use single_unit_fit_members;

@@ -5,7 +5,8 @@
 //! it had been treated at the real treatment date and refitted with the other pool units as its
 //! donors; its gap path and post/pre RMSPE ratio are compared with the treated unit's. The
 //! rotation (the private `rotate`) is shared by Abadie SC
-//! ([`crate::abadie::ScFit::placebo_in_space`]), ASCM ([`crate::ascm::AscmFit::placebo_in_space`]) and the SDID placebo paths
+//! ([`crate::abadie::ScFit::placebo_in_space`]), ASCM
+//! ([`crate::ascm::AscmFit::placebo_in_space`]) and the SDID placebo paths
 //! ([`crate::sdid::in_space_placebos`]); the rank test ([`PlaceboInSpace`]) by the first two.
 
 use rayon::prelude::*;

@@ -2,7 +2,6 @@
 //! out, and the conformal intervals of Chernozhukov, Wüthrich & Zhu (2021).
 
 use super::{invalid, qp, Predictor, Predictors, Result, ScError, ScFit, SyntheticControl};
-use crate::placebo::{rotate, GapPath};
 pub use crate::placebo::{PlaceboInSpace, PlaceboOptions};
 use rayon::prelude::*;
 
@@ -225,29 +224,7 @@ impl ScFit {
     /// refit is a deterministic function of the data). Placebos whose fit fails (e.g. a
     /// constant predictor among the remaining units) are an error naming the unit.
     pub fn placebo_in_space(&self, options: &PlaceboOptions) -> Result<PlaceboInSpace> {
-        options.check().map_err(|(name, why)| invalid(name, why))?;
-        let runs = rotate(&self.donors, |j, others| {
-            let mut spec = self.spec.clone();
-            spec.treated = j;
-            spec.donors = Some(others);
-            spec.fit().map(|f| (f.gap_path(), f.att))
-        })?;
-        Ok(PlaceboInSpace::from_runs(
-            self.donors.clone(),
-            &self.gap_path(),
-            runs,
-            options.max_pre_rmspe_ratio,
-        ))
-    }
-
-    /// The treated unit's gap path (all periods) with its pre- and post-period RMSPE.
-    pub fn gap_path(&self) -> GapPath {
-        GapPath {
-            unit: self.treated_name.clone(),
-            gaps: self.gaps.clone(),
-            rmspe_pre: self.rmspe_pre,
-            rmspe_post: self.rmspe_post,
-        }
+        self.rotate_placebos(options)
     }
 
     /// Placebo in time: refit as if treatment started at `fake_t0 < t0`, using only the
