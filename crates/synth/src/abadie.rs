@@ -77,7 +77,7 @@
 mod inference;
 pub mod qp;
 
-pub(crate) use inference::{collect_intervals, interval_from_grid, PeriodSet};
+pub(crate) use inference::{collect_intervals, grid_set, PeriodSet};
 pub use inference::{
     ConformalIntervals, ConformalOptions, LeaveOneOut, PlaceboInSpace, PlaceboOptions,
 };

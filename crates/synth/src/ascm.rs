@@ -68,8 +68,8 @@
 //! ```
 
 use crate::abadie::{
-    collect_intervals, interval_from_grid, qp, ConformalIntervals, ConformalOptions, Kkt,
-    PeriodSet, PlaceboInSpace, PlaceboOptions,
+    collect_intervals, grid_set, qp, ConformalIntervals, ConformalOptions, Kkt, PeriodSet,
+    PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
 use crate::fit_report::{
@@ -866,40 +866,20 @@ impl AscmFit {
             .par_iter()
             .map(|&t| {
                 let est = self.gaps[t];
-                let mut hw = options
+                let hw = options
                     .half_width
                     .unwrap_or(2.0 * post_rms + 5.0 * max_pre + 1e-8 * (1.0 + est.abs()));
-                let g = options.grid_points;
                 let p = |th: f64| conformal_p(self, t, th);
                 // Without a user half-width, the grid doubles (up to 6 times) while the set
                 // reaches its edge.
-                let mut doublings = 0;
-                let (grid, acc) = loop {
-                    let grid: Vec<f64> = (0..g)
-                        .map(|i| est - hw + 2.0 * hw * i as f64 / (g - 1) as f64)
-                        .collect();
-                    let acc: Vec<bool> = grid
-                        .iter()
-                        .map(|&th| p(th).map(|v| v > options.alpha))
-                        .collect::<Result<_>>()?;
-                    let at_edge = acc[0] || acc[g - 1];
-                    if at_edge && options.half_width.is_none() && doublings < 6 {
-                        hw *= 2.0;
-                        doublings += 1;
-                        continue;
-                    }
-                    break (grid, acc);
-                };
-                interval_from_grid(&grid, &acc, options.alpha, p)
+                let doublings = if options.half_width.is_none() { 6 } else { 0 };
+                grid_set(est, hw, options.grid_points, options.alpha, doublings, p)
             })
             .collect();
         let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
         Ok(collect_intervals(
-            periods
-                .iter()
-                .map(|&t| self.period_labels[t].clone())
-                .collect(),
-            periods.iter().map(|&t| self.gaps[t]).collect(),
+            &self.period_labels,
+            &self.gaps,
             periods,
             options.alpha,
             warnings,

@@ -135,6 +135,38 @@ fn conformal_p(
 /// Per-period conformal outcome: (lower, upper, connected, p(0), reaches grid edge).
 pub(crate) type PeriodSet = (f64, f64, bool, f64, bool);
 
+/// One period's conformal set on a grid of `points` values centred at `est` with half-width
+/// `half_width`: every grid value is tested (`p > alpha` accepts it), the grid doubles its
+/// half-width up to `max_doublings` times while the accepted set reaches an edge, then
+/// [`interval_from_grid`] refines the bounds. Abadie SC never doubles (`max_doublings = 0`);
+/// ASCM doubles when the user gave no half-width. Shared by both.
+pub(crate) fn grid_set<E>(
+    est: f64,
+    half_width: f64,
+    points: usize,
+    alpha: f64,
+    max_doublings: usize,
+    p: impl Fn(f64) -> std::result::Result<f64, E>,
+) -> std::result::Result<PeriodSet, E> {
+    let (g, mut hw, mut doublings) = (points, half_width, 0);
+    let (grid, acc) = loop {
+        let grid: Vec<f64> = (0..g)
+            .map(|i| est - hw + 2.0 * hw * i as f64 / (g - 1) as f64)
+            .collect();
+        let acc: Vec<bool> = grid
+            .iter()
+            .map(|&th| p(th).map(|v| v > alpha))
+            .collect::<std::result::Result<_, E>>()?;
+        if (acc[0] || acc[g - 1]) && doublings < max_doublings {
+            hw *= 2.0;
+            doublings += 1;
+            continue;
+        }
+        break (grid, acc);
+    };
+    interval_from_grid(&grid, &acc, alpha, p)
+}
+
 /// Inverts a conformal test on a grid: `acc[i]` says whether `grid[i]` is accepted
 /// (`p > alpha`). The outermost accepted points are refined by bisection against their
 /// rejected neighbours; an empty set gives NaN bounds. Shared by Abadie SC and ASCM.
@@ -182,13 +214,15 @@ pub(crate) fn interval_from_grid<E>(
 /// Collects per-period sets into [`ConformalIntervals`], warning about empty sets and sets
 /// truncated at the grid's edge. Shared by Abadie SC and ASCM.
 pub(crate) fn collect_intervals(
-    labels: Vec<String>,
-    estimates: Vec<f64>,
+    period_labels: &[String],
+    gaps: &[f64],
     periods: Vec<usize>,
     alpha: f64,
     mut warnings: Vec<String>,
     sets: Vec<PeriodSet>,
 ) -> ConformalIntervals {
+    let labels: Vec<String> = periods.iter().map(|&t| period_labels[t].clone()).collect();
+    let estimates: Vec<f64> = periods.iter().map(|&t| gaps[t]).collect();
     let (mut lower, mut upper, mut connected, mut p_value_zero) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (label, (lo, hi, conn, p0, edge)) in labels.iter().zip(sets) {
@@ -327,25 +361,14 @@ impl ScFit {
                 let hw = options
                     .half_width
                     .unwrap_or(5.0 * max_pre + 1e-8 * (1.0 + est.abs()));
-                let g = options.grid_points;
-                let grid: Vec<f64> = (0..g)
-                    .map(|i| est - hw + 2.0 * hw * i as f64 / (g - 1) as f64)
-                    .collect();
                 let p = |th: f64| conformal_p(y, self.treated, &self.donors, self.t0, t, th);
-                let acc: Vec<bool> = grid
-                    .iter()
-                    .map(|&th| p(th).map(|v| v > options.alpha))
-                    .collect::<Result<_>>()?;
-                interval_from_grid(&grid, &acc, options.alpha, p)
+                grid_set(est, hw, options.grid_points, options.alpha, 0, p)
             })
             .collect();
         let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
         Ok(collect_intervals(
-            periods
-                .iter()
-                .map(|&t| self.period_labels[t].clone())
-                .collect(),
-            periods.iter().map(|&t| self.gaps[t]).collect(),
+            &self.period_labels,
+            &self.gaps,
             periods,
             options.alpha,
             warnings,
