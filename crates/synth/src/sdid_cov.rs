@@ -69,6 +69,43 @@ pub struct SdidCovFit {
     pub objective: f64,
 }
 
+/// One side of the weight update (the lambda problem or the omega problem, one the other's
+/// transpose): the `rows x (cols + 1)` matrix `get(r, c)`, each column centred over the rows
+/// when `intercept`, split into `A` (the first `cols` columns) and the target `b` (the last);
+/// one Frank–Wolfe step on `w` with penalty `rows * zeta^2` when `update`; returns the
+/// residuals `A w - b`.
+fn weight_step(
+    get: impl Fn(usize, usize) -> f64,
+    rows: usize,
+    cols: usize,
+    intercept: bool,
+    update: bool,
+    w: &mut [f64],
+    zeta: f64,
+) -> Vec<f64> {
+    let mut m = vec![0.0; rows * (cols + 1)];
+    for c in 0..=cols {
+        let mu = if intercept {
+            (0..rows).map(|r| get(r, c)).sum::<f64>() / rows as f64
+        } else {
+            0.0
+        };
+        for r in 0..rows {
+            m[r * (cols + 1) + c] = get(r, c) - mu;
+        }
+    }
+    let a: Vec<f64> = (0..rows)
+        .flat_map(|r| m[r * (cols + 1)..r * (cols + 1) + cols].to_vec())
+        .collect();
+    let b: Vec<f64> = (0..rows).map(|r| m[r * (cols + 1) + cols]).collect();
+    if update {
+        fw_step(&a, rows, cols, w, &b, rows as f64 * zeta * zeta);
+    }
+    (0..rows)
+        .map(|r| (0..cols).map(|c| a[r * cols + c] * w[c]).sum::<f64>() - b[r])
+        .collect()
+}
+
 /// One exact-line-search Frank–Wolfe step for `|A x - b|^2 + eta |x|^2` over the simplex
 /// (`A` row-major `m x k`).
 fn fw_step(a: &[f64], m: usize, k: usize, x: &mut [f64], b: &[f64], eta: f64) {
@@ -177,50 +214,10 @@ fn solve(
                     .collect()
             })
             .collect();
-        // lambda problem: rows = controls (N0), columns = T0 + 1, centred by column.
-        let mut a = vec![0.0; n0 * (t0 + 1)];
-        for c in 0..=t0 {
-            let mu = if l_int {
-                (0..n0).map(|i| yb[i][c]).sum::<f64>() / n0 as f64
-            } else {
-                0.0
-            };
-            for i in 0..n0 {
-                a[i * (t0 + 1) + c] = yb[i][c] - mu;
-            }
-        }
-        let al: Vec<f64> = (0..n0)
-            .flat_map(|i| a[i * (t0 + 1)..i * (t0 + 1) + t0].to_vec())
-            .collect();
-        let bl: Vec<f64> = (0..n0).map(|i| a[i * (t0 + 1) + t0]).collect();
-        if update_l {
-            fw_step(&al, n0, t0, lambda, &bl, n0 as f64 * zl * zl);
-        }
-        let el: Vec<f64> = (0..n0)
-            .map(|i| (0..t0).map(|c| al[i * t0 + c] * lambda[c]).sum::<f64>() - bl[i])
-            .collect();
-        // omega problem: rows = pre-periods (T0), columns = N0 + 1, centred by column.
-        let mut o = vec![0.0; t0 * (n0 + 1)];
-        for i in 0..=n0 {
-            let mu = if o_int {
-                (0..t0).map(|c| yb[i][c]).sum::<f64>() / t0 as f64
-            } else {
-                0.0
-            };
-            for c in 0..t0 {
-                o[c * (n0 + 1) + i] = yb[i][c] - mu;
-            }
-        }
-        let ao: Vec<f64> = (0..t0)
-            .flat_map(|c| o[c * (n0 + 1)..c * (n0 + 1) + n0].to_vec())
-            .collect();
-        let bo: Vec<f64> = (0..t0).map(|c| o[c * (n0 + 1) + n0]).collect();
-        if update_o {
-            fw_step(&ao, t0, n0, omega, &bo, t0 as f64 * zo * zo);
-        }
-        let eo: Vec<f64> = (0..t0)
-            .map(|c| (0..n0).map(|i| ao[c * n0 + i] * omega[i]).sum::<f64>() - bo[c])
-            .collect();
+        // lambda problem: rows = controls (N0), columns = T0 + 1 (the last is the target).
+        let el = weight_step(|i, c| yb[i][c], n0, t0, l_int, update_l, lambda, zl);
+        // omega problem: rows = pre-periods (T0), columns = N0 + 1 (the last is the target).
+        let eo = weight_step(|c, i| yb[i][c], t0, n0, o_int, update_o, omega, zo);
         let sq = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
         let val =
             zo * zo * sq(omega) + zl * zl * sq(lambda) + sq(&eo) / t0 as f64 + sq(&el) / n0 as f64;
