@@ -373,7 +373,7 @@ impl GroupSequentialDesign {
         })
     }
 
-    /// Power of the design against a drift θ (E[Z_k] = θ√t_k); see [`crossing_probabilities`].
+    /// Power of the design against a drift θ (E\[Z_k\] = θ√t_k); see [`crossing_probabilities`].
     pub fn power(&self, drift: f64) -> Result<f64> {
         let t: Vec<f64> = self.looks.iter().map(|l| l.info_fraction).collect();
         let c = crossing_probabilities(&t, &self.boundaries(), self.two_sided, drift)?;
@@ -564,7 +564,7 @@ fn nominal_p(b: f64, two_sided: bool) -> f64 {
 }
 
 /// Cumulative probabilities of crossing the boundaries `z_boundaries` by each look, for
-/// information fractions `info_fractions`, when E[Z_k] = `drift`·√t_k (drift 0: the null,
+/// information fractions `info_fractions`, when E\[Z_k\] = `drift`·√t_k (drift 0: the null,
 /// giving the design's alpha; drift = δ·sqrt(I_max): the power). Exact recursive integration.
 pub fn crossing_probabilities(
     info_fractions: &[f64],

@@ -1,10 +1,17 @@
 //! Typed errors of the difference-in-differences estimators.
 
+use crate::cs::CsError;
 use causalkit_stats::StatsError;
 use thiserror::Error;
 
 /// Everything that can go wrong in a DiD estimator. Each variant names the unit, cohort,
 /// period or argument at fault.
+///
+/// The estimators on a [`crate::StaggeredPanel`] (TWFE, event study, Sun–Abraham,
+/// imputation, wild bootstrap) return this type. Callaway–Sant'Anna ([`crate::cs`]) works on
+/// row-level [`crate::cs::CsData`] and returns [`CsError`], whose variants name rows rather
+/// than unit labels (see there why it is a separate type); it converts into this one
+/// ([`DidError::Cs`]), so one `Result<_, DidError>` covers every DiD call.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum DidError {
     /// An error of the numeric core (length mismatch, non-finite value, singular design...).
@@ -59,13 +66,20 @@ pub enum DidError {
         /// Why.
         reason: String,
     },
+    /// An error of the Callaway–Sant'Anna estimator (row-level input, see [`CsError`]).
+    #[error(transparent)]
+    Cs(#[from] CsError),
 }
 
 impl DidError {
     /// Whether this is a numerical failure (an iterative solver that did not converge) rather
     /// than a problem with the input; the CLI exits 1 for these and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(self, DidError::Stats(StatsError::NotConverged { .. }))
+        match self {
+            DidError::Stats(e) => e.is_numerical(),
+            DidError::Cs(e) => e.is_numerical(),
+            _ => false,
+        }
     }
 }
 
@@ -94,5 +108,16 @@ mod tests {
         assert!(nc.is_numerical());
         assert!(!invalid("alpha", "bad").is_numerical());
         assert!(!DidError::NoTreated("none".into()).is_numerical());
+        // Callaway–Sant'Anna errors keep their classification through the conversion.
+        let cs_nc = CsError::Stats(StatsError::NotConverged {
+            method: "logit".into(),
+            iterations: 25,
+            tolerance: 1e-10,
+            last_change: 1e-2,
+        });
+        assert!(DidError::from(cs_nc).is_numerical());
+        let bad: DidError = CsError::NoNeverTreated.into();
+        assert!(!bad.is_numerical());
+        assert_eq!(bad.to_string(), CsError::NoNeverTreated.to_string());
     }
 }

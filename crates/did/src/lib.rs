@@ -10,8 +10,11 @@
 //! - [`imputation`]: Borusyak, Jaravel & Spiess (2024) imputation estimator.
 //! - [`cs`]: Callaway & Sant'Anna (2021) group-time ATTs.
 //!
-//! All staggered estimators take a [`StaggeredPanel`] (unit, period, outcome, first treated
-//! period per row) and return types implementing [`causalkit_stats::Report`].
+//! The staggered estimators take a [`StaggeredPanel`] (unit, period, outcome, first treated
+//! period per row), Callaway–Sant'Anna takes row-level [`cs::CsData`] (panels or repeated
+//! cross-sections, with weights and clusters); all return types implementing
+//! [`causalkit_stats::Report`]. Errors are [`DidError`] (naming unit labels and periods) and,
+//! for Callaway–Sant'Anna, [`cs::CsError`] (naming rows), which converts into [`DidError`].
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 

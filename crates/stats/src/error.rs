@@ -84,6 +84,17 @@ pub enum StatsError {
     },
 }
 
+impl StatsError {
+    /// Whether this is a numerical failure on valid input (an iterative method that did not
+    /// reach its tolerance) rather than a problem with the input; the CLI exits 1 for these
+    /// and 2 for bad input. A collinear design or separation in a logistic regression is a
+    /// property of the data the user gave (the error names the column), so it counts as
+    /// input. The estimator crates' `is_numerical` delegate here for their `Stats` variants.
+    pub fn is_numerical(&self) -> bool {
+        matches!(self, StatsError::NotConverged { .. })
+    }
+}
+
 /// Result alias of the numeric core.
 pub type Result<T> = std::result::Result<T, StatsError>;
 
@@ -125,5 +136,28 @@ pub fn check_alpha(alpha: f64) -> Result<()> {
         Ok(())
     } else {
         Err(invalid("alpha", format!("must lie in (0, 1), got {alpha}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_non_convergence_is_numerical() {
+        let nc = StatsError::NotConverged {
+            method: "IRLS".into(),
+            iterations: 25,
+            tolerance: 1e-10,
+            last_change: 1e-3,
+        };
+        assert!(nc.is_numerical());
+        let collinear = StatsError::Collinear {
+            column: "x2".into(),
+            with: "x1".into(),
+        };
+        assert!(!collinear.is_numerical());
+        assert!(!invalid("alpha", "must lie in (0, 1)").is_numerical());
+        assert!(!StatsError::Separation("x".into()).is_numerical());
     }
 }

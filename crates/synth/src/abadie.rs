@@ -77,15 +77,18 @@
 mod inference;
 pub mod qp;
 
-pub(crate) use inference::{collect_intervals, interval_from_grid, PeriodSet};
+pub(crate) use inference::{collect_intervals, grid_set, PeriodSet};
 pub use inference::{
     ConformalIntervals, ConformalOptions, LeaveOneOut, PlaceboInSpace, PlaceboOptions,
 };
 pub use qp::Kkt;
 
+use crate::fit_report::{
+    add_inference_diagnostics, push_gap_effects, single_unit_fit_members, Gaps,
+};
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
-use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report, StatsError};
+use causalkit_stats::{EstimationResult, StatsError};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
@@ -180,10 +183,11 @@ impl ScError {
     /// that did not converge) rather than a problem with the input; the CLI exits 1 for these
     /// and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(
-            self,
-            ScError::Solver { .. } | ScError::Stats(StatsError::NotConverged { .. })
-        )
+        match self {
+            ScError::Solver { .. } => true,
+            ScError::Stats(e) => e.is_numerical(),
+            _ => false,
+        }
     }
 }
 
@@ -1126,30 +1130,18 @@ impl ScFit {
         if !matches!(self.spec.v, VChoice::Nested { .. }) {
             r.method = "Abadie synthetic control (given V)".into();
         }
-        for t in self.t0..self.gaps.len() {
-            let mut key =
-                EffectKey::kind(EffectKind::Gap).contrast(&self.treated_name, "synthetic");
-            // Whole-number periods (years, days) are the key's `time`; others stay in the label.
-            if let Ok(p) = self.period_labels[t].parse::<i64>() {
-                key = key.time(p);
-            }
-            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t])
-                .with_key(key);
-            if let Some(c) = conformal {
-                if let Some(i) = c.periods.iter().position(|&p| p == t) {
-                    e.ci_low = Some(c.lower[i]);
-                    e.ci_high = Some(c.upper[i]);
-                    e.p_value = Some(c.p_value_zero[i]);
-                }
-            }
-            r.effects.push(e);
-        }
-        let mut att = Effect::point("ATT (mean post-period gap)", self.att)
-            .with_key(EffectKey::kind(EffectKind::Att).contrast(&self.treated_name, "synthetic"));
-        if let Some(p) = placebo {
-            att.p_value = Some(p.p_value);
-        }
-        r.effects.push(att);
+        push_gap_effects(
+            &mut r,
+            Gaps {
+                treated: &self.treated_name,
+                period_labels: &self.period_labels,
+                gaps: &self.gaps,
+                t0: self.t0,
+                att: self.att,
+            },
+            placebo,
+            conformal,
+        );
         let mut weights = Map::new();
         for (n, w) in self.named_weights() {
             weights.insert(n, json!(w));
@@ -1183,57 +1175,10 @@ impl ScFit {
             .with_diagnostic("kkt_max_violation", self.kkt.max_violation())
             .with_diagnostic("balance", Value::Array(balance))
             .with_diagnostic("v_search", Value::Array(search));
-        if let Some(p) = placebo {
-            r = r
-                .with_diagnostic("placebo_rmspe_ratio_treated", p.treated_ratio)
-                .with_diagnostic("placebo_n_kept", p.n_kept)
-                .with_diagnostic("placebo_p_value", p.p_value);
-        }
-        if let Some(c) = conformal {
-            r = r.with_diagnostic("conformal_alpha", c.alpha);
-            r.warnings.extend(c.warnings.iter().cloned());
-        }
+        let mut r = add_inference_diagnostics(r, placebo, conformal);
         r.warnings.extend(self.warnings.iter().cloned());
         r
     }
 }
 
-/// A [`ScFit`] with the inference computed after the fit (the in-space placebo test and the
-/// conformal intervals), ready to report ([`ScFit::report`]).
-#[derive(Debug, Clone, Copy)]
-pub struct ScFitReport<'a> {
-    /// The fit.
-    pub fit: &'a ScFit,
-    /// The in-space placebo test (its p-value goes on the ATT effect).
-    pub placebo: Option<&'a PlaceboInSpace>,
-    /// Per-period conformal intervals (on the gap effects).
-    pub conformal: Option<&'a ConformalIntervals>,
-}
-
-impl ScFit {
-    /// The fit with its placebo test and conformal intervals, as one reportable value.
-    pub fn report<'a>(
-        &'a self,
-        placebo: Option<&'a PlaceboInSpace>,
-        conformal: Option<&'a ConformalIntervals>,
-    ) -> ScFitReport<'a> {
-        ScFitReport {
-            fit: self,
-            placebo,
-            conformal,
-        }
-    }
-}
-
-/// The point estimates alone (no placebo, no intervals).
-impl Report for ScFit {
-    fn result(&self) -> EstimationResult {
-        self.to_result_with(None, None)
-    }
-}
-
-impl Report for ScFitReport<'_> {
-    fn result(&self) -> EstimationResult {
-        self.fit.to_result_with(self.placebo, self.conformal)
-    }
-}
+single_unit_fit_members!(ScFit, ScFitReport, ScError);

@@ -68,11 +68,14 @@
 //! ```
 
 use crate::abadie::{
-    collect_intervals, interval_from_grid, qp, ConformalIntervals, ConformalOptions, Kkt,
-    PeriodSet, PlaceboInSpace, PlaceboOptions,
+    collect_intervals, grid_set, qp, ConformalIntervals, ConformalOptions, Kkt, PeriodSet,
+    PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
-use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report};
+use crate::fit_report::{
+    add_inference_diagnostics, push_gap_effects, single_unit_fit_members, Gaps,
+};
+use causalkit_stats::EstimationResult;
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
@@ -814,53 +817,14 @@ impl AscmFit {
     /// its pool and the same lambda procedure; rank p-value of the post/pre RMSPE ratio (see
     /// [`PlaceboInSpace`]). Deterministic, in parallel.
     pub fn placebo_in_space(&self, options: &PlaceboOptions) -> Result<PlaceboInSpace> {
-        if let Some(r) = options.max_pre_rmspe_ratio {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(invalid(
-                    "max_pre_rmspe_ratio",
-                    format!("{r} is not a positive number"),
-                ));
-            }
-        }
+        // Options first, as before the rotation was shared (it checks them again).
+        options.check().map_err(|(name, why)| invalid(name, why))?;
         if self.donors.len() < 3 {
             return Err(SynthError::InsufficientData(
                 "the in-space placebo needs at least 3 donors (each placebo needs 2)".into(),
             ));
         }
-        let fits: Vec<Result<AscmFit>> = self
-            .donors
-            .par_iter()
-            .map(|&j| {
-                let mut spec = self.spec.clone();
-                spec.treated = j;
-                spec.donors = Some(self.donors.iter().copied().filter(|&d| d != j).collect());
-                spec.fit()
-            })
-            .collect();
-        let mut out = PlaceboInSpace {
-            units: self.donors.clone(),
-            names: self.donor_names.clone(),
-            rmspe_pre: Vec::new(),
-            rmspe_post: Vec::new(),
-            ratio: Vec::new(),
-            att: Vec::new(),
-            gaps: Vec::new(),
-            kept: Vec::new(),
-            n_kept: 0,
-            treated_ratio: self.rmspe_post / self.rmspe_pre,
-            treated_rmspe_pre: self.rmspe_pre,
-            p_value: 1.0,
-        };
-        for f in fits {
-            let f = f?;
-            out.rmspe_pre.push(f.rmspe_pre);
-            out.rmspe_post.push(f.rmspe_post);
-            out.ratio.push(f.rmspe_post / f.rmspe_pre);
-            out.att.push(f.att);
-            out.kept.push(true);
-            out.gaps.push(f.gaps);
-        }
-        Ok(out.filtered(options.max_pre_rmspe_ratio))
+        self.rotate_placebos(options)
     }
 
     /// Conformal p-value of `H0: effect in post period t = theta0` (module docs).
@@ -902,40 +866,20 @@ impl AscmFit {
             .par_iter()
             .map(|&t| {
                 let est = self.gaps[t];
-                let mut hw = options
+                let hw = options
                     .half_width
                     .unwrap_or(2.0 * post_rms + 5.0 * max_pre + 1e-8 * (1.0 + est.abs()));
-                let g = options.grid_points;
                 let p = |th: f64| conformal_p(self, t, th);
                 // Without a user half-width, the grid doubles (up to 6 times) while the set
                 // reaches its edge.
-                let mut doublings = 0;
-                let (grid, acc) = loop {
-                    let grid: Vec<f64> = (0..g)
-                        .map(|i| est - hw + 2.0 * hw * i as f64 / (g - 1) as f64)
-                        .collect();
-                    let acc: Vec<bool> = grid
-                        .iter()
-                        .map(|&th| p(th).map(|v| v > options.alpha))
-                        .collect::<Result<_>>()?;
-                    let at_edge = acc[0] || acc[g - 1];
-                    if at_edge && options.half_width.is_none() && doublings < 6 {
-                        hw *= 2.0;
-                        doublings += 1;
-                        continue;
-                    }
-                    break (grid, acc);
-                };
-                interval_from_grid(&grid, &acc, options.alpha, p)
+                let doublings = if options.half_width.is_none() { 6 } else { 0 };
+                grid_set(est, hw, options.grid_points, options.alpha, doublings, p)
             })
             .collect();
         let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
         Ok(collect_intervals(
-            periods
-                .iter()
-                .map(|&t| self.period_labels[t].clone())
-                .collect(),
-            periods.iter().map(|&t| self.gaps[t]).collect(),
+            &self.period_labels,
+            &self.gaps,
             periods,
             options.alpha,
             warnings,
@@ -956,30 +900,18 @@ impl AscmFit {
             "augmented synthetic control (ridge; Ben-Michael, Feller & Rothstein 2021)",
             "effect on the treated unit (gap treated - augmented synthetic)",
         );
-        for t in self.t0..self.gaps.len() {
-            let mut key =
-                EffectKey::kind(EffectKind::Gap).contrast(&self.treated_name, "synthetic");
-            // Whole-number periods (years, days) are the key's `time`; others stay in the label.
-            if let Ok(p) = self.period_labels[t].parse::<i64>() {
-                key = key.time(p);
-            }
-            let mut e = Effect::point(format!("gap[{}]", self.period_labels[t]), self.gaps[t])
-                .with_key(key);
-            if let Some(c) = conformal {
-                if let Some(i) = c.periods.iter().position(|&p| p == t) {
-                    e.ci_low = Some(c.lower[i]);
-                    e.ci_high = Some(c.upper[i]);
-                    e.p_value = Some(c.p_value_zero[i]);
-                }
-            }
-            r.effects.push(e);
-        }
-        let mut att = Effect::point("ATT (mean post-period gap)", self.att)
-            .with_key(EffectKey::kind(EffectKind::Att).contrast(&self.treated_name, "synthetic"));
-        if let Some(p) = placebo {
-            att.p_value = Some(p.p_value);
-        }
-        r.effects.push(att);
+        push_gap_effects(
+            &mut r,
+            Gaps {
+                treated: &self.treated_name,
+                period_labels: &self.period_labels,
+                gaps: &self.gaps,
+                t0: self.t0,
+                att: self.att,
+            },
+            placebo,
+            conformal,
+        );
         let named = |w: &[f64]| {
             let mut m = Map::new();
             for (n, x) in self.donor_names.iter().zip(w) {
@@ -1023,62 +955,16 @@ impl AscmFit {
             ),
             None => r = r.with_diagnostic("lambda_cv", "none: lambda given"),
         }
-        if let Some(p) = placebo {
-            r = r
-                .with_diagnostic("placebo_rmspe_ratio_treated", p.treated_ratio)
-                .with_diagnostic("placebo_n_kept", p.n_kept)
-                .with_diagnostic("placebo_p_value", p.p_value);
-        }
-        if let Some(c) = conformal {
-            r = r
-                .with_diagnostic("conformal_alpha", c.alpha)
-                .with_diagnostic(
-                    "inference",
-                    "per-period conformal sets (Chernozhukov, Wüthrich & Zhu 2021; augsynth conformal_inf, q = 1, exact permutation distribution, lambda fixed at the fitted value); p-values on gap rows test a zero effect",
-                );
-            r.warnings.extend(c.warnings.iter().cloned());
+        let mut r = add_inference_diagnostics(r, placebo, conformal);
+        if conformal.is_some() {
+            r = r.with_diagnostic(
+                "inference",
+                "per-period conformal sets (Chernozhukov, Wüthrich & Zhu 2021; augsynth conformal_inf, q = 1, exact permutation distribution, lambda fixed at the fitted value); p-values on gap rows test a zero effect",
+            );
         }
         r.warnings.extend(self.warnings.iter().cloned());
         r
     }
 }
 
-/// A [`AscmFit`] with the inference computed after the fit (the in-space placebo test and the
-/// conformal intervals), ready to report ([`AscmFit::report`]).
-#[derive(Debug, Clone, Copy)]
-pub struct AscmFitReport<'a> {
-    /// The fit.
-    pub fit: &'a AscmFit,
-    /// The in-space placebo test (its p-value goes on the ATT effect).
-    pub placebo: Option<&'a PlaceboInSpace>,
-    /// Per-period conformal intervals (on the gap effects).
-    pub conformal: Option<&'a ConformalIntervals>,
-}
-
-impl AscmFit {
-    /// The fit with its placebo test and conformal intervals, as one reportable value.
-    pub fn report<'a>(
-        &'a self,
-        placebo: Option<&'a PlaceboInSpace>,
-        conformal: Option<&'a ConformalIntervals>,
-    ) -> AscmFitReport<'a> {
-        AscmFitReport {
-            fit: self,
-            placebo,
-            conformal,
-        }
-    }
-}
-
-/// The point estimates alone (no placebo, no intervals).
-impl Report for AscmFit {
-    fn result(&self) -> EstimationResult {
-        self.to_result_with(None, None)
-    }
-}
-
-impl Report for AscmFitReport<'_> {
-    fn result(&self) -> EstimationResult {
-        self.fit.to_result_with(self.placebo, self.conformal)
-    }
-}
+single_unit_fit_members!(AscmFit, AscmFitReport, SynthError);

@@ -61,10 +61,11 @@ impl SynthError {
     /// Whether this is a numerical failure (a solver that failed or did not converge) rather
     /// than a problem with the input; the CLI exits 1 for these and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(
-            self,
-            SynthError::Numerical(_) | SynthError::Stats(StatsError::NotConverged { .. })
-        )
+        match self {
+            SynthError::Numerical(_) => true,
+            SynthError::Stats(e) => e.is_numerical(),
+            _ => false,
+        }
     }
 }
 

@@ -5,16 +5,20 @@
 //! synthetic difference-in-differences with its SC and DiD special cases ([`sdid`](mod@sdid);
 //! with time-varying covariates in [`sdid_cov`]), with
 //! placebo, bootstrap and jackknife standard errors and staggered adoption. Estimators work on
-//! a units × periods outcome matrix ([`panel::SynthPanel`]).
+//! a units × periods outcome matrix ([`panel::SynthPanel`]). The in-space placebo (one refit
+//! per donor, the RMSPE-ratio rank test) is written once in [`placebo`].
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
 pub mod abadie;
 pub mod ascm;
 pub mod error;
+pub mod fit_report;
 pub mod panel;
+pub mod placebo;
 pub mod sdid;
 pub mod sdid_cov;
+mod sdid_se;
 
 pub use error::{Result, SynthError};
 /// The matrix type of the panels and covariates (re-exported so callers need not depend on

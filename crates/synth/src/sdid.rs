@@ -27,13 +27,12 @@
 
 use crate::error::{Result, SynthError};
 use crate::panel::{period_label, SynthPanel};
+use crate::placebo::rotate;
+pub use crate::placebo::GapPath;
+use crate::sdid_se::{self, PseudoPanelFit};
 use causalkit_stats::dist::{normal_quantile, normal_sf};
-use causalkit_stats::resample::replicate;
 use causalkit_stats::{EffectKey, EffectKind, EstimationResult, Report};
 use nalgebra::DMatrix;
-use rand::seq::SliceRandom;
-use rand::Rng;
-use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -634,12 +633,6 @@ pub struct SdidSe {
     pub replicates: Vec<f64>,
 }
 
-fn sample_var(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
-}
-
 /// Computes the standard error of `fit` on `panel` by the chosen method; `replications` is
 /// ignored by the jackknife. Replicate `b` uses
 /// [`causalkit_stats::resample::replicate_rng`]`(seed, b)`, so results are reproducible and
@@ -652,104 +645,13 @@ pub fn sdid_se(
     replications: usize,
     seed: u64,
 ) -> Result<SdidSe> {
-    let controls = control_rows(panel);
-    let treated = treated_pairs(panel);
-    let (n0, n1) = (controls.len(), treated.len());
-    let undefined = |reason: String| SynthError::SeUndefined {
-        method: method.name().into(),
-        reason,
-    };
-    if method != SeMethod::Jackknife && replications < 2 {
-        return Err(SynthError::InvalidOption {
-            name: "replications".into(),
-            reason: format!("{replications} must be at least 2"),
-        });
-    }
-    if replications > causalkit_stats::limits::MAX_REPLICATIONS {
-        return Err(SynthError::InvalidOption {
-            name: "replications".into(),
-            reason: format!(
-                "{replications} is more than the {} allowed",
-                causalkit_stats::limits::MAX_REPLICATIONS
-            ),
-        });
-    }
-    let y = &panel.y;
-    match method {
-        SeMethod::Placebo => {
-            if n0 <= n1 {
-                return Err(undefined(format!(
-                    "needs more controls than treated units (have {n0} controls, {n1} treated)"
-                )));
-            }
-            let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| {
-                let mut perm = controls.clone();
-                perm.shuffle(rng);
-                placebo_replicate(panel, fit, opts, &perm)
-            });
-            let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-            let b = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((b - 1.0) / b).sqrt() * sample_var(&reps).sqrt(),
-                replicates: reps,
-            })
-        }
-        SeMethod::Bootstrap => {
-            if n1 < 2 {
-                return Err(undefined(format!(
-                    "needs more than one treated unit (have {n1}); use the placebo SE"
-                )));
-            }
-            let n = panel.units.len();
-            let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| loop {
-                let ind: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-                if ind.iter().all(|&i| panel.adoption[i].is_none())
-                    || ind.iter().all(|&i| panel.adoption[i].is_some())
-                {
-                    continue;
-                }
-                break bootstrap_replicate(panel, fit, opts, &ind);
-            });
-            let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-            let b = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((b - 1.0) / b).sqrt() * sample_var(&reps).sqrt(),
-                replicates: reps,
-            })
-        }
-        SeMethod::Jackknife => {
-            if n1 < 2 {
-                return Err(undefined(format!(
-                    "needs more than one treated unit (have {n1}); use the placebo SE"
-                )));
-            }
-            if fit
-                .cohorts
-                .iter()
-                .any(|c| c.omega.iter().filter(|w| **w != 0.0).count() == 1)
-            {
-                return Err(undefined("a single control has all the unit weight".into()));
-            }
-            let n = panel.units.len();
-            let reps: Vec<Result<f64>> = (0..n)
-                .map(|drop| {
-                    let c: Vec<usize> = controls.iter().cloned().filter(|&i| i != drop).collect();
-                    let t: Vec<(usize, usize)> =
-                        treated.iter().cloned().filter(|p| p.0 != drop).collect();
-                    fit_rows(y, &c, &t, opts, Some(fit), Update::Fixed).map(|f| f.estimate)
-                })
-                .collect();
-            let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-            let nn = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((nn - 1.0) * (nn - 1.0) / nn * sample_var(&reps)).sqrt(),
-                replicates: reps,
-            })
-        }
-    }
+    sdid_se::se(
+        panel,
+        &Replicates { panel, fit, opts },
+        method,
+        replications,
+        seed,
+    )
 }
 
 /// The placebo standard error without Monte Carlo error: every assignment of pseudo-treated
@@ -775,84 +677,49 @@ pub fn placebo_se_exact(
     opts: &SdidOptions,
     max_assignments: usize,
 ) -> Result<SdidSe> {
-    let controls = control_rows(panel);
-    let treated = treated_pairs(panel);
-    let (n0, n1) = (controls.len(), treated.len());
-    if n0 <= n1 {
-        return Err(SynthError::SeUndefined {
-            method: "placebo".into(),
-            reason: format!(
-                "needs more controls than treated units (have {n0} controls, {n1} treated)"
-            ),
-        });
+    sdid_se::placebo_se_exact(panel, &Replicates { panel, fit, opts }, max_assignments)
+}
+
+/// The replicates of a fit without covariates, for the standard-error driver.
+struct Replicates<'a> {
+    panel: &'a SynthPanel,
+    fit: &'a SdidFit,
+    opts: &'a SdidOptions,
+}
+
+impl PseudoPanelFit for Replicates<'_> {
+    fn cohorts(&self) -> &[CohortFit] {
+        &self.fit.cohorts
     }
-    let block = treated.iter().all(|t| t.1 == treated[0].1);
-    // Number of assignments, saturating so huge counts are refused rather than overflowing.
-    let mut count: usize = 1;
-    for k in 0..n1 {
-        count = count.saturating_mul(n0 - k);
+
+    fn placebo(&self, perm: &[usize]) -> Result<f64> {
+        placebo_replicate(self.panel, self.fit, self.opts, perm)
     }
-    if block {
-        for k in 1..=n1 {
-            count /= k;
-        }
+
+    fn bootstrap(&self, rows: &[usize]) -> Result<f64> {
+        bootstrap_replicate(self.panel, self.fit, self.opts, rows)
     }
-    if count > max_assignments {
-        return Err(SynthError::InvalidOption {
-            name: "max_assignments".into(),
-            reason: format!(
-                "the exact placebo needs {count} fits ({n0} controls, {n1} treated{}), more than the limit {max_assignments}; use the random placebo",
-                if block { "" } else { ", staggered" }
-            ),
-        });
+
+    /// Leave unit `drop` out with the fit's weights fixed (R `jackknife_se`).
+    fn jackknife(&self, drop: usize) -> Result<f64> {
+        let c: Vec<usize> = control_rows(self.panel)
+            .into_iter()
+            .filter(|&i| i != drop)
+            .collect();
+        let t: Vec<(usize, usize)> = treated_pairs(self.panel)
+            .into_iter()
+            .filter(|p| p.0 != drop)
+            .collect();
+        fit_rows(
+            &self.panel.y,
+            &c,
+            &t,
+            self.opts,
+            Some(self.fit),
+            Update::Fixed,
+        )
+        .map(|f| f.estimate)
     }
-    // All pseudo-treated tuples: combinations in a block design, arrangements otherwise.
-    let mut tuples: Vec<Vec<usize>> = Vec::with_capacity(count);
-    let mut current: Vec<usize> = Vec::with_capacity(n1);
-    fn extend(
-        n0: usize,
-        n1: usize,
-        block: bool,
-        current: &mut Vec<usize>,
-        out: &mut Vec<Vec<usize>>,
-    ) {
-        if current.len() == n1 {
-            out.push(current.clone());
-            return;
-        }
-        let start = if block {
-            current.last().map_or(0, |&l| l + 1)
-        } else {
-            0
-        };
-        for i in start..n0 {
-            if !block && current.contains(&i) {
-                continue;
-            }
-            current.push(i);
-            extend(n0, n1, block, current, out);
-            current.pop();
-        }
-    }
-    extend(n0, n1, block, &mut current, &mut tuples);
-    let reps: Vec<Result<f64>> = tuples
-        .par_iter()
-        .map(|t| {
-            let mut perm: Vec<usize> = (0..n0)
-                .filter(|i| !t.contains(i))
-                .map(|i| controls[i])
-                .collect();
-            perm.extend(t.iter().map(|&i| controls[i]));
-            placebo_replicate(panel, fit, opts, &perm)
-        })
-        .collect();
-    let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-    let b = reps.len() as f64;
-    Ok(SdidSe {
-        method: SeMethod::Placebo,
-        se: ((b - 1.0) / b * sample_var(&reps)).sqrt(),
-        replicates: reps,
-    })
 }
 
 /// How replicates re-estimate weights: warm-started from the fit's weights in a block design
@@ -1093,37 +960,6 @@ impl Report for SdidReport {
     }
 }
 
-/// Gap path of one unit (treated − λ-adjusted synthetic) and its pre/post RMSPE.
-#[derive(Debug, Clone)]
-pub struct GapPath {
-    /// Unit name (the cohort's treated units averaged for the real fit).
-    pub unit: String,
-    /// Gap in every period.
-    pub gaps: Vec<f64>,
-    /// Root mean squared gap over pre-periods.
-    pub rmspe_pre: f64,
-    /// Root mean squared gap over post-periods.
-    pub rmspe_post: f64,
-}
-
-impl GapPath {
-    fn new(unit: String, tr: &[f64], synth: &[f64], start: usize) -> Self {
-        let gaps: Vec<f64> = tr.iter().zip(synth).map(|(a, b)| a - b).collect();
-        let rms = |s: &[f64]| (s.iter().map(|g| g * g).sum::<f64>() / s.len() as f64).sqrt();
-        GapPath {
-            unit,
-            rmspe_pre: rms(&gaps[..start]),
-            rmspe_post: rms(&gaps[start..]),
-            gaps,
-        }
-    }
-
-    /// Post/pre RMSPE ratio (Abadie, Diamond & Hainmueller 2010).
-    pub fn ratio(&self) -> f64 {
-        self.rmspe_post / self.rmspe_pre
-    }
-}
-
 /// In-space placebo paths for a block design: the real gap path first, then, for every
 /// control `j`, the gap path of a fit with `j` as the only treated unit and the other controls
 /// as donors (same method; weights re-estimated from scratch). For plots and the RMSPE-ratio
@@ -1147,21 +983,11 @@ pub fn in_space_placebos(
         "treated (mean)".into()
     };
     let mut out = vec![GapPath::new(label, &tr, &adj, c.start)];
-    let controls = control_rows(panel);
-    let placebos: Vec<Result<GapPath>> = {
-        use rayon::prelude::*;
-        controls
-            .par_iter()
-            .map(|&j| {
-                let others: Vec<usize> = controls.iter().cloned().filter(|&r| r != j).collect();
-                let f = fit_cohort(&panel.y, &others, &[j], c.start, opts, None, Update::Fresh)?;
-                let (t, _, a) = f.paths(&panel.y);
-                Ok(GapPath::new(panel.units[j].clone(), &t, &a, c.start))
-            })
-            .collect()
-    };
-    for p in placebos {
-        out.push(p?);
-    }
+    let placebos = rotate(&control_rows(panel), |j, others| {
+        let f = fit_cohort(&panel.y, &others, &[j], c.start, opts, None, Update::Fresh)?;
+        let (t, _, a) = f.paths(&panel.y);
+        Ok::<_, SynthError>(GapPath::new(panel.units[j].clone(), &t, &a, c.start))
+    })?;
+    out.extend(placebos);
     Ok(out)
 }

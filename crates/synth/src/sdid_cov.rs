@@ -46,10 +46,8 @@
 use crate::error::{Result, SynthError};
 use crate::panel::{period_label, SynthPanel};
 use crate::sdid::{CohortFit, SdidFit, SdidMethod, SdidOptions, SdidSe, SeMethod};
-use causalkit_stats::resample::replicate;
+use crate::sdid_se::{self, PseudoPanelFit};
 use nalgebra::DMatrix;
-use rand::seq::SliceRandom;
-use rand::Rng;
 
 /// A covariate-adjusted SDID / SC / DiD fit.
 #[derive(Debug, Clone)]
@@ -69,6 +67,43 @@ pub struct SdidCovFit {
     pub cohort_iterations: Vec<usize>,
     /// Final objective value (summed over cohorts under staggered adoption).
     pub objective: f64,
+}
+
+/// One side of the weight update (the lambda problem or the omega problem, one the other's
+/// transpose): the `rows x (cols + 1)` matrix `get(r, c)`, each column centred over the rows
+/// when `intercept`, split into `A` (the first `cols` columns) and the target `b` (the last);
+/// one Frank–Wolfe step on `w` with penalty `rows * zeta^2` when `update`; returns the
+/// residuals `A w - b`.
+fn weight_step(
+    get: impl Fn(usize, usize) -> f64,
+    rows: usize,
+    cols: usize,
+    intercept: bool,
+    update: bool,
+    w: &mut [f64],
+    zeta: f64,
+) -> Vec<f64> {
+    let mut m = vec![0.0; rows * (cols + 1)];
+    for c in 0..=cols {
+        let mu = if intercept {
+            (0..rows).map(|r| get(r, c)).sum::<f64>() / rows as f64
+        } else {
+            0.0
+        };
+        for r in 0..rows {
+            m[r * (cols + 1) + c] = get(r, c) - mu;
+        }
+    }
+    let a: Vec<f64> = (0..rows)
+        .flat_map(|r| m[r * (cols + 1)..r * (cols + 1) + cols].to_vec())
+        .collect();
+    let b: Vec<f64> = (0..rows).map(|r| m[r * (cols + 1) + cols]).collect();
+    if update {
+        fw_step(&a, rows, cols, w, &b, rows as f64 * zeta * zeta);
+    }
+    (0..rows)
+        .map(|r| (0..cols).map(|c| a[r * cols + c] * w[c]).sum::<f64>() - b[r])
+        .collect()
 }
 
 /// One exact-line-search Frank–Wolfe step for `|A x - b|^2 + eta |x|^2` over the simplex
@@ -179,50 +214,10 @@ fn solve(
                     .collect()
             })
             .collect();
-        // lambda problem: rows = controls (N0), columns = T0 + 1, centred by column.
-        let mut a = vec![0.0; n0 * (t0 + 1)];
-        for c in 0..=t0 {
-            let mu = if l_int {
-                (0..n0).map(|i| yb[i][c]).sum::<f64>() / n0 as f64
-            } else {
-                0.0
-            };
-            for i in 0..n0 {
-                a[i * (t0 + 1) + c] = yb[i][c] - mu;
-            }
-        }
-        let al: Vec<f64> = (0..n0)
-            .flat_map(|i| a[i * (t0 + 1)..i * (t0 + 1) + t0].to_vec())
-            .collect();
-        let bl: Vec<f64> = (0..n0).map(|i| a[i * (t0 + 1) + t0]).collect();
-        if update_l {
-            fw_step(&al, n0, t0, lambda, &bl, n0 as f64 * zl * zl);
-        }
-        let el: Vec<f64> = (0..n0)
-            .map(|i| (0..t0).map(|c| al[i * t0 + c] * lambda[c]).sum::<f64>() - bl[i])
-            .collect();
-        // omega problem: rows = pre-periods (T0), columns = N0 + 1, centred by column.
-        let mut o = vec![0.0; t0 * (n0 + 1)];
-        for i in 0..=n0 {
-            let mu = if o_int {
-                (0..t0).map(|c| yb[i][c]).sum::<f64>() / t0 as f64
-            } else {
-                0.0
-            };
-            for c in 0..t0 {
-                o[c * (n0 + 1) + i] = yb[i][c] - mu;
-            }
-        }
-        let ao: Vec<f64> = (0..t0)
-            .flat_map(|c| o[c * (n0 + 1)..c * (n0 + 1) + n0].to_vec())
-            .collect();
-        let bo: Vec<f64> = (0..t0).map(|c| o[c * (n0 + 1) + n0]).collect();
-        if update_o {
-            fw_step(&ao, t0, n0, omega, &bo, t0 as f64 * zo * zo);
-        }
-        let eo: Vec<f64> = (0..t0)
-            .map(|c| (0..n0).map(|i| ao[c * n0 + i] * omega[i]).sum::<f64>() - bo[c])
-            .collect();
+        // lambda problem: rows = controls (N0), columns = T0 + 1 (the last is the target).
+        let el = weight_step(|i, c| yb[i][c], n0, t0, l_int, update_l, lambda, zl);
+        // omega problem: rows = pre-periods (T0), columns = N0 + 1 (the last is the target).
+        let eo = weight_step(|c, i| yb[i][c], t0, n0, o_int, update_o, omega, zo);
         let sq = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
         let val =
             zo * zo * sq(omega) + zl * zl * sq(lambda) + sq(&eo) / t0 as f64 + sq(&el) / n0 as f64;
@@ -516,40 +511,13 @@ pub fn placebo_se_cov(
     seed: u64,
 ) -> Result<SdidSe> {
     block_only(fit, SeMethod::Placebo)?;
-    let c = &fit.fit.cohorts[0];
-    if replications < 2 {
-        return Err(SynthError::InvalidOption {
-            name: "replications".into(),
-            reason: format!("{replications} must be at least 2"),
-        });
-    }
-    if c.controls.len() <= c.treated.len() {
-        return Err(SynthError::SeUndefined {
-            method: "placebo".into(),
-            reason: format!(
-                "needs more controls than treated units (have {} controls, {} treated)",
-                c.controls.len(),
-                c.treated.len()
-            ),
-        });
-    }
-    let controls: Vec<usize> = (0..panel.units.len())
-        .filter(|&i| panel.adoption[i].is_none())
-        .collect();
-    let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| {
-        let mut perm = controls.clone();
-        perm.shuffle(rng);
-        placebo_replicate_cov(panel, covariates, fit, opts, &perm)
-    });
-    let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-    let b = reps.len() as f64;
-    let mean = reps.iter().sum::<f64>() / b;
-    let var = reps.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (b - 1.0);
-    Ok(SdidSe {
-        method: SeMethod::Placebo,
-        se: ((b - 1.0) / b).sqrt() * var.sqrt(),
-        replicates: reps,
-    })
+    let reps = CovReplicates {
+        panel,
+        covariates,
+        fit,
+        opts,
+    };
+    sdid_se::se(panel, &reps, SeMethod::Placebo, replications, seed)
 }
 
 /// R `sum_normalize`: `v / sum(v)`, or uniform weights when the sum is zero.
@@ -705,71 +673,37 @@ pub fn se_cov(
     seed: u64,
 ) -> Result<SdidSe> {
     block_only(fit, method)?;
-    let c = &fit.fit.cohorts[0];
-    let n1 = c.treated.len();
-    let undefined = |reason: String| SynthError::SeUndefined {
-        method: method.name().into(),
-        reason,
+    let reps = CovReplicates {
+        panel,
+        covariates,
+        fit,
+        opts,
     };
-    let n = panel.units.len();
-    match method {
-        SeMethod::Placebo => placebo_se_cov(panel, covariates, fit, opts, replications, seed),
-        SeMethod::Bootstrap => {
-            if replications < 2 {
-                return Err(SynthError::InvalidOption {
-                    name: "replications".into(),
-                    reason: format!("{replications} must be at least 2"),
-                });
-            }
-            if n1 < 2 {
-                return Err(undefined(format!(
-                    "needs more than one treated unit (have {n1}); use the placebo SE"
-                )));
-            }
-            let reps: Vec<Result<f64>> = replicate(seed, replications, |rng, _| loop {
-                let ind: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-                if ind.iter().all(|&i| panel.adoption[i].is_none())
-                    || ind.iter().all(|&i| panel.adoption[i].is_some())
-                {
-                    continue;
-                }
-                break bootstrap_replicate_cov(panel, covariates, fit, opts, &ind);
-            });
-            let reps = reps.into_iter().collect::<Result<Vec<f64>>>()?;
-            let b = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((b - 1.0) / b).sqrt() * sample_var(&reps).sqrt(),
-                replicates: reps,
-            })
-        }
-        SeMethod::Jackknife => {
-            if n1 < 2 {
-                return Err(undefined(format!(
-                    "needs more than one treated unit (have {n1}); use the placebo SE"
-                )));
-            }
-            if c.omega.iter().filter(|w| **w != 0.0).count() == 1 {
-                return Err(undefined("a single control has all the unit weight".into()));
-            }
-            // Deterministic: `replicate` only spreads the leave-one-out fits over threads.
-            let reps = replicate(0, n, |_, drop| {
-                jackknife_replicate_cov(panel, covariates, fit, opts, drop)
-            })
-            .into_iter()
-            .collect::<Result<Vec<f64>>>()?;
-            let nn = reps.len() as f64;
-            Ok(SdidSe {
-                method,
-                se: ((nn - 1.0) * (nn - 1.0) / nn * sample_var(&reps)).sqrt(),
-                replicates: reps,
-            })
-        }
-    }
+    sdid_se::se(panel, &reps, method, replications, seed)
 }
 
-fn sample_var(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
+/// The replicates of a covariate-adjusted fit, for the standard-error driver.
+struct CovReplicates<'a> {
+    panel: &'a SynthPanel,
+    covariates: &'a [(String, DMatrix<f64>)],
+    fit: &'a SdidCovFit,
+    opts: &'a SdidOptions,
+}
+
+impl PseudoPanelFit for CovReplicates<'_> {
+    fn cohorts(&self) -> &[CohortFit] {
+        &self.fit.fit.cohorts
+    }
+
+    fn placebo(&self, perm: &[usize]) -> Result<f64> {
+        placebo_replicate_cov(self.panel, self.covariates, self.fit, self.opts, perm)
+    }
+
+    fn bootstrap(&self, rows: &[usize]) -> Result<f64> {
+        bootstrap_replicate_cov(self.panel, self.covariates, self.fit, self.opts, rows)
+    }
+
+    fn jackknife(&self, drop: usize) -> Result<f64> {
+        jackknife_replicate_cov(self.panel, self.covariates, self.fit, self.opts, drop)
+    }
 }

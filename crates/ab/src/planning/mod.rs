@@ -506,7 +506,7 @@ fn t_quantile_planning(p: f64, df: f64) -> Result<f64> {
 ///
 /// P(T' > c) = E_s[Φ(λ − c·s)], s = sqrt(χ²_ν/ν), by adaptive quadrature (bounded: at most
 /// 2000 bisections). For ν > [`LARGE_DF`] the scale s is asymptotically normal with
-/// E[s] = 1 − 1/(4ν) + O(ν⁻²) and Var(s) = 1/(2ν) + O(ν⁻²), so Z + λ − c·s is normal and
+/// E\[s\] = 1 − 1/(4ν) + O(ν⁻²) and Var(s) = 1/(2ν) + O(ν⁻²), so Z + λ − c·s is normal and
 /// P(T' > c) ≈ Φ((λ − c(1 − 1/(4ν)))/sqrt(1 + c²/(2ν))) (error O(ν⁻²)); this also serves
 /// ν up to f64::MAX in constant time.
 pub fn noncentral_t_sf(c: f64, df: f64, ncp: f64) -> Result<f64> {

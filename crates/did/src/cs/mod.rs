@@ -70,14 +70,22 @@
 mod estimators;
 
 use causalkit_stats::dist;
-use causalkit_stats::resample::{replicate_rng, MultiplierWeights};
+use causalkit_stats::resample::{quantile_type1, replicate_rng, MultiplierWeights};
 use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report, StatsError};
 use estimators::{Design, Kind};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Errors of the Callaway & Sant'Anna estimator.
-#[derive(Debug, thiserror::Error)]
+///
+/// A separate type from [`crate::DidError`] because the input differs: [`att_gt`] takes
+/// [`CsData`] — plain row-aligned columns as R `did` does, with integer unit ids, optional
+/// weights and clusters, and repeated cross-sections allowed — so its errors name the
+/// 0-based row and the column (`Length`, `NonFinite`, `NegativeWeight`, ...), while the other
+/// estimators take a validated [`crate::StaggeredPanel`] whose errors name unit labels and
+/// periods. Code that calls both can use [`crate::DidError`] throughout: it converts from this
+/// type with `?` ([`crate::DidError::Cs`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CsError {
     /// Two inputs have different lengths.
     #[error("`{name}` has {got} values but the outcome has {expected}")]
@@ -158,7 +166,7 @@ impl CsError {
     /// Whether this is a numerical failure (a solver that did not converge) rather than a
     /// problem with the input; the CLI exits 1 for these and 2 for bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(self, CsError::Stats(StatsError::NotConverged { .. }))
+        matches!(self, CsError::Stats(e) if e.is_numerical())
     }
 }
 
@@ -1047,45 +1055,6 @@ fn dense_to_sparse(v: &[f64]) -> SparseIf {
     SparseIf { idx, val }
 }
 
-/// Quantile of type 1 (inverse of the empirical distribution function), R's choice in `did`.
-fn quantile_type1(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    let j = ((n as f64) * q).ceil() as usize;
-    sorted[j.clamp(1, n) - 1]
-}
-
-/// `n` multiplier draws. Same distributions as [`MultiplierWeights::draw`], generated from
-/// fewer random bits: Rademacher signs are the bits of 64-bit words and Mammen's two points
-/// are chosen by a 32-bit uniform against `⌊p · 2³²⌋`, `p = (√5 + 1) / (2√5)`.
-fn draw_multipliers<R: rand::RngCore>(rng: &mut R, w: MultiplierWeights, n: usize) -> Vec<f64> {
-    match w {
-        MultiplierWeights::Rademacher => {
-            let mut v = Vec::with_capacity(n);
-            while v.len() < n {
-                let bits = rng.next_u64();
-                let m = (n - v.len()).min(64);
-                v.extend((0..m).map(|j| if (bits >> j) & 1 == 1 { 1.0 } else { -1.0 }));
-            }
-            v
-        }
-        MultiplierWeights::Mammen => {
-            let (lo, hi, threshold) = mammen_points();
-            (0..n)
-                .map(|_| if rng.next_u32() < threshold { lo } else { hi })
-                .collect()
-        }
-        other => (0..n).map(|_| other.draw(rng)).collect(),
-    }
-}
-
-/// Mammen's two points `(lo, hi)` and the 32-bit threshold below which `lo` is drawn.
-fn mammen_points() -> (f64, f64, u32) {
-    let s5 = 5f64.sqrt();
-    let p = (s5 + 1.0) / (2.0 * s5);
-    let threshold = (p * 4_294_967_296.0) as u32;
-    ((-(s5 - 1.0) / 2.0), (s5 + 1.0) / 2.0, threshold)
-}
-
 /// Bootstrap output: per-column standard errors and the sup-t critical value over the
 /// first `n_band` columns.
 struct BootOut {
@@ -1119,25 +1088,8 @@ fn multiplier_bootstrap(
             let mut wts = vec![0.0f64; ncl * BLOCK];
             for d in 0..nb {
                 let mut rng = replicate_rng(b.seed, (r0 + d) as u64);
-                if let MultiplierWeights::Mammen = b.weights {
-                    // Same stream as `draw_multipliers`: `fill_bytes` hands out the words
-                    // `next_u32` would, in order, little-endian.
-                    let (lo, hi, threshold) = mammen_points();
-                    let mut bytes = [0u8; 4 * 256];
-                    for c0 in (0..ncl).step_by(256) {
-                        let m = (ncl - c0).min(256);
-                        rand::RngCore::fill_bytes(&mut rng, &mut bytes[..4 * m]);
-                        for (j, w) in bytes[..4 * m].chunks_exact(4).enumerate() {
-                            let u = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-                            wts[(c0 + j) * BLOCK + d] = if u < threshold { lo } else { hi };
-                        }
-                    }
-                } else {
-                    let v = draw_multipliers(&mut rng, b.weights, ncl);
-                    for (c, &x) in v.iter().enumerate() {
-                        wts[c * BLOCK + d] = x;
-                    }
-                }
+                b.weights
+                    .draw_into(&mut rng, ncl, |c, x| wts[c * BLOCK + d] = x);
             }
             let mut out = vec![vec![0.0f64; kk]; nb];
             for (k, f) in cm.iter().enumerate() {
@@ -1167,9 +1119,11 @@ fn multiplier_bootstrap(
             continue;
         }
         col.sort_by(f64::total_cmp);
-        let iqr = (quantile_type1(&col, 0.75) - quantile_type1(&col, 0.25)) / zq;
-        if iqr > tiny {
-            *sg = Some(iqr);
+        if let (Ok(q75), Ok(q25)) = (quantile_type1(&col, 0.75), quantile_type1(&col, 0.25)) {
+            let iqr = (q75 - q25) / zq;
+            if iqr > tiny {
+                *sg = Some(iqr);
+            }
         }
     }
     let crit = if n_band > 0 && sigma[..n_band].iter().any(Option::is_some) {
@@ -1183,7 +1137,8 @@ fn multiplier_bootstrap(
             .filter(|v| v.is_finite())
             .collect();
         bt.sort_by(f64::total_cmp);
-        (!bt.is_empty()).then(|| quantile_type1(&bt, 1.0 - alpha))
+        // None when every draw was dropped (no finite statistic).
+        quantile_type1(&bt, 1.0 - alpha).ok()
     } else {
         None
     };
@@ -2012,33 +1967,5 @@ mod tests {
         );
         let e = "sometimes".parse::<ControlGroup>().unwrap_err().to_string();
         assert!(e.contains("sometimes") && e.contains("notyet"), "{e}");
-    }
-
-    #[test]
-    #[allow(clippy::float_cmp)] // order statistics are returned exactly
-    fn type1_quantile() {
-        // R: quantile(1:10, c(.25, .75, .95), type = 1) = 3, 8, 10.
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(quantile_type1(&v, 0.25), 3.0);
-        assert_eq!(quantile_type1(&v, 0.75), 8.0);
-        assert_eq!(quantile_type1(&v, 0.95), 10.0);
-    }
-
-    #[test]
-    fn multipliers_have_mean_zero_variance_one() {
-        for w in [MultiplierWeights::Mammen, MultiplierWeights::Rademacher] {
-            let mut rng = replicate_rng(3, 0);
-            let v = draw_multipliers(&mut rng, w, 200_000);
-            let m = v.iter().sum::<f64>() / v.len() as f64;
-            let var = v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64 - m * m;
-            let m3 = v.iter().map(|x| x.powi(3)).sum::<f64>() / v.len() as f64;
-            assert!(
-                m.abs() < 0.01 && (var - 1.0).abs() < 0.01,
-                "{w:?}: {m} {var}"
-            );
-            if w == MultiplierWeights::Mammen {
-                assert!((m3 - 1.0).abs() < 0.03, "Mammen third moment {m3}");
-            }
-        }
     }
 }

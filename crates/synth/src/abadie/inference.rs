@@ -2,51 +2,8 @@
 //! out, and the conformal intervals of Chernozhukov, Wüthrich & Zhu (2021).
 
 use super::{invalid, qp, Predictor, Predictors, Result, ScError, ScFit, SyntheticControl};
+pub use crate::placebo::{PlaceboInSpace, PlaceboOptions};
 use rayon::prelude::*;
-
-/// Options of the in-space placebo test.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct PlaceboOptions {
-    /// Drop placebos whose pre-treatment RMSPE exceeds this multiple of the treated unit's
-    /// (Abadie et al. 2010, Figs. 5-7, use MSPE multiples 20, 5 and 2, i.e. RMSPE multiples
-    /// `sqrt(20)`, `sqrt(5)`, `sqrt(2)`). `None` keeps every placebo.
-    pub max_pre_rmspe_ratio: Option<f64>,
-}
-
-/// In-space placebo test (Abadie, Diamond & Hainmueller 2010, Section 3.2 and Fig. 8).
-///
-/// Each donor `j` is treated as if it had been treated at `t0` and refitted with the same
-/// predictors and V procedure, the donor pool being the other donors (the real treated unit is
-/// never a donor). The statistic is `r = RMSPE_post / RMSPE_pre`; the p-value is the rank of
-/// the treated unit's ratio among the treated and the kept placebos,
-/// `p = (1 + #{kept placebos with r_j >= r_treated}) / (1 + #kept)`.
-#[derive(Debug, Clone)]
-pub struct PlaceboInSpace {
-    /// Placebo unit indices (the donors), in donor order.
-    pub units: Vec<usize>,
-    /// Their names.
-    pub names: Vec<String>,
-    /// Pre-period RMSPE of each placebo.
-    pub rmspe_pre: Vec<f64>,
-    /// Post-period RMSPE of each placebo.
-    pub rmspe_post: Vec<f64>,
-    /// Post/pre RMSPE ratio of each placebo.
-    pub ratio: Vec<f64>,
-    /// Average post-period gap of each placebo.
-    pub att: Vec<f64>,
-    /// Gaps of each placebo in every period.
-    pub gaps: Vec<Vec<f64>>,
-    /// Whether each placebo passed the pre-RMSPE filter.
-    pub kept: Vec<bool>,
-    /// Number of kept placebos.
-    pub n_kept: usize,
-    /// The treated unit's post/pre RMSPE ratio.
-    pub treated_ratio: f64,
-    /// The treated unit's pre-period RMSPE.
-    pub treated_rmspe_pre: f64,
-    /// Rank p-value.
-    pub p_value: f64,
-}
 
 /// Leave-one-donor-out refits (Abadie, Diamond & Hainmueller 2015, AJPS, robustness checks):
 /// one refit per donor with positive weight (`> 1e-6`), that donor removed from the pool.
@@ -56,28 +13,6 @@ pub struct LeaveOneOut {
     pub dropped: Vec<(usize, String)>,
     /// The refits, aligned with `dropped`.
     pub fits: Vec<ScFit>,
-}
-
-impl PlaceboInSpace {
-    /// The same placebo runs with a different pre-RMSPE filter (no refitting): keeps the
-    /// placebos with `rmspe_pre <= ratio * treated_rmspe_pre` (all if `None`) and recomputes
-    /// the rank p-value.
-    pub fn filtered(mut self, max_pre_rmspe_ratio: Option<f64>) -> Self {
-        self.kept = self
-            .rmspe_pre
-            .iter()
-            .map(|&r| max_pre_rmspe_ratio.is_none_or(|k| r <= k * self.treated_rmspe_pre))
-            .collect();
-        self.n_kept = self.kept.iter().filter(|&&k| k).count();
-        let above = self
-            .ratio
-            .iter()
-            .zip(&self.kept)
-            .filter(|(r, k)| **k && **r >= self.treated_ratio)
-            .count();
-        self.p_value = (1 + above) as f64 / (1 + self.n_kept) as f64;
-        self
-    }
 }
 
 impl LeaveOneOut {
@@ -200,6 +135,38 @@ fn conformal_p(
 /// Per-period conformal outcome: (lower, upper, connected, p(0), reaches grid edge).
 pub(crate) type PeriodSet = (f64, f64, bool, f64, bool);
 
+/// One period's conformal set on a grid of `points` values centred at `est` with half-width
+/// `half_width`: every grid value is tested (`p > alpha` accepts it), the grid doubles its
+/// half-width up to `max_doublings` times while the accepted set reaches an edge, then
+/// [`interval_from_grid`] refines the bounds. Abadie SC never doubles (`max_doublings = 0`);
+/// ASCM doubles when the user gave no half-width. Shared by both.
+pub(crate) fn grid_set<E>(
+    est: f64,
+    half_width: f64,
+    points: usize,
+    alpha: f64,
+    max_doublings: usize,
+    p: impl Fn(f64) -> std::result::Result<f64, E>,
+) -> std::result::Result<PeriodSet, E> {
+    let (g, mut hw, mut doublings) = (points, half_width, 0);
+    let (grid, acc) = loop {
+        let grid: Vec<f64> = (0..g)
+            .map(|i| est - hw + 2.0 * hw * i as f64 / (g - 1) as f64)
+            .collect();
+        let acc: Vec<bool> = grid
+            .iter()
+            .map(|&th| p(th).map(|v| v > alpha))
+            .collect::<std::result::Result<_, E>>()?;
+        if (acc[0] || acc[g - 1]) && doublings < max_doublings {
+            hw *= 2.0;
+            doublings += 1;
+            continue;
+        }
+        break (grid, acc);
+    };
+    interval_from_grid(&grid, &acc, alpha, p)
+}
+
 /// Inverts a conformal test on a grid: `acc[i]` says whether `grid[i]` is accepted
 /// (`p > alpha`). The outermost accepted points are refined by bisection against their
 /// rejected neighbours; an empty set gives NaN bounds. Shared by Abadie SC and ASCM.
@@ -247,13 +214,15 @@ pub(crate) fn interval_from_grid<E>(
 /// Collects per-period sets into [`ConformalIntervals`], warning about empty sets and sets
 /// truncated at the grid's edge. Shared by Abadie SC and ASCM.
 pub(crate) fn collect_intervals(
-    labels: Vec<String>,
-    estimates: Vec<f64>,
+    period_labels: &[String],
+    gaps: &[f64],
     periods: Vec<usize>,
     alpha: f64,
     mut warnings: Vec<String>,
     sets: Vec<PeriodSet>,
 ) -> ConformalIntervals {
+    let labels: Vec<String> = periods.iter().map(|&t| period_labels[t].clone()).collect();
+    let estimates: Vec<f64> = periods.iter().map(|&t| gaps[t]).collect();
     let (mut lower, mut upper, mut connected, mut p_value_zero) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (label, (lo, hi, conn, p0, edge)) in labels.iter().zip(sets) {
@@ -289,49 +258,7 @@ impl ScFit {
     /// refit is a deterministic function of the data). Placebos whose fit fails (e.g. a
     /// constant predictor among the remaining units) are an error naming the unit.
     pub fn placebo_in_space(&self, options: &PlaceboOptions) -> Result<PlaceboInSpace> {
-        if let Some(r) = options.max_pre_rmspe_ratio {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(invalid(
-                    "max_pre_rmspe_ratio",
-                    format!("{r} is not a positive number"),
-                ));
-            }
-        }
-        let fits: Vec<Result<ScFit>> = self
-            .donors
-            .par_iter()
-            .map(|&j| {
-                let others: Vec<usize> = self.donors.iter().copied().filter(|&d| d != j).collect();
-                let mut spec = self.spec.clone();
-                spec.treated = j;
-                spec.donors = Some(others);
-                spec.fit()
-            })
-            .collect();
-        let mut out = PlaceboInSpace {
-            units: self.donors.clone(),
-            names: self.donor_names.clone(),
-            rmspe_pre: Vec::new(),
-            rmspe_post: Vec::new(),
-            ratio: Vec::new(),
-            att: Vec::new(),
-            gaps: Vec::new(),
-            kept: Vec::new(),
-            n_kept: 0,
-            treated_ratio: self.rmspe_post / self.rmspe_pre,
-            treated_rmspe_pre: self.rmspe_pre,
-            p_value: 1.0,
-        };
-        for f in fits {
-            let f = f?;
-            out.rmspe_pre.push(f.rmspe_pre);
-            out.rmspe_post.push(f.rmspe_post);
-            out.ratio.push(f.rmspe_post / f.rmspe_pre);
-            out.att.push(f.att);
-            out.kept.push(true);
-            out.gaps.push(f.gaps);
-        }
-        Ok(out.filtered(options.max_pre_rmspe_ratio))
+        self.rotate_placebos(options)
     }
 
     /// Placebo in time: refit as if treatment started at `fake_t0 < t0`, using only the
@@ -434,25 +361,14 @@ impl ScFit {
                 let hw = options
                     .half_width
                     .unwrap_or(5.0 * max_pre + 1e-8 * (1.0 + est.abs()));
-                let g = options.grid_points;
-                let grid: Vec<f64> = (0..g)
-                    .map(|i| est - hw + 2.0 * hw * i as f64 / (g - 1) as f64)
-                    .collect();
                 let p = |th: f64| conformal_p(y, self.treated, &self.donors, self.t0, t, th);
-                let acc: Vec<bool> = grid
-                    .iter()
-                    .map(|&th| p(th).map(|v| v > options.alpha))
-                    .collect::<Result<_>>()?;
-                interval_from_grid(&grid, &acc, options.alpha, p)
+                grid_set(est, hw, options.grid_points, options.alpha, 0, p)
             })
             .collect();
         let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
         Ok(collect_intervals(
-            periods
-                .iter()
-                .map(|&t| self.period_labels[t].clone())
-                .collect(),
-            periods.iter().map(|&t| self.gaps[t]).collect(),
+            &self.period_labels,
+            &self.gaps,
             periods,
             options.alpha,
             warnings,
