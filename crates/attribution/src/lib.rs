@@ -24,7 +24,11 @@
 //! - `errors`: model errors (confusion cells) ranked by money.
 #![deny(clippy::float_cmp)]
 
+pub mod cumulative;
+mod design_panel;
 pub mod error;
+pub mod rollout;
+pub mod single_unit;
 pub mod spec;
 
 pub use error::{AttributionError, Result};

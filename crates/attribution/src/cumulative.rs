@@ -1,0 +1,1 @@
+//! Cumulative effect and money by period (in progress).

@@ -1,0 +1,1 @@
+//! Synthetic DiD for a single treated unit (in progress).
