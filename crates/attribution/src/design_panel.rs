@@ -74,17 +74,52 @@ impl KpiPanel {
             .iter()
             .map(|k| format!("{}={}", k.name, k.expr).parse::<Kpi>())
             .collect::<std::result::Result<_, _>>()?;
-        if !d.events {
+        // The unit and period of every row must be present.
+        for col in [unit, time] {
+            let present = data.present(col)?;
+            if let Some(first) = present.iter().position(|p| !p) {
+                return Err(DataError::MissingValues {
+                    column: col.to_string(),
+                    count: present.iter().filter(|p| !**p).count(),
+                    first_row: first,
+                }
+                .into());
+            }
+        }
+        // Events without a KPI's value (e.g. contacts not surveyed for CSAT) are not part of
+        // that KPI's cells; a cell row without one is an error.
+        let mut without_value = Vec::new();
+        if d.events {
+            for k in &kpis {
+                let n = k.row_values(data, MissingPolicy::Drop)?.dropped;
+                if n > 0 {
+                    without_value.push(format!("{}: {n}", k.name));
+                }
+            }
+        } else {
             check_one_row_per_cell(data, unit, time)?;
         }
-        let panel = Panel::from_events(data, unit, time, &kpis, MissingPolicy::Error)?;
+        let policy = if d.events {
+            MissingPolicy::Drop
+        } else {
+            MissingPolicy::Error
+        };
+        let panel = Panel::from_events(data, unit, time, &kpis, policy)?;
         let names: Vec<String> = spec.kpi.iter().map(|k| k.name.clone()).collect();
         let values = names.iter().map(|n| panel.values[n].clone()).collect();
         let description = if d.events {
             format!(
-                "{} event rows averaged into {} {unit} x {time} cells per KPI (unweighted cells); {}",
+                "{} event rows averaged into {} {unit} x {time} cells per KPI (unweighted cells){}; {}",
                 data.height(),
                 panel.len(),
+                if without_value.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; events without the KPI's value left out of its cells ({})",
+                        without_value.join(", ")
+                    )
+                },
                 panel.balance.describe()
             )
         } else {

@@ -222,6 +222,32 @@ fn joint_sdid(p: &Prepared) -> Result<JointSdid> {
     Ok(JointSdid { fits, replicates })
 }
 
+/// Placebo estimates with every weight re-estimated from the default start (one fresh SDID
+/// fit per control as the pseudo-treated unit, the real treated unit left out), with each
+/// fit's per-period gaps.
+fn fresh_placebos(panel: &SynthPanel, name: &str) -> Result<Vec<(f64, Vec<f64>)>> {
+    let opts = SdidOptions::default();
+    let treated = panel.units.len() - 1;
+    let t0 = panel.adoption[treated].unwrap_or(0);
+    (0..treated)
+        .map(|j| {
+            let rows: Vec<usize> = (0..treated).filter(|&r| r != j).chain([j]).collect();
+            let y = panel.y.select_rows(&rows);
+            let units = rows.iter().map(|&r| panel.units[r].clone()).collect();
+            let pp = SynthPanel::from_matrix(y, units, panel.periods.clone(), 1, t0)
+                .map_err(|e| synth_error(name, e))?;
+            let f = sdid(&pp, &opts).map_err(|e| synth_error(name, e))?;
+            Ok((f.estimate, gaps(&f.cohorts[0], &pp.y)))
+        })
+        .collect()
+}
+
+fn population_sd(v: &[f64]) -> f64 {
+    let b = v.len() as f64;
+    let m = v.iter().sum::<f64>() / b;
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / b).sqrt()
+}
+
 /// Population covariance of replicate rows (divisor `B`), the placebo SE's convention.
 fn population_covariance(r: &DMatrix<f64>) -> DMatrix<f64> {
     let b = r.nrows() as f64;
@@ -293,10 +319,34 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &SingleUnitOptions) -> R
             json!({"pre_period_rmse_of_gaps": pre_rmse, "effective_controls": c.effective_controls()}),
         );
     }
+    // Sensitivity of the placebo SE to the weights' starting point: the synth crate's placebo
+    // (as R synthdid) warm-starts each replicate from the fit's weights; with weakly
+    // identified weights (e.g. time weights with more pre-periods than controls) fresh fits
+    // can spread much more.
+    let mut sensitivity = Map::new();
+    let mut sens_warnings = Vec::new();
+    for (k, name) in p.names.iter().enumerate() {
+        let fresh: Vec<f64> = fresh_placebos(&p.panels[k], name)?
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        let fresh_se = population_sd(&fresh);
+        let se = covariance[(k, k)].sqrt();
+        sensitivity.insert(
+            name.clone(),
+            json!({"placebo_se": se, "placebo_se_fresh_start": fresh_se}),
+        );
+        if fresh_se > 2.0 * se || fresh_se < 0.5 * se {
+            sens_warnings.push(format!(
+                "KPI `{name}`: the placebo standard error depends on the weights' starting point: {se:.6} warm-started from the fit's weights (synthdid's placebo, used for the interval) against {fresh_se:.6} with every placebo fitted afresh; read its interval with care"
+            ));
+        }
+    }
     let mut warnings = vec![format!(
         "placebo standard errors with one treated unit assume the control units' errors are exchangeable with the treated unit's (Arkhangelsky et al. 2021, Algorithm 4); {} placebo fits per KPI",
         joint.replicates.nrows()
     )];
+    warnings.extend(sens_warnings);
     let mut cross_check = None;
     if options.cross_check {
         let mut sc_effects = Vec::new();
@@ -329,6 +379,7 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &SingleUnitOptions) -> R
     diagnostics.insert("control_units".into(), joint.replicates.nrows().into());
     diagnostics.insert("unit_weights".into(), weights.into());
     diagnostics.insert("pre_period_fit".into(), fit_quality.into());
+    diagnostics.insert("placebo_sensitivity".into(), sensitivity.into());
     diagnostics.insert(
         "covariance".into(),
         "joint placebo replicates: replicate j pseudo-treats control j for every KPI (one exact placebo per control); population covariance, diagonal = squared placebo standard errors".into(),
@@ -497,17 +548,10 @@ pub fn running_effects(
         real.push(running(&gaps(&fit.cohorts[0], &panel.y)));
         let lv: Vec<f64> = (t0..nt).map(|t| panel.y[(treated, t)]).collect();
         levels.push(running(&[vec![0.0; t0], lv].concat()));
-        let mut paths = Vec::new();
-        for j in 0..treated {
-            // Controls without j, then j as the pseudo-treated unit; the real treated unit left out.
-            let rows: Vec<usize> = (0..treated).filter(|&r| r != j).chain([j]).collect();
-            let y = panel.y.select_rows(&rows);
-            let units = rows.iter().map(|&r| panel.units[r].clone()).collect();
-            let pp = SynthPanel::from_matrix(y, units, panel.periods.clone(), 1, t0)
-                .map_err(|e| synth_error(name, e))?;
-            let f = sdid(&pp, &opts).map_err(|e| synth_error(name, e))?;
-            paths.push(running(&gaps(&f.cohorts[0], &pp.y)));
-        }
+        let paths: Vec<Vec<f64>> = fresh_placebos(panel, name)?
+            .into_iter()
+            .map(|(_, g)| running(&g))
+            .collect();
         placebo.push(paths);
     }
     let n0 = treated;
