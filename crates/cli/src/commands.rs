@@ -29,6 +29,8 @@ enum Command {
     Synth(crate::synth::SynthArgs),
     /// Uplift models: `uplift fit` (fit and evaluate on a held-out split), `uplift score`.
     Uplift(crate::uplift::UpliftArgs),
+    /// Release attribution: a release spec and raw logs to KPI effects and money.
+    Attribute(crate::attribute::AttributeArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -188,6 +190,7 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
         Command::Uplift(a) => crate::uplift::run(a),
+        Command::Attribute(a) => crate::attribute::run(a),
         Command::Simulate {
             what: SimulateWhat::IntentRelease(a),
         } => crate::simulate_intent::run(a),
@@ -345,36 +348,8 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
     let y = filter_num(&a.outcome)?;
     let mut model = LinearModel::new(&a.outcome, y);
     for r in &a.regressors {
-        let dtype = data.dtype(r)?;
-        if dtype == "str" || dtype.contains("String") {
-            let labels = filter_lab(r)?;
-            // A text column that is mostly numbers is a numeric column with a typo, not a
-            // categorical one: report the offending value rather than make dummies.
-            let numeric_like = labels
-                .iter()
-                .filter(|l| l.trim().parse::<f64>().is_ok())
-                .count();
-            if numeric_like * 2 > labels.len() {
-                data.numeric(r)?;
-            }
-            let mut levels: Vec<&String> = labels
-                .iter()
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            if levels.len() < 2 {
-                return Err(CliError::bad(format!("categorical regressor `{r}` has a single level; it is collinear with the intercept")));
-            }
-            levels.remove(0);
-            for lev in levels {
-                let dummy = labels
-                    .iter()
-                    .map(|l| if l == lev { 1.0 } else { 0.0 })
-                    .collect();
-                model = model.regressor(&format!("{r}[{lev}]"), dummy);
-            }
-        } else {
-            model = model.regressor(r, filter_num(r)?);
+        for (name, x) in m.regressor(r)? {
+            model = model.regressor(&name, x);
         }
     }
     if let Some(w) = &a.weights {

@@ -7,6 +7,7 @@
 #![deny(clippy::float_cmp)]
 
 mod ab;
+mod attribute;
 mod commands;
 mod did;
 mod output;

@@ -528,7 +528,77 @@ impl Dataset {
                 reason: format!("{width_days} is not a positive number of days"),
             });
         }
-        let days: Vec<Option<i64>> = match col.dtype() {
+        let text_or_dates = matches!(
+            col.dtype(),
+            DataType::Date
+                | DataType::Datetime(..)
+                | DataType::String
+                | DataType::Categorical(..)
+                | DataType::Enum(..)
+        );
+        if !text_or_dates {
+            // Numbers: the periods themselves.
+            let v = self.numeric(name)?;
+            let mut out = Vec::with_capacity(v.len());
+            for (row, x) in v.iter().enumerate() {
+                out.push(match x {
+                    None => None,
+                    Some(x) if x.fract() == 0.0 => Some(*x as i64),
+                    Some(x) => {
+                        return Err(DataError::OutOfRange {
+                            column: name.to_string(),
+                            row,
+                            value: *x,
+                            expected: "a whole-number period".into(),
+                        })
+                    }
+                });
+            }
+            if width_days != 1 {
+                return Err(DataError::PeriodWidth {
+                    column: name.to_string(),
+                    reason: format!(
+                        "the column holds numbers (type {}), which are the periods themselves; a width of {width_days} days applies to date columns only",
+                        col.dtype()
+                    ),
+                });
+            }
+            return Ok(out);
+        }
+        let days = self.days(name)?;
+        let Some(first) = days.iter().flatten().min().copied() else {
+            return Ok(days);
+        };
+        Ok(days
+            .into_iter()
+            .map(|d| d.map(|d| (d - first).div_euclid(width_days)))
+            .collect())
+    }
+
+    /// Whether a column holds dates: a `Date` or `Datetime` column, or text whose first
+    /// non-missing value is an ISO date `YYYY-MM-DD` (optionally with a time after `T` or a
+    /// space). Such a column is read by [`Dataset::days`] and [`Dataset::periods`] as dates.
+    pub fn is_date_like(&self, name: &str) -> Result<bool> {
+        let col = self.column(name)?;
+        Ok(match col.dtype() {
+            DataType::Date | DataType::Datetime(..) => true,
+            DataType::String | DataType::Categorical(..) | DataType::Enum(..) => self
+                .labels(name)?
+                .iter()
+                .flatten()
+                .next()
+                .is_some_and(|t| iso_day(t).is_some()),
+            _ => false,
+        })
+    }
+
+    /// A date column as days since 1970-01-01 (missing values as `None`): a `Date`, a
+    /// `Datetime` of any unit (the UTC date of each instant; the time of day is dropped), or
+    /// ISO text `YYYY-MM-DD` (a time after `T` or a space is dropped). Text that is not such a
+    /// date, and any other type, is a [`DataError::NotADate`] naming the row.
+    pub fn days(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        let col = self.column(name)?;
+        Ok(match col.dtype() {
             DataType::Date => {
                 let phys = col
                     .cast(&DataType::Int32)
@@ -569,43 +639,19 @@ impl Dataset {
                 }
                 out
             }
-            _ => {
-                // Numbers: the periods themselves.
-                let v = self.numeric(name)?;
-                let mut out = Vec::with_capacity(v.len());
-                for (row, x) in v.iter().enumerate() {
-                    out.push(match x {
-                        None => None,
-                        Some(x) if x.fract() == 0.0 => Some(*x as i64),
-                        Some(x) => {
-                            return Err(DataError::OutOfRange {
-                                column: name.to_string(),
-                                row,
-                                value: *x,
-                                expected: "a whole-number period".into(),
-                            })
-                        }
-                    });
-                }
-                if width_days != 1 {
-                    return Err(DataError::PeriodWidth {
-                        column: name.to_string(),
-                        reason: format!(
-                            "the column holds numbers (type {}), which are the periods themselves; a width of {width_days} days applies to date columns only",
-                            col.dtype()
-                        ),
-                    });
-                }
-                return Ok(out);
+            other => {
+                let row = col
+                    .is_not_null()
+                    .iter()
+                    .position(|v| v == Some(true))
+                    .unwrap_or(0);
+                return Err(DataError::NotADate {
+                    column: name.to_string(),
+                    row,
+                    value: format!("a value of type {other}"),
+                });
             }
-        };
-        let Some(first) = days.iter().flatten().min().copied() else {
-            return Ok(days);
-        };
-        Ok(days
-            .into_iter()
-            .map(|d| d.map(|d| (d - first).div_euclid(width_days)))
-            .collect())
+        })
     }
 
     /// A column as text labels (any type), missing values as `None`.
@@ -638,6 +684,25 @@ impl Dataset {
 
 /// Days since 1970-01-01 of an ISO date `YYYY-MM-DD` (a `T` or space and a time after it are
 /// ignored); None if the text is not a valid date.
+pub(crate) fn parse_iso_day(text: &str) -> Option<i64> {
+    iso_day(text)
+}
+
+/// The ISO date `YYYY-MM-DD` of a day counted from 1970-01-01 (proleptic Gregorian
+/// calendar; H. Hinnant's `civil_from_days`).
+pub(crate) fn format_iso_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 fn iso_day(text: &str) -> Option<i64> {
     let t = text.trim();
     let date = t.split(['T', ' ']).next().unwrap_or_default();
