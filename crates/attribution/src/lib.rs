@@ -24,6 +24,7 @@
 //! - `errors`: model errors (confusion cells) ranked by money.
 #![deny(clippy::float_cmp)]
 
+pub mod decompose;
 pub mod error;
 pub mod spec;
 
