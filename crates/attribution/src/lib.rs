@@ -26,6 +26,7 @@
 
 pub mod decompose;
 pub mod error;
+pub mod refute;
 pub mod spec;
 
 pub use error::{AttributionError, Result};
