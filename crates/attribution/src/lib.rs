@@ -26,6 +26,7 @@
 
 pub mod decompose;
 pub mod error;
+pub mod errors;
 pub mod refute;
 pub mod spec;
 
