@@ -136,7 +136,17 @@ fn placebo_kpi_the_release_moves_fails_and_a_pre_period_kpi_passes() {
     assert_eq!(r.outcome, RefuterOutcome::Fail, "{}", r.detail);
     assert!(r.detail.contains("aht"), "{}", r.detail);
     assert!(r.rule.contains("covering 0"));
-    // The pre-period handle time cannot move: given in the KPI grammar, it passes.
+    // The pre-period handle time cannot move: as a [[kpi]] (the form spec validation
+    // accepts) and given in the KPI grammar, it passes.
+    let mut s = spec("placebo_kpis = [\"pre_aht\"]");
+    s.kpi.push(causalkit_attribution::spec::KpiSection {
+        name: "pre_aht".into(),
+        expr: "mean(pre_handle_seconds)".into(),
+        better: causalkit_attribution::spec::Better::Lower,
+    });
+    let r = placebo_kpis(&s, &data, &honest).unwrap();
+    assert_eq!(r.outcome, RefuterOutcome::Pass, "{}", r.detail);
+    assert!(r.detail.starts_with("pre_aht:"), "{}", r.detail);
     let s = spec("placebo_kpis = [\"pre_aht=mean(pre_handle_seconds)\"]");
     let r = placebo_kpis(&s, &data, &honest).unwrap();
     assert_eq!(r.outcome, RefuterOutcome::Pass, "{}", r.detail);
