@@ -300,6 +300,11 @@ pub fn decompose(
             d.kind.name()
         )));
     }
+    if let Some(w) = &d.weight {
+        return Err(AttributionError::Invalid(format!(
+            "`design.weight` = `{w}`: the decomposition weighs every unit equally and does not take row weights"
+        )));
+    }
     if let (Some(seg), Some(errors)) = (&d.segment, &spec.errors) {
         if *seg == errors.predicted {
             return Err(AttributionError::Invalid(format!(

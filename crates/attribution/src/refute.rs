@@ -499,6 +499,11 @@ pub fn covariate_balance(
     if !failed.is_empty() {
         detail.push_str(&format!("; imbalanced: {}", failed.join(", ")));
     }
+    if let Some(w) = &d.weight {
+        detail.push_str(&format!(
+            "; unweighted (the row weights `{w}` are not applied to the balance check)"
+        ));
+    }
     Ok(RefuterResult {
         name: NAME.into(),
         rule,

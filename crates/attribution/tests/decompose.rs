@@ -256,6 +256,9 @@ fn refuses_the_model_prediction_as_segment_and_non_randomised_designs() {
     s.design.as_mut().unwrap().kind = causalkit_attribution::spec::DesignKind::Rollout;
     let err = decompose(&s, &ab_data(), "aht", &no_bootstrap()).unwrap_err();
     assert!(err.to_string().contains("randomised"), "{err}");
+    let s = spec("segment = \"intent\"\nweight = \"fcr\"", AHT);
+    let err = decompose(&s, &ab_data(), "aht", &no_bootstrap()).unwrap_err();
+    assert!(err.to_string().contains("design.weight"), "{err}");
     let s = spec("segment = \"intent\"", AHT);
     let err = decompose(&s, &ab_data(), "nope", &no_bootstrap()).unwrap_err();
     assert!(err.to_string().contains("`nope`"), "{err}");
