@@ -157,6 +157,9 @@ enum SimulateWhat {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// An intent-classification model release (randomised, rollout by site, single site) with
+    /// release specs and the true KPI effects, money per value node and per confusion cell.
+    IntentRelease(crate::simulate_intent::IntentReleaseArgs),
     /// Uplift customers (persuadables, sure things, lost causes, sleeping dogs; email and
     /// call arms; `converted` and `spend`) with the true per-customer effects, as one CSV.
     Uplift {
@@ -185,6 +188,9 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
         Command::Uplift(a) => crate::uplift::run(a),
+        Command::Simulate {
+            what: SimulateWhat::IntentRelease(a),
+        } => crate::simulate_intent::run(a),
         Command::Simulate {
             what: SimulateWhat::Uplift { seed, rows, out },
         } => {

@@ -10,6 +10,7 @@ mod ab;
 mod commands;
 mod did;
 mod output;
+mod simulate_intent;
 mod synth;
 mod uplift;
 
