@@ -295,3 +295,42 @@ fn bad_input_names_the_row_or_segment() {
     let err = decompose(&s, &data4, "aht", &no_bootstrap()).unwrap_err();
     assert!(err.to_string().contains("intent"), "{err}");
 }
+
+/// On the bundled intent-release data (simulated with known truth), with the true intent as
+/// segment: the release does not change who calls about what, so the mix part's interval
+/// covers 0, and the total change's interval covers the true effect on AHT (truth.json,
+/// `randomised.effects.aht`); rate + mix == total exactly. One realisation at 95%.
+#[test]
+fn intent_release_mix_is_nil_and_total_covers_the_truth() {
+    let dir = root().join("datasets/intent-release");
+    let mut s: ReleaseSpec =
+        toml::from_str(&std::fs::read_to_string(dir.join("randomised.toml")).unwrap()).unwrap();
+    s.design.as_mut().unwrap().segment = Some("true_intent".into());
+    let data = Dataset::read(&dir.join("randomised.csv")).unwrap();
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
+    let dec = decompose(&s, &data, "aht", &no_bootstrap()).unwrap();
+    let mix = dec.part("mix").unwrap();
+    assert!(
+        mix.ci_low.unwrap() <= 0.0 && 0.0 <= mix.ci_high.unwrap(),
+        "{mix:?}"
+    );
+    let total = dec.part("total").unwrap();
+    let t = truth["randomised"]["effects"]["aht"].as_f64().unwrap();
+    assert!(
+        total.ci_low.unwrap() <= t && t <= total.ci_high.unwrap(),
+        "{total:?} vs {t}"
+    );
+    let rate = dec.part("rate").unwrap();
+    assert!((rate.estimate + mix.estimate - total.estimate).abs() < 1e-10 * total.estimate.abs());
+    eprintln!(
+        "total {:.3} [{:.3}, {:.3}], rate {:.3}, mix {:.3} [{:.3}, {:.3}], truth {t:.3}",
+        total.estimate,
+        total.ci_low.unwrap(),
+        total.ci_high.unwrap(),
+        rate.estimate,
+        mix.estimate,
+        mix.ci_low.unwrap(),
+        mix.ci_high.unwrap()
+    );
+}
