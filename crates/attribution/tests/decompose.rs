@@ -334,3 +334,30 @@ fn intent_release_mix_is_nil_and_total_covers_the_truth() {
         mix.ci_high.unwrap()
     );
 }
+
+#[test]
+fn decompose_spec_covers_every_kpi_or_says_why_not() {
+    use causalkit_attribution::decompose::decompose_spec;
+    let kpis = format!(
+        "{AHT}[[kpi]]\nname = \"nps\"\nexpr = \"composite(-1*handle_seconds)\"\nbetter = \"higher\"\n"
+    );
+    let s = spec("segment = \"intent\"", &kpis);
+    let v = decompose_spec(&s, &ab_data(), &no_bootstrap()).unwrap();
+    assert_eq!(v["applies"], true);
+    let aht = &v["kpis"]["aht"];
+    assert_eq!(aht["segment"], "intent");
+    assert!(aht["parts"].as_array().unwrap().len() >= 6);
+    // A negative numerator has no log split; the note says so, the rate/mix split is there.
+    let neg = &v["kpis"]["nps"];
+    assert!(neg["notes"].to_string().contains("no log split"), "{neg}");
+    assert!(neg["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["term"] == "mix"));
+    let mut s = spec("segment = \"intent\"", AHT);
+    s.design.as_mut().unwrap().kind = causalkit_attribution::spec::DesignKind::SingleUnit;
+    let v = decompose_spec(&s, &ab_data(), &no_bootstrap()).unwrap();
+    assert_eq!(v["applies"], false);
+    assert!(v["reason"].as_str().unwrap().contains("single-unit"));
+}
