@@ -25,10 +25,13 @@
 #![deny(clippy::float_cmp)]
 
 pub mod cumulative;
+pub mod decompose;
 mod design_panel;
 pub mod error;
+pub mod errors;
 pub mod orchestrate;
 pub mod randomised;
+pub mod refute;
 pub mod rollout;
 pub mod single_unit;
 pub mod spec;

@@ -1,0 +1,482 @@
+//! Model errors ranked by money (`causalkit attribute errors`).
+//!
+//! For every confusion cell `true i → predicted j` (`i ≠ j`) with at least `min_contacts`
+//! contacts, each KPI's difference between those contacts and the correctly routed contacts
+//! of the same true intent, regression-adjusted for `[errors] covariates`, is turned into the
+//! money the cell costs per period through the value tree.
+//!
+//! # Method
+//! Per true intent `i`, on its contacts that are correctly routed or in an estimated cell,
+//! and per KPI `k` (rows with a missing KPI value dropped for that KPI), the OLS regression
+//!
+//! `y_k = α + Σ_j β_{ij,k} 1[predicted = j] + γ' x + u`
+//!
+//! with `x` the covariates (numeric as they are; text as indicators of each level but the
+//! first, sorted; columns constant on the rows dropped). `β_{ij,k}` is the adjusted
+//! difference misrouted − correctly routed. Standard errors are heteroskedasticity-robust
+//! (HC1, [`causalkit_stats::ols`]). All cells of an intent share its correctly routed
+//! contacts, and every KPI is measured on the same contacts, so the coefficients are
+//! correlated: their joint covariance is the stacked HC1 sandwich
+//! `Cov(β_k, β_l) = √(c_k c_l) · B_k (Σ_r x_{r,k} u_{r,k} u_{r,l} x_{r,l}') B_l` over the
+//! rows present for both KPIs (`B_k = (X_k'X_k)⁻¹`, `c_k = n_k/(n_k − p_k)`), whose diagonal
+//! blocks are the per-KPI HC1 matrices. Cells of different true intents use disjoint
+//! contacts and are uncorrelated.
+//!
+//! Money: fixing cell `c` moves its contacts' KPI levels from their observed means
+//! `m_c` to `m_c − β_c`; the value node `[errors] value` is evaluated for the cell's contacts
+//! only, with the `[errors] volume` constant replaced by the cell's share of all contacts
+//! times that volume ([`ValueTree::changes`], exact for non-linear nodes, delta-method
+//! interval). The saving is the node's decrease when the node is a cost and its increase
+//! when it is a benefit; which one is read from the KPIs' `better` directions (a cost rises
+//! when a KPI gets worse). `fix_top_k` sums the savings of the k costliest cells with the
+//! delta-method variance `Σ_{c,d} g_c' Cov(β_c, β_d) g_d` (`g_c` the saving's gradient).
+//!
+//! # Assumption
+//! The comparison is causal only under no unmeasured confounding: given the covariates,
+//! whether a contact is misrouted is unrelated to what its KPIs would have been had it been
+//! routed correctly. Contacts the model finds hard (long, complex calls) may be both
+//! misrouted more often and costlier anyway; the covariate balance per cell shows what the
+//! adjustment had to correct, not what it could not see.
+
+use crate::decompose::{labels_complete, parse_kpi};
+use crate::error::{AttributionError, Result};
+use crate::refute::smd;
+use crate::spec::{ErrorsSection, ReleaseSpec};
+use causalkit_data::{Dataset, MissingPolicy};
+use causalkit_stats::{Effect, EffectKey, EffectKind, LinearModel, Vcov};
+use nalgebra::DMatrix;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The no-unmeasured-confounding assumption, stated in the output.
+pub const ASSUMPTION: &str = "no unmeasured confounding: given the covariates, whether a contact is misrouted is unrelated to what its KPIs would have been had it been routed correctly; the cell differences are causal only under this assumption";
+
+/// The default minimum number of contacts of an estimated cell.
+pub const DEFAULT_MIN_CONTACTS: usize = 30;
+/// The default number of `fix_top_k` entries.
+pub const DEFAULT_TOP_K: usize = 3;
+
+/// One estimated confusion cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellEstimate {
+    /// The true intent.
+    pub truth: String,
+    /// The model's (wrong) prediction.
+    pub predicted: String,
+    /// Contacts in the cell.
+    pub contacts: usize,
+    /// The cell's share of all contacts.
+    pub share: f64,
+    /// The cell's observed mean of each KPI (spec order; over its rows with a value).
+    pub kpi_mean: Vec<f64>,
+    /// Per KPI, the adjusted difference misrouted − correctly routed (HC1 inference),
+    /// labelled `error:true->predicted:kpi`.
+    pub kpi_effects: Vec<Effect>,
+    /// Standardised mean difference of each covariate (text covariates: each level's
+    /// indicator) between the cell and the correctly routed contacts, before adjustment.
+    pub balance: BTreeMap<String, f64>,
+}
+
+/// A confusion cell that is not estimated, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedCell {
+    /// The true intent.
+    pub truth: String,
+    /// The prediction.
+    pub predicted: String,
+    /// Contacts in the cell.
+    pub contacts: usize,
+    /// Why it is not estimated.
+    pub reason: String,
+}
+
+/// Counts per true intent.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntentCounts {
+    /// The true intent.
+    pub truth: String,
+    /// All its contacts.
+    pub contacts: usize,
+    /// Its correctly routed contacts.
+    pub correct: usize,
+    /// Its contacts in estimated cells.
+    pub in_estimated_cells: usize,
+}
+
+/// The regression part of the ranking: per-cell adjusted KPI differences with their joint
+/// covariance.
+#[derive(Debug, Clone)]
+pub struct CellRegressions {
+    /// The KPI names (spec order).
+    pub kpis: Vec<String>,
+    /// The estimated cells (true intents sorted, then predictions sorted).
+    pub cells: Vec<CellEstimate>,
+    /// Joint covariance of every cell's KPI differences: index `cell × kpis.len() + kpi`.
+    pub covariance: DMatrix<f64>,
+    /// Counts per true intent.
+    pub intents: Vec<IntentCounts>,
+    /// Cells left out, with the reason.
+    pub skipped: Vec<SkippedCell>,
+    /// All contacts (rows) in the data.
+    pub contacts: usize,
+    /// Rows without a value, per KPI (left out of that KPI's regressions).
+    pub missing_by_kpi: Vec<(String, usize)>,
+    /// The regressors used besides the cell indicators, per true intent and KPI.
+    pub covariate_columns: BTreeMap<String, Vec<String>>,
+}
+
+/// The `[errors]` section, or an error saying it is missing.
+pub(crate) fn errors_section(spec: &ReleaseSpec) -> Result<&ErrorsSection> {
+    spec.errors.as_ref().ok_or_else(|| {
+        AttributionError::Invalid(
+            "the spec has no [errors] table (true, predicted, volume, value)".into(),
+        )
+    })
+}
+
+/// A covariate column: numeric values, or text levels.
+enum Covariate {
+    Numeric(String, Vec<f64>),
+    Text(String, Vec<String>),
+}
+
+fn is_text(dtype: &str) -> bool {
+    let d = dtype.to_ascii_lowercase();
+    d.starts_with("str") || d.starts_with("cat") || d.starts_with("enum")
+}
+
+/// The regressor columns a set of rows gets from the covariates (constant columns dropped),
+/// and the balance columns (every level of a text covariate).
+fn covariate_columns(covs: &[Covariate], rows: &[usize]) -> Vec<(String, Vec<f64>)> {
+    let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+    for c in covs {
+        match c {
+            Covariate::Numeric(name, x) => {
+                out.push((name.clone(), rows.iter().map(|&r| x[r]).collect()))
+            }
+            Covariate::Text(name, x) => {
+                let levels: BTreeSet<&str> = rows.iter().map(|&r| x[r].as_str()).collect();
+                for level in levels.iter().skip(1) {
+                    out.push((
+                        format!("{name}={level}"),
+                        rows.iter()
+                            .map(|&r| f64::from(u8::from(x[r] == *level)))
+                            .collect(),
+                    ));
+                }
+            }
+        }
+    }
+    out.retain(|(_, v)| v.iter().any(|x| (x - v[0]).abs() > 0.0));
+    out
+}
+
+fn balance_columns(covs: &[Covariate], rows: &[usize]) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    for c in covs {
+        match c {
+            Covariate::Numeric(name, x) => {
+                out.push((name.clone(), rows.iter().map(|&r| x[r]).collect()))
+            }
+            Covariate::Text(name, x) => {
+                let levels: BTreeSet<&str> = rows.iter().map(|&r| x[r].as_str()).collect();
+                for level in levels {
+                    out.push((
+                        format!("{name}={level}"),
+                        rows.iter()
+                            .map(|&r| f64::from(u8::from(x[r] == level)))
+                            .collect(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Estimates every confusion cell's adjusted KPI differences (module docs), at interval level
+/// `1 − alpha`. Errors: no `[errors]` table; a KPI with a denominator column (the ranking
+/// compares contacts); a missing true/predicted label or covariate value (naming the column
+/// and row); a design made singular by a covariate (e.g. one determined by the prediction).
+pub fn cell_regressions(spec: &ReleaseSpec, data: &Dataset, alpha: f64) -> Result<CellRegressions> {
+    causalkit_stats::error::check_alpha(alpha)?;
+    let es = errors_section(spec)?;
+    let min_contacts = es.min_contacts.unwrap_or(DEFAULT_MIN_CONTACTS);
+    if min_contacts < 2 {
+        return Err(AttributionError::Invalid(format!(
+            "`errors.min_contacts` = {min_contacts}: at least 2 contacts are needed to estimate a cell"
+        )));
+    }
+    if spec.kpi.is_empty() {
+        return Err(AttributionError::Invalid(
+            "the error ranking needs at least one [[kpi]]".into(),
+        ));
+    }
+    let truth = labels_complete(data, &es.truth)?;
+    let predicted = labels_complete(data, &es.predicted)?;
+    let n = data.height();
+    // KPI values per row (None: missing).
+    let mut kpis = Vec::new();
+    let mut values: Vec<Vec<Option<f64>>> = Vec::new();
+    let mut missing_by_kpi = Vec::new();
+    for section in &spec.kpi {
+        let kpi = parse_kpi(section)?;
+        let rows = kpi.row_values(data, MissingPolicy::Drop)?;
+        let mut v = Vec::with_capacity(n);
+        for r in 0..n {
+            if !rows.keep[r] {
+                v.push(None);
+                continue;
+            }
+            if (rows.denominator[r] - 1.0).abs() > 0.0 {
+                return Err(AttributionError::Invalid(format!(
+                    "KPI `{}` (`{}`) has a denominator column: the error ranking compares contacts and needs a per-contact KPI (mean, proportion, ratio(x, count), ...)",
+                    section.name, section.expr
+                )));
+            }
+            v.push(Some(rows.numerator[r]));
+        }
+        kpis.push(section.name.clone());
+        missing_by_kpi.push((section.name.clone(), rows.dropped));
+        values.push(v);
+    }
+    let mut covs = Vec::new();
+    for c in &es.covariates {
+        if is_text(&data.dtype(c)?) {
+            covs.push(Covariate::Text(c.clone(), labels_complete(data, c)?));
+        } else {
+            covs.push(Covariate::Numeric(
+                c.clone(),
+                causalkit_data::numeric_column(data, c)?,
+            ));
+        }
+    }
+    let nk = kpis.len();
+    let intents: BTreeSet<&str> = truth.iter().map(String::as_str).collect();
+    let mut cells = Vec::new();
+    let mut blocks: Vec<(usize, DMatrix<f64>)> = Vec::new(); // (first cell, its block)
+    let mut skipped = Vec::new();
+    let mut counts = Vec::new();
+    let mut covariate_names = BTreeMap::new();
+    for intent in intents {
+        let rows_i: Vec<usize> = (0..n).filter(|&r| truth[r] == intent).collect();
+        let correct: Vec<usize> = rows_i
+            .iter()
+            .copied()
+            .filter(|&r| predicted[r] == intent)
+            .collect();
+        let mut by_pred: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for &r in &rows_i {
+            if predicted[r] != intent {
+                by_pred.entry(predicted[r].as_str()).or_default().push(r);
+            }
+        }
+        let present =
+            |rows: &[usize], k: usize| rows.iter().filter(|&&r| values[k][r].is_some()).count();
+        let correct_ok = (0..nk).all(|k| present(&correct, k) >= 2);
+        let mut eligible: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (p, rows) in by_pred {
+            let reason = if rows.len() < min_contacts {
+                Some(format!(
+                    "fewer than {min_contacts} contacts (errors.min_contacts)"
+                ))
+            } else if !correct_ok {
+                Some(format!(
+                    "fewer than 2 correctly routed contacts of `{intent}` with a value of every KPI"
+                ))
+            } else {
+                (0..nk)
+                    .find(|&k| present(&rows, k) < 2)
+                    .map(|k| format!("fewer than 2 of its contacts have a value of `{}`", kpis[k]))
+            };
+            match reason {
+                Some(reason) => skipped.push(SkippedCell {
+                    truth: intent.to_string(),
+                    predicted: p.to_string(),
+                    contacts: rows.len(),
+                    reason,
+                }),
+                None => eligible.push((p, rows)),
+            }
+        }
+        counts.push(IntentCounts {
+            truth: intent.to_string(),
+            contacts: rows_i.len(),
+            correct: correct.len(),
+            in_estimated_cells: eligible.iter().map(|(_, r)| r.len()).sum(),
+        });
+        if eligible.is_empty() {
+            continue;
+        }
+        let mut design_rows = correct.clone();
+        for (_, r) in &eligible {
+            design_rows.extend(r);
+        }
+        design_rows.sort_unstable();
+        let cell_of: std::collections::HashMap<usize, usize> = eligible
+            .iter()
+            .enumerate()
+            .flat_map(|(j, (_, rows))| rows.iter().map(move |&r| (r, j)))
+            .collect();
+        let m = eligible.len();
+        // Per KPI: its rows, design matrix (intercept, cells, covariates), bread, residuals.
+        struct KpiFit {
+            rows: Vec<usize>,
+            x: DMatrix<f64>,
+            bread: DMatrix<f64>,
+            resid: Vec<f64>,
+            hc1: DMatrix<f64>,
+            factor: f64,
+        }
+        let mut fits = Vec::with_capacity(nk);
+        for k in 0..nk {
+            let rows: Vec<usize> = design_rows
+                .iter()
+                .copied()
+                .filter(|&r| values[k][r].is_some())
+                .collect();
+            let y: Vec<f64> = rows.iter().map(|&r| values[k][r].unwrap_or(0.0)).collect();
+            let mut model = LinearModel::new(&kpis[k], y);
+            let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+            for (j, (p, _)) in eligible.iter().enumerate() {
+                cols.push((
+                    format!("error:{intent}->{p}"),
+                    rows.iter()
+                        .map(|r| f64::from(u8::from(cell_of.get(r) == Some(&j))))
+                        .collect(),
+                ));
+            }
+            let cov_cols = covariate_columns(&covs, &rows);
+            covariate_names.insert(
+                format!("{intent}|{}", kpis[k]),
+                cov_cols.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+            );
+            cols.extend(cov_cols);
+            for (name, v) in &cols {
+                model = model.regressor(name, v.clone());
+            }
+            let fit = model.fit()?;
+            let table = fit.inference(&Vcov::Hc1, alpha)?;
+            let p = cols.len() + 1;
+            let nr = rows.len();
+            let x = DMatrix::from_fn(nr, p, |r, c| if c == 0 { 1.0 } else { cols[c - 1].1[r] });
+            let bread =
+                (x.transpose() * &x)
+                    .try_inverse()
+                    .ok_or_else(|| AttributionError::Estimator {
+                        estimator: "error ranking OLS".into(),
+                        message: format!(
+                            "X'X of `{}` for true intent `{intent}` is singular",
+                            kpis[k]
+                        ),
+                        numerical: true,
+                    })?;
+            if nr <= p {
+                return Err(AttributionError::Invalid(format!(
+                    "true intent `{intent}`, KPI `{}`: {nr} contacts for {p} regressors",
+                    kpis[k]
+                )));
+            }
+            fits.push((
+                KpiFit {
+                    rows,
+                    x,
+                    bread,
+                    resid: fit.residuals(),
+                    hc1: table.vcov().clone(),
+                    factor: nr as f64 / (nr - p) as f64,
+                },
+                table,
+            ));
+        }
+        // Joint covariance of the cell coefficients (indices 1..=m of each KPI's fit).
+        let mut block = DMatrix::<f64>::zeros(m * nk, m * nk);
+        for k in 0..nk {
+            for l in 0..nk {
+                let (fk, fl) = (&fits[k].0, &fits[l].0);
+                let v = if k == l {
+                    fk.hc1.clone()
+                } else {
+                    // Meat over the rows present for both KPIs.
+                    let pos_l: std::collections::HashMap<usize, usize> =
+                        fl.rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+                    let mut meat = DMatrix::<f64>::zeros(fk.x.ncols(), fl.x.ncols());
+                    for (i, r) in fk.rows.iter().enumerate() {
+                        if let Some(&j) = pos_l.get(r) {
+                            let w = fk.resid[i] * fl.resid[j];
+                            let xi = fk.x.row(i);
+                            let xj = fl.x.row(j);
+                            meat += xi.transpose() * xj * w;
+                        }
+                    }
+                    &fk.bread * meat * &fl.bread * (fk.factor * fl.factor).sqrt()
+                };
+                for a in 0..m {
+                    for b in 0..m {
+                        block[(a * nk + k, b * nk + l)] = v[(1 + a, 1 + b)];
+                    }
+                }
+            }
+        }
+        let first = cells.len();
+        for (j, (p, rows)) in eligible.iter().enumerate() {
+            let mut kpi_effects = Vec::with_capacity(nk);
+            let mut kpi_mean = Vec::with_capacity(nk);
+            for k in 0..nk {
+                let row = &fits[k].1.rows()[1 + j];
+                kpi_effects.push(Effect {
+                    label: format!("error:{intent}->{p}:{}", kpis[k]),
+                    estimate: row.estimate,
+                    std_error: row.std_error,
+                    ci_low: row.ci_low,
+                    ci_high: row.ci_high,
+                    p_value: row.p_value,
+                    key: EffectKey::kind(EffectKind::Coefficient)
+                        .metric(kpis[k].clone())
+                        .segment(intent)
+                        .contrast(*p, intent)
+                        .term(format!("error:{intent}->{p}")),
+                });
+                let v: Vec<f64> = rows.iter().filter_map(|&r| values[k][r]).collect();
+                kpi_mean.push(v.iter().sum::<f64>() / v.len() as f64);
+            }
+            // Balance: the cell against the correctly routed contacts.
+            let both: Vec<usize> = correct.iter().chain(rows.iter()).copied().collect();
+            let group: Vec<u8> = (0..both.len())
+                .map(|i| u8::from(i >= correct.len()))
+                .collect();
+            let balance = balance_columns(&covs, &both)
+                .into_iter()
+                .map(|(name, x)| (name, smd(&x, &group).unwrap_or(f64::INFINITY)))
+                .collect();
+            cells.push(CellEstimate {
+                truth: intent.to_string(),
+                predicted: p.to_string(),
+                contacts: rows.len(),
+                share: rows.len() as f64 / n as f64,
+                kpi_mean,
+                kpi_effects,
+                balance,
+            });
+        }
+        blocks.push((first, block));
+    }
+    let total = cells.len() * nk;
+    let mut covariance = DMatrix::<f64>::zeros(total, total);
+    for (first, block) in blocks {
+        let s = first * nk;
+        covariance
+            .view_mut((s, s), (block.nrows(), block.ncols()))
+            .copy_from(&block);
+    }
+    Ok(CellRegressions {
+        kpis,
+        cells,
+        covariance,
+        intents: counts,
+        skipped,
+        contacts: n,
+        missing_by_kpi,
+        covariate_columns: covariate_names,
+    })
+}
