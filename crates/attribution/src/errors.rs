@@ -41,9 +41,11 @@
 use crate::decompose::{labels_complete, parse_kpi};
 use crate::error::{AttributionError, Result};
 use crate::refute::smd;
-use crate::spec::{ErrorsSection, ReleaseSpec};
+use crate::spec::{Better, ErrorsSection, ReleaseSpec};
+use crate::value::ValueTree;
+use crate::KpiEffects;
 use causalkit_data::{Dataset, MissingPolicy};
-use causalkit_stats::{Effect, EffectKey, EffectKind, LinearModel, Vcov};
+use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, LinearModel, Report, Vcov};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -479,4 +481,447 @@ pub fn cell_regressions(spec: &ReleaseSpec, data: &Dataset, alpha: f64) -> Resul
         missing_by_kpi,
         covariate_columns: covariate_names,
     })
+}
+
+/// Options of [`rank`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ErrorsOptions {
+    /// Two-sided level of every interval (0.05 for 95%).
+    pub alpha: f64,
+    /// Normal draws of the value tree's bootstrap cross-check per cell.
+    pub bootstrap_draws: usize,
+    /// Seed of the cross-check.
+    pub seed: u64,
+}
+
+impl Default for ErrorsOptions {
+    fn default() -> Self {
+        ErrorsOptions {
+            alpha: 0.05,
+            bootstrap_draws: 1000,
+            seed: 0,
+        }
+    }
+}
+
+/// One ranked cell: the saving per period if its contacts were routed correctly.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedCell {
+    /// Index into [`CellRegressions::cells`].
+    pub cell: usize,
+    /// The saving, labelled `error:true->predicted` (delta-method interval).
+    pub saving: Effect,
+    /// The node for the cell's contacts without the fix (as observed).
+    pub node_without: f64,
+    /// The node for the cell's contacts with the fix.
+    pub node_with: f64,
+    /// The volume constant used (the cell's share × the volume).
+    pub volume: f64,
+    /// ∂saving/∂β per KPI (β = misrouted − correct).
+    pub gradient: Vec<f64>,
+    /// The value tree's bootstrap cross-check interval of the saving.
+    pub bootstrap_ci: Option<(f64, f64)>,
+}
+
+/// The value of one accuracy point on a true intent.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccuracyPoint {
+    /// The true intent.
+    pub truth: String,
+    /// Contacts of that intent moved per percentage point (1% of its contacts, per period
+    /// at the spec's volume).
+    pub contacts_moved: f64,
+    /// The saving per period with its interval.
+    pub saving: Effect,
+}
+
+/// Model errors ranked by the money they cost (module docs); a [`Report`].
+#[derive(Debug, Clone)]
+pub struct ErrorRanking {
+    /// The regressions behind the money.
+    pub regressions: CellRegressions,
+    /// The value node ranked by.
+    pub node: String,
+    /// The value constant scaled per cell.
+    pub volume_constant: String,
+    /// The volume per period in the spec.
+    pub volume: f64,
+    /// The reporting period (`[value] period`).
+    pub period: String,
+    /// Whether the node is a cost (saving = its decrease) or a benefit (its increase).
+    pub node_is_cost: bool,
+    /// Cells sorted by saving, largest first.
+    pub ranked: Vec<RankedCell>,
+    /// `fix_top_k` for k = 1..=min(top_k, cells).
+    pub fix_top_k: Vec<Effect>,
+    /// One accuracy point per true intent with estimated cells.
+    pub accuracy_points: Vec<AccuracyPoint>,
+    /// Level of the intervals.
+    pub alpha: f64,
+    /// Warnings (skipped cells, imbalanced covariates).
+    pub warnings: Vec<String>,
+}
+
+fn normal_effect(label: String, est: f64, se: f64, z: f64, key: EffectKey) -> Effect {
+    Effect {
+        label,
+        estimate: est,
+        std_error: Some(se),
+        ci_low: Some(est - z * se),
+        ci_high: Some(est + z * se),
+        p_value: (se > 0.0).then(|| 2.0 * causalkit_stats::dist::normal_sf((est / se).abs())),
+        key,
+    }
+}
+
+/// Whether `node` is a cost: it rises when a KPI gets worse (per `[[kpi]] better`), judged
+/// by central differences of the node at `levels`; an error when the KPIs disagree or the
+/// node does not depend on any KPI.
+fn node_is_cost(spec: &ReleaseSpec, tree: &ValueTree, node: usize, levels: &[f64]) -> Result<bool> {
+    let none = BTreeMap::new();
+    let (mut cost, mut benefit) = (Vec::new(), Vec::new());
+    for (k, section) in spec.kpi.iter().enumerate() {
+        let h = 1e-6 * levels[k].abs().max(1e-3);
+        let mut up = levels.to_vec();
+        up[k] += h;
+        let mut down = levels.to_vec();
+        down[k] -= h;
+        let d = tree.evaluate(&up, &none)?[node] - tree.evaluate(&down, &none)?[node];
+        let scale = tree.evaluate(levels, &none)?[node].abs().max(1.0) * 1e-12;
+        if d.abs() <= scale {
+            continue;
+        }
+        let worse_raises = match section.better {
+            Better::Higher => d < 0.0,
+            Better::Lower => d > 0.0,
+        };
+        if worse_raises {
+            cost.push(section.name.clone());
+        } else {
+            benefit.push(section.name.clone());
+        }
+    }
+    match (cost.is_empty(), benefit.is_empty()) {
+        (false, true) => Ok(true),
+        (true, false) => Ok(false),
+        (true, true) => Err(AttributionError::Invalid(format!(
+            "`errors.value` = `{}` does not depend on any KPI: nothing to rank",
+            tree.node_names()[node]
+        ))),
+        (false, false) => Err(AttributionError::Invalid(format!(
+            "`errors.value` = `{}` is neither a cost nor a benefit: it rises when {} get worse but falls when {} get worse (per [[kpi]] better); rank by a node that is one or the other",
+            tree.node_names()[node],
+            cost.join(", "),
+            benefit.join(", ")
+        ))),
+    }
+}
+
+/// Ranks the model's errors by money: [`cell_regressions`], then each cell's saving per
+/// period through the value tree, sorted largest first, with `fix_top_k` and the value of one
+/// accuracy point per true intent (module docs). Errors: no `[value]`; `errors.volume` not a
+/// constant; `errors.value` not a node, or neither a cost nor a benefit.
+pub fn rank(spec: &ReleaseSpec, data: &Dataset, options: &ErrorsOptions) -> Result<ErrorRanking> {
+    let es = errors_section(spec)?;
+    let value = spec.value.as_ref().ok_or_else(|| {
+        AttributionError::Invalid("the error ranking needs a [value] section".into())
+    })?;
+    let kpi_names: Vec<String> = spec.kpi.iter().map(|k| k.name.clone()).collect();
+    let tree = ValueTree::from_spec(value, &kpi_names)?
+        .with_bootstrap(options.bootstrap_draws, options.seed);
+    let volume = tree.constant(&es.volume).ok_or_else(|| {
+        AttributionError::Invalid(format!(
+            "`errors.volume` = `{}` is not a constant of [value.constants]",
+            es.volume
+        ))
+    })?;
+    let node = tree
+        .node_names()
+        .iter()
+        .position(|n| *n == es.value)
+        .ok_or_else(|| {
+            AttributionError::Invalid(format!(
+                "`errors.value` = `{}` is not a [[value.node]] (nodes: {})",
+                es.value,
+                tree.node_names().join(", ")
+            ))
+        })?;
+    let regressions = cell_regressions(spec, data, options.alpha)?;
+    let nk = kpi_names.len();
+    let z = causalkit_stats::dist::normal_quantile(1.0 - options.alpha / 2.0)?;
+    let mut warnings = Vec::new();
+    if regressions.cells.is_empty() {
+        return Err(AttributionError::Invalid(format!(
+            "no confusion cell has at least {} contacts (errors.min_contacts); nothing to rank",
+            es.min_contacts.unwrap_or(DEFAULT_MIN_CONTACTS)
+        )));
+    }
+    // Cost or benefit, judged at the mean KPI levels of the estimated cells.
+    let levels: Vec<f64> = (0..nk)
+        .map(|k| {
+            regressions.cells.iter().map(|c| c.kpi_mean[k]).sum::<f64>()
+                / regressions.cells.len() as f64
+        })
+        .collect();
+    let is_cost = node_is_cost(spec, &tree, node, &levels)?;
+    let sign = if is_cost { -1.0 } else { 1.0 };
+    let mut ranked = Vec::with_capacity(regressions.cells.len());
+    for (i, cell) in regressions.cells.iter().enumerate() {
+        let block = regressions
+            .covariance
+            .view((i * nk, i * nk), (nk, nk))
+            .clone_owned();
+        let effects: Vec<Effect> = cell
+            .kpi_effects
+            .iter()
+            .zip(&kpi_names)
+            .map(|(e, name)| Effect {
+                label: name.clone(),
+                estimate: -e.estimate,
+                std_error: e.std_error,
+                ci_low: e.ci_high.map(|x| -x),
+                ci_high: e.ci_low.map(|x| -x),
+                p_value: e.p_value,
+                key: EffectKey::kind(EffectKind::Absolute).metric(name.clone()),
+            })
+            .collect();
+        let kpi_effects = KpiEffects {
+            effects,
+            baseline: cell.kpi_mean.clone(),
+            covariance: block,
+            covariance_source: "HC1 sandwich of the cell regressions".into(),
+            replicates: None,
+        };
+        let cell_volume = cell.share * volume;
+        let overrides = BTreeMap::from([(es.volume.clone(), cell_volume)]);
+        let changes = tree.changes(&kpi_effects, &overrides, options.alpha)?;
+        let ch = &changes[node];
+        let saving = sign * ch.change.estimate;
+        let se = ch.change.std_error.unwrap_or(0.0);
+        let label = format!("error:{}->{}", cell.truth, cell.predicted);
+        let key = EffectKey::kind(EffectKind::Other)
+            .metric(format!("value:{}", es.value))
+            .segment(cell.truth.clone())
+            .contrast(cell.predicted.clone(), cell.truth.clone());
+        let bootstrap_ci = match (ch.bootstrap.ci_low, ch.bootstrap.ci_high) {
+            (Some(l), Some(h)) => Some(if is_cost { (-h, -l) } else { (l, h) }),
+            _ => None,
+        };
+        ranked.push(RankedCell {
+            cell: i,
+            saving: normal_effect(label, saving, se, z, key),
+            node_without: ch.without,
+            node_with: ch.with,
+            volume: cell_volume,
+            // saving = sign × (with − without), with = f(m − β): ∂saving/∂β = −sign × ∇f.
+            gradient: ch.gradient.iter().map(|g| -sign * g).collect(),
+            bootstrap_ci,
+        });
+    }
+    ranked.sort_by(|a, b| b.saving.estimate.total_cmp(&a.saving.estimate));
+    // Variance of a sum of savings over a set of cells, from the joint covariance.
+    let var_of = |members: &[&RankedCell], weights: &[f64]| -> f64 {
+        let mut v = 0.0;
+        for (a, wa) in members.iter().zip(weights) {
+            for (b, wb) in members.iter().zip(weights) {
+                for k in 0..nk {
+                    for l in 0..nk {
+                        v += wa
+                            * wb
+                            * a.gradient[k]
+                            * b.gradient[l]
+                            * regressions.covariance[(a.cell * nk + k, b.cell * nk + l)];
+                    }
+                }
+            }
+        }
+        v.max(0.0)
+    };
+    let top_k = es.top_k.unwrap_or(DEFAULT_TOP_K).min(ranked.len());
+    let mut fix_top_k = Vec::with_capacity(top_k);
+    for k in 1..=top_k {
+        let members: Vec<&RankedCell> = ranked.iter().take(k).collect();
+        let est: f64 = members.iter().map(|c| c.saving.estimate).sum();
+        let se = var_of(&members, &vec![1.0; k]).sqrt();
+        let names: Vec<String> = members
+            .iter()
+            .map(|c| {
+                let cell = &regressions.cells[c.cell];
+                format!("{}->{}", cell.truth, cell.predicted)
+            })
+            .collect();
+        fix_top_k.push(normal_effect(
+            format!("fix_top_{k}"),
+            est,
+            se,
+            z,
+            EffectKey::kind(EffectKind::Other)
+                .metric(format!("value:{}", es.value))
+                .term(names.join(" + ")),
+        ));
+    }
+    // One accuracy point on intent i: 1% of its contacts moved from its estimated error
+    // cells to correct routing, pro rata to the cells' sizes.
+    let mut accuracy_points = Vec::new();
+    for ic in &regressions.intents {
+        let members: Vec<&RankedCell> = ranked
+            .iter()
+            .filter(|c| regressions.cells[c.cell].truth == ic.truth)
+            .collect();
+        if members.is_empty() || ic.in_estimated_cells == 0 {
+            continue;
+        }
+        let scale = 0.01 * ic.contacts as f64 / ic.in_estimated_cells as f64;
+        let est: f64 = scale * members.iter().map(|c| c.saving.estimate).sum::<f64>();
+        let se = scale * var_of(&members, &vec![1.0; members.len()]).sqrt();
+        let moved = 0.01 * ic.contacts as f64 / regressions.contacts as f64 * volume;
+        accuracy_points.push(AccuracyPoint {
+            truth: ic.truth.clone(),
+            contacts_moved: moved,
+            saving: normal_effect(
+                format!("accuracy_point:{}", ic.truth),
+                est,
+                se,
+                z,
+                EffectKey::kind(EffectKind::Other)
+                    .metric(format!("value:{}", es.value))
+                    .segment(ic.truth.clone()),
+            ),
+        });
+    }
+    for s in &regressions.skipped {
+        warnings.push(format!(
+            "cell {}->{} ({} contacts) not estimated: {}",
+            s.truth, s.predicted, s.contacts, s.reason
+        ));
+    }
+    for c in &regressions.cells {
+        let bad: Vec<String> = c
+            .balance
+            .iter()
+            .filter(|(_, v)| v.abs() >= 0.1)
+            .map(|(k, v)| format!("{k} ({})", causalkit_stats::result::fmt_value(*v)))
+            .collect();
+        if !bad.is_empty() {
+            warnings.push(format!(
+                "cell {}->{}: covariates differ from correctly routed contacts before adjustment (|SMD| >= 0.1): {}; the adjustment relies on them being the only difference",
+                c.truth,
+                c.predicted,
+                bad.join(", ")
+            ));
+        }
+    }
+    Ok(ErrorRanking {
+        regressions,
+        node: es.value.clone(),
+        volume_constant: es.volume.clone(),
+        volume,
+        period: value.period.clone(),
+        node_is_cost: is_cost,
+        ranked,
+        fix_top_k,
+        accuracy_points,
+        alpha: options.alpha,
+        warnings,
+    })
+}
+
+impl ErrorRanking {
+    /// The ranked savings then the `fix_top_k` entries, as in the output.
+    pub fn effects(&self) -> Vec<Effect> {
+        self.ranked
+            .iter()
+            .map(|c| c.saving.clone())
+            .chain(self.fix_top_k.iter().cloned())
+            .collect()
+    }
+}
+
+impl Report for ErrorRanking {
+    fn result(&self) -> EstimationResult {
+        let mut r = EstimationResult::new(
+            "model errors ranked by money: per-intent OLS of each KPI on confusion-cell indicators and covariates (HC1), through the value tree",
+            format!(
+                "saving in `{}` per {} if a confusion cell's contacts were routed correctly",
+                self.node, self.period
+            ),
+        );
+        r.effects = self.effects();
+        let reg = &self.regressions;
+        let cells: Vec<serde_json::Value> = self
+            .ranked
+            .iter()
+            .map(|rc| {
+                let c = &reg.cells[rc.cell];
+                serde_json::json!({
+                    "label": rc.saving.label,
+                    "true": c.truth,
+                    "predicted": c.predicted,
+                    "contacts": c.contacts,
+                    "share": c.share,
+                    "volume": rc.volume,
+                    "node_without": rc.node_without,
+                    "node_with": rc.node_with,
+                    "bootstrap_ci": rc.bootstrap_ci,
+                    "kpi_mean": reg.kpis.iter().cloned().zip(c.kpi_mean.iter().copied()).collect::<BTreeMap<String, f64>>(),
+                    "kpi_effects": c.kpi_effects,
+                    "balance_smd": c.balance,
+                })
+            })
+            .collect();
+        r.diagnostics.insert("assumption".into(), ASSUMPTION.into());
+        r.diagnostics
+            .insert("value_node".into(), self.node.clone().into());
+        r.diagnostics.insert(
+            "node_is".into(),
+            if self.node_is_cost { "cost" } else { "benefit" }.into(),
+        );
+        r.diagnostics.insert(
+            "saving".into(),
+            if self.node_is_cost {
+                "node without the fix minus node with it (a cost falls)"
+            } else {
+                "node with the fix minus node without it (a benefit rises)"
+            }
+            .into(),
+        );
+        r.diagnostics.insert(
+            "volume_constant".into(),
+            self.volume_constant.clone().into(),
+        );
+        r.diagnostics.insert("volume".into(), self.volume.into());
+        r.diagnostics.insert(
+            "contacts".into(),
+            causalkit_stats::count_value(reg.contacts as f64),
+        );
+        r.diagnostics.insert("cells".into(), cells.into());
+        r.diagnostics.insert(
+            "skipped_cells".into(),
+            serde_json::to_value(&reg.skipped).unwrap_or_default(),
+        );
+        r.diagnostics.insert(
+            "intents".into(),
+            serde_json::to_value(&reg.intents).unwrap_or_default(),
+        );
+        r.diagnostics.insert(
+            "accuracy_point".into(),
+            serde_json::to_value(&self.accuracy_points).unwrap_or_default(),
+        );
+        r.diagnostics.insert(
+            "accuracy_point_definition".into(),
+            "saving per period if 1% of the true intent's contacts moved from its estimated error cells to correct routing, pro rata to the cells' sizes".into(),
+        );
+        r.diagnostics.insert(
+            "covariance".into(),
+            "joint HC1 sandwich across cells of one true intent (shared correctly routed contacts) and across KPIs; cells of different intents independent".into(),
+        );
+        r.diagnostics.insert(
+            "missing_by_kpi".into(),
+            serde_json::to_value(&reg.missing_by_kpi).unwrap_or_default(),
+        );
+        r.warnings = std::iter::once(format!("assumption: {ASSUMPTION}"))
+            .chain(self.warnings.iter().cloned())
+            .collect();
+        r
+    }
 }

@@ -214,3 +214,137 @@ fn bad_error_specs_name_the_fault() {
     let e = cell_regressions(&s, &d, 0.05).unwrap_err();
     assert!(e.to_string().contains("nope"), "{e}");
 }
+
+#[test]
+fn money_fix_top_k_and_accuracy_points_match_numpy() {
+    use causalkit_attribution::errors::{rank, ErrorsOptions};
+    use causalkit_stats::Report;
+    let r = reference();
+    let opts = ErrorsOptions {
+        bootstrap_draws: 200,
+        ..Default::default()
+    };
+    let ranking = rank(&spec(), &data(), &opts).unwrap();
+    assert!(
+        ranking.node_is_cost,
+        "total_cost rises when aht or fcr get worse"
+    );
+    // Order, largest cost first.
+    let order: Vec<String> = ranking
+        .ranked
+        .iter()
+        .map(|c| c.saving.label.trim_start_matches("error:").to_string())
+        .collect();
+    let want: Vec<String> = r["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(order, want);
+    // Savings and their SEs: numpy evaluates total_cost at the cell means and at the means
+    // minus the coefficients (1e-9), SE from the joint covariance (1e-8; exact gradients both sides).
+    for c in r["cells"].as_array().unwrap() {
+        let label = format!(
+            "error:{}->{}",
+            c["true"].as_str().unwrap(),
+            c["predicted"].as_str().unwrap()
+        );
+        let rc = ranking
+            .ranked
+            .iter()
+            .find(|x| x.saving.label == label)
+            .unwrap();
+        close(
+            rc.saving.estimate,
+            c["saving"].as_f64().unwrap(),
+            1e-9,
+            &label,
+        );
+        close(
+            rc.saving.std_error.unwrap(),
+            c["saving_se"].as_f64().unwrap(),
+            1e-8,
+            "saving se",
+        );
+        close(rc.volume, c["volume"].as_f64().unwrap(), 1e-12, "volume");
+        let (lo, hi) = rc.bootstrap_ci.unwrap();
+        assert!(lo < rc.saving.estimate && rc.saving.estimate < hi);
+    }
+    for (got, want) in ranking
+        .fix_top_k
+        .iter()
+        .zip(r["fix_top_k"].as_array().unwrap())
+    {
+        assert_eq!(got.label, format!("fix_top_{}", want["k"]));
+        close(
+            got.estimate,
+            want["estimate"].as_f64().unwrap(),
+            1e-9,
+            "fix_top_k",
+        );
+        close(
+            got.std_error.unwrap(),
+            want["std_error"].as_f64().unwrap(),
+            1e-8,
+            "fix_top_k se",
+        );
+    }
+    assert_eq!(ranking.fix_top_k.len(), 3);
+    for want in r["accuracy_point"].as_array().unwrap() {
+        let got = ranking
+            .accuracy_points
+            .iter()
+            .find(|a| a.truth == want["true"])
+            .unwrap();
+        close(
+            got.saving.estimate,
+            want["estimate"].as_f64().unwrap(),
+            1e-9,
+            "accuracy point",
+        );
+        close(
+            got.saving.std_error.unwrap(),
+            want["std_error"].as_f64().unwrap(),
+            1e-8,
+            "accuracy point se",
+        );
+    }
+    // The report: cells then fix_top_k, the assumption stated, skipped cells warned.
+    let res = ranking.result();
+    assert_eq!(res.effects.len(), 6 + 3);
+    assert!(res.effects[0].label.starts_with("error:"));
+    assert_eq!(res.effects[6].label, "fix_top_1");
+    assert!(res.diagnostics["assumption"]
+        .as_str()
+        .unwrap()
+        .contains("no unmeasured confounding"));
+    assert!(res.warnings.iter().any(|w| w.contains("cancel->billing")));
+    assert!(res.diagnostics["cells"][0]["balance_smd"].is_object());
+}
+
+#[test]
+fn bad_value_keys_name_the_fault() {
+    use causalkit_attribution::errors::{rank, ErrorsOptions};
+    let d = data();
+    let opts = ErrorsOptions::default();
+    let mut s = spec();
+    s.errors.as_mut().unwrap().volume = "calls".into();
+    let e = rank(&s, &d, &opts).unwrap_err();
+    assert!(e.to_string().contains("errors.volume"), "{e}");
+    let mut s = spec();
+    s.errors.as_mut().unwrap().value = "profit".into();
+    let e = rank(&s, &d, &opts).unwrap_err();
+    assert!(e.to_string().contains("errors.value"), "{e}");
+    // A node that is a cost in one KPI and a benefit in another cannot be ranked.
+    let mut s = spec();
+    s.value.as_mut().unwrap().node[2].expr = "handle_cost - followup_cost".into();
+    let e = rank(&s, &d, &opts).unwrap_err();
+    assert!(
+        e.to_string().contains("neither a cost nor a benefit"),
+        "{e}"
+    );
+    let mut s = spec();
+    s.value = None;
+    assert!(rank(&s, &d, &opts).is_err());
+}
