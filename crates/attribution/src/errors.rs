@@ -127,13 +127,72 @@ pub struct CellRegressions {
     pub covariate_columns: BTreeMap<String, Vec<String>>,
 }
 
+/// A spec error naming `key` (and the spec file, or "the spec" for one built in memory).
+fn spec_error(spec: &ReleaseSpec, key: &str, message: impl Into<String>) -> AttributionError {
+    AttributionError::Spec {
+        file: if spec.file.is_empty() {
+            "the spec".into()
+        } else {
+            spec.file.clone()
+        },
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
 /// The `[errors]` section, or an error saying it is missing.
 pub(crate) fn errors_section(spec: &ReleaseSpec) -> Result<&ErrorsSection> {
     spec.errors.as_ref().ok_or_else(|| {
-        AttributionError::Invalid(
-            "the spec has no [errors] table (true, predicted, volume, value)".into(),
+        spec_error(
+            spec,
+            "errors",
+            "the spec has no [errors] table (true, predicted, volume, value)",
         )
     })
+}
+
+/// Checks that the `[errors]` columns are in the data: the error names the key
+/// (`errors.true`, `errors.predicted`, `errors.covariates`), the column and the data source.
+pub fn check_errors_columns(spec: &ReleaseSpec, data: &Dataset) -> Result<()> {
+    let es = errors_section(spec)?;
+    let cols = data.column_names();
+    let mut named = vec![
+        ("errors.true", &es.truth),
+        ("errors.predicted", &es.predicted),
+    ];
+    named.extend(es.covariates.iter().map(|c| ("errors.covariates", c)));
+    for (key, c) in named {
+        if !cols.iter().any(|x| x == c) {
+            return Err(spec_error(
+                spec,
+                key,
+                format!(
+                    "column `{c}` is not in {} (columns: {})",
+                    data.source(),
+                    cols.join(", ")
+                ),
+            ));
+        }
+    }
+    if es.truth == es.predicted {
+        return Err(spec_error(
+            spec,
+            "errors.predicted",
+            format!("the prediction column is the truth column `{}`", es.truth),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the spec file and its data and ranks the model's errors ([`rank`]): what
+/// `causalkit attribute errors --spec FILE` runs. Errors name the file and the key: no
+/// `[errors]` table, an `[errors]` or KPI column not in the data, and every error of [`rank`].
+pub fn rank_file(spec_path: &std::path::Path, options: &ErrorsOptions) -> Result<ErrorRanking> {
+    let spec = ReleaseSpec::load(spec_path)?;
+    errors_section(&spec)?;
+    let data = spec.load_data()?;
+    check_errors_columns(&spec, &data)?;
+    rank(&spec, &data, options)
 }
 
 /// A covariate column: numeric values, or text levels.
@@ -205,9 +264,11 @@ pub fn cell_regressions(spec: &ReleaseSpec, data: &Dataset, alpha: f64) -> Resul
     let es = errors_section(spec)?;
     let min_contacts = es.min_contacts.unwrap_or(DEFAULT_MIN_CONTACTS);
     if min_contacts < 2 {
-        return Err(AttributionError::Invalid(format!(
-            "`errors.min_contacts` = {min_contacts}: at least 2 contacts are needed to estimate a cell"
-        )));
+        return Err(spec_error(
+            spec,
+            "errors.min_contacts",
+            format!("{min_contacts}: at least 2 contacts are needed to estimate a cell"),
+        ));
     }
     if spec.kpi.is_empty() {
         return Err(AttributionError::Invalid(
@@ -604,12 +665,12 @@ fn node_is_cost(spec: &ReleaseSpec, tree: &ValueTree, node: usize, levels: &[f64
     match (cost.is_empty(), benefit.is_empty()) {
         (false, true) => Ok(true),
         (true, false) => Ok(false),
-        (true, true) => Err(AttributionError::Invalid(format!(
-            "`errors.value` = `{}` does not depend on any KPI: nothing to rank",
+        (true, true) => Err(spec_error(spec, "errors.value", format!(
+            "`{}` does not depend on any KPI: nothing to rank",
             tree.node_names()[node]
         ))),
-        (false, false) => Err(AttributionError::Invalid(format!(
-            "`errors.value` = `{}` is neither a cost nor a benefit: it rises when {} get worse but falls when {} get worse (per [[kpi]] better); rank by a node that is one or the other",
+        (false, false) => Err(spec_error(spec, "errors.value", format!(
+            "`{}` is neither a cost nor a benefit: it rises when {} get worse but falls when {} get worse (per [[kpi]] better); rank by a node that is one or the other",
             tree.node_names()[node],
             cost.join(", "),
             benefit.join(", ")
@@ -624,27 +685,37 @@ fn node_is_cost(spec: &ReleaseSpec, tree: &ValueTree, node: usize, levels: &[f64
 pub fn rank(spec: &ReleaseSpec, data: &Dataset, options: &ErrorsOptions) -> Result<ErrorRanking> {
     let es = errors_section(spec)?;
     let value = spec.value.as_ref().ok_or_else(|| {
-        AttributionError::Invalid("the error ranking needs a [value] section".into())
+        spec_error(
+            spec,
+            "value",
+            "the error ranking needs a [value] section (constants and nodes)",
+        )
     })?;
     let kpi_names: Vec<String> = spec.kpi.iter().map(|k| k.name.clone()).collect();
-    let tree = ValueTree::from_spec(value, &kpi_names)?
+    let tree = ValueTree::from_spec(value, &kpi_names)
+        .map_err(|e| e.with_file(&spec.file))?
         .with_bootstrap(options.bootstrap_draws, options.seed);
     let volume = tree.constant(&es.volume).ok_or_else(|| {
-        AttributionError::Invalid(format!(
-            "`errors.volume` = `{}` is not a constant of [value.constants]",
-            es.volume
-        ))
+        spec_error(
+            spec,
+            "errors.volume",
+            format!("`{}` is not a constant of [value.constants]", es.volume),
+        )
     })?;
     let node = tree
         .node_names()
         .iter()
         .position(|n| *n == es.value)
         .ok_or_else(|| {
-            AttributionError::Invalid(format!(
-                "`errors.value` = `{}` is not a [[value.node]] (nodes: {})",
-                es.value,
-                tree.node_names().join(", ")
-            ))
+            spec_error(
+                spec,
+                "errors.value",
+                format!(
+                    "`{}` is not a [[value.node]] (nodes: {})",
+                    es.value,
+                    tree.node_names().join(", ")
+                ),
+            )
         })?;
     let regressions = cell_regressions(spec, data, options.alpha)?;
     let nk = kpi_names.len();
@@ -800,7 +871,7 @@ pub fn rank(spec: &ReleaseSpec, data: &Dataset, options: &ErrorsOptions) -> Resu
             .balance
             .iter()
             .filter(|(_, v)| v.abs() >= 0.1)
-            .map(|(k, v)| format!("{k} ({})", causalkit_stats::result::fmt_value(*v)))
+            .map(|(k, v)| format!("{k} ({v:.3})"))
             .collect();
         if !bad.is_empty() {
             warnings.push(format!(
@@ -834,6 +905,145 @@ impl ErrorRanking {
             .map(|c| c.saving.clone())
             .chain(self.fix_top_k.iter().cloned())
             .collect()
+    }
+}
+
+/// Money rounded to whole units (two decimals below 100), for the tables.
+fn money(x: f64) -> String {
+    if !x.is_finite() {
+        causalkit_stats::result::fmt_value(x)
+    } else if x.abs() < 100.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+fn money_ci(e: &Effect) -> String {
+    match (e.ci_low, e.ci_high) {
+        (Some(l), Some(h)) => format!("{} [{}, {}]", money(e.estimate), money(l), money(h)),
+        _ => money(e.estimate),
+    }
+}
+
+impl ErrorRanking {
+    /// A one-paragraph summary for the table output: what was ranked, the costliest cell and
+    /// the saving of fixing the top cells, with intervals.
+    pub fn summary(&self) -> String {
+        let level = causalkit_stats::result::fmt_value((1.0 - self.alpha) * 100.0);
+        let mut s = format!(
+            "Model errors ranked by money: saving in `{}` per {} if a confusion cell's contacts were routed correctly ({level}% intervals).\n",
+            self.node, self.period
+        );
+        if let Some(top) = self.ranked.first() {
+            s += &format!(
+                "Costliest error: {} ({} per {}).\n",
+                top.saving.label,
+                money_ci(&top.saving),
+                self.period
+            );
+        }
+        if let Some(last) = self.fix_top_k.last() {
+            s += &format!(
+                "Fixing the top {} cells: {} per {}.\n",
+                self.fix_top_k.len(),
+                money_ci(last),
+                self.period
+            );
+        }
+        s += &format!("Assumption: {ASSUMPTION}.\n");
+        s
+    }
+
+    /// The detail tables for the table output: ranked cells, `fix_top_k`, the value of one
+    /// accuracy point per intent, covariate balance per cell and skipped cells.
+    pub fn detail_tables(&self) -> String {
+        use causalkit_stats::text::plain_table;
+        let reg = &self.regressions;
+        let mut s = String::new();
+        let rows: Vec<Vec<String>> = self
+            .ranked
+            .iter()
+            .map(|rc| {
+                let c = &reg.cells[rc.cell];
+                vec![
+                    rc.saving.label.clone(),
+                    c.contacts.to_string(),
+                    format!("{:.3}%", 100.0 * c.share),
+                    money_ci(&rc.saving),
+                    rc.bootstrap_ci
+                        .map_or("-".into(), |(l, h)| format!("[{}, {}]", money(l), money(h))),
+                ]
+            })
+            .collect();
+        s += &format!("\nCells, costliest first (saving per {}):\n", self.period);
+        s += &plain_table(
+            &["cell", "contacts", "share", "saving [CI]", "bootstrap CI"],
+            &rows,
+        );
+        let rows: Vec<Vec<String>> = self
+            .fix_top_k
+            .iter()
+            .map(|e| {
+                vec![
+                    e.label.clone(),
+                    money_ci(e),
+                    e.key.term.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        s += "\nFixing the k costliest cells (joint covariance):\n";
+        s += &plain_table(&["entry", "saving [CI]", "cells"], &rows);
+        let rows: Vec<Vec<String>> = self
+            .accuracy_points
+            .iter()
+            .map(|a| {
+                vec![
+                    a.truth.clone(),
+                    format!("{:.0}", a.contacts_moved),
+                    money_ci(&a.saving),
+                ]
+            })
+            .collect();
+        s += &format!(
+            "\nOne accuracy point per true intent (1% of its contacts routed correctly; per {}):\n",
+            self.period
+        );
+        s += &plain_table(&["true intent", "contacts moved", "saving [CI]"], &rows);
+        let rows: Vec<Vec<String>> = reg
+            .cells
+            .iter()
+            .map(|c| {
+                let worst = c
+                    .balance
+                    .iter()
+                    .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+                vec![
+                    format!("error:{}->{}", c.truth, c.predicted),
+                    worst.map_or("-".into(), |(k, _)| k.clone()),
+                    worst.map_or("-".into(), |(_, v)| format!("{v:.3}")),
+                ]
+            })
+            .collect();
+        s +=
+            "\nCovariate balance before adjustment (largest |SMD| vs correctly routed contacts):\n";
+        s += &plain_table(&["cell", "covariate", "SMD"], &rows);
+        if !reg.skipped.is_empty() {
+            let rows: Vec<Vec<String>> = reg
+                .skipped
+                .iter()
+                .map(|c| {
+                    vec![
+                        format!("error:{}->{}", c.truth, c.predicted),
+                        c.contacts.to_string(),
+                        c.reason.clone(),
+                    ]
+                })
+                .collect();
+            s += "\nCells not estimated:\n";
+            s += &plain_table(&["cell", "contacts", "reason"], &rows);
+        }
+        s
     }
 }
 
