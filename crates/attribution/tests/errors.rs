@@ -348,3 +348,56 @@ fn bad_value_keys_name_the_fault() {
     s.value = None;
     assert!(rank(&s, &d, &opts).is_err());
 }
+
+#[test]
+fn rank_file_reads_the_spec_and_data_and_names_bad_errors_columns() {
+    use causalkit_attribution::errors::{check_errors_columns, rank, rank_file, ErrorsOptions};
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/intent-release"
+    ));
+    let opts = ErrorsOptions {
+        bootstrap_draws: 50,
+        ..Default::default()
+    };
+    // rank_file == load + rank on the same spec and rows.
+    let from_file = rank_file(&dir.join("errors.toml"), &opts).unwrap();
+    let spec = ReleaseSpec::load(&dir.join("errors.toml")).unwrap();
+    let data = spec.load_data().unwrap();
+    let direct = rank(&spec, &data, &opts).unwrap();
+    let (a, b) = (from_file.effects(), direct.effects());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.label, y.label);
+        assert_eq!(x.estimate.to_bits(), y.estimate.to_bits());
+    }
+    // A column that is not in the data names its key and the column.
+    for key in ["true", "predicted", "covariates"] {
+        let mut s = spec.clone();
+        let es = s.errors.as_mut().unwrap();
+        match key {
+            "true" => es.truth = "nope".into(),
+            "predicted" => es.predicted = "nope".into(),
+            _ => es.covariates.push("nope".into()),
+        }
+        let e = check_errors_columns(&s, &data).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("errors.{key}")) && e.contains("`nope`"),
+            "{e}"
+        );
+        assert!(e.contains("errors.toml"), "names the file: {e}");
+    }
+    // The prediction column must differ from the truth column.
+    let mut s = spec.clone();
+    s.errors.as_mut().unwrap().predicted = "true_intent".into();
+    let e = check_errors_columns(&s, &data).unwrap_err().to_string();
+    assert!(e.contains("errors.predicted"), "{e}");
+    // No [errors] table.
+    let mut s = spec.clone();
+    s.errors = None;
+    let e = check_errors_columns(&s, &data).unwrap_err().to_string();
+    assert!(
+        e.contains("`errors`") && e.contains("no [errors] table"),
+        "{e}"
+    );
+}
