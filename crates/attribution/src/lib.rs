@@ -26,9 +26,16 @@
 //!   decomposition, the running effect and money) and `errors` (model errors ranked by money).
 #![deny(clippy::float_cmp)]
 
+pub mod cumulative;
+pub mod decompose;
+mod design_panel;
 pub mod error;
+pub mod errors;
 pub mod orchestrate;
 pub mod randomised;
+pub mod refute;
+pub mod rollout;
+pub mod single_unit;
 pub mod spec;
 pub mod value;
 

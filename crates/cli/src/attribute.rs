@@ -61,9 +61,10 @@ impl From<AttributionError> for CliError {
 /// Runs `causalkit attribute`.
 pub fn run(args: AttributeArgs) -> Result<Rendered, CliError> {
     match args.command {
-        Some(AttributeCommand::Errors(_)) => Err(CliError::internal(
-            "`attribute errors` (the model-error ranking) is not part of this build",
-        )),
+        Some(AttributeCommand::Errors(a)) => {
+            let (spec, plot) = (a.spec.as_deref(), a.plot.as_deref());
+            crate::attribute_errors::run(spec, a.format, a.alpha, a.seed, plot)
+        }
         None => release(args.run),
     }
 }

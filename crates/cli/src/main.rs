@@ -8,6 +8,7 @@
 
 mod ab;
 mod attribute;
+mod attribute_errors;
 mod commands;
 mod did;
 mod output;

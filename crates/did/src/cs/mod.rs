@@ -1488,6 +1488,39 @@ impl AttGt {
     /// With the bootstrap, every effect gets a bootstrap standard error and the effects (not
     /// the overall) a uniform band; draws use the fit's seed.
     pub fn aggregate(&self, kind: &Aggregation) -> Result<Aggregate, CsError> {
+        self.aggregate_with_influence(kind).map(|(a, _)| a)
+    }
+
+    /// The overall effect of an aggregation ([`AttGt::aggregate`]) with its influence function
+    /// summed within the sampling clusters (the units unless the fit was clustered):
+    /// `S_c = Σ_{i∈c} ψ_i`, so that the analytic variance of the overall effect is
+    /// `Σ_c S_c² / n²` ([`AggregateInfluence::n`]) and the covariance of two overall effects
+    /// fitted on the same units (e.g. two outcomes of one panel) is `Σ_c S_c S'_c / n²`.
+    /// Clusters are in an order fixed by the unit, period, cohort and cluster columns, so two
+    /// fits on the same rows with different outcomes list them in the same order.
+    pub fn aggregate_influence(
+        &self,
+        kind: &Aggregation,
+    ) -> Result<(Aggregate, AggregateInfluence), CsError> {
+        let (agg, inf) = self.aggregate_with_influence(kind)?;
+        let sums = self.sampling().cluster_sums(&dense_to_sparse(&inf));
+        let mut dense = vec![0.0; self.n_clusters];
+        for (&c, &v) in sums.idx.iter().zip(&sums.val) {
+            dense[c as usize] = v;
+        }
+        Ok((
+            agg,
+            AggregateInfluence {
+                cluster_sums: dense,
+                n: self.n,
+            },
+        ))
+    }
+
+    fn aggregate_with_influence(
+        &self,
+        kind: &Aggregation,
+    ) -> Result<(Aggregate, Vec<f64>), CsError> {
         let n = self.n;
         let rows = &self.rows;
         let groups: Vec<i64> = self.cohort_sizes.iter().map(|(g, _)| *g).collect();
@@ -1709,13 +1742,26 @@ impl AttGt {
             .zip(&se)
             .map(|(e, s)| mk(e.0, e.1, e.2, *s, true))
             .collect();
-        Ok(Aggregate {
-            kind: kind.clone(),
-            overall: mk(None, "overall".into(), overall.0, se[se.len() - 1], false),
-            effects: out_effects,
-            critical_value: crit,
-        })
+        Ok((
+            Aggregate {
+                kind: kind.clone(),
+                overall: mk(None, "overall".into(), overall.0, se[se.len() - 1], false),
+                effects: out_effects,
+                critical_value: crit,
+            },
+            overall.1,
+        ))
     }
+}
+
+/// The influence function of an aggregation's overall effect, summed within sampling
+/// clusters ([`AttGt::aggregate_influence`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateInfluence {
+    /// `S_c = Σ_{i∈c} ψ_i` per cluster (per unit when not clustered).
+    pub cluster_sums: Vec<f64>,
+    /// The number of units `n` in the variance `Σ_c S_c² / n²`.
+    pub n: usize,
 }
 
 fn effect(label: String, est: f64, se: Option<f64>, ci: Option<(f64, f64)>) -> Effect {

@@ -1,0 +1,214 @@
+//! The unit × period KPI panel shared by the panel designs (rollout, single-unit): every
+//! `[[kpi]]` evaluated on the same cells, so that the KPI effects of one design share their
+//! units (and their influence functions or placebo draws can be combined across KPIs).
+
+use crate::spec::{DesignSection, ReleaseSpec};
+use crate::{AttributionError, Result};
+use causalkit_data::{DataError, Dataset, Kpi, MissingPolicy, Panel};
+use causalkit_stats::{dist, Effect, EffectKey, EffectKind};
+use std::collections::HashMap;
+
+/// Every KPI of the spec on the unit × period cells of the data, sorted by unit then period.
+#[derive(Debug, Clone)]
+pub(crate) struct KpiPanel {
+    /// Unit label per cell.
+    pub unit: Vec<String>,
+    /// Period per cell.
+    pub period: Vec<i64>,
+    /// KPI names, in spec order.
+    pub names: Vec<String>,
+    /// Cell values per KPI (`values[k][cell]`).
+    pub values: Vec<Vec<f64>>,
+    /// Rows the data layer dropped for missing values (0: missing values are an error).
+    pub dropped_rows: usize,
+    /// How the cells were built, for the diagnostics.
+    pub description: String,
+}
+
+/// A spec error naming the key (the spec's file is not known here, so the release names it).
+pub(crate) fn spec_error(
+    spec: &ReleaseSpec,
+    key: &str,
+    message: impl Into<String>,
+) -> AttributionError {
+    AttributionError::Spec {
+        file: format!("release spec `{}`", spec.release.name),
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+/// The `[design]` section, or a spec error.
+pub(crate) fn design(spec: &ReleaseSpec) -> Result<&DesignSection> {
+    spec.design
+        .as_ref()
+        .ok_or_else(|| spec_error(spec, "design", "the [design] section is missing"))
+}
+
+/// A required string key of `[design]`, or a spec error naming it.
+pub(crate) fn required<'a>(
+    spec: &ReleaseSpec,
+    value: &'a Option<String>,
+    key: &str,
+    why: &str,
+) -> Result<&'a str> {
+    value
+        .as_deref()
+        .ok_or_else(|| spec_error(spec, key, format!("is required {why}")))
+}
+
+impl KpiPanel {
+    /// Builds the panel: with `events = true` each KPI's numerator and denominator are summed
+    /// within unit × period cells (the data layer's `Panel::from_events`, as `causalkit did
+    /// --events`); otherwise the rows must already be one per unit × period (a duplicate is a
+    /// [`DataError::DuplicateUnitPeriod`] naming both rows) and each cell's value is the KPI's
+    /// row value.
+    pub fn build(spec: &ReleaseSpec, data: &Dataset, unit: &str, time: &str) -> Result<KpiPanel> {
+        let d = design(spec)?;
+        if spec.kpi.is_empty() {
+            return Err(spec_error(spec, "kpi", "at least one [[kpi]] is required"));
+        }
+        data.require(&[unit, time])?;
+        let kpis: Vec<Kpi> = spec
+            .kpi
+            .iter()
+            .map(|k| format!("{}={}", k.name, k.expr).parse::<Kpi>())
+            .collect::<std::result::Result<_, _>>()?;
+        // The unit and period of every row must be present.
+        for col in [unit, time] {
+            let present = data.present(col)?;
+            if let Some(first) = present.iter().position(|p| !p) {
+                return Err(DataError::MissingValues {
+                    column: col.to_string(),
+                    count: present.iter().filter(|p| !**p).count(),
+                    first_row: first,
+                }
+                .into());
+            }
+        }
+        // Events without a KPI's value (e.g. contacts not surveyed for CSAT) are not part of
+        // that KPI's cells; a cell row without one is an error.
+        let mut without_value = Vec::new();
+        if d.events {
+            for k in &kpis {
+                let n = k.row_values(data, MissingPolicy::Drop)?.dropped;
+                if n > 0 {
+                    without_value.push(format!("{}: {n}", k.name));
+                }
+            }
+        } else {
+            check_one_row_per_cell(data, unit, time)?;
+        }
+        let policy = if d.events {
+            MissingPolicy::Drop
+        } else {
+            MissingPolicy::Error
+        };
+        let panel = Panel::from_events(data, unit, time, &kpis, policy)?;
+        let names: Vec<String> = spec.kpi.iter().map(|k| k.name.clone()).collect();
+        let values = names.iter().map(|n| panel.values[n].clone()).collect();
+        let description = if d.events {
+            format!(
+                "{} event rows averaged into {} {unit} x {time} cells per KPI (unweighted cells){}; {}",
+                data.height(),
+                panel.len(),
+                if without_value.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; events without the KPI's value left out of its cells ({})",
+                        without_value.join(", ")
+                    )
+                },
+                panel.balance.describe()
+            )
+        } else {
+            format!(
+                "{} rows, one per {unit} x {time} cell; {}",
+                data.height(),
+                panel.balance.describe()
+            )
+        };
+        Ok(KpiPanel {
+            unit: panel.unit,
+            period: panel.period,
+            names,
+            values,
+            dropped_rows: panel.dropped_rows,
+            description,
+        })
+    }
+
+    /// Keeps the cells `keep` (same order).
+    pub fn subset(&self, keep: impl Fn(&str, i64) -> bool) -> KpiPanel {
+        let idx: Vec<usize> = (0..self.unit.len())
+            .filter(|&i| keep(&self.unit[i], self.period[i]))
+            .collect();
+        KpiPanel {
+            unit: idx.iter().map(|&i| self.unit[i].clone()).collect(),
+            period: idx.iter().map(|&i| self.period[i]).collect(),
+            names: self.names.clone(),
+            values: self
+                .values
+                .iter()
+                .map(|v| idx.iter().map(|&i| v[i]).collect())
+                .collect(),
+            dropped_rows: self.dropped_rows,
+            description: self.description.clone(),
+        }
+    }
+}
+
+/// Rows that are not events must be one per unit × period.
+fn check_one_row_per_cell(data: &Dataset, unit: &str, time: &str) -> Result<()> {
+    let units = data.labels(unit)?;
+    let times = data.numeric(time)?;
+    let mut seen: HashMap<(&str, u64), usize> = HashMap::new();
+    for (i, (u, t)) in units.iter().zip(&times).enumerate() {
+        let (Some(u), Some(t)) = (u, t) else { continue };
+        if let Some(first) = seen.insert((u.as_str(), t.to_bits()), i) {
+            return Err(DataError::DuplicateUnitPeriod {
+                unit: u.clone(),
+                period: format!("{t}"),
+                first_row: first,
+                second_row: i,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// A KPI effect with a normal-theory interval: labelled with the KPI name, typed key
+/// (metric = the KPI, kind `Att`).
+pub(crate) fn kpi_effect(name: &str, estimate: f64, se: Option<f64>, alpha: f64) -> Effect {
+    let z = dist::normal_quantile(1.0 - alpha / 2.0).unwrap_or(f64::NAN);
+    let mut e = Effect::point(name, estimate)
+        .with_key(EffectKey::kind(EffectKind::Att).metric(name.to_string()));
+    if let Some(s) = se {
+        e.std_error = Some(s);
+        e.ci_low = Some(estimate - z * s);
+        e.ci_high = Some(estimate + z * s);
+        e.p_value = Some(if s > 0.0 {
+            2.0 * dist::normal_sf((estimate / s).abs())
+        } else {
+            f64::NAN
+        });
+    }
+    e
+}
+
+/// Whether two intervals do not overlap.
+pub(crate) fn disjoint(a: &Effect, b: &Effect) -> bool {
+    match (a.ci_low, a.ci_high, b.ci_low, b.ci_high) {
+        (Some(al), Some(ah), Some(bl), Some(bh)) => ah < bl || bh < al,
+        _ => false,
+    }
+}
+
+/// The number of periods the placebo release date is moved back from the first real one:
+/// a third of the pre-period (at least 1), so the placebo has twice as many pre-periods as
+/// post-periods.
+pub(crate) fn placebo_shift(pre_periods: usize) -> usize {
+    (pre_periods / 3).max(1)
+}
