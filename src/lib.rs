@@ -14,6 +14,10 @@
 //! - [`synth`]: synthetic control, synthetic DiD, augmented SC.
 //! - [`uplift`]: uplift modelling (evaluation metrics, uplift trees and forests, gradient
 //!   boosting, meta-learners).
+//! - [`attribution`]: release attribution (a release spec and raw logs -> KPI effects -> money
+//!   through a value tree; model errors ranked by money).
+//! - [`warehouse`]: the A/B aggregation as SQL for warehouses (Spark SQL, PostgreSQL, BigQuery,
+//!   Snowflake, Trino, DuckDB, ClickHouse).
 //!
 //! ```
 //! use causalkit::stats::{LinearModel, Vcov, Report};
@@ -129,16 +133,36 @@
 //! assert!((fit.estimate + 15.6038).abs() < 1e-3);
 //! # Ok(()) }
 //! ```
+//!
+//! ## A release, attributed in money
+//!
+//! A release spec (TOML) names the data, the design, the KPIs and the value tree; one call
+//! fits the design's estimator and turns the KPI effects into money with intervals:
+//!
+//! ```
+//! use causalkit::attribution::{attribute, AttributeOptions};
+//! use causalkit::stats::Report;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spec = std::path::Path::new("datasets/intent-release/randomised.toml");
+//! let review = attribute(spec, &AttributeOptions::default())?;
+//! let result = review.result();
+//! let aht = result.effects.iter().find(|e| e.label == "aht").unwrap();
+//! // The simulator's true effect on handle time is -18.8 s (datasets/intent-release/truth.json).
+//! assert!(aht.ci_low.unwrap() < -18.8 && -18.8 < aht.ci_high.unwrap());
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
 pub use causalkit_ab as ab;
+pub use causalkit_attribution as attribution;
 pub use causalkit_data as data;
 pub use causalkit_did as did;
 pub use causalkit_report as report;
 pub use causalkit_stats as stats;
 pub use causalkit_synth as synth;
 pub use causalkit_uplift as uplift;
+pub use causalkit_warehouse as warehouse;
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
