@@ -307,9 +307,15 @@ pub fn randomised_running_effects(
         return Err(spec_error(spec, "kpi", "at least one [[kpi]] is required"));
     }
     let cs = ConfidenceSequence::gbstats(5000.0, alpha).map_err(AttributionError::Stats)?;
+    // `[data] drop_missing` leaves rows without a KPI's value out of that KPI (as the fit).
+    let policy = if spec.data.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
     let rvs = kpis
         .iter()
-        .map(|k| k.row_values(data, MissingPolicy::Error))
+        .map(|k| k.row_values(data, policy))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let side_of = |i: usize| -> Option<bool> {
         match arms[i].as_deref() {

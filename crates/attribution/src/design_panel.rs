@@ -23,6 +23,9 @@ pub(crate) struct KpiPanel {
     pub dropped_rows: usize,
     /// How the cells were built, for the diagnostics.
     pub description: String,
+    /// With `design.period_width` > 1: the first period of the data and the width; the
+    /// panel's periods are then blocks numbered from 1 ([`KpiPanel::block_of`]).
+    pub block: Option<(i64, i64)>,
 }
 
 /// A spec error naming the key (the spec's file is not known here, so the release names it).
@@ -104,6 +107,45 @@ impl KpiPanel {
         } else {
             MissingPolicy::Error
         };
+        // Blocks of `period_width` periods (events only; checked by the spec's validation).
+        let width = d.width();
+        let mut block = None;
+        let blocked;
+        let data = if width > 1 {
+            if !d.events {
+                return Err(spec_error(
+                    spec,
+                    "design.period_width",
+                    "blocks of periods are formed from event rows: set `events = true`",
+                ));
+            }
+            let raw = data.numeric(time)?;
+            let mut first = i64::MAX;
+            for (row, t) in raw.iter().enumerate() {
+                match t {
+                    Some(t) if t.is_finite() && t.fract() == 0.0 => first = first.min(*t as i64),
+                    Some(t) => return Err(DataError::OutOfRange {
+                        column: time.to_string(),
+                        row,
+                        value: *t,
+                        expected:
+                            "a whole-number period (to group into blocks of design.period_width)"
+                                .into(),
+                    }
+                    .into()),
+                    None => {}
+                }
+            }
+            block = Some((first, width));
+            let blocks = raw
+                .iter()
+                .map(|t| t.map(|t| ((t as i64 - first).div_euclid(width) + 1) as f64))
+                .collect();
+            blocked = data.with_numeric_column(time, blocks)?;
+            &blocked
+        } else {
+            data
+        };
         let panel = Panel::from_events(data, unit, time, &kpis, policy)?;
         let names: Vec<String> = spec.kpi.iter().map(|k| k.name.clone()).collect();
         let values = names.iter().map(|n| panel.values[n].clone()).collect();
@@ -122,6 +164,12 @@ impl KpiPanel {
                 },
                 panel.balance.describe()
             )
+            + &match block {
+                Some((first, w)) => format!(
+                    "; periods are blocks of {w} periods of `{time}` counted from {first} (block k holds {first} + (k-1)*{w} .. {first} + k*{w} - 1)"
+                ),
+                None => String::new(),
+            }
         } else {
             format!(
                 "{} rows, one per {unit} x {time} cell; {}",
@@ -136,6 +184,27 @@ impl KpiPanel {
             values,
             dropped_rows: panel.dropped_rows,
             description,
+            block,
+        })
+    }
+
+    /// The analysis period holding a period of the time column as the spec writes it (the
+    /// period itself without `period_width`; otherwise its block).
+    pub fn block_of(&self, t: i64) -> i64 {
+        match self.block {
+            Some((first, w)) => (t - first).div_euclid(w) + 1,
+            None => t,
+        }
+    }
+
+    /// A note when `t` (an adoption or start period) does not start a block.
+    pub fn block_note(&self, what: &str, t: i64) -> Option<String> {
+        let (first, w) = self.block?;
+        ((t - first).rem_euclid(w) != 0).then(|| {
+            format!(
+                "{what} {t} does not start a block of {w} periods: block {} is counted as treated although part of it is not",
+                self.block_of(t)
+            )
         })
     }
 
@@ -155,6 +224,7 @@ impl KpiPanel {
                 .collect(),
             dropped_rows: self.dropped_rows,
             description: self.description.clone(),
+            block: self.block,
         }
     }
 }

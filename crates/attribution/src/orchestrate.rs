@@ -8,10 +8,15 @@
 //! with the reasons, the refuters, the decomposition, the cumulative series and the value
 //! views — every field present, saying "not applicable" (and why) where a part does not apply.
 
+use crate::cumulative::{accumulate, running_effects};
+use crate::decompose::{decompose_spec, DecomposeOptions};
 use crate::error::{AttributionError, Result};
+use crate::refute::{refute_all, RefuteOptions};
+use crate::rollout::RolloutOptions;
+use crate::single_unit::SingleUnitOptions;
 use crate::spec::{Better, DesignKind, ReleaseSpec};
 use crate::value::{NodeChange, ValueTree, DEFAULT_DRAWS};
-use crate::{DesignFit, FitOptions, RefuterOutcome, RefuterResult};
+use crate::{DesignFit, FitOptions, KpiEffects, RefuterOutcome, RefuterResult};
 use causalkit_data::Dataset;
 use causalkit_stats::{fmt_value, Effect, EstimationResult, Report};
 use serde_json::{json, Map, Value};
@@ -39,15 +44,18 @@ pub struct AttributeOptions {
     /// Normal draws of the value tree's bootstrap cross-check when the design has no
     /// replicates.
     pub bootstrap_draws: usize,
+    /// Run the refuters (default true; false reports them as "not run", never as a pass).
+    pub refute: bool,
 }
 
 impl Default for AttributeOptions {
-    /// alpha 0.05, seed 0, [`DEFAULT_DRAWS`] draws.
+    /// alpha 0.05, seed 0, [`DEFAULT_DRAWS`] draws, refuters on.
     fn default() -> Self {
         AttributeOptions {
             alpha: 0.05,
             seed: 0,
             bootstrap_draws: DEFAULT_DRAWS,
+            refute: true,
         }
     }
 }
@@ -83,6 +91,8 @@ pub enum Part {
     /// The part applies but is not computed by this build (named in the output, never
     /// silently missing).
     NotRun(String),
+    /// The part applies but its computation failed on this data (the error, also a warning).
+    Failed(String),
 }
 
 impl Part {
@@ -91,6 +101,7 @@ impl Part {
             Part::Done(v) => v.clone(),
             Part::NotApplicable(why) => json!({"status": "not applicable", "why": why}),
             Part::NotRun(why) => json!({"status": "not run", "why": why}),
+            Part::Failed(why) => json!({"status": "failed", "why": why}),
         }
     }
 }
@@ -114,8 +125,10 @@ pub struct Attribution {
     pub refuters_run: bool,
     /// The ratio and rate/mix decomposition.
     pub decomposition: Part,
-    /// The cumulative effect and money over time.
+    /// The cumulative effect and money over time (its JSON in the diagnostics).
     pub cumulative: Part,
+    /// The cumulative series itself, when computed (for the charts).
+    pub cumulative_series: Option<crate::cumulative::CumulativeSeries>,
     /// The options used.
     pub options: AttributeOptions,
     /// Warnings (the design's, estimator disagreement, bootstrap/delta disagreement).
@@ -139,22 +152,12 @@ pub fn attribute_data(
     options: &AttributeOptions,
 ) -> Result<Attribution> {
     options.check()?;
-    let design = spec.design.as_ref().ok_or_else(|| AttributionError::Spec {
+    spec.design.as_ref().ok_or_else(|| AttributionError::Spec {
         file: spec.file.clone(),
         key: "design".into(),
         message: "give a [design] section (kind = randomised, rollout or single-unit)".into(),
     })?;
-    let fit_opts = options.fit_options();
-    let fit = match design.kind {
-        DesignKind::Randomised => crate::randomised::fit(&spec, data, &fit_opts)?,
-        // Replaced by `crate::rollout::fit` / `crate::single_unit::fit` when those land.
-        DesignKind::Rollout | DesignKind::SingleUnit => {
-            return Err(AttributionError::Invalid(format!(
-                "the {} design is not available in this build",
-                design.kind.name()
-            )))
-        }
-    };
+    let fit = fit_design(&spec, data, options, true)?;
     let mut warnings = fit.warnings.clone();
     warnings.extend(cross_check_warnings(&fit));
     let (tree, value, top_node) = match &spec.value {
@@ -173,26 +176,199 @@ pub fn attribute_data(
         }
         None => (None, None, None),
     };
-    let decomposition = Part::NotRun(
-        "the ratio and rate/mix decomposition (crate::decompose) is not wired into this build"
-            .into(),
-    );
-    let cumulative = Part::NotRun(
-        "the cumulative series (crate::cumulative) is not wired into this build".into(),
-    );
+    let refuters = if options.refute {
+        run_refuters(&spec, data, &fit, options)?
+    } else {
+        Vec::new()
+    };
+    let decomposition = {
+        let v = decompose_spec(
+            &spec,
+            data,
+            &DecomposeOptions {
+                alpha: options.alpha,
+                seed: options.seed,
+                ..DecomposeOptions::default()
+            },
+        )?;
+        if v.get("applies").and_then(Value::as_bool) == Some(false) {
+            Part::NotApplicable(
+                v.get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the decomposition does not apply to this design")
+                    .to_string(),
+            )
+        } else {
+            Part::Done(v)
+        }
+    };
+    let (cumulative, cumulative_series) = match cumulative_part(&spec, data, tree.as_ref(), options)
+    {
+        Ok(p) => p,
+        Err(e) => {
+            let why = format!("the cumulative series could not be computed: {e}");
+            warnings.push(why.clone());
+            (Part::Failed(why), None)
+        }
+    };
     Ok(Attribution {
         spec,
         fit,
         tree,
         value,
         top_node,
-        refuters: Vec::new(),
-        refuters_run: false,
+        refuters_run: options.refute,
+        refuters,
         decomposition,
         cumulative,
+        cumulative_series,
         options: *options,
         warnings,
     })
+}
+
+/// The design's fit, dispatched on the kind: randomised → the A/B engine
+/// ([`crate::randomised::fit`]), rollout → Callaway-Sant'Anna ([`crate::rollout::fit`]),
+/// single-unit → synthetic DiD ([`crate::single_unit::fit`]; `cross_check` runs its
+/// synthetic-control cross-check, which the refuters' refits skip).
+pub fn fit_design(
+    spec: &ReleaseSpec,
+    data: &Dataset,
+    options: &AttributeOptions,
+    cross_check: bool,
+) -> Result<DesignFit> {
+    let d = crate::design_panel::design(spec)?;
+    match d.kind {
+        DesignKind::Randomised => crate::randomised::fit(spec, data, &options.fit_options()),
+        DesignKind::Rollout => crate::rollout::fit(
+            spec,
+            data,
+            &RolloutOptions {
+                alpha: options.alpha,
+            },
+        ),
+        DesignKind::SingleUnit => crate::single_unit::fit(
+            spec,
+            data,
+            &SingleUnitOptions {
+                alpha: options.alpha,
+                cross_check,
+            },
+        ),
+    }
+}
+
+/// The refuters, in order: the placebo release date (rollout, single-unit; not applicable to
+/// a randomised design), then [`crate::refute::refute_all`] (placebo KPIs, random subsets,
+/// SRM, covariate balance) with the design's own fit as the refit (seeded by
+/// `options.seed`).
+pub fn run_refuters(
+    spec: &ReleaseSpec,
+    data: &Dataset,
+    fit: &DesignFit,
+    options: &AttributeOptions,
+) -> Result<Vec<RefuterResult>> {
+    let d = crate::design_panel::design(spec)?;
+    let placebo_date = match d.kind {
+        DesignKind::Randomised => RefuterResult {
+            name: "placebo release date".into(),
+            rule: format!(
+                "the placebo effect's {}% CI covers 0 for every KPI",
+                fmt_value((1.0 - options.alpha) * 100.0)
+            ),
+            outcome: RefuterOutcome::NotApplicable,
+            detail: "a randomised design compares arms running side by side; it has no release date inside a pre-period to move".into(),
+        },
+        DesignKind::Rollout => crate::rollout::placebo_release_date(
+            spec,
+            data,
+            &RolloutOptions {
+                alpha: options.alpha,
+            },
+        )?,
+        DesignKind::SingleUnit => crate::single_unit::placebo_release_date(
+            spec,
+            data,
+            &SingleUnitOptions {
+                alpha: options.alpha,
+                cross_check: false,
+            },
+        )?,
+    };
+    let refit = |s: &ReleaseSpec, d: &Dataset| fit_design(s, d, options, false);
+    let mut out = vec![placebo_date];
+    out.extend(refute_all(
+        spec,
+        data,
+        fit,
+        &refit,
+        &RefuteOptions {
+            seed: options.seed,
+            ..RefuteOptions::default()
+        },
+    )?);
+    Ok(out)
+}
+
+/// The cumulative view ([`crate::cumulative`]): the design's running effects turned into
+/// running money through the value tree; money accrues per elapsed analysis period as
+/// `period_width × time_unit` over the `[value] period` when the effect recurs. Not
+/// applicable to a randomised design without `design.time`. Returns the diagnostics' part
+/// and the series.
+pub fn cumulative_part(
+    spec: &ReleaseSpec,
+    data: &Dataset,
+    tree: Option<&ValueTree>,
+    options: &AttributeOptions,
+) -> Result<(Part, Option<crate::cumulative::CumulativeSeries>)> {
+    let d = crate::design_panel::design(spec)?;
+    if d.kind == DesignKind::Randomised && d.time.is_none() {
+        return Ok((
+            Part::NotApplicable(
+                "a randomised design needs `design.time` (the period column) for the cumulative view"
+                    .into(),
+            ),
+            None,
+        ));
+    }
+    let (axis, method, path) = running_effects(spec, data, options.alpha)?;
+    let unit_days = d.width() as f64 * d.time_period().days();
+    let fraction = match tree {
+        Some(t) if t.recurring() => Some(unit_days / t.period().days()),
+        _ => None,
+    };
+    // Only the delta-method change is shown per point: a small bootstrap keeps it cheap.
+    let light = tree.map(|t| t.clone().with_bootstrap(200, options.seed));
+    let money = |e: &KpiEffects| -> Result<Vec<Effect>> {
+        match &light {
+            Some(t) => Ok(t
+                .changes(e, &BTreeMap::new(), options.alpha)?
+                .into_iter()
+                .map(|c| c.change)
+                .collect()),
+            None => Ok(Vec::new()),
+        }
+    };
+    let series = accumulate(&axis, &method, &path, money, fraction)?;
+    let mut v = series.to_json();
+    if let Value::Object(m) = &mut v {
+        m.insert("period_length_days".into(), json!(unit_days));
+        m.insert(
+            "accrual".into(),
+            json!(match (tree, fraction) {
+                (None, _) => "no [value] section: running KPI effects only".to_string(),
+                (Some(_), None) => "one-off effect ([value] recurring = false): money is not accrued over time".to_string(),
+                (Some(t), Some(f)) => format!(
+                    "money accrued since the release = the node's change per {} at the running effect x elapsed periods x {} (one analysis period of {} day(s) over the {})",
+                    t.period().name(),
+                    fmt_value(f),
+                    fmt_value(unit_days),
+                    t.period().name()
+                ),
+            }),
+        );
+    }
+    Ok((Part::Done(v), Some(series)))
 }
 
 /// Where the main estimator's and the cross-check's intervals do not overlap, a warning per
@@ -482,7 +658,7 @@ Cross-check: {}
             s += &format!("FAILED CHECKS: {}\n", failed.join("; "));
         }
         if !self.refuters_run {
-            s += "Refuters: not run in this build\n";
+            s += "Refuters: not run (switched off)\n";
         }
         if let Some(c) = self.top_change() {
             let v = &c.views;
@@ -529,7 +705,7 @@ Cross-check: {}
 
     fn refuters_json(&self) -> Value {
         if !self.refuters_run {
-            return json!({"status": "not run", "why": "the refuters (crate::refute) are not wired into this build", "results": []});
+            return json!({"status": "not run", "why": "switched off (AttributeOptions::refute = false, `--no-refute`)", "results": []});
         }
         json!({"results": self.refuters})
     }

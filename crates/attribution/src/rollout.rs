@@ -65,6 +65,8 @@ struct Prepared {
     cohort: Vec<i64>,
     unit_col: String,
     control: ControlGroup,
+    /// Notes on the analysis periods (adoption periods inside a block of `period_width`).
+    notes: Vec<String>,
 }
 
 const CS_NAME: &str = "Callaway-Sant'Anna";
@@ -151,16 +153,30 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
             cohort_of.insert(l.as_str(), (g, i));
         }
     }
+    // With `period_width`, the adoption period becomes the block holding it.
+    let notes: Vec<String> = cohort_of
+        .values()
+        .filter_map(|c| c.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|g| panel.block_note("adoption period", g))
+        .collect();
     let cohort = panel
         .unit
         .iter()
-        .map(|u| cohort_of.get(u.as_str()).and_then(|c| c.0).unwrap_or(0))
+        .map(|u| {
+            cohort_of
+                .get(u.as_str())
+                .and_then(|c| c.0)
+                .map_or(0, |g| panel.block_of(g))
+        })
         .collect();
     Ok(Prepared {
         panel,
         cohort,
         unit_col: unit.to_string(),
         control,
+        notes,
     })
 }
 
@@ -294,7 +310,7 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &RolloutOptions) -> Resu
     let names = &p.panel.names;
     let mut effects = Vec::new();
     let mut baseline = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = p.notes.clone();
     let mut pretrends = Map::new();
     let mut cs_warnings = BTreeSet::new();
     for (k, name) in names.iter().enumerate() {

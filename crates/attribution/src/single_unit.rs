@@ -93,6 +93,8 @@ struct Prepared {
     start: i64,
     unit_col: String,
     description: String,
+    /// Notes on the analysis periods (a start inside a block of `period_width`).
+    notes: Vec<String>,
 }
 
 fn treated_label(spec: &ReleaseSpec, v: &Option<toml::Value>) -> Result<String> {
@@ -150,6 +152,9 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
             ),
         ));
     }
+    // With `period_width`, the start becomes the block holding it.
+    let notes: Vec<String> = panel.block_note("start", start).into_iter().collect();
+    let start = panel.block_of(start);
     let periods: BTreeSet<i64> = panel.period.iter().copied().collect();
     let first = *periods.iter().next().expect("non-empty panel");
     let last = *periods.iter().next_back().expect("non-empty panel");
@@ -158,7 +163,8 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
             spec,
             "design.start",
             format!(
-                "{start} must be a period after the first ({first}) and at most the last ({last}) of column `{time}`"
+                "{start} must be a period after the first ({first}) and at most the last ({last}) of column `{time}`{}",
+                if panel.block.is_some() { " (in blocks of design.period_width)" } else { "" }
             ),
         ));
     }
@@ -194,6 +200,7 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
         start,
         unit_col: unit.to_string(),
         description: panel.description,
+        notes,
     })
 }
 
@@ -347,6 +354,7 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &SingleUnitOptions) -> R
         joint.replicates.nrows()
     )];
     warnings.extend(sens_warnings);
+    warnings.extend(p.notes.iter().cloned());
     let mut cross_check = None;
     if options.cross_check {
         let mut sc_effects = Vec::new();

@@ -112,7 +112,8 @@ pub struct DesignSection {
     /// The randomisation unit (randomised) or the panel unit (rollout, single-unit).
     #[serde(default)]
     pub unit: Option<String>,
-    /// rollout, single-unit: the period column.
+    /// rollout, single-unit: the period column; randomised (optional): the period column of
+    /// the cumulative view.
     #[serde(default)]
     pub time: Option<String>,
     /// rollout: the first treated period per unit (0 or empty = never treated).
@@ -139,6 +140,19 @@ pub struct DesignSection {
     /// rollout: `never` (default) or `not-yet` treated comparison units.
     #[serde(default)]
     pub control_group: Option<String>,
+    /// rollout, single-unit (with `events = true`): periods of the time column per analysis
+    /// period (default 1). Blocks of this many periods are counted from the first period of
+    /// the data, as `causalkit did --events --period-width`: block `k` (from 1) holds periods
+    /// `first + (k-1)·width .. first + k·width − 1`; the adoption period (rollout) and `start`
+    /// (single-unit) become the block holding them, with a warning when they do not start a
+    /// block. E.g. 7 turns daily site cells into weekly ones.
+    #[serde(default)]
+    pub period_width: Option<i64>,
+    /// How long one period of the time column is (`day`, `week`, `month`, `quarter`, `year`;
+    /// default `day`): the cumulative view accrues money per elapsed period as that length
+    /// (times `period_width`) over the `[value] period`.
+    #[serde(default)]
+    pub time_unit: Option<String>,
 }
 
 /// Which direction of a KPI is good.
@@ -228,6 +242,8 @@ fn allowed_keys(kind: DesignKind) -> &'static [&'static str] {
             "treatment",
             "covariates",
             "unit",
+            "time",
+            "time_unit",
             "weight",
             "events",
             "placebo_kpis",
@@ -242,6 +258,8 @@ fn allowed_keys(kind: DesignKind) -> &'static [&'static str] {
             "placebo_kpis",
             "segment",
             "control_group",
+            "period_width",
+            "time_unit",
         ],
         DesignKind::SingleUnit => &[
             "unit",
@@ -252,6 +270,8 @@ fn allowed_keys(kind: DesignKind) -> &'static [&'static str] {
             "events",
             "placebo_kpis",
             "segment",
+            "period_width",
+            "time_unit",
         ],
     }
 }
@@ -288,7 +308,22 @@ impl DesignSection {
         add("placebo_kpis", !self.placebo_kpis.is_empty());
         add("segment", self.segment.is_some());
         add("control_group", self.control_group.is_some());
+        add("period_width", self.period_width.is_some());
+        add("time_unit", self.time_unit.is_some());
         k
+    }
+
+    /// Periods of the time column per analysis period (`period_width`, default 1).
+    pub fn width(&self) -> i64 {
+        self.period_width.unwrap_or(1)
+    }
+
+    /// The length of one period of the time column (`time_unit`, default a day).
+    pub fn time_period(&self) -> crate::value::Period {
+        self.time_unit
+            .as_deref()
+            .and_then(crate::value::Period::parse)
+            .unwrap_or(crate::value::Period::Day)
     }
 
     /// The single-unit design's treated unit as text (a TOML string or integer).
@@ -404,6 +439,28 @@ impl ReleaseSpec {
                     return Err(self.err(
                         "design.control_group",
                         format!("expected `never` or `not-yet`, got `{cg}`"),
+                    ));
+                }
+            }
+            if let Some(w) = d.period_width {
+                if w < 1 {
+                    return Err(self.err(
+                        "design.period_width",
+                        format!("must be a whole number of periods of at least 1, got {w}"),
+                    ));
+                }
+                if w > 1 && !d.events {
+                    return Err(self.err(
+                        "design.period_width",
+                        "blocks of periods are formed from event rows: set `events = true` (rows already one per unit x period cannot be regrouped)",
+                    ));
+                }
+            }
+            if let Some(u) = &d.time_unit {
+                if crate::value::Period::parse(u).is_none() {
+                    return Err(self.err(
+                        "design.time_unit",
+                        format!("expected day, week, month, quarter or year, got `{u}`"),
                     ));
                 }
             }

@@ -260,3 +260,46 @@ fn unreadable_spec_file() {
     let err = ReleaseSpec::load(Path::new("/nonexistent/release.toml")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/release.toml"));
 }
+
+/// A rollout spec over the same file (its columns are not read before the design keys are
+/// checked).
+fn rollout(extra: &str) -> String {
+    GOOD.replace(
+        "kind = \"randomised\"\narm = \"arm\"\ncontrol = \"control\"\ntreatment = \"treatment\"\ncovariates = [\"pre_aht\"]",
+        &format!("kind = \"rollout\"\nunit = \"site\"\ntime = \"arm\"\nadoption = \"aht\"\n{extra}"),
+    )
+}
+
+#[test]
+fn period_width_is_checked() {
+    let (k, m) = fails("width_zero", &rollout("events = true\nperiod_width = 0"));
+    assert_eq!(k, "design.period_width");
+    assert!(m.contains("at least 1, got 0"), "{m}");
+    let (k, m) = fails("width_cells", &rollout("period_width = 7"));
+    assert_eq!(k, "design.period_width");
+    assert!(m.contains("events = true"), "{m}");
+    // Not a key of a randomised design.
+    let (k, m) = fails(
+        "width_randomised",
+        &GOOD.replace("arm = \"arm\"", "arm = \"arm\"\nperiod_width = 7"),
+    );
+    assert_eq!(k, "design.period_width");
+    assert!(m.contains("does not apply to a randomised design"), "{m}");
+    // A known width with events passes validation.
+    let path = setup("width_ok", &rollout("events = true\nperiod_width = 7"));
+    let spec = ReleaseSpec::load(&path).unwrap();
+    assert_eq!(spec.design.unwrap().width(), 7);
+}
+
+#[test]
+fn time_unit_is_checked() {
+    let (k, m) = fails(
+        "time_unit",
+        &rollout("events = true\ntime_unit = \"fortnight\""),
+    );
+    assert_eq!(k, "design.time_unit");
+    assert!(m.contains("`fortnight`"), "{m}");
+    let path = setup("time_unit_ok", &rollout("time_unit = \"week\""));
+    let d = ReleaseSpec::load(&path).unwrap().design.unwrap();
+    assert_eq!(d.time_period().days(), 7.0);
+}

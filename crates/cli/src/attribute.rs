@@ -3,7 +3,9 @@
 
 use crate::output::{CliError, Format, Rendered};
 use causalkit_attribution::{attribute, AttributeOptions, Attribution, AttributionError};
-use causalkit_report::{ForestPlot, Interval, PanelBy, WaterfallChart, WaterfallStep};
+use causalkit_report::{
+    ForestPlot, Interval, LineChart, PanelBy, Series, WaterfallChart, WaterfallStep,
+};
 use causalkit_stats::Report;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -34,7 +36,8 @@ struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Write the charts (money waterfall by node, per-KPI forest plot) into this directory.
+    /// Write the charts (money waterfall by node, per-KPI forest plot, cumulative money over
+    /// time) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
     /// Seed of every resampling step (bootstrap cross-check, refuters).
@@ -43,6 +46,10 @@ struct RunArgs {
     /// Significance level of every interval.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
+    /// Skip the refuters (placebo release date, placebo KPIs, random subsets, SRM, balance);
+    /// the output then says they were not run.
+    #[arg(long)]
+    no_refute: bool,
 }
 
 impl From<AttributionError> for CliError {
@@ -78,6 +85,7 @@ fn release(a: RunArgs) -> Result<Rendered, CliError> {
     let options = AttributeOptions {
         alpha: a.alpha,
         seed: a.seed,
+        refute: !a.no_refute,
         ..AttributeOptions::default()
     };
     let attribution = attribute(spec, &options)?;
@@ -134,6 +142,9 @@ fn charts(a: &Attribution, alpha: f64) -> Result<Vec<causalkit_report::Chart>, C
                 .chart("money_by_node", &effects)?,
         );
     }
+    if let Some(c) = cumulative_chart(a, interval)? {
+        out.push(c);
+    }
     // The KPI effects, from the design fit (typed), one forest panel per KPI.
     let kpis = a.fit.effects.effects.clone();
     if !kpis.is_empty() {
@@ -146,4 +157,71 @@ fn charts(a: &Attribution, alpha: f64) -> Result<Vec<causalkit_report::Chart>, C
         );
     }
     Ok(out)
+}
+
+/// Cumulative money of the top value node over time: the money accrued since the release
+/// with its band (recurring effects), or else the node's change per value period at the
+/// running effect. None without a cumulative series or a value tree.
+fn cumulative_chart(
+    a: &Attribution,
+    interval: Interval,
+) -> Result<Option<causalkit_report::Chart>, CliError> {
+    let (Some(series), Some(top)) = (&a.cumulative_series, a.top_node.as_ref()) else {
+        return Ok(None);
+    };
+    let period = a
+        .spec
+        .value
+        .as_ref()
+        .map(|v| v.period.clone())
+        .unwrap_or_default();
+    let (mut x, mut y, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut accrued = true;
+    for p in &series.points {
+        let Some(m) = p.money.iter().find(|m| &m.node == top) else {
+            continue;
+        };
+        let e = match &m.accrued {
+            Some(e) => e,
+            None => {
+                accrued = false;
+                &m.rate
+            }
+        };
+        if let (Some(l), Some(h)) = (e.ci_low, e.ci_high) {
+            x.push(p.period as f64);
+            y.push(e.estimate);
+            lo.push(l);
+            hi.push(h);
+        }
+    }
+    if x.len() < 2 {
+        return Ok(None);
+    }
+    let (title, y_label) = if accrued {
+        (
+            format!(
+                "{}: cumulative money since the release",
+                a.spec.release.name
+            ),
+            format!("value:{top} accrued"),
+        )
+    } else {
+        (
+            format!("{}: running money", a.spec.release.name),
+            format!("value:{top} change per {period}"),
+        )
+    };
+    let line = Series::new(format!("value:{top}"), x, y)
+        .with_band(lo, hi)
+        .band_label(interval.describe());
+    Ok(Some(
+        LineChart::new(title)
+            .x_label(series.axis.clone())
+            .y_label(y_label)
+            .subtitle(series.method.clone())
+            .hline(0.0)
+            .interval(interval)
+            .chart("cumulative_money", &[line])?,
+    ))
 }

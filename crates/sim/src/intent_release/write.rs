@@ -130,6 +130,11 @@ pub fn write_intent_csv<W: Write>(
     w.flush()
 }
 
+/// The panel designs' `period_width` key: weekly site cells (daily site-days are too noisy
+/// for Callaway-Sant'Anna and synthetic DiD on the default volume).
+const PERIOD_WIDTH_LINE: &str =
+    "period_width = 7                  # weekly site cells: daily site-days are too noisy for CS/SDID\n\n";
+
 /// The release spec of `design` (or, with `None`, the errors spec `errors.toml`) in the TOML
 /// format of issue 12, with paths relative to the spec file (the specs sit next to the data).
 pub fn intent_spec_toml(config: &IntentReleaseConfig, design: Option<IntentDesign>) -> String {
@@ -143,22 +148,26 @@ pub fn intent_spec_toml(config: &IntentReleaseConfig, design: Option<IntentDesig
     );
     if design == Some(IntentDesign::Randomised) {
         // CSAT is surveyed on some contacts only: each KPI uses the rows that have its value.
+        s += "# csat is asked of a sample of contacts: the others are left out of csat (counted in the output)\n";
         s += "drop_missing = true\n";
     }
     s += "\n";
     match design {
         Some(IntentDesign::Randomised) => {
             s += "[design]\nkind = \"randomised\"\narm = \"arm\"\ncontrol = \"control\"\n";
-            s += "treatment = \"treatment\"\ncovariates = [\"pre_aht\"]\n\n";
+            s += "treatment = \"treatment\"\ncovariates = [\"pre_aht\"]\n";
+            s += "time = \"day\"                     # period column of the cumulative view\n";
+            s += "segment = \"true_intent\"          # intent from the agent's disposition: the release cannot change it (rate/mix split)\n\n";
         }
         Some(IntentDesign::Rollout) => {
             s += "[design]\nkind = \"rollout\"\nunit = \"site\"\ntime = \"day\"\n";
-            s += "adoption = \"cohort\"\nevents = true\n\n";
+            s += "adoption = \"cohort\"\nevents = true\n";
+            s += PERIOD_WIDTH_LINE;
         }
         Some(IntentDesign::SingleSite) => {
             s += &format!(
                 "[design]\nkind = \"single-unit\"\nunit = \"site\"\ntime = \"day\"\n\
-                 treated = \"{}\"\nstart = {}\nevents = true\n\n",
+                 treated = \"{}\"\nstart = {}\nevents = true\n{PERIOD_WIDTH_LINE}",
                 site_label(config.single_site),
                 config.single_site_start
             );
