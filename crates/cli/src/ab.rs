@@ -1,7 +1,7 @@
 //! `causalkit ab`: A/B test analysis from unit rows (`--data`) or pre-aggregated sufficient
 //! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
 
-use crate::output::{plain_table, CliError, Format, Rendered};
+use crate::output::{plain_table, render_keeping, scalar_diagnostic, CliError, Format, Rendered};
 use causalkit_ab::cumulative::{cumulative_effect, CumulativePoint};
 use causalkit_ab::quantile::quantile_cells;
 use causalkit_ab::review::{
@@ -242,22 +242,8 @@ struct PlanArgs {
 /// Run `causalkit ab`.
 pub fn run(args: AbArgs) -> Result<Rendered, CliError> {
     match args.command {
-        Some(AbCommand::Plan(p)) => plan(p).map(Into::into),
+        Some(AbCommand::Plan(p)) => plan(p),
         None => analyse(*args.analyse),
-    }
-}
-
-fn render(result: &EstimationResult, format: Format, extra_table: &str) -> String {
-    match format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => {
-            let mut short = result.clone();
-            short
-                .diagnostics
-                .retain(|_, v| !v.is_object() && !v.is_array());
-            short.to_table() + extra_table
-        }
     }
 }
 
@@ -360,7 +346,7 @@ fn sequential_plan(
     )?))
 }
 
-fn plan(p: PlanArgs) -> Result<String, CliError> {
+fn plan(p: PlanArgs) -> Result<Rendered, CliError> {
     check_plan_flags(&p)?;
     let sequential = sequential_plan(&p)?;
     if sequential.is_some() && p.t_test {
@@ -413,7 +399,7 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
             .with_diagnostic("cohens_d", d)
             .with_diagnostic("n_control", causalkit_stats::count_value(n1))
             .with_diagnostic("n_treatment", causalkit_stats::count_value(n2));
-        return Ok(render(&result, p.format, ""));
+        return Ok(render_keeping(&result, p.format, None, scalar_diagnostic));
     }
     let analysis = match (effect, p.n_total, p.power) {
         (Some(e), Some(n), None) => {
@@ -498,7 +484,12 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
             .with_diagnostic("inflation_at_power", target)
             .with_diagnostic("max_n_total", causalkit_stats::count_value(max_n));
     }
-    Ok(render(&result, p.format, &extra))
+    Ok(render_keeping(
+        &result,
+        p.format,
+        Some(&extra),
+        scalar_diagnostic,
+    ))
 }
 
 /// A parsed metric.
@@ -1128,16 +1119,14 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     if let Some(dir) = &a.plot {
         causalkit_report::save_all(dir, &charts)?;
     }
-    if a.format == Format::Table {
-        // The table shows the nested diagnostics as the blocks above (SRM, guardrails,
-        // multiple testing, winsorisation); the full set is in the JSON.
-        let mut short = result.clone();
-        short
-            .diagnostics
-            .retain(|_, v| !v.is_object() && !v.is_array());
-        return Ok(crate::output::render(&short, a.format, Some(&extra)));
-    }
-    Ok(crate::output::render(&result, a.format, Some(&extra)))
+    // The table shows the nested diagnostics as the blocks above (SRM, guardrails, multiple
+    // testing, winsorisation); the full set is in the JSON.
+    Ok(render_keeping(
+        &result,
+        a.format,
+        Some(&extra),
+        scalar_diagnostic,
+    ))
 }
 
 /// The library specification from the flags. Parsing only: every range and name check is

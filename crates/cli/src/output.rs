@@ -45,8 +45,6 @@ impl From<String> for Rendered {
 /// `warnings` array); `Format::Csv` the tidy CSV.
 /// stderr, in every format: one `Warning: ...` line per warning, then `Verdict: ...` when the
 /// diagnostics hold a string `verdict`.
-// Used by the subcommand modules as they move to this dispatch (ab, did, synth, regress).
-#[allow(dead_code)]
 pub fn render(result: &EstimationResult, format: Format, extra_table: Option<&str>) -> Rendered {
     let stdout = match format {
         Format::Json => result.to_json() + "\n",
@@ -58,6 +56,28 @@ pub fn render(result: &EstimationResult, format: Format, extra_table: Option<&st
         stderr += &format!("Verdict: {v}\n");
     }
     Rendered { stdout, stderr }
+}
+
+/// [`render`] with the table view limited to the diagnostics `keep(name, value)` accepts; the
+/// others stay in the JSON (a subcommand typically shows them as its own `extra_table`
+/// blocks). JSON and CSV are exactly [`render`]'s.
+pub fn render_keeping(
+    result: &EstimationResult,
+    format: Format,
+    extra_table: Option<&str>,
+    keep: impl Fn(&str, &serde_json::Value) -> bool,
+) -> Rendered {
+    if format != Format::Table {
+        return render(result, format, extra_table);
+    }
+    let mut short = result.clone();
+    short.diagnostics.retain(|k, v| keep(k, v));
+    render(&short, format, extra_table)
+}
+
+/// A `keep` for [`render_keeping`]: scalar diagnostics only (no objects or lists).
+pub fn scalar_diagnostic(_name: &str, value: &serde_json::Value) -> bool {
+    !value.is_object() && !value.is_array()
 }
 
 /// Whether an error is the user's input or ours.
@@ -242,6 +262,23 @@ mod tests {
         assert!(render(&result(), Format::Csv, None)
             .stdout
             .starts_with("label,estimate"));
+    }
+
+    #[test]
+    fn render_keeping_filters_only_the_table_view() {
+        let r = result()
+            .with_diagnostic("n", 3)
+            .with_diagnostic("curve", vec![1.0, 2.0]);
+        let table = render_keeping(&r, Format::Table, Some("EXTRA\n"), scalar_diagnostic);
+        assert!(table.stdout.contains("EXTRA") && !table.stdout.contains("curve"));
+        assert_eq!(table.stderr, render(&r, Format::Table, None).stderr);
+        for format in [Format::Json, Format::Csv] {
+            assert_eq!(
+                render_keeping(&r, format, None, scalar_diagnostic),
+                render(&r, format, None)
+            );
+        }
+        assert!(render(&r, Format::Json, None).stdout.contains("curve"));
     }
 
     #[test]
