@@ -36,6 +36,8 @@ pub enum AbOption {
     NTune,
     /// `tau`, the mSPRT mixing standard deviation.
     Tau,
+    /// `cumulative_sequence`, the confidence sequence of the cumulative view.
+    CumulativeSequence,
 }
 
 impl AbOption {
@@ -56,6 +58,7 @@ impl AbOption {
             AbOption::NPlan => "sequential n_plan",
             AbOption::NTune => "sequential n_tune",
             AbOption::Tau => "sequential tau",
+            AbOption::CumulativeSequence => "cumulative_sequence",
         }
     }
 }
@@ -237,6 +240,12 @@ mod validation_tests {
         let mut s = spec();
         s.sequential = Some(SequentialMethod::Eppo { n_tune: f64::NAN });
         assert_eq!(option_of(s), Some(AbOption::NTune));
+        let mut s = spec();
+        s.cumulative_sequence = Some(SequentialMethod::Msprt { tau: 0.05 });
+        assert_eq!(option_of(s), Some(AbOption::CumulativeSequence));
+        let mut s = spec();
+        s.cumulative_sequence = Some(SequentialMethod::ConfidenceSequence { n_plan: -1.0 });
+        assert_eq!(option_of(s), Some(AbOption::NPlan));
         let mut s = spec();
         let e = s.set_lower_is_better(&["aht", "x", "y"]).unwrap_err();
         assert_eq!(

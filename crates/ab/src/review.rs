@@ -246,6 +246,13 @@ pub struct AbSpec {
     pub sequential: Option<SequentialMethod>,
     /// Many-to-one adjustment for several arms.
     pub multiarm: Option<MultiArmMethod>,
+    /// The confidence sequence of the cumulative (running-effect) view,
+    /// [`AbReview::cumulative_sequence`]: `None` follows `sequential` when that is gbstats' or
+    /// Eppo's sequence and is gbstats' sequence with `n_plan` 5000 otherwise; `Some` must be
+    /// one of the two confidence sequences (not mSPRT) and only tunes the view, not the
+    /// review's intervals.
+    #[serde(default)]
+    pub cumulative_sequence: Option<SequentialMethod>,
 }
 
 impl AbSpec {
@@ -267,6 +274,7 @@ impl AbSpec {
             bayesian: None,
             sequential: None,
             multiarm: None,
+            cumulative_sequence: None,
         }
     }
 
@@ -372,8 +380,17 @@ impl AbSpec {
                 ));
             }
         }
-        if let Some(method) = self.sequential {
+        for method in [self.sequential, self.cumulative_sequence]
+            .into_iter()
+            .flatten()
+        {
             check_sequential(method)?;
+        }
+        if let Some(SequentialMethod::Msprt { .. }) = self.cumulative_sequence {
+            return Err(option_error(
+                AbOption::CumulativeSequence,
+                "must be a confidence sequence (gbstats' or Eppo's), not mSPRT",
+            ));
         }
         Ok(AbReview { spec: self })
     }
@@ -666,6 +683,25 @@ impl AbReview {
     /// The validated specification.
     pub fn spec(&self) -> &AbSpec {
         &self.spec
+    }
+
+    /// The confidence sequence the cumulative view draws
+    /// ([`crate::cumulative::cumulative_effect`]) at the review's `alpha`: the spec's
+    /// `cumulative_sequence`, else its `sequential` sequence when that is gbstats' or Eppo's,
+    /// else gbstats' with `n_plan` 5000 (gbstats' default).
+    pub fn cumulative_sequence(&self) -> Result<sequential::ConfidenceSequence> {
+        let spec = &self.spec;
+        match spec.cumulative_sequence.or(spec.sequential) {
+            Some(SequentialMethod::Eppo { n_tune }) => {
+                sequential::ConfidenceSequence::eppo(n_tune, spec.alpha)
+            }
+            Some(SequentialMethod::ConfidenceSequence { n_plan }) => {
+                sequential::ConfidenceSequence::gbstats(n_plan, spec.alpha)
+            }
+            Some(SequentialMethod::Msprt { .. }) | None => {
+                sequential::ConfidenceSequence::gbstats(5000.0, spec.alpha)
+            }
+        }
     }
 
     /// Runs the review on per-arm (× segment) statistics.
@@ -1381,5 +1417,40 @@ impl Report for AbFit {
             .diagnostics
             .retain(|_, v| !v.is_object() && !v.is_array());
         short.to_table() + &self.summary_blocks(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> AbSpec {
+        AbSpec::new(vec![MetricSpec::new("aht", MetricType::Mean)])
+    }
+
+    #[test]
+    fn the_cumulative_view_uses_the_validated_sequence() {
+        let cs = |s: AbSpec| s.validate().unwrap().cumulative_sequence().unwrap();
+        let gbstats = |n: f64, a: f64| sequential::ConfidenceSequence::gbstats(n, a).unwrap();
+        // No sequential method: gbstats' default tuning, at the review's alpha.
+        let mut s = spec();
+        s.alpha = 0.1;
+        assert_eq!(cs(s), gbstats(5000.0, 0.1));
+        // The review's own sequence.
+        let mut s = spec();
+        s.sequential = Some(SequentialMethod::Eppo { n_tune: 20_000.0 });
+        assert_eq!(
+            cs(s),
+            sequential::ConfidenceSequence::eppo(20_000.0, 0.05).unwrap()
+        );
+        let mut s = spec();
+        s.sequential = Some(SequentialMethod::ConfidenceSequence { n_plan: 8000.0 });
+        assert_eq!(cs(s), gbstats(8000.0, 0.05));
+        // mSPRT has no sequence over the running estimate: the default, or the view's own.
+        let mut s = spec();
+        s.sequential = Some(SequentialMethod::Msprt { tau: 0.05 });
+        assert_eq!(cs(s.clone()), gbstats(5000.0, 0.05));
+        s.cumulative_sequence = Some(SequentialMethod::ConfidenceSequence { n_plan: 20_000.0 });
+        assert_eq!(cs(s), gbstats(20_000.0, 0.05));
     }
 }

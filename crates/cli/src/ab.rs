@@ -5,13 +5,11 @@ use crate::output::{plain_table, render_keeping, scalar_diagnostic, CliError, Fo
 use causalkit_ab::cumulative::{cumulative_effect, CumulativePoint};
 use causalkit_ab::quantile::quantile_cells;
 use causalkit_ab::review::{
-    self, AbData, AbSpec, AdjustScope, BayesSpec, Guardrail, MetricCells, MetricData,
+    self, AbData, AbReview, AbSpec, AdjustScope, BayesSpec, Guardrail, MetricCells, MetricData,
     MultiArmMethod, SequentialMethod,
 };
 use causalkit_ab::winsor::winsorize;
-use causalkit_ab::{
-    bayes, planning, sequential, AbError, AbOption, ArmStats, MetricType, TestKind,
-};
+use causalkit_ab::{bayes, planning, AbError, AbOption, ArmStats, MetricType, TestKind};
 use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
 use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::{Effect, EffectKind, EstimationResult, Report};
@@ -148,7 +146,8 @@ struct AnalyseArgs {
     #[arg(long, value_enum)]
     sequential: Option<SequentialArg>,
     /// Confidence-sequence tuning: the planned total number of units where the sequence is
-    /// tightest (default 5000 as gbstats for `cs`, 10000 as Eppo's N_tune for `eppo`).
+    /// tightest (default 5000 as gbstats for `cs`, 10000 as Eppo's N_tune for `eppo`); without
+    /// `--sequential cs|eppo` it tunes the gbstats sequence of the --time chart.
     #[arg(long)]
     n_plan: Option<f64>,
     /// mSPRT mixing standard deviation on the relative-lift scale.
@@ -1069,7 +1068,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         }
     }
     if let Some(tcol) = &a.time {
-        let series = cumulative(&input, &a, tcol, &metrics, &control)?;
+        let series = cumulative(&input, &a, tcol, &metrics, &control, &review)?;
         let mut cum = Map::new();
         let level = (1.0 - a.alpha) * 100.0;
         for (name, pts) in series {
@@ -1196,6 +1195,13 @@ fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> 
         },
         SequentialArg::Msprt => SequentialMethod::Msprt { tau: a.tau },
     });
+    // Without a confidence sequence at the look, --n-plan still tunes the --time chart's.
+    spec.cumulative_sequence = match a.sequential {
+        None | Some(SequentialArg::Msprt) => a
+            .n_plan
+            .map(|n_plan| SequentialMethod::ConfidenceSequence { n_plan }),
+        Some(SequentialArg::Cs | SequentialArg::Eppo) => None,
+    };
     spec.multiarm = a.multiarm.map(|m| match m {
         MultiArmArg::Dunnett => MultiArmMethod::Dunnett,
         MultiArmArg::MaxT => MultiArmMethod::MaxT,
@@ -1219,6 +1225,7 @@ fn flag_of(option: AbOption) -> &'static str {
         AbOption::BetaPrior => "--beta-prior",
         AbOption::NPlan | AbOption::NTune => "--n-plan",
         AbOption::Tau => "--tau",
+        AbOption::CumulativeSequence => "--n-plan",
     }
 }
 
@@ -1320,13 +1327,14 @@ fn quantile_summaries(
 }
 
 /// Cumulative absolute effect of each row-level metric at every distinct time value, for the
-/// control and the first other arm.
+/// control and the first other arm, with the validated review's confidence sequence and alpha.
 fn cumulative(
     input: &Input,
     a: &AnalyseArgs,
     tcol: &str,
     metrics: &[MetricSpec],
     control: &str,
+    review: &AbReview,
 ) -> Result<Vec<(String, Vec<CumulativePoint>)>, CliError> {
     if input.stats || a.unit.is_some() {
         return Err(CliError::bad(
@@ -1347,12 +1355,8 @@ fn cumulative(
         .min()
         .cloned()
         .ok_or_else(|| CliError::bad("no treatment arm"))?;
-    let cs = match a.sequential {
-        Some(SequentialArg::Eppo) => {
-            sequential::ConfidenceSequence::eppo(a.n_plan.unwrap_or(10_000.0), a.alpha)?
-        }
-        _ => sequential::ConfidenceSequence::gbstats(a.n_plan.unwrap_or(5000.0), a.alpha)?,
-    };
+    let cs = review.cumulative_sequence()?;
+    let alpha = review.spec().alpha;
     let mut out = Vec::new();
     for metric in metrics {
         let MetricSpec::Kpi(kpi) = metric else {
@@ -1376,7 +1380,7 @@ fn cumulative(
             &rv.denominator,
             metric.metric_type(),
             &cs,
-            a.alpha,
+            alpha,
         )?;
         out.push((kpi.name.clone(), pts));
     }
