@@ -42,6 +42,20 @@ pub enum AttributionError {
 }
 
 impl AttributionError {
+    /// The same error with the spec file's name filled in (a [`AttributionError::Spec`] raised
+    /// before the file was known, e.g. by `value::ValueTree::from_spec`); other errors are
+    /// returned unchanged.
+    pub fn with_file(self, file: &str) -> Self {
+        match self {
+            AttributionError::Spec { key, message, .. } => AttributionError::Spec {
+                file: file.to_string(),
+                key,
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// True when the failure is numerical on valid input, not bad input.
     pub fn is_numerical(&self) -> bool {
         matches!(

@@ -25,9 +25,13 @@
 #![deny(clippy::float_cmp)]
 
 pub mod error;
+pub mod orchestrate;
+pub mod randomised;
 pub mod spec;
+pub mod value;
 
 pub use error::{AttributionError, Result};
+pub use orchestrate::{attribute, attribute_data, AttributeOptions, Attribution, MoneyBar, Part};
 
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;
@@ -54,6 +58,25 @@ pub struct KpiEffects {
     pub covariance_source: String,
     /// Joint replicate draws of the effects, if the design produces them.
     pub replicates: Option<DMatrix<f64>>,
+}
+
+/// Options every design's fit takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitOptions {
+    /// Significance level of the intervals (two-sided; 0.05 gives 95% intervals).
+    pub alpha: f64,
+    /// Seed of every resampling step (bootstrap, placebo draws, random subsets).
+    pub seed: u64,
+}
+
+impl Default for FitOptions {
+    /// alpha 0.05, seed 0.
+    fn default() -> Self {
+        FitOptions {
+            alpha: 0.05,
+            seed: 0,
+        }
+    }
 }
 
 /// What a design (randomised, rollout, single-unit) returns: the KPI effects with their joint

@@ -173,11 +173,16 @@ struct AnalyseArgs {
     /// metrics. Covariates are not capped.
     #[arg(long = "winsorize")]
     winsorize: Vec<String>,
-    /// Time column (numeric, e.g. day): with --plot, also chart the cumulative absolute effect
+    /// Time column (numeric, e.g. day, or dates, see --period-width): with --plot, also chart the cumulative absolute effect
     /// of each metric over time with its fixed-horizon interval and confidence sequence
     /// (rows randomised individually; not with --unit or --stats).
     #[arg(long, requires = "plot")]
     time: Option<String>,
+    /// Days per period of a date --time column (a Parquet Date or Timestamp, or ISO
+    /// YYYY-MM-DD text), counted from the earliest date (default 1). Numeric --time columns
+    /// are used as they are.
+    #[arg(long, requires = "time")]
+    period_width: Option<i64>,
     /// Write a forest plot of the lifts (SVG and PNG) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -1346,7 +1351,7 @@ fn cumulative(
     } else {
         MissingPolicy::Error
     };
-    let times = data::numeric_column(&input.data, tcol)?;
+    let times = data::design::time_values(&input.data, tcol, a.period_width)?;
     let arms = input.data.labels(&a.arm)?;
     let treat = arms
         .iter()

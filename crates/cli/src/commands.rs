@@ -29,6 +29,8 @@ enum Command {
     Synth(crate::synth::SynthArgs),
     /// Uplift models: `uplift fit` (fit and evaluate on a held-out split), `uplift score`.
     Uplift(crate::uplift::UpliftArgs),
+    /// Release attribution: a release spec and raw logs to KPI effects and money.
+    Attribute(crate::attribute::AttributeArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -61,7 +63,8 @@ impl Common {
 ///
 /// One JSON object: `source` (the file as given), `rows` (integer), `columns` (one object per
 /// column, in file order) and `kpis` (one object per KPI and group; empty without `--kpi`).
-/// Counts are integers; summaries of non-numeric columns are `null`.
+/// Counts, and the minimum and maximum of integer columns, are integers; summaries of
+/// non-numeric columns are `null`.
 pub const DESCRIBE_JSON_SHAPE: &str = "\
 JSON output (--format json) is one object:
   {\"source\": \"<file>\", \"rows\": <integer>,
@@ -72,7 +75,8 @@ JSON output (--format json) is one object:
    \"kpis\": [{\"kpi\": \"<name>\", \"group\": \"<--by value, or all>\", \"n\": <integer>,
              \"value\": <number>, \"std_error\": <number>,
              \"dropped_rows\": <integer>}, ...]}
-Columns are listed in file order; mean/std/min/max are null for non-numeric columns; n counts
+Columns are listed in file order; mean/std/min/max are null for non-numeric columns, and
+min/max of integer (and boolean) columns are integers; n counts
 analysis units (rows, or --unit values); kpis is empty without --kpi.
 CSV output (--format csv) is the columns table, then (after a blank line) the KPI table, with
 the same field names as headers.";
@@ -157,6 +161,9 @@ enum SimulateWhat {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// An intent-classification model release (randomised, rollout by site, single site) with
+    /// release specs and the true KPI effects, money per value node and per confusion cell.
+    IntentRelease(crate::simulate_intent::IntentReleaseArgs),
     /// Uplift customers (persuadables, sure things, lost causes, sleeping dogs; email and
     /// call arms; `converted` and `spend`) with the true per-customer effects, as one CSV.
     Uplift {
@@ -185,6 +192,10 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
         #[allow(clippy::useless_conversion)]
         Command::Synth(a) => crate::synth::run(a).map(Into::into),
         Command::Uplift(a) => crate::uplift::run(a),
+        Command::Attribute(a) => crate::attribute::run(a),
+        Command::Simulate {
+            what: SimulateWhat::IntentRelease(a),
+        } => crate::simulate_intent::run(a),
         Command::Simulate {
             what: SimulateWhat::Uplift { seed, rows, out },
         } => {
@@ -242,8 +253,18 @@ fn describe(a: DescribeArgs) -> Result<String, CliError> {
                 c.distinct.to_string(),
                 num(c.mean),
                 num(c.std),
-                num(c.min),
-                num(c.max),
+                // Integer columns' minimum and maximum as integers (CSV prints whole
+                // numbers without decimals already).
+                if is_csv {
+                    num(c.min)
+                } else {
+                    c.show_stat(c.min, 6)
+                },
+                if is_csv {
+                    num(c.max)
+                } else {
+                    c.show_stat(c.max, 6)
+                },
             ]
         })
         .collect();
@@ -339,36 +360,8 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
     let y = filter_num(&a.outcome)?;
     let mut model = LinearModel::new(&a.outcome, y);
     for r in &a.regressors {
-        let dtype = data.dtype(r)?;
-        if dtype == "str" || dtype.contains("String") {
-            let labels = filter_lab(r)?;
-            // A text column that is mostly numbers is a numeric column with a typo, not a
-            // categorical one: report the offending value rather than make dummies.
-            let numeric_like = labels
-                .iter()
-                .filter(|l| l.trim().parse::<f64>().is_ok())
-                .count();
-            if numeric_like * 2 > labels.len() {
-                data.numeric(r)?;
-            }
-            let mut levels: Vec<&String> = labels
-                .iter()
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            if levels.len() < 2 {
-                return Err(CliError::bad(format!("categorical regressor `{r}` has a single level; it is collinear with the intercept")));
-            }
-            levels.remove(0);
-            for lev in levels {
-                let dummy = labels
-                    .iter()
-                    .map(|l| if l == lev { 1.0 } else { 0.0 })
-                    .collect();
-                model = model.regressor(&format!("{r}[{lev}]"), dummy);
-            }
-        } else {
-            model = model.regressor(r, filter_num(r)?);
+        for (name, x) in m.regressor(r)? {
+            model = model.regressor(&name, x);
         }
     }
     if let Some(w) = &a.weights {

@@ -7,7 +7,7 @@
 //! chart, an ATT(g,t) heat map and cohort trends (SVG and PNG).
 
 use crate::output::{CliError, Format};
-use causalkit_data::roles::MaskedColumns;
+use causalkit_data::design::{PanelColumns, PanelRoles, WeightRule};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_did::cs::{
     self, Aggregation, BootstrapOptions, ControlGroup, CsData, CsError, CsMethod, CsOptions,
@@ -23,7 +23,7 @@ use causalkit_report::{HeatMap, ImageFormat, LineChart, Matrix, Output, Series};
 use causalkit_stats::resample::MultiplierWeights;
 use causalkit_stats::{limits, EstimationResult, Factor, Report, Vcov};
 use clap::{Args, ValueEnum};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Bad input exits 2; a numerical failure (non-convergence) exits 1 and says so.
@@ -119,7 +119,7 @@ pub struct DidArgs {
     /// Unit identifier column.
     #[arg(long)]
     unit: Option<String>,
-    /// Period column (whole numbers).
+    /// Period column: whole numbers, or dates (see --period-width).
     #[arg(long)]
     time: Option<String>,
     /// Outcome column.
@@ -209,211 +209,61 @@ pub struct DidArgs {
     /// unweighted. Needs --cohort; no covariates, weights or cluster columns.
     #[arg(long)]
     events: bool,
-    /// With --events: group periods into blocks of this many (e.g. 7 turns days into
-    /// weeks), counted from the first period; block `k` holds periods
+    /// Period width. For a date --time column (a Parquet Date or Timestamp, or ISO
+    /// YYYY-MM-DD text): days per period, counted from the earliest date (default 1; 7 gives
+    /// weeks), and --cohort holds the first treated date (0 or empty = never treated). For a
+    /// whole-number --time column, with --events only: group periods into blocks of this many
+    /// (e.g. 7 turns days into weeks), counted from the first period; block `k` holds periods
     /// `first + (k-1)·width .. first + k·width − 1`, and a cohort becomes the block holding
     /// its first treated period (a warning names cohorts that do not start a block).
     #[arg(long)]
     period_width: Option<i64>,
 }
 
-/// The columns read from the file, after the missing-value policy.
-struct Columns {
-    unit: Option<Vec<String>>,
-    time: Option<Vec<i64>>,
-    outcome: Vec<f64>,
-    cohort: Option<Vec<Option<i64>>>,
-    treated: Option<Vec<f64>>,
-    post: Option<Vec<f64>>,
-    covariates: Vec<(String, Vec<f64>)>,
-    weights: Option<Vec<f64>>,
-    cluster: Vec<(String, Vec<String>)>,
-    dropped: usize,
-    /// Warnings from reading.
-    notes: Vec<String>,
-    /// The data row of each entry (0-based, for error messages); empty for --events.
-    rows: Vec<usize>,
-}
-
-fn whole(col: &str, row: usize, v: f64) -> Result<i64, CliError> {
-    if v.fract() != 0.0 || !v.is_finite() {
-        return Err(CliError::bad(format!(
-            "column `{col}` row {row}: {v} is not a whole-number period"
-        )));
-    }
-    Ok(v as i64)
-}
-
-fn read(a: &DidArgs) -> Result<Columns, CliError> {
-    let data = Dataset::read(&a.data)?;
-    if a.period_width.is_some() && !a.events {
-        return Err(CliError::bad("--period-width needs --events"));
-    }
-    check_roles(a)?;
-    if a.events {
-        return read_events(a, &data);
-    }
-    let mut used: Vec<&str> = vec![a.outcome.as_str()];
-    used.extend(a.unit.as_deref());
-    used.extend(a.time.as_deref());
-    used.extend(a.treated.as_deref());
-    used.extend(a.post.as_deref());
-    used.extend(a.covariates.iter().map(String::as_str));
-    used.extend(a.weights.as_deref());
-    used.extend(a.cluster.iter().map(String::as_str));
-    let optional: Vec<&str> = a.cohort.iter().map(String::as_str).collect();
-    let policy = if a.drop_missing {
+/// The declared column roles of the flags (the data layer reads and validates them).
+fn roles(a: &DidArgs) -> PanelRoles {
+    let mut r = PanelRoles::new(a.outcome.clone());
+    r.unit = a.unit.clone();
+    r.time = a.time.clone();
+    r.cohort = a.cohort.clone();
+    r.treated = a.treated.clone();
+    r.post = a.post.clone();
+    r.weight = a.weights.clone();
+    // Callaway-Sant'Anna takes non-negative sampling weights (checked there); the
+    // regressions need positive analytic weights.
+    r.weight_rule = if a.method == Method::Cs {
+        WeightRule::Numeric
+    } else {
+        WeightRule::Positive
+    };
+    r.cluster = a.cluster.clone();
+    r.covariates = a.covariates.clone();
+    r.events = a.events;
+    r.period_width = a.period_width;
+    r.policy = if a.drop_missing {
         MissingPolicy::Drop
     } else {
         MissingPolicy::Error
     };
-    let m = MaskedColumns::new(&data, &used, &optional, policy)?;
-    let columns = Columns {
-        unit: a.unit.as_deref().map(|c| m.labels(c)).transpose()?,
-        time: a.time.as_deref().map(|c| m.periods(c)).transpose()?,
-        outcome: m.numeric(&a.outcome)?,
-        cohort: a.cohort.as_deref().map(|c| m.cohorts(c)).transpose()?,
-        treated: a.treated.as_deref().map(|c| m.binary(c)).transpose()?,
-        post: a.post.as_deref().map(|c| m.binary(c)).transpose()?,
-        covariates: a
-            .covariates
-            .iter()
-            .map(|c| Ok((c.clone(), m.numeric(c)?)))
-            .collect::<Result<_, CliError>>()?,
-        // Callaway-Sant'Anna takes non-negative sampling weights (checked there); the
-        // regressions need positive analytic weights.
-        weights: match (&a.weights, a.method) {
-            (None, _) => None,
-            (Some(w), Method::Cs) => Some(m.numeric(w)?),
-            (Some(w), _) => Some(m.weights(w)?),
-        },
-        cluster: a
-            .cluster
-            .iter()
-            .map(|c| Ok((c.clone(), m.labels(c)?)))
-            .collect::<Result<_, CliError>>()?,
-        dropped: m.dropped,
-        notes: Vec::new(),
-        rows: m.rows.clone(),
-    };
-    Ok(columns)
+    r
 }
 
-/// The outcome may not also be a covariate, the weight, the unit, the period or the cohort.
-fn check_roles(a: &DidArgs) -> Result<(), CliError> {
-    let mut roles: Vec<(&str, &str)> = vec![("the outcome (--outcome)", a.outcome.as_str())];
-    if let Some(u) = &a.unit {
-        roles.push(("the unit (--unit)", u));
+fn read(a: &DidArgs) -> Result<PanelColumns, CliError> {
+    let data = Dataset::read(&a.data)?;
+    if a.events && (a.unit.is_none() || a.time.is_none() || a.cohort.is_none()) {
+        return Err(CliError::bad("--events needs --unit, --time and --cohort"));
     }
-    if let Some(t) = &a.time {
-        roles.push(("the period (--time)", t));
-    }
-    if let Some(c) = &a.cohort {
-        roles.push(("the cohort (--cohort)", c));
-    }
-    for c in &a.covariates {
-        roles.push(("a covariate (--covariates)", c));
-    }
-    if let Some(w) = &a.weights {
-        roles.push(("the weight (--weights)", w));
-    }
-    causalkit_data::roles::check_distinct_roles(&roles)?;
-    Ok(())
-}
-
-/// Event rows aggregated to unit × period means of the outcome.
-fn read_events(a: &DidArgs, data: &Dataset) -> Result<Columns, CliError> {
-    let (unit, time, cohort) = match (&a.unit, &a.time, &a.cohort) {
-        (Some(u), Some(t), Some(c)) => (u.as_str(), t.as_str(), c.as_str()),
-        _ => return Err(CliError::bad("--events needs --unit, --time and --cohort")),
-    };
-    if !a.covariates.is_empty() || a.weights.is_some() || !a.cluster.is_empty() {
+    if a.events && (!a.covariates.is_empty() || a.weights.is_some() || !a.cluster.is_empty()) {
         return Err(CliError::bad(
             "--events does not take --covariates, --weights or --cluster",
         ));
     }
-    data.require(&[unit, time, cohort, a.outcome.as_str()])?;
-    let policy = if a.drop_missing {
-        MissingPolicy::Drop
-    } else {
-        MissingPolicy::Error
-    };
-    let kpi: causalkit_data::Kpi = format!("{}=mean({})", a.outcome, a.outcome).parse()?;
-    let panel = causalkit_data::Panel::from_events(data, unit, time, &[kpi], policy)?;
-    // Cohort per unit: constant within the unit's events.
-    let labels = data.labels(unit)?;
-    let gs = data.numeric(cohort)?;
-    let mut cohort_of: BTreeMap<String, Option<i64>> = BTreeMap::new();
-    for (i, l) in labels.iter().enumerate() {
-        let Some(l) = l else { continue };
-        let g = match gs[i] {
-            None => None,
-            Some(0.0) => None,
-            Some(x) => Some(whole(cohort, i, x)?),
-        };
-        if let Some(prev) = cohort_of.insert(l.clone(), g) {
-            if prev != g {
-                return Err(CliError::bad(format!(
-                    "unit `{l}` has more than one value of `{cohort}` (row {i})"
-                )));
-            }
-        }
+    let mut c = roles(a).read(&data)?;
+    // Callaway-Sant'Anna on event cells is unweighted.
+    if a.events && a.method == Method::Cs {
+        c.weights = None;
     }
-    let mut outcome = panel.values[&a.outcome].clone();
-    let mut weights = panel.weights[&a.outcome].clone();
-    let mut units = panel.unit.clone();
-    let mut periods = panel.period.clone();
-    let mut cohort: Vec<Option<i64>> = panel.unit.iter().map(|u| cohort_of[u]).collect();
-    let mut notes = Vec::new();
-    if let Some(width) = a.period_width {
-        if width < 1 {
-            return Err(CliError::bad("--period-width must be at least 1"));
-        }
-        let first = *periods.iter().min().expect("non-empty panel");
-        let block = |t: i64| (t - first).div_euclid(width) + 1;
-        // Event-weighted means of the cells within each unit x block.
-        let mut acc: BTreeMap<(String, i64), (f64, f64, Option<i64>)> = BTreeMap::new();
-        for i in 0..outcome.len() {
-            let e = acc.entry((units[i].clone(), block(periods[i]))).or_insert((
-                0.0,
-                0.0,
-                cohort[i].map(block),
-            ));
-            e.0 += outcome[i] * weights[i];
-            e.1 += weights[i];
-        }
-        for g in cohort.iter().flatten().collect::<BTreeSet<_>>() {
-            if (g - first).rem_euclid(width) != 0 {
-                notes.push(format!(
-                    "cohort {g} does not start a block of {width} periods: block {} is counted as treated although part of it is not",
-                    block(*g)
-                ));
-            }
-        }
-        units = acc.keys().map(|k| k.0.clone()).collect();
-        periods = acc.keys().map(|k| k.1).collect();
-        outcome = acc.values().map(|v| v.0 / v.1).collect();
-        weights = acc.values().map(|v| v.1).collect();
-        cohort = acc.values().map(|v| v.2).collect();
-    }
-    Ok(Columns {
-        notes,
-        unit: Some(units),
-        time: Some(periods),
-        outcome,
-        cohort: Some(cohort),
-        treated: None,
-        post: None,
-        covariates: Vec::new(),
-        weights: if a.method == Method::Cs {
-            None
-        } else {
-            Some(weights)
-        },
-        cluster: Vec::new(),
-        dropped: panel.dropped_rows,
-        rows: Vec::new(),
-    })
+    Ok(c)
 }
 
 fn need<'a, T>(v: &'a Option<T>, flag: &str, why: &str) -> Result<&'a T, CliError> {
@@ -421,7 +271,7 @@ fn need<'a, T>(v: &'a Option<T>, flag: &str, why: &str) -> Result<&'a T, CliErro
         .ok_or_else(|| CliError::bad(format!("{flag} is required {why}")))
 }
 
-fn vcov_of(c: &Columns) -> Result<Option<Vcov>, CliError> {
+fn vcov_of(c: &PanelColumns) -> Result<Option<Vcov>, CliError> {
     Ok(match c.cluster.as_slice() {
         [] => None,
         [(n, v)] => Some(Vcov::Cluster(Factor::from_labels(n, v))),
@@ -543,46 +393,16 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
     let time = need(&c.time, "--time", "for this design")?;
     let cohort: Vec<Option<i64>> = match &c.cohort {
         Some(g) => g.clone(),
-        None => {
-            // Derive the cohort from --treated/--post: units with treated = 1 on any row
-            // are first treated in the first period with post = 1.
-            let (tr, po) = (
-                c.treated.as_ref().expect("checked"),
-                c.post.as_ref().expect("checked"),
-            );
-            let first_post = (0..time.len())
-                .filter(|&i| po[i] > 0.5) // validated 0/1 indicators
-                .map(|i| time[i])
-                .min()
-                .ok_or_else(|| CliError::bad("no row has post = 1"))?;
-            let treated_units: BTreeSet<&String> = (0..time.len())
-                .filter(|&i| tr[i] > 0.5) // validated 0/1 indicators
-                .map(|i| &unit[i])
-                .collect();
-            unit.iter()
-                .map(|u| treated_units.contains(u).then_some(first_post))
-                .collect()
-        }
+        // Derived from --treated/--post: units with treated = 1 on any row are first treated
+        // in the first period with post = 1.
+        None => c.cohort_from_treated_post()?,
     };
     // Panel checks with the user's names, values and rows (the estimators see codes).
-    if !c.rows.is_empty() {
-        let unit_col = a.unit.as_deref().expect("checked");
-        if !a.repeated_cross_section {
-            causalkit_data::roles::check_unique_unit_periods(unit, time, &c.rows)?;
-        }
-        if let Some(g) = &a.cohort {
-            causalkit_data::roles::check_constant_within_units(g, unit, &cohort, &c.rows, |v| {
-                v.map_or("never treated".into(), |g| g.to_string())
-            })?;
-        }
-        for (n, v) in &c.cluster {
-            if n != unit_col && !a.repeated_cross_section && a.method == Method::Cs {
-                causalkit_data::roles::check_constant_within_units(n, unit, v, &c.rows, |x| {
-                    format!("`{x}`")
-                })?;
-            }
-        }
-    }
+    c.check_panel(
+        &roles(&a),
+        a.repeated_cross_section,
+        !a.repeated_cross_section && a.method == Method::Cs,
+    )?;
     if a.method == Method::Cs {
         return run_cs(&a, &c, unit, time, &cohort);
     }
@@ -656,7 +476,7 @@ pub fn run(a: DidArgs) -> Result<String, CliError> {
 
 fn run_cs(
     a: &DidArgs,
-    c: &Columns,
+    c: &PanelColumns,
     unit: &[String],
     time: &[i64],
     cohort: &[Option<i64>],
@@ -905,7 +725,7 @@ fn write_plots(
 
 fn finish(
     a: &DidArgs,
-    c: &Columns,
+    c: &PanelColumns,
     mut result: EstimationResult,
     plots: Option<Plots>,
 ) -> Result<String, CliError> {
@@ -915,6 +735,9 @@ fn finish(
     result
         .diagnostics
         .insert("dropped_rows".into(), c.dropped.into());
+    if let Some(note) = a.time.as_deref().and_then(|t| c.period_note(t)) {
+        result.diagnostics.insert("periods".into(), note.into());
+    }
     result.warnings.extend(c.notes.iter().cloned());
     if a.events {
         result.diagnostics.insert(

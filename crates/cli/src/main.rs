@@ -7,9 +7,11 @@
 #![deny(clippy::float_cmp)]
 
 mod ab;
+mod attribute;
 mod commands;
 mod did;
 mod output;
+mod simulate_intent;
 mod synth;
 mod uplift;
 

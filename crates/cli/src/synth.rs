@@ -8,7 +8,7 @@
 //! units' pre-period means, `AugmentedSc::covariates`).
 
 use crate::output::{num, plain_table, CliError, Format};
-use causalkit_data::roles::MaskedColumns;
+use causalkit_data::design::{self, CellMatrix, PanelColumns, PanelRoles};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_report::{BarChart, ImageFormat, LineChart, Output, Series};
 use causalkit_stats::{limits, EstimationResult, Report};
@@ -65,18 +65,25 @@ pub struct SynthArgs {
     /// Unit column (e.g. state, site).
     #[arg(long)]
     pub unit: String,
-    /// Time column (numeric: year, day index, ...).
+    /// Time column: whole numbers (year, day index, ...) or dates (a Parquet Date or
+    /// Timestamp, or ISO YYYY-MM-DD text; see --period-width).
     #[arg(long)]
     pub time: String,
+    /// Days per period of a date --time column, counted from the earliest date (default 1;
+    /// 7 gives weeks). With --events and a whole-number --time column: blocks of this many
+    /// periods counted from the first.
+    #[arg(long)]
+    pub period_width: Option<i64>,
     /// Outcome column.
     #[arg(long)]
     pub outcome: String,
     /// Treated unit name (repeatable, or comma separated); needs --treatment-start.
     #[arg(long = "treated-unit", value_delimiter = ',')]
     pub treated_unit: Vec<String>,
-    /// First treated period (a value of the time column).
+    /// First treated period: a value of the time column (a date YYYY-MM-DD for a date
+    /// column).
     #[arg(long)]
-    pub treatment_start: Option<f64>,
+    pub treatment_start: Option<String>,
     /// 0/1 column marking treated unit-periods (alternative to --treated-unit; allows several
     /// treated units and staggered adoption).
     #[arg(long)]
@@ -166,207 +173,79 @@ impl From<ScError> for CliError {
     }
 }
 
-/// Reads the long panel from the data file (through the data layer's masked columns: every
-/// used column must exist and have no missing value; errors name the column and row).
-fn read_panel(a: &SynthArgs) -> Result<SynthPanel, CliError> {
-    let data = Dataset::read(&a.data)?;
-    let mut roles: Vec<(&str, &str)> = vec![
-        ("the outcome (--outcome)", a.outcome.as_str()),
-        ("the unit (--unit)", a.unit.as_str()),
-        ("the period (--time)", a.time.as_str()),
-    ];
-    if let Some(t) = &a.treated {
-        roles.push(("the treatment indicator (--treated)", t));
+/// The declared column roles of the flags (the data layer reads and validates them).
+fn roles(a: &SynthArgs) -> PanelRoles {
+    let mut r = PanelRoles::new(a.outcome.clone());
+    r.unit = Some(a.unit.clone());
+    r.time = Some(a.time.clone());
+    r.treated = a.treated.clone();
+    r.covariates = a.covariates.clone();
+    r.events = a.aggregate;
+    r.period_width = a.period_width;
+    r.policy = MissingPolicy::Error;
+    r
+}
+
+/// The unit × period panel of the flags: the data layer reads the columns (every used column
+/// must exist and have no missing value; errors name the column and row; with --events the
+/// rows are averaged into unit × period cells, a cell treated if any of its rows is), and the
+/// long columns become the estimators' [`SynthPanel`].
+fn read_panel(a: &SynthArgs, data: &Dataset) -> Result<(SynthPanel, PanelColumns), CliError> {
+    if a.aggregate && !a.covariates.is_empty() {
+        return Err(CliError::bad(
+            "--covariates cannot be combined with --events (cell means of covariates are not defined here); aggregate the file first",
+        ));
     }
-    for c in &a.covariates {
-        roles.push(("a covariate (--covariates)", c));
-    }
-    causalkit_data::roles::check_distinct_roles(&roles)?;
-    let mut cols = vec![a.unit.as_str(), a.time.as_str(), a.outcome.as_str()];
-    if let Some(t) = &a.treated {
-        cols.push(t);
-    }
-    let m = MaskedColumns::new(&data, &cols, &[], MissingPolicy::Error)?;
-    let units = m.labels(&a.unit)?;
-    let time = m.numeric(&a.time)?;
-    let y = m.numeric(&a.outcome)?;
-    let treated: Vec<bool> = match (&a.treated, a.treated_unit.is_empty(), a.treatment_start) {
-        (Some(c), true, None) => m.binary(c)?.into_iter().map(|v| v > 0.5).collect(),
-        (None, false, Some(start)) => {
-            let known: std::collections::BTreeSet<&str> =
-                units.iter().map(String::as_str).collect();
-            for name in &a.treated_unit {
-                if !known.contains(name.as_str()) {
-                    return Err(CliError::bad(format!(
-                        "--treated-unit `{name}` does not occur in --unit column `{}`; units: {}",
-                        a.unit,
-                        truncated_list(known.iter())
-                    )));
-                }
-            }
-            let periods: std::collections::BTreeSet<u64> =
-                time.iter().map(|t| t.to_bits()).collect();
-            if !periods.contains(&start.to_bits()) {
-                let mut ps: Vec<f64> = time.clone();
-                ps.sort_by(f64::total_cmp);
-                ps.dedup();
-                return Err(CliError::bad(format!(
-                    "--treatment-start {} is not a period of --time column `{}`; periods: {}",
-                    period_label(start),
-                    a.time,
-                    truncated_list(ps.iter().map(|p| period_label(*p)))
-                )));
-            }
-            units
-                .iter()
-                .zip(&time)
-                .map(|(u, &t)| t >= start && a.treated_unit.contains(u))
-                .collect()
-        }
+    let mut r = roles(a);
+    // Covariates are read as unit x period matrices later (some cells may be missing).
+    r.covariates.clear();
+    roles(a).check_distinct()?;
+    let c = r.read(data)?;
+    let treated: Vec<f64> = match (&a.treated, a.treated_unit.is_empty(), &a.treatment_start) {
+        (Some(_), true, None) => c.treated.clone().expect("treated column read"),
+        (None, false, Some(start)) => c.treated_from_units(&r, &a.treated_unit, start)?,
         _ => {
             return Err(CliError::bad(
                 "give either --treated COL, or --treated-unit NAME with --treatment-start T",
             ))
         }
     };
-    let (units, time, y, treated) = if a.aggregate {
-        aggregate(units, time, y, treated)
-    } else {
-        (units, time, y, treated)
-    };
-    let panel = SynthPanel::from_long(&units, &time, &y, &treated)?;
+    let units = c.unit.clone().expect("unit read");
+    let time: Vec<f64> = c.time.iter().flatten().map(|&t| t as f64).collect();
+    let treated: Vec<bool> = treated.iter().map(|&d| d > 0.5).collect();
+    let panel = SynthPanel::from_long(&units, &time, &c.outcome, &treated)?;
     if panel.n_treated() == 0 {
         return Err(CliError::bad(
             "no unit is treated in any period of the data",
         ));
     }
-    Ok(panel)
+    Ok((panel, c))
 }
 
-/// At most 20 values, comma separated, then "… (N in all)".
-fn truncated_list<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
-    let all: Vec<String> = values.map(|v| v.to_string()).collect();
-    if all.len() <= 20 {
-        all.join(", ")
-    } else {
-        format!("{}, … ({} in all)", all[..20].join(", "), all.len())
-    }
-}
-
-type Long = (Vec<String>, Vec<f64>, Vec<f64>, Vec<bool>);
-
-/// Cell means of the outcome by (unit, period); a cell is treated if any row is.
-fn aggregate(units: Vec<String>, time: Vec<f64>, y: Vec<f64>, treated: Vec<bool>) -> Long {
-    let mut cells: std::collections::BTreeMap<(String, u64), (f64, f64, bool, f64)> =
-        std::collections::BTreeMap::new();
-    for (((u, t), v), d) in units.into_iter().zip(time).zip(y).zip(treated) {
-        let e = cells
-            .entry((u, t.to_bits()))
-            .or_insert((0.0, 0.0, false, t));
-        e.0 += v;
-        e.1 += 1.0;
-        e.2 |= d;
-    }
-    let mut out: Long = (vec![], vec![], vec![], vec![]);
-    for ((u, _), (sum, n, d, t)) in cells {
-        out.0.push(u);
-        out.1.push(t);
-        out.2.push(sum / n);
-        out.3.push(d);
-    }
-    out
-}
-
-/// Reads the covariate columns into units x periods matrices in the panel's order. Every
-/// unit-period with `needed(period index)` true must have a finite value (errors name the
-/// column, row, unit and period); other cells may be missing and are NaN in the matrix.
+/// The covariate columns as units x periods matrices in the panel's order; cells whose
+/// period index `j` has `needed(j)` true must be observed (the data layer's error names the
+/// column, row, unit and period and says `why`).
 fn read_covariates_where(
     a: &SynthArgs,
+    data: &Dataset,
     panel: &SynthPanel,
     needed: impl Fn(usize) -> bool,
-    what: &str,
-) -> Result<Vec<(String, DMatrix<f64>)>, CliError> {
-    if a.aggregate {
-        return Err(CliError::bad(
-            "--covariates cannot be combined with --events (cell means of covariates are not defined here); aggregate the file first",
-        ));
-    }
-    let data = Dataset::read(&a.data)?;
-    let cols: Vec<&str> = a.covariates.iter().map(|c| c.as_str()).collect();
-    data.require(&cols)?;
-    let units = data.labels(&a.unit)?;
-    let time = data.numeric(&a.time)?;
-    let urow: std::collections::HashMap<&str, usize> = panel
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.as_str(), i))
-        .collect();
-    let tcol: std::collections::HashMap<u64, usize> = panel
-        .periods
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.to_bits(), i))
-        .collect();
-    let (n, t) = panel.y.shape();
-    let mut out = Vec::new();
-    for c in &a.covariates {
-        let vals = data.numeric(c)?;
-        let mut m = DMatrix::from_element(n, t, f64::NAN);
-        for (r, v) in vals.into_iter().enumerate() {
-            let (Some(u), Some(tm)) = (units[r].as_deref(), time[r]) else {
-                continue;
-            };
-            let (i, j) = (urow[u], tcol[&tm.to_bits()]);
-            match v {
-                Some(x) if x.is_finite() => m[(i, j)] = x,
-                _ if !needed(j) => {}
-                _ => {
-                    return Err(CliError::bad(format!(
-                        "missing or non-finite value in covariate column `{c}` at row {r} (unit `{u}`, period {}): {what}",
-                        period_label(tm)
-                    )))
-                }
-            }
-        }
-        out.push((c.clone(), m));
-    }
-    Ok(out)
+    why: &str,
+) -> Result<Vec<CellMatrix>, CliError> {
+    let periods: Vec<i64> = panel.periods.iter().map(|&p| p as i64).collect();
+    Ok(design::covariate_cells(
+        data,
+        &roles(a),
+        &panel.units,
+        &periods,
+        needed,
+        why,
+    )?)
 }
 
-/// Reads the time-varying covariates of sdid/did/sdid-sc: observed in every unit-period.
-fn read_covariates(
-    a: &SynthArgs,
-    panel: &SynthPanel,
-) -> Result<Vec<(String, DMatrix<f64>)>, CliError> {
-    read_covariates_where(
-        a,
-        panel,
-        |_| true,
-        "covariates must be observed in every unit-period",
-    )
-}
-
-/// The fixed covariates of `--method ascm`: each unit's mean of the covariate column over the
-/// pre-period (periods before `t0`), as augsynth's default `cov_agg` (mean over `time <
-/// t_int`). Every pre-period value must be observed (augsynth would drop missing ones with
-/// `na.rm = TRUE`; here that is an error naming the unit and period); post-period values are
-/// ignored and may be missing. A column that is constant within each unit gives that constant.
-fn ascm_covariate_means(
-    a: &SynthArgs,
-    panel: &SynthPanel,
-    t0: usize,
-) -> Result<DMatrix<f64>, CliError> {
-    let covs = read_covariates_where(
-        a,
-        panel,
-        |j| j < t0,
-        "with --method ascm every pre-period value is needed (the covariate is the unit's pre-period mean)",
-    )?;
-    let n = panel.units.len();
-    Ok(DMatrix::from_fn(n, covs.len(), |i, c| {
-        (0..t0).map(|j| covs[c].1[(i, j)]).sum::<f64>() / t0 as f64
-    }))
+/// A data-layer cell matrix as the estimators' matrix.
+fn to_matrix(m: &CellMatrix) -> DMatrix<f64> {
+    DMatrix::from_row_slice(m.n_units, m.n_periods, &m.values)
 }
 
 /// Range checks of every numeric option, before any data is read; errors name the flag.
@@ -394,30 +273,26 @@ fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
             )));
         }
     }
-    if let Some(t) = a.treatment_start {
-        if !t.is_finite() {
-            return Err(CliError::bad(format!(
-                "--treatment-start must be a period of --time `{}`, got {t}",
-                a.time
-            )));
-        }
-    }
     Ok(())
 }
 
 /// Runs `causalkit synth`.
 pub fn run(a: SynthArgs) -> Result<String, CliError> {
     check_numeric_args(&a)?;
-    let panel = read_panel(&a)?;
+    let data = Dataset::read(&a.data)?;
+    let (panel, columns) = read_panel(&a, &data)?;
     let (result, gaps) = match a.method {
-        MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &panel)?,
+        MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &data, &panel)?,
         MethodArg::Sc => run_abadie(&a, &panel)?,
-        MethodArg::Ascm => run_ascm(&a, &panel)?,
+        MethodArg::Ascm => run_ascm(&a, &data, &panel)?,
     };
     let mut result = result;
     result
         .diagnostics
         .insert("data".into(), a.data.display().to_string().into());
+    if let Some(note) = columns.period_note(&a.time) {
+        result.diagnostics.insert("periods".into(), note.into());
+    }
     if let (Some(dir), Some(g)) = (&a.plot, &gaps) {
         plots(dir, &a, &panel, g)?;
     }
@@ -582,6 +457,7 @@ type Gaps = (Vec<f64>, Vec<f64>, Vec<GapPath>);
 
 fn run_sdid(
     a: &SynthArgs,
+    data: &Dataset,
     panel: &SynthPanel,
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
     let method = match a.method {
@@ -605,7 +481,7 @@ fn run_sdid(
         ));
     }
     if !a.covariates.is_empty() {
-        return run_sdid_covariates(a, panel, &opts);
+        return run_sdid_covariates(a, data, panel, &opts);
     }
     let se_arg = a.se.unwrap_or(SeArg::Placebo);
     if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
@@ -677,10 +553,21 @@ fn run_sdid(
 
 fn run_sdid_covariates(
     a: &SynthArgs,
+    data: &Dataset,
     panel: &SynthPanel,
     opts: &SdidOptions,
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
-    let covs = read_covariates(a, panel)?;
+    // The time-varying covariates of sdid/did/sdid-sc: observed in every unit-period.
+    let covs: Vec<(String, DMatrix<f64>)> = read_covariates_where(
+        a,
+        data,
+        panel,
+        |_| true,
+        "covariates must be observed in every unit-period",
+    )?
+    .iter()
+    .map(|m| (m.column.clone(), to_matrix(m)))
+    .collect();
     let se_arg = a.se.unwrap_or(SeArg::Placebo);
     if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
         return Err(CliError::bad(
@@ -923,6 +810,7 @@ fn run_abadie(
 
 fn run_ascm(
     a: &SynthArgs,
+    data: &Dataset,
     panel: &SynthPanel,
 ) -> Result<(EstimationResult, Option<Gaps>), CliError> {
     if panel.n_treated() != 1 {
@@ -958,7 +846,19 @@ fn run_ascm(
                 "--covariates with --method ascm needs at least one pre-treatment period",
             ));
         }
-        let z = ascm_covariate_means(a, panel, t0)?;
+        // The fixed covariates: each unit's mean of the column over the pre-period, as
+        // augsynth's default `cov_agg` (mean over `time < t_int`). Every pre-period value must
+        // be observed (augsynth would drop missing ones with `na.rm = TRUE`; here that is an
+        // error naming the unit and period); post-period values may be missing.
+        let cells = read_covariates_where(
+            a,
+            data,
+            panel,
+            |j| j < t0,
+            "with --method ascm every pre-period value is needed (the covariate is the unit's pre-period mean)",
+        )?;
+        let means = design::pre_period_means(&cells, t0);
+        let z = DMatrix::from_row_slice(panel.units.len(), cells.len(), &means);
         spec = spec.covariates(a.covariates.clone(), &z);
     }
     let fit = spec.fit()?;

@@ -333,3 +333,23 @@ fn describe_json_has_the_documented_shape() {
     let csv = ok(&["describe", "datasets/mpdta.csv", "--format", "csv"]);
     assert!(csv.contains("\nyear,i64,0,5,2005,"), "{csv}");
 }
+
+#[test]
+fn describe_prints_integer_columns_min_and_max_as_integers() {
+    // Issue 11: `year` (integers 2003..2007) printed as 2003.000000.
+    let table = ok(&["describe", "datasets/mpdta.csv"]);
+    let year = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("year"))
+        .unwrap();
+    assert!(
+        year.contains(" 2003") && year.contains(" 2007") && !year.contains("2003.0"),
+        "{year}"
+    );
+    // The mean of an integer column stays a decimal; float columns keep six decimals.
+    assert!(year.contains("2005.000000"), "{year}");
+    let v = ok_json(&["describe", "datasets/mpdta.csv", "--format", "json"]);
+    let col = &v["columns"][0];
+    assert_eq!(col["name"], "year");
+    assert!(col["min"].is_i64() && col["max"] == 2007, "{col}");
+}

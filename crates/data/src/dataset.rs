@@ -92,8 +92,8 @@ fn check_file(path: &Path) -> Result<()> {
 
 /// Checks the structure of a CSV file in one pass over its bytes, so that faults are reported
 /// with their line instead of as a reader's message: every byte is UTF-8 text
-/// ([`DataError::InvalidUtf8`] with line and byte column), every record has as many fields as
-/// the header ([`DataError::RaggedRow`]; fields are separated by commas outside double
+/// ([`DataError::InvalidUtf8`] with row, line and byte column), every record has as many fields
+/// as the header ([`DataError::RaggedRow`] with row and line; fields are separated by commas outside double
 /// quotes, a quoted field may span lines, and blank lines are skipped as the reader skips
 /// them), and no column name repeats ([`DataError::DuplicateColumn`]).
 pub fn check_csv(path: &Path) -> Result<()> {
@@ -109,6 +109,8 @@ pub fn check_csv(path: &Path) -> Result<()> {
     let mut start_line = 1usize;
     let mut in_quotes = false;
     let mut header: Vec<u8> = Vec::new();
+    // Data records started so far; the current record is `records - 1`.
+    let mut records = 0usize;
     loop {
         buf.clear();
         let n = reader
@@ -119,8 +121,16 @@ pub fn check_csv(path: &Path) -> Result<()> {
         }
         line += 1;
         if let Err(e) = std::str::from_utf8(&buf) {
+            // The header, the record this line continues (inside quotes), or the record it
+            // starts.
+            let row = match (expected.is_some(), in_quotes) {
+                (false, _) => None,
+                (true, true) => Some(records.saturating_sub(1)),
+                (true, false) => Some(records),
+            };
             return Err(DataError::InvalidUtf8 {
                 path: p(),
+                row,
                 line,
                 column: e.valid_up_to() + 1,
             });
@@ -138,6 +148,9 @@ pub fn check_csv(path: &Path) -> Result<()> {
             }
             fields = 1;
             start_line = line;
+            if expected.is_some() {
+                records += 1;
+            }
         }
         for &b in content {
             match b {
@@ -171,6 +184,7 @@ pub fn check_csv(path: &Path) -> Result<()> {
             if fields != e {
                 return Err(DataError::RaggedRow {
                     path: p(),
+                    row: records - 1,
                     line: start_line,
                     fields,
                     expected: e,
@@ -371,6 +385,37 @@ impl Dataset {
         })
     }
 
+    /// A copy with the date column `name` (ISO text `YYYY-MM-DD`, or already dates) stored
+    /// as a date type: a `Date`, or with `timestamp` a millisecond `Datetime` at midnight UTC
+    /// — the two types a Parquet file holds dates as. Text that is not a date is a
+    /// [`DataError::NotADate`] naming the row.
+    pub fn with_dates(&self, name: &str, timestamp: bool) -> Result<Dataset> {
+        let days = self.days(name)?;
+        let err = |e: PolarsError| read_err(Path::new(&self.source), e);
+        let col: Column = if timestamp {
+            let ms: Vec<Option<i64>> = days.iter().map(|d| d.map(|d| d * 86_400_000)).collect();
+            Series::new(name.into(), ms)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .map_err(err)?
+                .into()
+        } else {
+            let d32: Vec<Option<i32>> = days
+                .iter()
+                .map(|d| d.and_then(|d| i32::try_from(d).ok()))
+                .collect();
+            Series::new(name.into(), d32)
+                .cast(&DataType::Date)
+                .map_err(err)?
+                .into()
+        };
+        let mut df = self.df.clone();
+        df.with_column(col).map_err(err)?;
+        Ok(Dataset {
+            df,
+            source: self.source.clone(),
+        })
+    }
+
     /// A copy with only the rows where `keep` is true (e.g. one metric's rows of a
     /// sufficient-statistics file with a `metric` column); `keep` must have one entry per row.
     pub fn filter_rows(&self, keep: &[bool]) -> Result<Dataset> {
@@ -528,7 +573,83 @@ impl Dataset {
                 reason: format!("{width_days} is not a positive number of days"),
             });
         }
-        let days: Vec<Option<i64>> = match col.dtype() {
+        let text_or_dates = matches!(
+            col.dtype(),
+            DataType::Date
+                | DataType::Datetime(..)
+                | DataType::String
+                | DataType::Categorical(..)
+                | DataType::Enum(..)
+        );
+        if !text_or_dates {
+            // Numbers: the periods themselves.
+            let v = self.numeric(name)?;
+            let mut out = Vec::with_capacity(v.len());
+            for (row, x) in v.iter().enumerate() {
+                out.push(match x {
+                    None => None,
+                    Some(x) if x.fract() == 0.0 => Some(*x as i64),
+                    Some(x) => {
+                        return Err(DataError::OutOfRange {
+                            column: name.to_string(),
+                            row,
+                            value: *x,
+                            expected: "a whole-number period".into(),
+                        })
+                    }
+                });
+            }
+            if width_days != 1 {
+                return Err(DataError::PeriodWidth {
+                    column: name.to_string(),
+                    reason: format!(
+                        "the column holds numbers (type {}), which are the periods themselves; a width of {width_days} days applies to date columns only",
+                        col.dtype()
+                    ),
+                });
+            }
+            return Ok(out);
+        }
+        let days = self.days(name)?;
+        let Some(first) = days.iter().flatten().min().copied() else {
+            return Ok(days);
+        };
+        Ok(days
+            .into_iter()
+            .map(|d| d.map(|d| (d - first).div_euclid(width_days)))
+            .collect())
+    }
+
+    /// Whether a column holds integers: any integer width, or booleans (read as 0/1).
+    pub fn is_integer(&self, name: &str) -> Result<bool> {
+        let dtype = self.column(name)?.dtype().clone();
+        Ok(dtype.is_integer() || dtype == DataType::Boolean)
+    }
+
+    /// Whether a column holds dates: a `Date` or `Datetime` column, or text whose first
+    /// non-missing value is an ISO date `YYYY-MM-DD` (optionally with a time after `T` or a
+    /// space). Such a column is read by [`Dataset::days`] and [`Dataset::periods`] as dates.
+    pub fn is_date_like(&self, name: &str) -> Result<bool> {
+        let col = self.column(name)?;
+        Ok(match col.dtype() {
+            DataType::Date | DataType::Datetime(..) => true,
+            DataType::String | DataType::Categorical(..) | DataType::Enum(..) => self
+                .labels(name)?
+                .iter()
+                .flatten()
+                .next()
+                .is_some_and(|t| iso_day(t).is_some()),
+            _ => false,
+        })
+    }
+
+    /// A date column as days since 1970-01-01 (missing values as `None`): a `Date`, a
+    /// `Datetime` of any unit (the UTC date of each instant; the time of day is dropped), or
+    /// ISO text `YYYY-MM-DD` (a time after `T` or a space is dropped). Text that is not such a
+    /// date, and any other type, is a [`DataError::NotADate`] naming the row.
+    pub fn days(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        let col = self.column(name)?;
+        Ok(match col.dtype() {
             DataType::Date => {
                 let phys = col
                     .cast(&DataType::Int32)
@@ -569,43 +690,19 @@ impl Dataset {
                 }
                 out
             }
-            _ => {
-                // Numbers: the periods themselves.
-                let v = self.numeric(name)?;
-                let mut out = Vec::with_capacity(v.len());
-                for (row, x) in v.iter().enumerate() {
-                    out.push(match x {
-                        None => None,
-                        Some(x) if x.fract() == 0.0 => Some(*x as i64),
-                        Some(x) => {
-                            return Err(DataError::OutOfRange {
-                                column: name.to_string(),
-                                row,
-                                value: *x,
-                                expected: "a whole-number period".into(),
-                            })
-                        }
-                    });
-                }
-                if width_days != 1 {
-                    return Err(DataError::PeriodWidth {
-                        column: name.to_string(),
-                        reason: format!(
-                            "the column holds numbers (type {}), which are the periods themselves; a width of {width_days} days applies to date columns only",
-                            col.dtype()
-                        ),
-                    });
-                }
-                return Ok(out);
+            other => {
+                let row = col
+                    .is_not_null()
+                    .iter()
+                    .position(|v| v == Some(true))
+                    .unwrap_or(0);
+                return Err(DataError::NotADate {
+                    column: name.to_string(),
+                    row,
+                    value: format!("a value of type {other}"),
+                });
             }
-        };
-        let Some(first) = days.iter().flatten().min().copied() else {
-            return Ok(days);
-        };
-        Ok(days
-            .into_iter()
-            .map(|d| d.map(|d| (d - first).div_euclid(width_days)))
-            .collect())
+        })
     }
 
     /// A column as text labels (any type), missing values as `None`.
@@ -638,6 +735,25 @@ impl Dataset {
 
 /// Days since 1970-01-01 of an ISO date `YYYY-MM-DD` (a `T` or space and a time after it are
 /// ignored); None if the text is not a valid date.
+pub(crate) fn parse_iso_day(text: &str) -> Option<i64> {
+    iso_day(text)
+}
+
+/// The ISO date `YYYY-MM-DD` of a day counted from 1970-01-01 (proleptic Gregorian
+/// calendar; H. Hinnant's `civil_from_days`).
+pub(crate) fn format_iso_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 fn iso_day(text: &str) -> Option<i64> {
     let t = text.trim();
     let date = t.split(['T', ' ']).next().unwrap_or_default();

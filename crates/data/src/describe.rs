@@ -7,7 +7,10 @@ use crate::kpi::Kpi;
 use serde::Serialize;
 
 /// Summary of one column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// In JSON, `min` and `max` of an integer (or boolean) column are integers (`"min": 2003`),
+/// as are the counts; the mean and standard deviation are numbers.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ColumnSummary {
     /// Column name.
     pub name: String,
@@ -25,6 +28,69 @@ pub struct ColumnSummary {
     pub min: Option<f64>,
     /// Maximum (numeric columns).
     pub max: Option<f64>,
+    /// Whether the column holds integers (any integer width, or booleans as 0/1): its
+    /// minimum and maximum are whole numbers and are shown as integers.
+    pub integer: bool,
+}
+
+/// A statistic as shown: an integer for integer columns' minimum and maximum.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Stat {
+    Int(i64),
+    Float(f64),
+}
+
+impl Serialize for ColumnSummary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            name: &'a str,
+            dtype: &'a str,
+            missing: usize,
+            distinct: usize,
+            mean: Option<f64>,
+            std: Option<f64>,
+            min: Option<Stat>,
+            max: Option<Stat>,
+        }
+        let stat = |x: Option<f64>| {
+            x.map(|v| match self.integer.then(|| whole(v)).flatten() {
+                Some(i) => Stat::Int(i),
+                None => Stat::Float(v),
+            })
+        };
+        Shown {
+            name: &self.name,
+            dtype: &self.dtype,
+            missing: self.missing,
+            distinct: self.distinct,
+            mean: self.mean,
+            std: self.std,
+            min: stat(self.min),
+            max: stat(self.max),
+        }
+        .serialize(s)
+    }
+}
+
+/// `v` as an integer when it is one (and within the range where f64 holds integers exactly).
+fn whole(v: f64) -> Option<i64> {
+    (v.fract() == 0.0 && v.abs() <= 9.0e15).then_some(v as i64)
+}
+
+impl ColumnSummary {
+    /// The minimum or maximum `v` of this column as text: an integer for integer columns
+    /// (`2003`), else with `decimals` decimals.
+    pub fn show_stat(&self, v: Option<f64>, decimals: usize) -> String {
+        match v {
+            None => String::new(),
+            Some(x) => match self.integer.then(|| whole(x)).flatten() {
+                Some(i) => i.to_string(),
+                None => format!("{x:.decimals$}"),
+            },
+        }
+    }
 }
 
 /// A KPI's value in one group, with its standard error (delta method for ratios).
@@ -99,7 +165,9 @@ pub fn describe(
                 }
             }
         }
+        let integer = numeric_type && data.is_integer(&name)?;
         columns.push(ColumnSummary {
+            integer,
             name,
             dtype,
             missing,

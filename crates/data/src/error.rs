@@ -35,12 +35,15 @@ pub enum DataError {
         /// The file.
         path: String,
     },
-    /// A CSV line has more or fewer fields than the header.
-    #[error("`{path}`, line {line}: {fields} field(s), but the header has {expected}")]
+    /// A CSV record has more or fewer fields than the header.
+    #[error("`{path}`, row {} (CSV line {line}): {fields} field(s), but the header has {expected}", row + 1)]
     RaggedRow {
         /// The file.
         path: String,
-        /// One-based line number (the header is line 1).
+        /// Zero-based data row (record) of the file, as in every other row field.
+        row: usize,
+        /// One-based line number where the record starts (the header is line 1; a quoted
+        /// field spanning lines or a skipped blank line makes it differ from `row + 2`).
         line: usize,
         /// Fields on that line.
         fields: usize,
@@ -48,10 +51,12 @@ pub enum DataError {
         expected: usize,
     },
     /// A CSV file holds bytes that are not UTF-8 text.
-    #[error("`{path}`, line {line}, column {column}: the bytes are not valid UTF-8 text; save the file as UTF-8")]
+    #[error("`{path}`, {}, byte {column}: the bytes are not valid UTF-8 text; save the file as UTF-8", row.map_or_else(|| "the header (CSV line 1)".to_string(), |r| format!("row {} (CSV line {line})", r + 1)))]
     InvalidUtf8 {
         /// The file.
         path: String,
+        /// Zero-based data row (record) holding the bytes; None for the header.
+        row: Option<usize>,
         /// One-based line number (the header is line 1).
         line: usize,
         /// One-based byte position in that line.
@@ -231,6 +236,40 @@ pub enum DataError {
         /// The second role.
         second: String,
     },
+    /// A cell of a unit × period matrix that must be observed is missing (e.g. a covariate
+    /// of synthetic control in a period the method needs).
+    #[error("missing value in {what} column `{column}` at {} (unit `{}`, period {}): {why}", at(*row), clip(unit), clip(period))]
+    MissingCell {
+        /// The column's role (e.g. "covariate").
+        what: &'static str,
+        /// The column.
+        column: String,
+        /// Zero-based data row.
+        row: usize,
+        /// The unit of the row.
+        unit: String,
+        /// The period of the row.
+        period: String,
+        /// Why the value is needed.
+        why: String,
+    },
+    /// A value named by the user (e.g. a treated unit, a first treated period) does not occur
+    /// in its column.
+    #[error(
+        "{what} `{}` does not occur in column `{column}`; its values: {}",
+        clip(value),
+        list_of(known, "in all")
+    )]
+    UnknownValue {
+        /// What the value is, with the option that gave it (e.g. "--treated-unit").
+        what: String,
+        /// The value as given.
+        value: String,
+        /// The column searched.
+        column: String,
+        /// The values that occur (sorted).
+        known: Vec<String>,
+    },
     /// An error of the numeric core.
     #[error(transparent)]
     Stats(#[from] StatsError),
@@ -258,10 +297,16 @@ fn at(row: usize) -> String {
 
 /// A list of column names, cut after 20 names (and each name cut as [`clip`] does).
 fn list(names: &[String]) -> String {
+    list_of(names, "columns")
+}
+
+/// A list of names or values, cut after 20 (each cut as [`clip`] does), the total said as
+/// "(N `noun`)".
+fn list_of(names: &[String], noun: &str) -> String {
     const MAX: usize = 20;
     let shown: Vec<String> = names.iter().take(MAX).map(|n| clip(n)).collect();
     if names.len() > MAX {
-        format!("{}, … ({} columns)", shown.join(", "), names.len())
+        format!("{}, … ({} {noun})", shown.join(", "), names.len())
     } else {
         shown.join(", ")
     }

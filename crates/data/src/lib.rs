@@ -14,6 +14,10 @@
 //!   from one pass over the file.
 //! - [`Panel`]: event rows → unit × period panels with counts as weights; validation of
 //!   given panels (duplicates, balance).
+//! - [`PanelRoles`]: the column roles of a unit × period design (DiD, synthetic control,
+//!   attribution) read once into validated, masked [`PanelColumns`] (rows, or event rows
+//!   aggregated to unit × period cells); [`kpi_panel`] builds a KPI's unit × period panel
+//!   from event rows in one call.
 //! - [`ColumnRoles`]: the user's column roles (unit, time, arm, KPIs, covariates, cluster,
 //!   weight), validated once.
 //! - [`describe()`]: column and KPI summaries.
@@ -26,6 +30,7 @@ pub mod ab_stats;
 pub mod aggregate;
 pub mod dataset;
 pub mod describe;
+pub mod design;
 pub mod error;
 pub mod kpi;
 pub mod panel;
@@ -39,6 +44,7 @@ pub use aggregate::{
 pub use causalkit_stats::{Factor, Moments};
 pub use dataset::{check_csv, scan, Dataset, MissingPolicy};
 pub use describe::{describe, Description};
+pub use design::{kpi_panel, PanelColumns, PanelRoles, WeightRule};
 pub use error::{DataError, Result};
 pub use kpi::{Denominator, Kpi, KpiKind, OutOfRangeInput};
 pub use panel::{Balance, Panel};

@@ -6,6 +6,14 @@ use crate::kpi::Kpi;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A unit × period panel, one row per observed cell, sorted by unit then period.
+///
+/// Invariant: each (unit, period) occurs once; rows are sorted by unit, then period; every
+/// column of `values` and `weights` has one entry per row, and each KPI's cell weight is
+/// positive (a cell without usable events is an error, never a NaN value). The panel may be
+/// unbalanced ([`Panel::balance`]). This is the data layer's estimator-agnostic KPI panel; the
+/// estimators' own panel types (DiD's `StaggeredPanel` and `CsData`, synthetic control's
+/// balanced `SynthPanel`) are built from it or from [`crate::design::PanelColumns`] (see
+/// ARCHITECTURE.md, "Panel types and their invariants").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
     /// Unit label per row.
@@ -103,9 +111,24 @@ impl Panel {
         kpis: &[Kpi],
         policy: MissingPolicy,
     ) -> Result<Panel> {
+        let times = periods(data, time)?;
+        Self::from_period_rows(data, unit, time, &times, kpis, policy)
+    }
+
+    /// As [`Panel::from_events`], with each row's period given (`periods[i]` for data row
+    /// `i`, `None` where the time column `time` is missing) — e.g. dates grouped into periods
+    /// of several days ([`crate::design::kpi_panel`]).
+    pub fn from_period_rows(
+        data: &Dataset,
+        unit: &str,
+        time: &str,
+        periods: &[Option<i64>],
+        kpis: &[Kpi],
+        policy: MissingPolicy,
+    ) -> Result<Panel> {
         let n = data.height();
         let units = data.labels(unit)?;
-        let times = periods(data, time)?;
+        let times = periods;
         let presence = vec![
             (unit, units.iter().map(Option::is_some).collect::<Vec<_>>()),
             (time, times.iter().map(Option::is_some).collect()),

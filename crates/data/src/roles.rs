@@ -232,6 +232,16 @@ impl<'a> MaskedColumns<'a> {
         })
     }
 
+    /// Accessors on the given data rows (0-based, e.g. rows already masked by another
+    /// reader), with nothing dropped.
+    pub fn rows_of(data: &'a Dataset, rows: &[usize]) -> Self {
+        MaskedColumns {
+            data,
+            rows: rows.to_vec(),
+            dropped: 0,
+        }
+    }
+
     /// Number of rows kept.
     pub fn len(&self) -> usize {
         self.rows.len()
@@ -319,6 +329,51 @@ impl<'a> MaskedColumns<'a> {
             }
         }
         Ok(v)
+    }
+
+    /// A regressor's design columns on the kept rows: a numeric column as itself (one
+    /// `(column, values)` pair); a text column as dummies named `column[level]`, one per level
+    /// after the first in sorted order (the reference). A text column most of whose values are
+    /// numbers is a numeric column with a typo, not a categorical one: the first non-number
+    /// is a [`DataError::NonNumeric`] naming its row. A text column with a single level is a
+    /// [`DataError::ConstantColumn`] (collinear with the intercept).
+    pub fn regressor(&self, column: &str) -> Result<Vec<(String, Vec<f64>)>> {
+        let dtype = self.data.dtype(column)?;
+        if !(dtype == "str" || dtype.contains("String")) {
+            return Ok(vec![(column.to_string(), self.numeric(column)?)]);
+        }
+        let labels = self.labels(column)?;
+        let numeric_like = labels
+            .iter()
+            .filter(|l| l.trim().parse::<f64>().is_ok())
+            .count();
+        if numeric_like * 2 > labels.len() {
+            self.data.numeric(column)?;
+        }
+        let mut levels: Vec<&String> = labels
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if levels.len() < 2 {
+            return Err(DataError::ConstantColumn {
+                column: column.to_string(),
+                value: levels.first().map(|l| l.to_string()).unwrap_or_default(),
+                why: "a categorical regressor with a single level is collinear with the intercept"
+                    .into(),
+            });
+        }
+        levels.remove(0);
+        Ok(levels
+            .into_iter()
+            .map(|lev| {
+                let dummy = labels
+                    .iter()
+                    .map(|l| if l == lev { 1.0 } else { 0.0 })
+                    .collect();
+                (format!("{column}[{lev}]"), dummy)
+            })
+            .collect())
     }
 
     /// A positive weight column.

@@ -56,7 +56,7 @@ fn ragged_csv_lines_are_located_on_both_paths() {
     assert_eq!(
         e.to_string(),
         format!(
-            "`{}`, line 3: 1 field(s), but the header has 2",
+            "`{}`, row 2 (CSV line 3): 1 field(s), but the header has 2",
             p.display()
         )
     );
@@ -647,4 +647,80 @@ fn dates_become_periods_counted_from_the_earliest() {
         back.periods("ts_ns", 7).unwrap(),
         d.periods("ts_ns", 7).unwrap()
     );
+}
+
+#[test]
+fn file_faults_say_row_and_csv_line_as_every_other_error() {
+    // Issue 11: "line N" here, "row N (CSV line N+1)" elsewhere. Records are counted as data
+    // rows (a quoted line break and a skipped blank line do not start one), so the row and the
+    // line can differ.
+    let p = tmp_bytes("ragged3.csv", b"arm,y\n\"A\nstill A\",1\n\nB,2\nA,3,4\n");
+    let e = Dataset::read(&p).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::RaggedRow {
+                row: 2,
+                line: 6,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("row 3 (CSV line 6)"), "{e}");
+    assert_eq!(scan_err(&p).to_string(), e.to_string());
+    // Invalid UTF-8 in a data row and in the header.
+    let p = tmp_bytes("latin1b.csv", b"arm,y\nA,1\nB\xe9,2\n");
+    let e = Dataset::read(&p).unwrap_err();
+    assert!(e.to_string().contains("row 2 (CSV line 3), byte 2"), "{e}");
+    let p = tmp_bytes("latin1h.csv", b"arm,\xe9\nA,1\n");
+    let e = Dataset::read(&p).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::InvalidUtf8 {
+                row: None,
+                line: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("the header (CSV line 1)"), "{e}");
+}
+
+#[test]
+fn describe_shows_integer_columns_min_and_max_as_integers() {
+    let p = tmp_bytes("ints.csv", b"year,flag,x\n2003,1,0.5\n2007,0,2\n");
+    let d = Dataset::read(&p).unwrap();
+    let desc = describe(&d, &[], None, None, MissingPolicy::Error).unwrap();
+    let json = serde_json::to_value(&desc).unwrap();
+    let col = |n: &str| {
+        json["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    // Integer columns: integers in JSON; the float column keeps floats (2.0, not 2).
+    assert!(
+        col("year")["min"].is_i64() && col("year")["max"] == 2007,
+        "{json}"
+    );
+    assert!(
+        col("flag")["min"] == 0 && col("flag")["max"].is_i64(),
+        "{json}"
+    );
+    assert!(
+        col("x")["max"].is_f64() && col("x")["min"].is_f64(),
+        "{json}"
+    );
+    // The mean stays a number: (2003 + 2007) / 2 = 2005.
+    assert!((col("year")["mean"].as_f64().unwrap() - 2005.0).abs() < 1e-12);
+    let year = &desc.columns[0];
+    assert_eq!(year.show_stat(year.min, 6), "2003");
+    let x = &desc.columns[2];
+    assert_eq!(x.show_stat(x.max, 6), "2.000000");
 }

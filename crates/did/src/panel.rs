@@ -11,6 +11,11 @@ use std::collections::{BTreeSet, HashMap};
 /// `cohort[i]` is the first treated period of the row's unit (`None` = never treated);
 /// it must be constant within a unit. With anticipation `K`, a row is *treated* when
 /// `time >= cohort - K`.
+///
+/// Invariant (checked by [`StaggeredPanel::new`] and the `with_*` builders): each (unit,
+/// period) occurs once, the cohort is constant within a unit, outcomes, covariates and
+/// weights are finite and weights positive. Callaway–Sant'Anna takes [`crate::cs::CsData`]
+/// instead, which also allows repeated cross-sections and zero sampling weights.
 #[derive(Debug, Clone)]
 pub struct StaggeredPanel {
     /// Unit of each row.

@@ -1,6 +1,6 @@
 //! Plots for causalkit results, written as SVG or PNG.
 //!
-//! Four chart types cover the usual causal-inference figures:
+//! Five chart types cover the usual causal-inference figures:
 //!
 //! | chart | use it for |
 //! |---|---|
@@ -8,6 +8,7 @@
 //! | [`line_chart`] / [`LineChart`] | event-study paths, cumulative effects with a confidence band, treated vs synthetic control, placebo gaps |
 //! | [`heat_map`] / [`HeatMap`] | ATT(g,t) tables and other labelled matrices, on a diverging scale centred on 0 |
 //! | [`bar_chart`] / [`BarChart`] | labelled values such as RMSPE-ratio rankings, with one bar highlighted |
+//! | [`WaterfallChart`] | parts adding up to a total (money by value node), each with its interval |
 //!
 //! Each free function draws with default settings; the builder of the same name gives full
 //! control. Drawing and writing are separate steps: a builder's `chart(name, data)` renders
@@ -41,6 +42,7 @@ mod common;
 mod forest;
 mod heat;
 mod line;
+mod waterfall;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +51,7 @@ pub use causalkit_stats::Effect;
 pub use forest::{forest_plot, ForestPlot, PanelBy};
 pub use heat::{heat_map, HeatMap, Matrix};
 pub use line::{line_chart, LineChart, Series};
+pub use waterfall::{WaterfallChart, WaterfallStep};
 
 /// A chart rendered in memory: the same figure as SVG text and as PNG bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

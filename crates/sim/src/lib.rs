@@ -5,7 +5,9 @@
 //! released either by contact-level randomisation (A/B design) or site by site
 //! (staggered rollout). [`write_contact_centre`] writes `ab_contacts.csv`,
 //! `staggered_contacts.csv` and `truth.json`; [`simulate_ab`], [`simulate_staggered`]
-//! and [`truth`] give the same data in memory.
+//! and [`truth`] give the same data in memory. [`intent_release`] simulates the release of a
+//! new intent-classification model (randomised, rollout and single-site designs, release
+//! specs, and the true KPI effects, money per value node and per confusion cell).
 //!
 //! # Generative model
 //!
@@ -104,6 +106,7 @@
 
 mod config;
 mod error;
+pub mod intent_release;
 mod model;
 mod record;
 mod simulate;

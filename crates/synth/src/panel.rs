@@ -9,6 +9,11 @@ use std::collections::HashMap;
 /// Units are ordered as in R `synthdid::panel.matrices`: never-treated (control) units first,
 /// sorted by name, then treated units sorted by adoption period and name. `y[(i, t)]` is the
 /// outcome of unit `i` in period `t` (periods sorted ascending).
+///
+/// Invariant (checked by [`SynthPanel::from_long`]): balanced — every unit is observed once
+/// in every period, so `y` is dense and finite; treatment is absorbing (a unit's adoption is
+/// the first treated period and it stays treated). The synthetic control estimators need the
+/// matrix, which the long panels of the data layer and of DiD do not guarantee.
 #[derive(Debug, Clone)]
 pub struct SynthPanel {
     /// Outcomes, `units.len()` rows × `periods.len()` columns.

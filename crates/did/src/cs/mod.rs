@@ -277,6 +277,13 @@ impl Default for CsOptions {
 }
 
 /// Input data, one entry per observation (unit-period row).
+///
+/// Invariant: all slices have one entry per observation; `cohort` is `0` (never treated) or
+/// the first treated period, constant within a unit; sampling weights are non-negative (zero
+/// allowed) — [`att_gt`] refuses negative cohorts and weights —; a cluster is constant within
+/// a unit (the CLI checks it with the data layer's `PanelColumns::check_panel`). Unlike
+/// [`crate::StaggeredPanel`], units need not repeat (repeated cross-sections, `panel = false`)
+/// or be observed in every period (`allow_unbalanced_panel`).
 #[derive(Debug, Clone, Default)]
 pub struct CsData<'a> {
     /// Unit identifier (panel). Ignored for repeated cross-sections (may be empty).

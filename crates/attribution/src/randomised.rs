@@ -1,0 +1,547 @@
+//! The randomised design: units (contacts, customers) randomised to control or treatment.
+//!
+//! The KPI effects come from the A/B engine along exactly the path `causalkit ab` takes: the
+//! data layer's [`ab_statistics`] builds every KPI's per-arm sufficient statistics (rows
+//! summed per `unit` first when one is given) and [`causalkit_ab::review::AbReview::fit`] runs
+//! the review — Welch tests, CUPED / regression adjustment on the `covariates` when given
+//! (Deng, Xu, Kohavi & Walker 2013, "Improving the sensitivity of online controlled
+//! experiments by utilizing pre-experiment data", WSDM), the sample-ratio-mismatch check. So
+//! the effects are identical to `causalkit ab` on the same data and options.
+//!
+//! # Joint covariance of the KPI effects
+//! The engine reports one standard error per KPI; the value tree needs their joint covariance.
+//! It is computed here from per-unit influence functions, the linearisation the engine's own
+//! variances use: per arm and KPI, `ψᵢ = yᵢ − ȳ` for a mean or proportion, `ψᵢ = (mᵢ − R dᵢ)/d̄`
+//! for a ratio of sums `R = Σm/Σd` (delta method; with a `unit`, `m` and `d` are the unit's
+//! sums and `x` the mean of its rows' covariates, as the data layer forms them), and with covariates `uᵢ = ψᵢ − θᵀ(xᵢ − x̄)`
+//! with the engine's pooled slope `θ` (the slope is held fixed, as in the engine's variance).
+//! The covariance of the effects on KPIs `j` and `k` is the sum over the two arms of
+//! `Σᵢ uᵢⱼ uᵢₖ / √(nⱼ(nⱼ−1) nₖ(nₖ−1))` over the units both KPIs use (they differ when rows with
+//! missing values are dropped per KPI), which on the diagonal is the engine's `s²/n`. The
+//! engine's proportion variance is `p(1 − p)` (denominator n, not n − 1), so for a proportion
+//! the diagonal takes that convention (it is lowered by `p(1 − p)/((n − 1) n)` per arm); the
+//! off-diagonal entries keep the n − 1 sample covariances (the difference is O(1/n)).
+
+use crate::error::{AttributionError, Result};
+use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
+use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
+use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec, OVERALL};
+use causalkit_ab::MetricType;
+use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
+use causalkit_data::{Dataset, KpiKind, MissingPolicy};
+use causalkit_stats::{Effect, EffectKind, Report};
+use nalgebra::{DMatrix, DVector};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// The A/B engine's metric type for a KPI (the mapping `causalkit ab` uses).
+pub fn metric_type(kind: &KpiKind) -> MetricType {
+    match kind {
+        KpiKind::Proportion { .. } | KpiKind::TopBox { .. } => MetricType::Proportion,
+        KpiKind::Ratio { .. } => MetricType::Ratio,
+        _ => MetricType::Mean,
+    }
+}
+
+/// The randomised design's parts, checked.
+struct Design<'a> {
+    arm: &'a str,
+    control: &'a str,
+    treatment: &'a str,
+    unit: Option<&'a str>,
+    covariates: Vec<&'a str>,
+    policy: MissingPolicy,
+}
+
+fn design_of<'a>(spec: &'a ReleaseSpec) -> Result<Design<'a>> {
+    let err = |key: &str, message: String| AttributionError::Spec {
+        file: spec.file.clone(),
+        key: key.into(),
+        message,
+    };
+    let d = spec
+        .design
+        .as_ref()
+        .filter(|d| d.kind == DesignKind::Randomised)
+        .ok_or_else(|| {
+            err(
+                "design.kind",
+                "the randomised fit needs kind = \"randomised\"".into(),
+            )
+        })?;
+    if d.weight.is_some() {
+        return Err(err(
+            "design.weight",
+            "the A/B engine has no row weights; a randomised design is analysed unweighted (drop `weight`)".into(),
+        ));
+    }
+    let need = |key: &str, v: &'a Option<String>| {
+        v.as_deref().ok_or_else(|| {
+            err(
+                &format!("design.{key}"),
+                format!("a randomised design needs `{key}`"),
+            )
+        })
+    };
+    Ok(Design {
+        arm: need("arm", &d.arm)?,
+        control: need("control", &d.control)?,
+        treatment: need("treatment", &d.treatment)?,
+        unit: d.unit.as_deref(),
+        covariates: d.covariates.iter().map(String::as_str).collect(),
+        policy: if spec.data.drop_missing {
+            MissingPolicy::Drop
+        } else {
+            MissingPolicy::Error
+        },
+    })
+}
+
+/// The engine's specification for these KPIs (lower-is-better from `better`).
+fn ab_spec(kpis: &[ParsedKpi], design: &Design, alpha: f64, covariates: bool) -> Result<AbSpec> {
+    let mut spec = AbSpec::new(
+        kpis.iter()
+            .map(|k| MetricSpec::new(k.spec.name.clone(), metric_type(&k.kpi.kind)))
+            .collect(),
+    );
+    let lower: Vec<&str> = kpis
+        .iter()
+        .filter(|k| k.spec.better == Better::Lower)
+        .map(|k| k.spec.name.as_str())
+        .collect();
+    spec.set_lower_is_better(&lower)?;
+    if covariates {
+        spec.covariates = design.covariates.iter().map(|c| c.to_string()).collect();
+    }
+    spec.control = Some(design.control.to_string());
+    spec.alpha = alpha;
+    Ok(spec)
+}
+
+/// Runs the A/B engine on the rows, as `causalkit ab --data` does.
+fn run_engine(
+    data: &Dataset,
+    kpis: &[ParsedKpi],
+    design: &Design,
+    alpha: f64,
+    covariates: bool,
+) -> Result<AbFit> {
+    let review = ab_spec(kpis, design, alpha, covariates)?.validate()?;
+    let covs: Vec<&str> = if covariates {
+        design.covariates.clone()
+    } else {
+        Vec::new()
+    };
+    let request = AbStatsRequest {
+        arm: design.arm,
+        segment: None,
+        stratify: None,
+        unit: design.unit,
+        covariates: &covs,
+        policy: design.policy,
+    };
+    let kpi_refs: Vec<&causalkit_data::Kpi> = kpis.iter().map(|k| &k.kpi).collect();
+    let cells = ab_statistics(AbSource::Rows(data), &kpi_refs, &request)?;
+    let mut ab_data = AbData::default();
+    for (k, c) in kpis.iter().zip(cells) {
+        let mut notes = Map::new();
+        if c.dropped_rows > 0 {
+            notes.insert("dropped_rows".into(), json!(c.dropped_rows));
+        }
+        let mut md = MetricData::new(
+            k.spec.name.clone(),
+            MetricCells::Moments {
+                segments: c.segments,
+                strata: None,
+                ratio_covariate: None,
+            },
+        );
+        md.notes = notes;
+        ab_data.metrics.push(md);
+    }
+    Ok(review.fit(&ab_data)?)
+}
+
+/// The engine's overall absolute effect of `treatment` vs control on each KPI, labelled with
+/// the KPI name (keys kept).
+fn kpi_effects(fit: &AbFit, kpis: &[ParsedKpi], treatment: &str) -> Result<Vec<Effect>> {
+    let result = fit.result();
+    kpis.iter()
+        .map(|k| {
+            let name = &k.spec.name;
+            result
+                .effects
+                .iter()
+                .find(|e| {
+                    e.key.kind == Some(EffectKind::Absolute)
+                        && e.key.metric.as_deref() == Some(name)
+                        && e.key.segment.as_deref() == Some(OVERALL)
+                        && e.key.arm.as_deref() == Some(treatment)
+                        && e.key.variant.is_none()
+                })
+                .map(|e| {
+                    let mut e = e.clone();
+                    e.label = name.clone();
+                    e
+                })
+                .ok_or_else(|| AttributionError::Estimator {
+                    estimator: "A/B engine".into(),
+                    message: format!("no absolute effect of `{treatment}` on `{name}`"),
+                    numerical: false,
+                })
+        })
+        .collect()
+}
+
+/// Keeps the control and treatment rows (and rows with a missing arm, so that the data layer
+/// reports them); refuses a control or treatment label that is not in the data. Returns the
+/// data and how many rows of other arms were left out.
+fn two_arms(spec: &ReleaseSpec, data: &Dataset, design: &Design) -> Result<(Dataset, usize)> {
+    let labels = data.labels(design.arm)?;
+    for (key, l) in [("control", design.control), ("treatment", design.treatment)] {
+        if !labels.iter().any(|x| x.as_deref() == Some(l)) {
+            let mut found: Vec<&str> = labels.iter().flatten().map(String::as_str).collect();
+            found.sort_unstable();
+            found.dedup();
+            return Err(AttributionError::Spec {
+                file: spec.file.clone(),
+                key: format!("design.{key}"),
+                message: format!(
+                    "no row has `{l}` in column `{}` (its values: {})",
+                    design.arm,
+                    found.join(", ")
+                ),
+            });
+        }
+    }
+    let keep: Vec<bool> = labels
+        .iter()
+        .map(|x| match x.as_deref() {
+            None => true,
+            Some(l) => l == design.control || l == design.treatment,
+        })
+        .collect();
+    let other = keep.iter().filter(|k| !**k).count();
+    if other == 0 {
+        return Ok((data.clone(), 0));
+    }
+    Ok((data.filter_rows(&keep)?, other))
+}
+
+/// One KPI's analysis units in one arm: unit key → (numerator, denominator, covariates), as
+/// the data layer forms them (sums of the rows' numerators and denominators, the mean of their
+/// covariates).
+struct ArmUnits {
+    keys: Vec<String>,
+    num: Vec<f64>,
+    den: Vec<f64>,
+    x: Vec<Vec<f64>>,
+    /// Rows summed into the unit (covariates are their mean over these rows).
+    rows: Vec<f64>,
+}
+
+/// Per KPI, per arm (control, treatment), the units as the data layer forms them.
+fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnits; 2]> {
+    let n = data.height();
+    let rv = kpi.kpi.row_values(data, design.policy)?;
+    let arms = data.labels(design.arm)?;
+    let units = design.unit.map(|u| data.labels(u)).transpose()?;
+    let covs: Vec<Vec<Option<f64>>> = design
+        .covariates
+        .iter()
+        .map(|c| data.numeric(c))
+        .collect::<std::result::Result<_, _>>()?;
+    let p = covs.len();
+    let mut out: [ArmUnits; 2] = std::array::from_fn(|_| ArmUnits {
+        keys: Vec::new(),
+        num: Vec::new(),
+        den: Vec::new(),
+        x: Vec::new(),
+        rows: Vec::new(),
+    });
+    let mut index: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
+    for i in 0..n {
+        let Some(a) = arms[i].as_deref() else {
+            continue;
+        };
+        let arm = if a == design.control {
+            0
+        } else if a == design.treatment {
+            1
+        } else {
+            continue;
+        };
+        if !rv.keep[i] || covs.iter().any(|c| c[i].is_none()) {
+            continue;
+        }
+        let key = match &units {
+            Some(u) => match &u[i] {
+                Some(k) => k.clone(),
+                None => continue,
+            },
+            None => i.to_string(),
+        };
+        let o = &mut out[arm];
+        let j = *index[arm].entry(key.clone()).or_insert_with(|| {
+            o.keys.push(key);
+            o.num.push(0.0);
+            o.den.push(0.0);
+            o.x.push(vec![0.0; p]);
+            o.rows.push(0.0);
+            o.keys.len() - 1
+        });
+        o.rows[j] += 1.0;
+        o.num[j] += rv.numerator[i];
+        o.den[j] += rv.denominator[i];
+        for (xj, c) in o.x[j].iter_mut().zip(&covs) {
+            *xj += c[i].unwrap_or(0.0);
+        }
+    }
+    // The data layer gives each unit the mean of its rows' covariates (sums for the KPI).
+    for o in out.iter_mut() {
+        for (x, r) in o.x.iter_mut().zip(&o.rows) {
+            for v in x.iter_mut() {
+                *v /= r;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The influence values of one KPI in one arm (keyed by unit), and the proportion
+/// correction for the diagonal.
+struct Influence {
+    by_unit: HashMap<String, f64>,
+    n: f64,
+    diag_correction: f64,
+}
+
+fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> [Influence; 2] {
+    std::array::from_fn(|a| {
+        let u = &arms[a];
+        let n = u.num.len() as f64;
+        let s_num: f64 = u.num.iter().sum();
+        let s_den: f64 = u.den.iter().sum();
+        let s_den2: f64 = u.den.iter().map(|d| d * d).sum();
+        // The engine's test for a mean-type metric (exact by design: ones sum to n).
+        #[allow(clippy::float_cmp)]
+        let unit_den = s_den == n && s_den2 == n;
+        let p = theta.len();
+        let xbar: Vec<f64> = (0..p)
+            .map(|j| u.x.iter().map(|x| x[j]).sum::<f64>() / n)
+            .collect();
+        let (r, mu_d) = if unit_den {
+            (s_num / n, 1.0)
+        } else {
+            (s_num / s_den, s_den / n)
+        };
+        let by_unit = (0..u.num.len())
+            .map(|i| {
+                let mut v = (u.num[i] - r * u.den[i]) / mu_d;
+                for j in 0..p {
+                    v -= theta[j] * (u.x[i][j] - xbar[j]);
+                }
+                (u.keys[i].clone(), v)
+            })
+            .collect();
+        let diag_correction = if unit_den && mt == MetricType::Proportion {
+            r * (1.0 - r) / ((n - 1.0) * n)
+        } else {
+            0.0
+        };
+        Influence {
+            by_unit,
+            n,
+            diag_correction,
+        }
+    })
+}
+
+/// The engine's pooled CUPED slope for one KPI: the total (both arms) covariance of the
+/// covariates and of the pooled linearisation `a m + b d` with them.
+fn pooled_theta(arms: &[ArmUnits; 2], p: usize) -> Result<DVector<f64>> {
+    if p == 0 {
+        return Ok(DVector::zeros(0));
+    }
+    let rows: Vec<(f64, f64, &Vec<f64>)> = arms
+        .iter()
+        .flat_map(|u| (0..u.num.len()).map(move |i| (u.num[i], u.den[i], &u.x[i])))
+        .collect();
+    let n = rows.len() as f64;
+    let s_num: f64 = rows.iter().map(|r| r.0).sum();
+    let s_den: f64 = rows.iter().map(|r| r.1).sum();
+    let mu_d = s_den / n;
+    let r = s_num / s_den;
+    let (a, b) = (1.0 / mu_d, -r / mu_d);
+    let psi: Vec<f64> = rows.iter().map(|x| a * x.0 + b * x.1).collect();
+    let psi_bar = psi.iter().sum::<f64>() / n;
+    let xbar: Vec<f64> = (0..p)
+        .map(|j| rows.iter().map(|x| x.2[j]).sum::<f64>() / n)
+        .collect();
+    let mut sxx = DMatrix::zeros(p, p);
+    let mut sxy = DVector::zeros(p);
+    for (k, row) in rows.iter().enumerate() {
+        for i in 0..p {
+            let di = row.2[i] - xbar[i];
+            sxy[i] += di * (psi[k] - psi_bar);
+            for j in 0..p {
+                sxx[(i, j)] += di * (row.2[j] - xbar[j]);
+            }
+        }
+    }
+    let chol = sxx.cholesky().ok_or_else(|| {
+        AttributionError::Invalid(
+            "the covariates are collinear (their pooled covariance is singular)".into(),
+        )
+    })?;
+    Ok(chol.solve(&sxy))
+}
+
+/// The joint covariance of the KPI effects (treatment − control) from influence functions;
+/// see the module docs.
+pub fn effect_covariance(
+    spec: &ReleaseSpec,
+    data: &Dataset,
+    covariates: bool,
+) -> Result<DMatrix<f64>> {
+    let mut design = design_of(spec)?;
+    if !covariates {
+        design.covariates.clear();
+    }
+    let kpis = spec.parsed_kpis()?;
+    let (data, _) = two_arms(spec, data, &design)?;
+    let mut infl = Vec::with_capacity(kpis.len());
+    for k in &kpis {
+        let units = units_of(&data, k, &design)?;
+        let theta = pooled_theta(&units, design.covariates.len())?;
+        infl.push(influence(&units, metric_type(&k.kpi.kind), &theta));
+    }
+    let kn = kpis.len();
+    let mut cov = DMatrix::zeros(kn, kn);
+    for a in [0usize, 1] {
+        for j in 0..kn {
+            for k in j..kn {
+                let (ij, ik) = (&infl[j][a], &infl[k][a]);
+                let s: f64 = ij
+                    .by_unit
+                    .iter()
+                    .filter_map(|(key, v)| ik.by_unit.get(key).map(|w| v * w))
+                    .sum();
+                let mut c = s / (ij.n * (ij.n - 1.0) * ik.n * (ik.n - 1.0)).sqrt();
+                if j == k {
+                    c -= ij.diag_correction;
+                }
+                cov[(j, k)] += c;
+                if j != k {
+                    cov[(k, j)] += c;
+                }
+            }
+        }
+    }
+    Ok(cov)
+}
+
+/// Fits the randomised design: the A/B engine's KPI effects (identical to `causalkit ab`
+/// with `--arm`, `--control`, `--metric` per KPI, `--lower-is-better` for `better = "lower"`,
+/// `--covariate` per covariate, `--unit`, `--drop-missing` from `[data] drop_missing`, and
+/// `--alpha`), their joint covariance from influence functions, the control level as the
+/// baseline, the SRM check and CUPED in the diagnostics; with covariates the unadjusted
+/// difference in means is the cross-check.
+pub fn fit(spec: &ReleaseSpec, data: &Dataset, opts: &FitOptions) -> Result<DesignFit> {
+    let design = design_of(spec)?;
+    let kpis = spec.parsed_kpis()?;
+    let (data, other_rows) = two_arms(spec, data, &design)?;
+    let with_cov = !design.covariates.is_empty();
+    let fit = run_engine(&data, &kpis, &design, opts.alpha, with_cov)?;
+    let effects = kpi_effects(&fit, &kpis, design.treatment)?;
+    let baseline: Vec<f64> = fit
+        .metrics
+        .iter()
+        .map(|m| {
+            m.arms
+                .get(&fit.control)
+                .map(|a| a.unadjusted_mean)
+                .ok_or_else(|| AttributionError::Estimator {
+                    estimator: "A/B engine".into(),
+                    message: format!("no control arm summary for `{}`", m.name),
+                    numerical: false,
+                })
+        })
+        .collect::<Result<_>>()?;
+    let covariance = effect_covariance(spec, &data, with_cov)?;
+    let engine = fit.result();
+    let mut diagnostics = Map::new();
+    diagnostics.insert("control".into(), json!(design.control));
+    diagnostics.insert("treatment".into(), json!(design.treatment));
+    if other_rows > 0 {
+        diagnostics.insert("rows_of_other_arms_left_out".into(), json!(other_rows));
+    }
+    if let Some(srm) = &fit.srm {
+        diagnostics.insert(
+            "srm".into(),
+            json!({
+                "arms": srm.arms,
+                "units": srm.units.iter().map(|u| causalkit_stats::count_value(*u)).collect::<Vec<_>>(),
+                "chi2": srm.overall.chi2,
+                "p_value": srm.overall.p_value,
+                "alpha": fit.spec.srm_alpha,
+                "mismatch": srm.mismatch,
+            }),
+        );
+    }
+    let cuped: Map<String, Value> = fit
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            m.cuped.as_ref().map(|c| {
+                (
+                    m.name.clone(),
+                    json!({"covariates": c.covariates, "theta": c.theta, "variance_reduction": c.variance_reduction}),
+                )
+            })
+        })
+        .collect();
+    if !cuped.is_empty() {
+        diagnostics.insert("cuped".into(), Value::Object(cuped));
+    }
+    diagnostics.insert(
+        "ab_engine".into(),
+        Value::Object(engine.diagnostics.clone()),
+    );
+    let cross_check = if with_cov {
+        let raw = run_engine(&data, &kpis, &design, opts.alpha, false)?;
+        Some(CrossCheck {
+            estimator: "A/B engine without CUPED (unadjusted difference in means)".into(),
+            effects: kpi_effects(&raw, &kpis, design.treatment)?,
+        })
+    } else {
+        None
+    };
+    let estimator = if with_cov {
+        format!(
+            "A/B engine (Welch, CUPED on {})",
+            design.covariates.join(", ")
+        )
+    } else {
+        "A/B engine (Welch)".to_string()
+    };
+    let reason = if with_cov {
+        "units were randomised, so the difference in means is unbiased; CUPED on the pre-period covariates removes variance without bias, and the unadjusted difference is the cross-check".to_string()
+    } else {
+        "units were randomised, so the difference in means (Welch) is unbiased; no covariates were given for CUPED, so there is no second estimator to cross-check against".to_string()
+    };
+    Ok(DesignFit {
+        effects: KpiEffects {
+            effects,
+            baseline,
+            covariance,
+            covariance_source: "per-unit influence functions (mean, proportion, ratio by the delta method, CUPED-adjusted with the engine's slope)".into(),
+            replicates: None,
+        },
+        estimator,
+        reason,
+        cross_check,
+        diagnostics,
+        warnings: engine.warnings.clone(),
+    })
+}
