@@ -170,7 +170,9 @@ impl From<UpliftError> for CliError {
 
 fn uerr(e: UpliftError) -> CliError {
     match e {
-        UpliftError::Stats(s) => CliError::numerical(s.to_string()),
+        // The numeric core's own split: non-convergence is numerical (exit 1), a collinear
+        // or separated design names the input at fault (exit 2), as in every subcommand.
+        UpliftError::Stats(s) => s.into(),
         other => CliError::bad(other.to_string()),
     }
 }
