@@ -13,7 +13,8 @@ use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_report::{BarChart, Chart, LineChart, Series};
 use causalkit_stats::{limits, EstimationResult, Report};
 use causalkit_synth::abadie::{
-    ConformalOptions, PlaceboOptions, Predictor, Predictors, ScError, SyntheticControl,
+    ConformalOptions, PlaceboInSpace, PlaceboOptions, Predictor, Predictors, ScError,
+    SyntheticControl,
 };
 use causalkit_synth::ascm::{AugmentedSc, CvOptions, LambdaChoice};
 use causalkit_synth::panel::{period_label, SynthPanel};
@@ -310,6 +311,26 @@ fn table(r: &EstimationResult) -> String {
 
 /// The gap paths used by the plots: the real one first, then the placebos.
 type Gaps = (Vec<f64>, Vec<f64>, Vec<GapPath>);
+
+/// The plotted paths of an Abadie or ASCM fit: the treated unit's gap path first, then one per
+/// in-space placebo, with the treated and synthetic outcome paths.
+fn placebo_paths(
+    treated: GapPath,
+    treated_outcome: &[f64],
+    synthetic: &[f64],
+    p: &PlaceboInSpace,
+) -> Gaps {
+    let mut paths = vec![treated];
+    for (i, name) in p.names.iter().enumerate() {
+        paths.push(GapPath {
+            unit: name.clone(),
+            gaps: p.gaps[i].clone(),
+            rmspe_pre: p.rmspe_pre[i],
+            rmspe_post: p.rmspe_post[i],
+        });
+    }
+    (treated_outcome.to_vec(), synthetic.to_vec(), paths)
+}
 
 fn run_sdid(
     a: &SynthArgs,
@@ -640,21 +661,13 @@ fn run_abadie(
         result.diagnostics.insert("unit_weights".into(), w);
     }
     let gaps = placebo.map(|p| {
-        let mut paths = vec![GapPath {
+        let treated = GapPath {
             unit: fit.treated_name.clone(),
             gaps: fit.gaps.clone(),
             rmspe_pre: fit.rmspe_pre,
             rmspe_post: fit.rmspe_post,
-        }];
-        for (i, name) in p.names.iter().enumerate() {
-            paths.push(GapPath {
-                unit: name.clone(),
-                gaps: p.gaps[i].clone(),
-                rmspe_pre: p.rmspe_pre[i],
-                rmspe_post: p.rmspe_post[i],
-            });
-        }
-        (fit.treated_outcome.clone(), fit.synthetic.clone(), paths)
+        };
+        placebo_paths(treated, &fit.treated_outcome, &fit.synthetic, &p)
     });
     if a.placebo.is_some() {
         result
@@ -746,21 +759,13 @@ fn run_ascm(
         );
     }
     let gaps = placebo.map(|p| {
-        let mut paths = vec![GapPath {
+        let treated = GapPath {
             unit: fit.treated_name.clone(),
             gaps: fit.gaps.clone(),
             rmspe_pre: fit.rmspe_pre,
             rmspe_post: fit.rmspe_post,
-        }];
-        for (i, name) in p.names.iter().enumerate() {
-            paths.push(GapPath {
-                unit: name.clone(),
-                gaps: p.gaps[i].clone(),
-                rmspe_pre: p.rmspe_pre[i],
-                rmspe_post: p.rmspe_post[i],
-            });
-        }
-        (fit.treated_outcome.clone(), fit.synthetic.clone(), paths)
+        };
+        placebo_paths(treated, &fit.treated_outcome, &fit.synthetic, &p)
     });
     Ok((result, gaps))
 }
