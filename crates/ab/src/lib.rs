@@ -12,6 +12,8 @@
 //! - [`winsor`]: capping extreme values at pooled percentiles before analysis.
 //! - [`quantile`]: quantile metrics with order-statistic standard errors (iid or clustered).
 //! - [`checks`]: sample-ratio mismatch, guardrail non-inferiority and the ship verdict.
+//! - [`error`]: the review specification's errors, naming the option at fault as a typed
+//!   [`AbOption`].
 //! - [`sequential`], [`planning`], [`multiarm`], [`bayes`]: always-valid inference, power and
 //!   sample size, many-to-one comparisons, and Bayesian analysis.
 #![warn(missing_docs)]
@@ -21,6 +23,7 @@ pub mod adjust;
 pub mod bayes;
 pub mod checks;
 pub mod cumulative;
+pub mod error;
 pub mod frequentist;
 pub mod multiarm;
 pub mod planning;
@@ -31,6 +34,7 @@ pub mod winsor;
 
 pub use adjust::{post_stratify, ratio_regression_adjust, regression_adjust};
 pub use checks::{non_inferiority_p, srm, verdict, Decision, Direction, Srm, Verdict};
+pub use error::{AbError, AbOption, AbResult};
 pub use frequentist::{
     compare, fieller, ArmStats, Comparison, FiellerInterval, Lift, MetricType, TestKind,
     TestOptions,

@@ -49,6 +49,7 @@ use crate::adjust::{
 };
 use crate::bayes;
 use crate::checks::{adjust_within_families, non_inferiority_p, srm, verdict, GuardrailCheck};
+use crate::error::{AbError, AbOption, AbResult};
 use crate::frequentist::invalid;
 use crate::frequentist::{compare, welch_df, FiellerInterval};
 use crate::multiarm;
@@ -164,7 +165,7 @@ impl Default for AdjustScope {
 
 impl AdjustScope {
     /// Parses names `metrics`, `arms`, `segments`.
-    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self> {
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> AbResult<Self> {
         let mut s = AdjustScope {
             metrics: false,
             arms: false,
@@ -176,8 +177,8 @@ impl AdjustScope {
                 "arms" => s.arms = true,
                 "segments" => s.segments = true,
                 other => {
-                    return Err(invalid(
-                        "adjust scope",
+                    return Err(option_error(
+                        AbOption::AdjustScope,
                         format!("takes metrics, arms and/or segments, got `{other}`"),
                     ))
                 }
@@ -245,6 +246,13 @@ pub struct AbSpec {
     pub sequential: Option<SequentialMethod>,
     /// Many-to-one adjustment for several arms.
     pub multiarm: Option<MultiArmMethod>,
+    /// The confidence sequence of the cumulative (running-effect) view,
+    /// [`AbReview::cumulative_sequence`]: `None` follows `sequential` when that is gbstats' or
+    /// Eppo's sequence and is gbstats' sequence with `n_plan` 5000 otherwise; `Some` must be
+    /// one of the two confidence sequences (not mSPRT) and only tunes the view, not the
+    /// review's intervals.
+    #[serde(default)]
+    pub cumulative_sequence: Option<SequentialMethod>,
 }
 
 impl AbSpec {
@@ -266,18 +274,26 @@ impl AbSpec {
             bayesian: None,
             sequential: None,
             multiarm: None,
+            cumulative_sequence: None,
         }
     }
 
     /// Marks these metrics lower-is-better; a name that matches no metric is an error (a typo
     /// would otherwise flip the verdict silently).
-    pub fn set_lower_is_better<S: AsRef<str>>(&mut self, names: &[S]) -> Result<()> {
-        let all: Vec<String> = self.metrics.iter().map(|m| m.name.clone()).collect();
+    /// The error lists every name that matches no metric, and nothing is changed then.
+    pub fn set_lower_is_better<S: AsRef<str>>(&mut self, names: &[S]) -> AbResult<()> {
+        let unknown: Vec<&str> = names
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|n| self.metric(n).is_none())
+            .collect();
+        if !unknown.is_empty() {
+            let all: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
+            return Err(unknown_metric(AbOption::LowerIsBetter, &unknown, &all));
+        }
         for n in names {
-            let n = n.as_ref();
-            match self.metrics.iter_mut().find(|m| m.name == n) {
-                Some(m) => m.direction = Direction::LowerIsBetter,
-                None => return Err(unknown_metric("lower-is-better", n, &all)),
+            if let Some(m) = self.metrics.iter_mut().find(|m| m.name == n.as_ref()) {
+                m.direction = Direction::LowerIsBetter;
             }
         }
         Ok(())
@@ -288,103 +304,141 @@ impl AbSpec {
     }
 
     /// Checks every option once: probabilities in range, positive tuning constants, metric
-    /// names that exist, no duplicates.
-    pub fn validate(self) -> Result<AbReview> {
+    /// names that exist, no duplicates. The error names the option at fault as a typed
+    /// [`AbOption`].
+    pub fn validate(self) -> AbResult<AbReview> {
         let names: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
         if names.is_empty() {
-            return Err(invalid("metrics", "give at least one metric"));
+            return Err(option_error(
+                AbOption::Metrics,
+                "must name at least one metric",
+            ));
         }
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
-                return Err(invalid("metrics", format!("metric `{n}` is given twice")));
+                return Err(option_error(
+                    AbOption::Metrics,
+                    format!("must not name a metric twice; `{n}` is given twice"),
+                ));
             }
         }
-        causalkit_stats::limits::check_alpha_level("alpha", self.alpha)?;
-        probability("srm alpha", self.srm_alpha)?;
+        causalkit_stats::limits::check_alpha_level("alpha", self.alpha).map_err(|e| match e {
+            StatsError::InvalidArgument { reason, .. } => option_error(AbOption::Alpha, reason),
+            other => AbError::Stats(other),
+        })?;
+        probability(AbOption::SrmAlpha, self.srm_alpha)?;
         for s in &self.split {
             if !(s.is_finite() && *s > 0.0) {
-                return Err(invalid(
-                    "split",
-                    format!("traffic shares must be positive numbers, got {s}"),
+                return Err(option_error(
+                    AbOption::Split,
+                    format!("must list positive traffic shares, got {s}"),
                 ));
             }
         }
         if let Some(p) = &self.primary {
             if self.metric(p).is_none() {
-                return Err(unknown_metric("primary", p, &names));
+                return Err(unknown_metric(AbOption::Primary, &[p], &names));
             }
         }
         for g in &self.guardrails {
             if self.metric(&g.metric).is_none() {
-                return Err(unknown_metric("guardrail", &g.metric, &names));
+                return Err(unknown_metric(AbOption::Guardrail, &[&g.metric], &names));
             }
             if !(g.margin.is_finite() && g.margin >= 0.0) {
-                return Err(invalid(
-                    "guardrail",
+                return Err(option_error(
+                    AbOption::Guardrail,
                     format!(
-                        "the margin of `{}` must be a non-negative number, got {}",
-                        g.metric, g.margin
+                        "needs a non-negative margin, got {} for `{}`",
+                        g.margin, g.metric
                     ),
                 ));
             }
         }
         if let Some(b) = &self.bayesian {
             if let Some((m, sd)) = b.gaussian_prior {
-                if !(m.is_finite() && sd.is_finite() && sd > 0.0) {
-                    return Err(invalid(
-                        "prior",
-                        format!("the normal prior needs a finite mean and a positive sd, got mean {m}, sd {sd}"),
+                if !m.is_finite() {
+                    return Err(option_error(
+                        AbOption::PriorMean,
+                        format!("must be a finite number, got {m}"),
+                    ));
+                }
+                if !(sd.is_finite() && sd > 0.0) {
+                    return Err(option_error(
+                        AbOption::PriorSd,
+                        format!("must be a positive number, got {sd}"),
                     ));
                 }
             }
             let bp = b.beta_prior;
             if !(bp.a.is_finite() && bp.a > 0.0 && bp.b.is_finite() && bp.b > 0.0) {
-                return Err(invalid(
-                    "beta prior",
+                return Err(option_error(
+                    AbOption::BetaPrior,
                     format!(
-                        "Beta(a, b) needs positive finite a and b, got {}, {}",
+                        "needs positive finite a and b (Beta(a, b) prior of each arm's rate), got {}, {}",
                         bp.a, bp.b
                     ),
                 ));
             }
         }
-        match self.sequential {
-            Some(SequentialMethod::ConfidenceSequence { n_plan: n })
-            | Some(SequentialMethod::Eppo { n_tune: n })
-                if !(n.is_finite() && n > 0.0) =>
-            {
-                return Err(invalid(
-                    "n plan",
-                    format!("the planned number of units must be positive, got {n}"),
-                ));
-            }
-            Some(SequentialMethod::Msprt { tau }) if !(tau.is_finite() && tau > 0.0) => {
-                return Err(invalid("tau", format!("must be positive, got {tau}")));
-            }
-            _ => {}
+        for method in [self.sequential, self.cumulative_sequence]
+            .into_iter()
+            .flatten()
+        {
+            check_sequential(method)?;
+        }
+        if let Some(SequentialMethod::Msprt { .. }) = self.cumulative_sequence {
+            return Err(option_error(
+                AbOption::CumulativeSequence,
+                "must be a confidence sequence (gbstats' or Eppo's), not mSPRT",
+            ));
         }
         Ok(AbReview { spec: self })
     }
 }
 
-fn unknown_metric<S: AsRef<str>>(role: &str, name: &str, names: &[S]) -> StatsError {
-    let list: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
-    if list.is_empty() {
-        invalid(role, format!("no metric named `{name}`"))
+fn check_sequential(method: SequentialMethod) -> AbResult<()> {
+    let (option, x) = match method {
+        SequentialMethod::ConfidenceSequence { n_plan } => (AbOption::NPlan, n_plan),
+        SequentialMethod::Eppo { n_tune } => (AbOption::NTune, n_tune),
+        SequentialMethod::Msprt { tau } => (AbOption::Tau, tau),
+    };
+    if x.is_finite() && x > 0.0 {
+        Ok(())
     } else {
-        invalid(
-            role,
-            format!("no metric named `{name}` (metrics: {})", list.join(", ")),
-        )
+        let what = if option == AbOption::Tau {
+            "a positive number"
+        } else {
+            "a positive number of units"
+        };
+        Err(option_error(option, format!("must be {what}, got {x}")))
     }
 }
 
-fn probability(what: &str, p: f64) -> Result<()> {
+fn option_error(option: AbOption, reason: impl Into<String>) -> AbError {
+    AbError::Option {
+        option,
+        reason: reason.into(),
+    }
+}
+
+fn unknown_metric<S: AsRef<str>, T: AsRef<str>>(
+    option: AbOption,
+    names: &[S],
+    metrics: &[T],
+) -> AbError {
+    AbError::UnknownMetric {
+        option,
+        names: names.iter().map(|n| n.as_ref().to_string()).collect(),
+        metrics: metrics.iter().map(|n| n.as_ref().to_string()).collect(),
+    }
+}
+
+fn probability(option: AbOption, p: f64) -> AbResult<()> {
     if p > 0.0 && p < 1.0 {
         Ok(())
     } else {
-        Err(invalid(
-            what,
+        Err(option_error(
+            option,
             format!("must be a probability strictly between 0 and 1, got {p}"),
         ))
     }
@@ -629,6 +683,25 @@ impl AbReview {
     /// The validated specification.
     pub fn spec(&self) -> &AbSpec {
         &self.spec
+    }
+
+    /// The confidence sequence the cumulative view draws
+    /// ([`crate::cumulative::cumulative_effect`]) at the review's `alpha`: the spec's
+    /// `cumulative_sequence`, else its `sequential` sequence when that is gbstats' or Eppo's,
+    /// else gbstats' with `n_plan` 5000 (gbstats' default).
+    pub fn cumulative_sequence(&self) -> Result<sequential::ConfidenceSequence> {
+        let spec = &self.spec;
+        match spec.cumulative_sequence.or(spec.sequential) {
+            Some(SequentialMethod::Eppo { n_tune }) => {
+                sequential::ConfidenceSequence::eppo(n_tune, spec.alpha)
+            }
+            Some(SequentialMethod::ConfidenceSequence { n_plan }) => {
+                sequential::ConfidenceSequence::gbstats(n_plan, spec.alpha)
+            }
+            Some(SequentialMethod::Msprt { .. }) | None => {
+                sequential::ConfidenceSequence::gbstats(5000.0, spec.alpha)
+            }
+        }
     }
 
     /// Runs the review on per-arm (× segment) statistics.
@@ -1174,7 +1247,7 @@ impl AbReview {
                 .collect();
             match found.as_slice() {
                 [r] => Ok(r),
-                [] => Err(unknown_metric("metric", m, &[] as &[&str])),
+                [] => Err(invalid("metric", format!("no metric named `{m}`"))),
                 _ => Err(invalid(
                     "verdict",
                     "the verdict compares one treatment with the control; with several arms use the many-to-one adjustment",
@@ -1345,5 +1418,40 @@ impl Report for AbFit {
             .diagnostics
             .retain(|_, v| !v.is_object() && !v.is_array());
         short.to_table() + &self.summary_blocks(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> AbSpec {
+        AbSpec::new(vec![MetricSpec::new("aht", MetricType::Mean)])
+    }
+
+    #[test]
+    fn the_cumulative_view_uses_the_validated_sequence() {
+        let cs = |s: AbSpec| s.validate().unwrap().cumulative_sequence().unwrap();
+        let gbstats = |n: f64, a: f64| sequential::ConfidenceSequence::gbstats(n, a).unwrap();
+        // No sequential method: gbstats' default tuning, at the review's alpha.
+        let mut s = spec();
+        s.alpha = 0.1;
+        assert_eq!(cs(s), gbstats(5000.0, 0.1));
+        // The review's own sequence.
+        let mut s = spec();
+        s.sequential = Some(SequentialMethod::Eppo { n_tune: 20_000.0 });
+        assert_eq!(
+            cs(s),
+            sequential::ConfidenceSequence::eppo(20_000.0, 0.05).unwrap()
+        );
+        let mut s = spec();
+        s.sequential = Some(SequentialMethod::ConfidenceSequence { n_plan: 8000.0 });
+        assert_eq!(cs(s), gbstats(8000.0, 0.05));
+        // mSPRT has no sequence over the running estimate: the default, or the view's own.
+        let mut s = spec();
+        s.sequential = Some(SequentialMethod::Msprt { tau: 0.05 });
+        assert_eq!(cs(s.clone()), gbstats(5000.0, 0.05));
+        s.cumulative_sequence = Some(SequentialMethod::ConfidenceSequence { n_plan: 20_000.0 });
+        assert_eq!(cs(s), gbstats(20_000.0, 0.05));
     }
 }

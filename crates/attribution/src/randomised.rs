@@ -109,7 +109,8 @@ fn ab_spec(kpis: &[ParsedKpi], design: &Design, alpha: f64, covariates: bool) ->
         .filter(|k| k.spec.better == Better::Lower)
         .map(|k| k.spec.name.as_str())
         .collect();
-    spec.set_lower_is_better(&lower)?;
+    spec.set_lower_is_better(&lower)
+        .map_err(causalkit_stats::StatsError::from)?;
     if covariates {
         spec.covariates = design.covariates.iter().map(|c| c.to_string()).collect();
     }
@@ -126,7 +127,9 @@ fn run_engine(
     alpha: f64,
     covariates: bool,
 ) -> Result<AbFit> {
-    let review = ab_spec(kpis, design, alpha, covariates)?.validate()?;
+    let review = ab_spec(kpis, design, alpha, covariates)?
+        .validate()
+        .map_err(causalkit_stats::StatsError::from)?;
     let covs: Vec<&str> = if covariates {
         design.covariates.clone()
     } else {

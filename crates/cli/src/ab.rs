@@ -1,15 +1,15 @@
 //! `causalkit ab`: A/B test analysis from unit rows (`--data`) or pre-aggregated sufficient
 //! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
 
-use crate::output::{plain_table, CliError, Format, Rendered};
+use crate::output::{plain_table, render_keeping, scalar_diagnostic, CliError, Format, Rendered};
 use causalkit_ab::cumulative::{cumulative_effect, CumulativePoint};
 use causalkit_ab::quantile::quantile_cells;
 use causalkit_ab::review::{
-    self, AbData, AbSpec, AdjustScope, BayesSpec, Guardrail, MetricCells, MetricData,
+    self, AbData, AbReview, AbSpec, AdjustScope, BayesSpec, Guardrail, MetricCells, MetricData,
     MultiArmMethod, SequentialMethod,
 };
 use causalkit_ab::winsor::winsorize;
-use causalkit_ab::{bayes, planning, sequential, ArmStats, MetricType, TestKind};
+use causalkit_ab::{bayes, planning, AbError, AbOption, ArmStats, MetricType, TestKind};
 use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
 use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::{Effect, EffectKind, EstimationResult, Report};
@@ -146,7 +146,8 @@ struct AnalyseArgs {
     #[arg(long, value_enum)]
     sequential: Option<SequentialArg>,
     /// Confidence-sequence tuning: the planned total number of units where the sequence is
-    /// tightest (default 5000 as gbstats for `cs`, 10000 as Eppo's N_tune for `eppo`).
+    /// tightest (default 5000 as gbstats for `cs`, 10000 as Eppo's N_tune for `eppo`); without
+    /// `--sequential cs|eppo` it tunes the gbstats sequence of the --time chart.
     #[arg(long)]
     n_plan: Option<f64>,
     /// mSPRT mixing standard deviation on the relative-lift scale.
@@ -255,22 +256,8 @@ struct PlanArgs {
 /// Run `causalkit ab`.
 pub fn run(args: AbArgs) -> Result<Rendered, CliError> {
     match args.command {
-        Some(AbCommand::Plan(p)) => plan(p).map(Into::into),
+        Some(AbCommand::Plan(p)) => plan(p),
         None => analyse(*args.analyse),
-    }
-}
-
-fn render(result: &EstimationResult, format: Format, extra_table: &str) -> String {
-    match format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => {
-            let mut short = result.clone();
-            short
-                .diagnostics
-                .retain(|_, v| !v.is_object() && !v.is_array());
-            short.to_table() + extra_table
-        }
     }
 }
 
@@ -373,7 +360,7 @@ fn sequential_plan(
     )?))
 }
 
-fn plan(p: PlanArgs) -> Result<String, CliError> {
+fn plan(p: PlanArgs) -> Result<Rendered, CliError> {
     check_plan_flags(&p)?;
     let sequential = sequential_plan(&p)?;
     if sequential.is_some() && p.t_test {
@@ -426,7 +413,7 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
             .with_diagnostic("cohens_d", d)
             .with_diagnostic("n_control", causalkit_stats::count_value(n1))
             .with_diagnostic("n_treatment", causalkit_stats::count_value(n2));
-        return Ok(render(&result, p.format, ""));
+        return Ok(render_keeping(&result, p.format, None, scalar_diagnostic));
     }
     let analysis = match (effect, p.n_total, p.power) {
         (Some(e), Some(n), None) => {
@@ -511,7 +498,12 @@ fn plan(p: PlanArgs) -> Result<String, CliError> {
             .with_diagnostic("inflation_at_power", target)
             .with_diagnostic("max_n_total", causalkit_stats::count_value(max_n));
     }
-    Ok(render(&result, p.format, &extra))
+    Ok(render_keeping(
+        &result,
+        p.format,
+        Some(&extra),
+        scalar_diagnostic,
+    ))
 }
 
 /// A parsed metric.
@@ -844,7 +836,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         .map(|m| parse_metric(m, stats))
         .collect::<Result<_, _>>()?;
     // The specification is validated before any file is read.
-    let review = spec_of(&a, &metrics)?.validate()?;
+    let review = spec_of(&a, &metrics)?.validate().map_err(spec_error)?;
     if a.scan {
         check_scan_request(&a, &metrics)?;
     }
@@ -1106,7 +1098,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         }
     }
     if let Some(tcol) = &a.time {
-        let series = cumulative(&input, &a, tcol, &metrics, &control)?;
+        let series = cumulative(&input, &a, tcol, &metrics, &control, &review)?;
         let mut cum = Map::new();
         let level = (1.0 - a.alpha) * 100.0;
         for (name, pts) in series {
@@ -1157,19 +1149,19 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         causalkit_report::save_all(dir, &charts)?;
     }
     crate::report::capture(&result);
-    if a.format == Format::Table {
-        // The table shows the nested diagnostics as the blocks above (SRM, guardrails,
-        // multiple testing, winsorisation); the full set is in the JSON.
-        let mut short = result.clone();
-        short
-            .diagnostics
-            .retain(|_, v| !v.is_object() && !v.is_array());
-        return Ok(crate::output::render(&short, a.format, Some(&extra)));
-    }
-    Ok(crate::output::render(&result, a.format, Some(&extra)))
+    // The table shows the nested diagnostics as the blocks above (SRM, guardrails, multiple
+    // testing, winsorisation); the full set is in the JSON.
+    Ok(render_keeping(
+        &result,
+        a.format,
+        Some(&extra),
+        scalar_diagnostic,
+    ))
 }
 
-/// The library specification from the flags.
+/// The library specification from the flags. Parsing only: every range and name check is
+/// `AbSpec::validate`'s, whose errors name the option, mapped back to its flag by
+/// [`spec_error`].
 fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> {
     let mut spec = AbSpec::new(
         metrics
@@ -1177,50 +1169,17 @@ fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> 
             .map(|m| review::MetricSpec::new(m.name(), m.metric_type()))
             .collect(),
     );
-    spec.set_lower_is_better(&a.lower_is_better).map_err(|_| {
-        let unknown: Vec<&String> = a
-            .lower_is_better
-            .iter()
-            .filter(|n| !metrics.iter().any(|m| m.name() == n.as_str()))
-            .collect();
-        CliError::bad(format!(
-            "--lower-is-better names no metric called {}; metrics are {}",
-            unknown
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            metrics
-                .iter()
-                .map(|m| format!("`{}`", m.name()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
+    spec.set_lower_is_better(&a.lower_is_better)
+        .map_err(spec_error)?;
     spec.covariates = a.covariates.clone();
     spec.segment = a.segment.clone();
     spec.control = a.control.clone();
-    causalkit_stats::limits::check_alpha_level("--alpha", a.alpha)?;
     spec.alpha = a.alpha;
-    spec.srm_alpha = flag_probability("--srm-alpha", a.srm_alpha)?;
+    spec.srm_alpha = a.srm_alpha;
     spec.test = match a.test {
         TestArg::Welch => TestKind::Welch,
         TestArg::Z => TestKind::Z,
     };
-    let names: Vec<&str> = metrics.iter().map(MetricSpec::name).collect();
-    let known = |flag: &str, m: &str| -> Result<(), CliError> {
-        if names.contains(&m) {
-            Ok(())
-        } else {
-            Err(CliError::bad(format!(
-                "{flag}: no metric named `{m}` (metrics are {})",
-                names.join(", ")
-            )))
-        }
-    };
-    if let Some(p) = &a.primary {
-        known("--primary", p)?;
-    }
     spec.primary = a.primary.clone();
     for g in &a.guardrails {
         let (m, margin) = g.split_once(':').ok_or_else(|| {
@@ -1228,64 +1187,29 @@ fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> 
                 "--guardrail `{g}`: expected metric:margin, e.g. repeat:0.02"
             ))
         })?;
-        let margin: f64 = margin
-            .trim()
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| {
-                CliError::bad(format!(
-                    "--guardrail `{g}`: margin `{margin}` is not a non-negative number"
-                ))
-            })?;
-        known("--guardrail", m.trim())?;
+        let margin: f64 = margin.trim().parse().map_err(|_| {
+            CliError::bad(format!(
+                "--guardrail `{g}`: margin `{margin}` is not a number"
+            ))
+        })?;
         spec.guardrails.push(Guardrail {
             metric: m.trim().to_string(),
             margin,
         });
     }
     spec.adjustment = a.adjust.as_deref().map(str::parse).transpose()?;
-    spec.adjust_scope = AdjustScope::from_names(&a.adjust_scope).map_err(|_| {
-        CliError::bad(format!(
-            "--adjust-scope takes metrics, arms and/or segments, got `{}`",
-            a.adjust_scope.join(",")
-        ))
-    })?;
-    for s in &a.split {
-        if !(s.is_finite() && *s > 0.0) {
-            return Err(CliError::bad(format!(
-                "--split: traffic shares must be positive numbers, got {s}"
-            )));
-        }
-    }
+    spec.adjust_scope = AdjustScope::from_names(&a.adjust_scope).map_err(spec_error)?;
     spec.split = a.split.clone();
     if a.bayesian {
-        let beta_prior = match &a.beta_prior {
+        let beta_prior = match a.beta_prior.as_deref() {
             None => bayes::BetaPrior::default(),
+            Some(&[a, b]) => bayes::BetaPrior { a, b },
             Some(v) => {
-                let ok = v.len() == 2 && v.iter().all(|x| x.is_finite() && *x > 0.0);
-                if !ok {
-                    return Err(CliError::bad(format!(
-                        "--beta-prior A,B: two positive numbers (Beta(A, B) prior of each arm's rate), got {v:?}"
-                    )));
-                }
-                bayes::BetaPrior { a: v[0], b: v[1] }
+                return Err(CliError::bad(format!(
+                    "--beta-prior A,B: two numbers (Beta(A, B) prior of each arm's rate), got {v:?}"
+                )))
             }
         };
-        if let Some(sd) = a.prior_sd {
-            if !(sd.is_finite() && sd > 0.0) {
-                return Err(CliError::bad(format!(
-                    "--prior-sd must be a positive number, got {sd}"
-                )));
-            }
-        }
-        if let Some(m) = a.prior_mean {
-            if !m.is_finite() {
-                return Err(CliError::bad(format!(
-                    "--prior-mean must be a finite number, got {m}"
-                )));
-            }
-        }
         spec.bayesian = Some(BayesSpec {
             gaussian_prior: a.prior_mean.zip(a.prior_sd),
             beta_prior,
@@ -1293,26 +1217,21 @@ fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> 
     } else if a.beta_prior.is_some() {
         return Err(CliError::bad("--beta-prior needs --bayesian"));
     }
-    let positive = |flag: &str, x: f64| -> Result<f64, CliError> {
-        if x.is_finite() && x > 0.0 {
-            Ok(x)
-        } else {
-            Err(CliError::bad(format!(
-                "{flag} must be a positive number, got {x}"
-            )))
-        }
-    };
-    spec.sequential = match a.sequential {
-        None => None,
-        Some(SequentialArg::Cs) => Some(SequentialMethod::ConfidenceSequence {
-            n_plan: positive("--n-plan", a.n_plan.unwrap_or(5000.0))?,
-        }),
-        Some(SequentialArg::Eppo) => Some(SequentialMethod::Eppo {
-            n_tune: positive("--n-plan", a.n_plan.unwrap_or(10_000.0))?,
-        }),
-        Some(SequentialArg::Msprt) => Some(SequentialMethod::Msprt {
-            tau: positive("--tau", a.tau)?,
-        }),
+    spec.sequential = a.sequential.map(|s| match s {
+        SequentialArg::Cs => SequentialMethod::ConfidenceSequence {
+            n_plan: a.n_plan.unwrap_or(5000.0),
+        },
+        SequentialArg::Eppo => SequentialMethod::Eppo {
+            n_tune: a.n_plan.unwrap_or(10_000.0),
+        },
+        SequentialArg::Msprt => SequentialMethod::Msprt { tau: a.tau },
+    });
+    // Without a confidence sequence at the look, --n-plan still tunes the --time chart's.
+    spec.cumulative_sequence = match a.sequential {
+        None | Some(SequentialArg::Msprt) => a
+            .n_plan
+            .map(|n_plan| SequentialMethod::ConfidenceSequence { n_plan }),
+        Some(SequentialArg::Cs | SequentialArg::Eppo) => None,
     };
     spec.multiarm = a.multiarm.map(|m| match m {
         MultiArmArg::Dunnett => MultiArmMethod::Dunnett,
@@ -1321,14 +1240,34 @@ fn spec_of(a: &AnalyseArgs, metrics: &[MetricSpec]) -> Result<AbSpec, CliError> 
     Ok(spec)
 }
 
-/// A probability-valued flag: strictly between 0 and 1.
-fn flag_probability(flag: &str, p: f64) -> Result<f64, CliError> {
-    if p > 0.0 && p < 1.0 {
-        Ok(p)
-    } else {
-        Err(CliError::bad(format!(
-            "{flag} must be a probability strictly between 0 and 1, got {p}"
-        )))
+/// The flag that sets a specification option.
+fn flag_of(option: AbOption) -> &'static str {
+    match option {
+        AbOption::Metrics => "--metric",
+        AbOption::LowerIsBetter => "--lower-is-better",
+        AbOption::Alpha => "--alpha",
+        AbOption::SrmAlpha => "--srm-alpha",
+        AbOption::Split => "--split",
+        AbOption::Primary => "--primary",
+        AbOption::Guardrail => "--guardrail",
+        AbOption::AdjustScope => "--adjust-scope",
+        AbOption::PriorMean => "--prior-mean",
+        AbOption::PriorSd => "--prior-sd",
+        AbOption::BetaPrior => "--beta-prior",
+        AbOption::NPlan | AbOption::NTune => "--n-plan",
+        AbOption::Tau => "--tau",
+        AbOption::CumulativeSequence => "--n-plan",
+    }
+}
+
+/// A specification error as the user sees it: the option named by its flag (bad input).
+fn spec_error(e: AbError) -> CliError {
+    match e.option() {
+        Some(option) => CliError::bad(e.message_naming(flag_of(option))),
+        None => match e {
+            AbError::Stats(s) => s.into(),
+            other => CliError::bad(other.to_string()),
+        },
     }
 }
 
@@ -1419,13 +1358,14 @@ fn quantile_summaries(
 }
 
 /// Cumulative absolute effect of each row-level metric at every distinct time value, for the
-/// control and the first other arm.
+/// control and the first other arm, with the validated review's confidence sequence and alpha.
 fn cumulative(
     input: &Input,
     a: &AnalyseArgs,
     tcol: &str,
     metrics: &[MetricSpec],
     control: &str,
+    review: &AbReview,
 ) -> Result<Vec<(String, Vec<CumulativePoint>)>, CliError> {
     if input.stats || a.unit.is_some() {
         return Err(CliError::bad(
@@ -1446,12 +1386,8 @@ fn cumulative(
         .min()
         .cloned()
         .ok_or_else(|| CliError::bad("no treatment arm"))?;
-    let cs = match a.sequential {
-        Some(SequentialArg::Eppo) => {
-            sequential::ConfidenceSequence::eppo(a.n_plan.unwrap_or(10_000.0), a.alpha)?
-        }
-        _ => sequential::ConfidenceSequence::gbstats(a.n_plan.unwrap_or(5000.0), a.alpha)?,
-    };
+    let cs = review.cumulative_sequence()?;
+    let alpha = review.spec().alpha;
     let mut out = Vec::new();
     for metric in metrics {
         let MetricSpec::Kpi(kpi) = metric else {
@@ -1475,7 +1411,7 @@ fn cumulative(
             &rv.denominator,
             metric.metric_type(),
             &cs,
-            a.alpha,
+            alpha,
         )?;
         out.push((kpi.name.clone(), pts));
     }

@@ -1,6 +1,6 @@
 //! Subcommands.
 
-use crate::output::{csv, num, plain_table, CliError, Format, Rendered};
+use crate::output::{csv, format_stdout, num, plain_table, CliError, Format, Rendered};
 use causalkit_data::{self as data, Dataset, Kpi, MissingPolicy};
 use causalkit_stats::{fmt_value, Factor, FixedEffects, LinearModel, Report, Vcov};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -416,43 +416,32 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
             .push(format!("{dropped} row(s) with missing values were dropped"));
     }
     if let Some(dir) = &a.plot {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            CliError::bad(format!(
-                "cannot create plot directory {}: {e}",
-                dir.display()
-            ))
-        })?;
         let effects: Vec<_> = result
             .effects
             .iter()
             .filter(|e| e.label != "Intercept")
             .cloned()
             .collect();
+        let mut charts = Vec::new();
         if !effects.is_empty() {
             let title = format!(
                 "{}: coefficients ({})",
                 a.outcome,
                 result.diagnostics["vcov"].as_str().unwrap_or("")
             );
-            for (ext, fmt) in [
-                ("svg", causalkit_report::ImageFormat::Svg),
-                ("png", causalkit_report::ImageFormat::Png),
-            ] {
-                causalkit_report::forest_plot(
-                    &effects,
-                    &title,
-                    "estimate",
-                    dir.join(format!("coefficients.{ext}")),
-                    fmt,
-                )?;
-            }
+            charts.push(
+                causalkit_report::ForestPlot::new(title)
+                    .x_label("estimate")
+                    .chart("coefficients", &effects)?,
+            );
         }
+        causalkit_report::save_all(dir, &charts)?;
     }
-    Ok(match a.common.format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => result.to_table(),
-    })
+    Ok(format_stdout(
+        &result,
+        a.common.format,
+        causalkit_stats::EstimationResult::to_table,
+    ))
 }
 
 /// `simulate contact-centre`: writes the files and reports every file written (table: a list;

@@ -6,7 +6,7 @@
 //! Jaravel & Spiess). Output in the common result shape; `--plot DIR` writes an event-study
 //! chart, an ATT(g,t) heat map and cohort trends (SVG and PNG).
 
-use crate::output::{CliError, Format};
+use crate::output::{format_stdout, table_nested, CliError, Format};
 use causalkit_data::design::{PanelColumns, PanelRoles, WeightRule};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_did::cs::{
@@ -19,36 +19,24 @@ use causalkit_did::sunab::sun_abraham;
 use causalkit_did::twfe::{did_2x2, twfe, TwoByTwo};
 use causalkit_did::wild::WildOptions;
 use causalkit_did::{DidError, StaggeredPanel};
-use causalkit_report::{HeatMap, ImageFormat, LineChart, Matrix, Output, Series};
+use causalkit_report::{Chart, HeatMap, LineChart, Matrix, Series};
 use causalkit_stats::resample::MultiplierWeights;
 use causalkit_stats::{limits, EstimationResult, Factor, Report, Vcov};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Bad input exits 2; a numerical failure (non-convergence) exits 1 and says so.
 impl From<DidError> for CliError {
     fn from(e: DidError) -> Self {
-        if e.is_numerical() {
-            CliError::internal(format!(
-                "numerical failure (not a problem with the input): {e}"
-            ))
-        } else {
-            CliError::bad(e.to_string())
-        }
+        CliError::estimator(e.is_numerical(), e.to_string())
     }
 }
 
 /// As for [`DidError`].
 impl From<CsError> for CliError {
     fn from(e: CsError) -> Self {
-        if e.is_numerical() {
-            CliError::internal(format!(
-                "numerical failure (not a problem with the input): {e}"
-            ))
-        } else {
-            CliError::bad(e.to_string())
-        }
+        CliError::estimator(e.is_numerical(), e.to_string())
     }
 }
 
@@ -612,31 +600,11 @@ fn trends(time: &[i64], cohort: &[Option<i64>], y: &[f64]) -> Vec<Trend> {
         .collect()
 }
 
-fn save_both(
-    dir: &Path,
-    stem: &str,
-    f: impl Fn(&Output) -> Result<(), causalkit_report::ReportError>,
-) -> Result<(), CliError> {
-    for (ext, fmt) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
-        f(&Output::new(dir.join(format!("{stem}.{ext}")), fmt))?;
-    }
-    Ok(())
-}
-
-fn write_plots(
-    dir: &Path,
-    outcome: &str,
-    alpha: f64,
-    plots: &Plots,
-) -> Result<Vec<String>, CliError> {
+/// The event-study chart, the ATT(g,t) heat map and the cohort trends, rendered in memory
+/// (whichever the method produced); `causalkit_report::save_all` writes them.
+fn charts(outcome: &str, alpha: f64, plots: &Plots) -> Result<Vec<Chart>, CliError> {
     let level = format!("{}%", num_level(1.0 - alpha));
-    std::fs::create_dir_all(dir).map_err(|e| {
-        CliError::bad(format!(
-            "cannot create plot directory {}: {e}",
-            dir.display()
-        ))
-    })?;
-    let mut written = Vec::new();
+    let mut charts = Vec::new();
     if !plots.event.is_empty() {
         let mut pts = plots.event.clone();
         for &r in &plots.reference {
@@ -671,8 +639,7 @@ fn write_plots(
         .vline(-0.5)
         .hline(0.0)
         .markers(true);
-        save_both(dir, "event_study", |o| chart.save(&series, o))?;
-        written.push("event_study".to_string());
+        charts.push(chart.chart("event_study", &series)?);
     }
     if !plots.cells.is_empty() {
         let groups: BTreeSet<i64> = plots.cells.iter().map(|c| c.0).collect();
@@ -702,8 +669,7 @@ fn write_plots(
         ))
         .x_label("period t")
         .y_label("cohort g");
-        save_both(dir, "att_gt_heatmap", |o| hm.save(&m, o))?;
-        written.push("att_gt_heatmap".to_string());
+        charts.push(hm.chart("att_gt_heatmap", &m)?);
     }
     if let Some(tr) = &plots.trends {
         let series: Vec<Series> = tr
@@ -717,10 +683,9 @@ fn write_plots(
         .x_label("period")
         .y_label(format!("mean {outcome}"))
         .markers(true);
-        save_both(dir, "cohort_trends", |o| chart.save(&series, o))?;
-        written.push("cohort_trends".to_string());
+        charts.push(chart.chart("cohort_trends", &series)?);
     }
-    Ok(written)
+    Ok(charts)
 }
 
 fn finish(
@@ -762,20 +727,17 @@ fn finish(
         ));
     }
     if let (Some(dir), Some(p)) = (&a.plot, plots) {
-        let written = write_plots(dir, &a.outcome, a.alpha, &p)?;
+        let charts = charts(&a.outcome, a.alpha, &p)?;
+        causalkit_report::save_all(dir, &charts)?;
         result.diagnostics.insert(
             "plots".into(),
-            written
+            charts
                 .iter()
-                .map(|s| dir.join(s).display().to_string())
+                .map(|c| dir.join(&c.name).display().to_string())
                 .collect::<Vec<_>>()
                 .into(),
         );
     }
     crate::report::capture(&result);
-    Ok(match a.format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => crate::synth::table_nested(&result, &[]),
-    })
+    Ok(format_stdout(&result, a.format, |r| table_nested(r, &[])))
 }

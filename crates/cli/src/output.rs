@@ -37,6 +37,22 @@ impl From<String> for Rendered {
     }
 }
 
+/// The output-format dispatch: `Format::Json` the common JSON shape (one line, then a
+/// newline), `Format::Csv` the tidy CSV, `Format::Table` whatever `table` makes of the result
+/// (a subcommand's table view). [`render`] and the subcommands that keep their warnings in the
+/// table (`did`, `synth`, `regress`) print through it.
+pub fn format_stdout(
+    result: &EstimationResult,
+    format: Format,
+    table: impl FnOnce(&EstimationResult) -> String,
+) -> String {
+    match format {
+        Format::Json => result.to_json() + "\n",
+        Format::Csv => result.to_csv(),
+        Format::Table => table(result),
+    }
+}
+
 /// The output-format dispatch of every subcommand that produces an [`EstimationResult`].
 ///
 /// stdout: `Format::Table` gives the summary table without its warnings
@@ -45,19 +61,37 @@ impl From<String> for Rendered {
 /// `warnings` array); `Format::Csv` the tidy CSV.
 /// stderr, in every format: one `Warning: ...` line per warning, then `Verdict: ...` when the
 /// diagnostics hold a string `verdict`.
-// Used by the subcommand modules as they move to this dispatch (ab, did, synth, regress).
-#[allow(dead_code)]
 pub fn render(result: &EstimationResult, format: Format, extra_table: Option<&str>) -> Rendered {
-    let stdout = match format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => result.to_table_body() + extra_table.unwrap_or(""),
-    };
+    let stdout = format_stdout(result, format, |r| {
+        r.to_table_body() + extra_table.unwrap_or("")
+    });
     let mut stderr = result.warnings_text();
     if let Some(v) = result.diagnostics.get("verdict").and_then(|v| v.as_str()) {
         stderr += &format!("Verdict: {v}\n");
     }
     Rendered { stdout, stderr }
+}
+
+/// [`render`] with the table view limited to the diagnostics `keep(name, value)` accepts; the
+/// others stay in the JSON (a subcommand typically shows them as its own `extra_table`
+/// blocks). JSON and CSV are exactly [`render`]'s.
+pub fn render_keeping(
+    result: &EstimationResult,
+    format: Format,
+    extra_table: Option<&str>,
+    keep: impl Fn(&str, &serde_json::Value) -> bool,
+) -> Rendered {
+    if format != Format::Table {
+        return render(result, format, extra_table);
+    }
+    let mut short = result.clone();
+    short.diagnostics.retain(|k, v| keep(k, v));
+    render(&short, format, extra_table)
+}
+
+/// A `keep` for [`render_keeping`]: scalar diagnostics only (no objects or lists).
+pub fn scalar_diagnostic(_name: &str, value: &serde_json::Value) -> bool {
+    !value.is_object() && !value.is_array()
 }
 
 /// Whether an error is the user's input or ours.
@@ -102,6 +136,16 @@ impl CliError {
                  fewer fixed effects or rescaled variables may help)",
                 message.into()
             ),
+        }
+    }
+    /// An estimator's error: a numerical failure on valid input (exit 1, see
+    /// [`CliError::numerical`]) when the error says so (`is_numerical()` of `DidError`,
+    /// `CsError`, `SynthError`, `ScError`), bad input (exit 2) otherwise.
+    pub fn estimator(numerical: bool, message: impl Into<String>) -> Self {
+        if numerical {
+            CliError::numerical(message)
+        } else {
+            CliError::bad(message)
         }
     }
     /// The process exit code: 2 for bad input, 1 for numerical and internal failures.
@@ -152,6 +196,134 @@ impl From<causalkit_sim::SimError> for CliError {
             other => CliError::bad(other.to_string()),
         }
     }
+}
+
+/// Most rows of one nested-diagnostic table in table mode.
+const NESTED_ROWS: usize = 40;
+
+/// Table output without one-line JSON blobs: object- and array-valued diagnostics (e.g.
+/// `rmspe_ratio`, `balance`, `lambda_cv`, `uniform_ci`) are taken out of the common table and
+/// printed after it as small tables (at most 40 rows each); a record of at most 10 scalar
+/// fields (e.g. `pretrend_test`) stays on its line. Diagnostics named in `skip` are
+/// left out (printed another way by the caller). JSON and CSV output are unchanged.
+pub(crate) fn table_nested(r: &EstimationResult, skip: &[&str]) -> String {
+    let mut flat = r.clone();
+    let mut nested = Vec::new();
+    // A small record (at most 10 scalar fields, e.g. pretrend_test) stays on its line.
+    let record = |v: &serde_json::Value| {
+        v.as_object()
+            .is_some_and(|m| m.len() <= 10 && m.values().all(|x| !x.is_object() && !x.is_array()))
+    };
+    for (k, v) in &r.diagnostics {
+        if (v.is_object() || v.is_array()) && !record(v) {
+            flat.diagnostics.remove(k);
+            if !skip.contains(&k.as_str()) {
+                nested.push((k, v));
+            }
+        }
+    }
+    let mut out = flat.to_table();
+    for (k, v) in nested {
+        out.push_str(&format!("\n{k}\n"));
+        out.push_str(&render_nested(v));
+    }
+    out
+}
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Number(x) => x
+            .as_f64()
+            .filter(|_| !x.is_i64() && !x.is_u64())
+            .map_or_else(|| x.to_string(), |f| num(Some(f))),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
+            a.iter().map(scalar).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn render_nested(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    // An object of parallel arrays (e.g. lambda_cv: lambdas, errors, errors_se) is printed as
+    // columns, its scalar fields as `name: value` lines.
+    if let Value::Object(m) = v {
+        let arrays: Vec<(&String, &Vec<Value>)> = m
+            .iter()
+            .filter_map(|(k, x)| x.as_array().map(|a| (k, a)))
+            .filter(|(_, a)| a.len() > 1 && a.iter().all(|y| y.is_number()))
+            .collect();
+        let n = arrays.first().map_or(0, |a| a.1.len());
+        if (2..=8).contains(&arrays.len()) && n > 2 && arrays.iter().all(|a| a.1.len() == n) {
+            let mut out = String::new();
+            for (k, x) in m {
+                if !arrays.iter().any(|a| a.0 == k) {
+                    out.push_str(&format!("{k}: {}\n", scalar(x)));
+                }
+            }
+            let header: Vec<&str> = arrays.iter().map(|a| a.0.as_str()).collect();
+            let body: Vec<Vec<String>> = (0..n)
+                .map(|i| arrays.iter().map(|a| scalar(&a.1[i])).collect())
+                .collect();
+            out.push_str(&plain_table(&header, &body));
+            return out;
+        }
+    }
+    // (row name, fields) pairs.
+    let rows: Vec<(String, &Value)> = match v {
+        Value::Object(m) => m.iter().map(|(k, x)| (k.clone(), x)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (i.to_string(), x))
+            .collect(),
+        other => return format!("{}\n", scalar(other)),
+    };
+    let more = rows.len().saturating_sub(NESTED_ROWS);
+    let rows = &rows[..rows.len().min(NESTED_ROWS)];
+    let mut cols: Vec<String> = Vec::new();
+    for (_, x) in rows {
+        if let Value::Object(m) = x {
+            for k in m.keys() {
+                if !cols.contains(k) {
+                    cols.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut out = if cols.is_empty() {
+        if matches!(v, Value::Array(_)) && rows.iter().all(|(_, x)| !x.is_array()) {
+            let all: Vec<String> = rows.iter().map(|(_, x)| scalar(x)).collect();
+            format!("{}\n", all.join(", "))
+        } else {
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|(k, x)| vec![k.clone(), scalar(x)])
+                .collect();
+            plain_table(&["", "value"], &body)
+        }
+    } else {
+        let mut header: Vec<&str> = vec![""];
+        header.extend(cols.iter().map(String::as_str));
+        let body: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(k, x)| {
+                let mut row = vec![k.clone()];
+                row.extend(
+                    cols.iter()
+                        .map(|c| x.get(c).map(scalar).unwrap_or_default()),
+                );
+                row
+            })
+            .collect();
+        plain_table(&header, &body)
+    };
+    if more > 0 {
+        out.push_str(&format!("… {more} more (see --format json)\n"));
+    }
+    out
 }
 
 /// Formats a plain table: a header row and rows, columns padded, numbers right-aligned.
@@ -242,6 +414,23 @@ mod tests {
         assert!(render(&result(), Format::Csv, None)
             .stdout
             .starts_with("label,estimate"));
+    }
+
+    #[test]
+    fn render_keeping_filters_only_the_table_view() {
+        let r = result()
+            .with_diagnostic("n", 3)
+            .with_diagnostic("curve", vec![1.0, 2.0]);
+        let table = render_keeping(&r, Format::Table, Some("EXTRA\n"), scalar_diagnostic);
+        assert!(table.stdout.contains("EXTRA") && !table.stdout.contains("curve"));
+        assert_eq!(table.stderr, render(&r, Format::Table, None).stderr);
+        for format in [Format::Json, Format::Csv] {
+            assert_eq!(
+                render_keeping(&r, format, None, scalar_diagnostic),
+                render(&r, format, None)
+            );
+        }
+        assert!(render(&r, Format::Json, None).stdout.contains("curve"));
     }
 
     #[test]

@@ -7,13 +7,14 @@
 //! for time-varying covariates (`causalkit_synth::sdid_cov`) and ascm for fixed covariates (the
 //! units' pre-period means, `AugmentedSc::covariates`).
 
-use crate::output::{num, plain_table, CliError, Format};
+use crate::output::{format_stdout, num, plain_table, table_nested, CliError, Format};
 use causalkit_data::design::{self, CellMatrix, PanelColumns, PanelRoles};
 use causalkit_data::{Dataset, MissingPolicy};
-use causalkit_report::{BarChart, ImageFormat, LineChart, Output, Series};
+use causalkit_report::{BarChart, Chart, LineChart, Series};
 use causalkit_stats::{limits, EstimationResult, Report};
 use causalkit_synth::abadie::{
-    ConformalOptions, PlaceboOptions, Predictor, Predictors, ScError, SyntheticControl,
+    ConformalOptions, PlaceboInSpace, PlaceboOptions, Predictor, Predictors, ScError,
+    SyntheticControl,
 };
 use causalkit_synth::ascm::{AugmentedSc, CvOptions, LambdaChoice};
 use causalkit_synth::panel::{period_label, SynthPanel};
@@ -25,7 +26,7 @@ use causalkit_synth::sdid_cov::{sdid_covariates, se_cov};
 use causalkit_synth::DMatrix;
 use causalkit_synth::SynthError;
 use clap::{Args, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Estimator of `causalkit synth`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -150,26 +151,14 @@ pub struct SynthArgs {
 /// 1 and says so.
 impl From<SynthError> for CliError {
     fn from(e: SynthError) -> Self {
-        if e.is_numerical() {
-            CliError::internal(format!(
-                "numerical failure (not a problem with the input): {e}"
-            ))
-        } else {
-            CliError::bad(e.to_string())
-        }
+        CliError::estimator(e.is_numerical(), e.to_string())
     }
 }
 
 /// As for [`SynthError`]: Abadie SC's own error type.
 impl From<ScError> for CliError {
     fn from(e: ScError) -> Self {
-        if e.is_numerical() {
-            CliError::internal(format!(
-                "numerical failure (not a problem with the input): {e}"
-            ))
-        } else {
-            CliError::bad(e.to_string())
-        }
+        CliError::estimator(e.is_numerical(), e.to_string())
     }
 }
 
@@ -294,142 +283,10 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
         result.diagnostics.insert("periods".into(), note.into());
     }
     if let (Some(dir), Some(g)) = (&a.plot, &gaps) {
-        plots(dir, &a, &panel, g)?;
+        causalkit_report::save_all(dir, &charts(&a, &panel, g)?)?;
     }
     crate::report::capture(&result);
-    Ok(match a.format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => table(&result),
-    })
-}
-
-/// Most rows of one nested-diagnostic table in table mode.
-const NESTED_ROWS: usize = 40;
-
-/// Table output without one-line JSON blobs: object- and array-valued diagnostics (e.g.
-/// `rmspe_ratio`, `balance`, `lambda_cv`, `uniform_ci`) are taken out of the common table and
-/// printed after it as small tables (at most 40 rows each); a record of at most 10 scalar
-/// fields (e.g. `pretrend_test`) stays on its line. Diagnostics named in `skip` are
-/// left out (printed another way by the caller). JSON and CSV output are unchanged.
-pub(crate) fn table_nested(r: &EstimationResult, skip: &[&str]) -> String {
-    let mut flat = r.clone();
-    let mut nested = Vec::new();
-    // A small record (at most 10 scalar fields, e.g. pretrend_test) stays on its line.
-    let record = |v: &serde_json::Value| {
-        v.as_object()
-            .is_some_and(|m| m.len() <= 10 && m.values().all(|x| !x.is_object() && !x.is_array()))
-    };
-    for (k, v) in &r.diagnostics {
-        if (v.is_object() || v.is_array()) && !record(v) {
-            flat.diagnostics.remove(k);
-            if !skip.contains(&k.as_str()) {
-                nested.push((k, v));
-            }
-        }
-    }
-    let mut out = flat.to_table();
-    for (k, v) in nested {
-        out.push_str(&format!("\n{k}\n"));
-        out.push_str(&render_nested(v));
-    }
-    out
-}
-
-fn scalar(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Number(x) => x
-            .as_f64()
-            .filter(|_| !x.is_i64() && !x.is_u64())
-            .map_or_else(|| x.to_string(), |f| num(Some(f))),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
-            a.iter().map(scalar).collect::<Vec<_>>().join(", ")
-        }
-        other => other.to_string(),
-    }
-}
-
-fn render_nested(v: &serde_json::Value) -> String {
-    use serde_json::Value;
-    // An object of parallel arrays (e.g. lambda_cv: lambdas, errors, errors_se) is printed as
-    // columns, its scalar fields as `name: value` lines.
-    if let Value::Object(m) = v {
-        let arrays: Vec<(&String, &Vec<Value>)> = m
-            .iter()
-            .filter_map(|(k, x)| x.as_array().map(|a| (k, a)))
-            .filter(|(_, a)| a.len() > 1 && a.iter().all(|y| y.is_number()))
-            .collect();
-        let n = arrays.first().map_or(0, |a| a.1.len());
-        if (2..=8).contains(&arrays.len()) && n > 2 && arrays.iter().all(|a| a.1.len() == n) {
-            let mut out = String::new();
-            for (k, x) in m {
-                if !arrays.iter().any(|a| a.0 == k) {
-                    out.push_str(&format!("{k}: {}\n", scalar(x)));
-                }
-            }
-            let header: Vec<&str> = arrays.iter().map(|a| a.0.as_str()).collect();
-            let body: Vec<Vec<String>> = (0..n)
-                .map(|i| arrays.iter().map(|a| scalar(&a.1[i])).collect())
-                .collect();
-            out.push_str(&plain_table(&header, &body));
-            return out;
-        }
-    }
-    // (row name, fields) pairs.
-    let rows: Vec<(String, &Value)> = match v {
-        Value::Object(m) => m.iter().map(|(k, x)| (k.clone(), x)).collect(),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (i.to_string(), x))
-            .collect(),
-        other => return format!("{}\n", scalar(other)),
-    };
-    let more = rows.len().saturating_sub(NESTED_ROWS);
-    let rows = &rows[..rows.len().min(NESTED_ROWS)];
-    let mut cols: Vec<String> = Vec::new();
-    for (_, x) in rows {
-        if let Value::Object(m) = x {
-            for k in m.keys() {
-                if !cols.contains(k) {
-                    cols.push(k.clone());
-                }
-            }
-        }
-    }
-    let mut out = if cols.is_empty() {
-        if matches!(v, Value::Array(_)) && rows.iter().all(|(_, x)| !x.is_array()) {
-            let all: Vec<String> = rows.iter().map(|(_, x)| scalar(x)).collect();
-            format!("{}\n", all.join(", "))
-        } else {
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|(k, x)| vec![k.clone(), scalar(x)])
-                .collect();
-            plain_table(&["", "value"], &body)
-        }
-    } else {
-        let mut header: Vec<&str> = vec![""];
-        header.extend(cols.iter().map(String::as_str));
-        let body: Vec<Vec<String>> = rows
-            .iter()
-            .map(|(k, x)| {
-                let mut row = vec![k.clone()];
-                row.extend(
-                    cols.iter()
-                        .map(|c| x.get(c).map(scalar).unwrap_or_default()),
-                );
-                row
-            })
-            .collect();
-        plain_table(&header, &body)
-    };
-    if more > 0 {
-        out.push_str(&format!("… {more} more (see --format json)\n"));
-    }
-    out
+    Ok(format_stdout(&result, a.format, table))
 }
 
 /// The common table (nested diagnostics as small tables) plus the largest unit weights.
@@ -455,6 +312,26 @@ fn table(r: &EstimationResult) -> String {
 
 /// The gap paths used by the plots: the real one first, then the placebos.
 type Gaps = (Vec<f64>, Vec<f64>, Vec<GapPath>);
+
+/// The plotted paths of an Abadie or ASCM fit: the treated unit's gap path first, then one per
+/// in-space placebo, with the treated and synthetic outcome paths.
+fn placebo_paths(
+    treated: GapPath,
+    treated_outcome: &[f64],
+    synthetic: &[f64],
+    p: &PlaceboInSpace,
+) -> Gaps {
+    let mut paths = vec![treated];
+    for (i, name) in p.names.iter().enumerate() {
+        paths.push(GapPath {
+            unit: name.clone(),
+            gaps: p.gaps[i].clone(),
+            rmspe_pre: p.rmspe_pre[i],
+            rmspe_post: p.rmspe_post[i],
+        });
+    }
+    (treated_outcome.to_vec(), synthetic.to_vec(), paths)
+}
 
 fn run_sdid(
     a: &SynthArgs,
@@ -785,21 +662,13 @@ fn run_abadie(
         result.diagnostics.insert("unit_weights".into(), w);
     }
     let gaps = placebo.map(|p| {
-        let mut paths = vec![GapPath {
+        let treated = GapPath {
             unit: fit.treated_name.clone(),
             gaps: fit.gaps.clone(),
             rmspe_pre: fit.rmspe_pre,
             rmspe_post: fit.rmspe_post,
-        }];
-        for (i, name) in p.names.iter().enumerate() {
-            paths.push(GapPath {
-                unit: name.clone(),
-                gaps: p.gaps[i].clone(),
-                rmspe_pre: p.rmspe_pre[i],
-                rmspe_post: p.rmspe_post[i],
-            });
-        }
-        (fit.treated_outcome.clone(), fit.synthetic.clone(), paths)
+        };
+        placebo_paths(treated, &fit.treated_outcome, &fit.synthetic, &p)
     });
     if a.placebo.is_some() {
         result
@@ -891,43 +760,21 @@ fn run_ascm(
         );
     }
     let gaps = placebo.map(|p| {
-        let mut paths = vec![GapPath {
+        let treated = GapPath {
             unit: fit.treated_name.clone(),
             gaps: fit.gaps.clone(),
             rmspe_pre: fit.rmspe_pre,
             rmspe_post: fit.rmspe_post,
-        }];
-        for (i, name) in p.names.iter().enumerate() {
-            paths.push(GapPath {
-                unit: name.clone(),
-                gaps: p.gaps[i].clone(),
-                rmspe_pre: p.rmspe_pre[i],
-                rmspe_post: p.rmspe_post[i],
-            });
-        }
-        (fit.treated_outcome.clone(), fit.synthetic.clone(), paths)
+        };
+        placebo_paths(treated, &fit.treated_outcome, &fit.synthetic, &p)
     });
     Ok((result, gaps))
 }
 
-fn save_both(
-    dir: &Path,
-    stem: &str,
-    f: impl Fn(&Output) -> Result<(), causalkit_report::ReportError>,
-) -> Result<(), CliError> {
-    for (ext, fmt) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
-        f(&Output::new(dir.join(format!("{stem}.{ext}")), fmt))?;
-    }
-    Ok(())
-}
-
-fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        CliError::bad(format!(
-            "cannot create plot directory {}: {e}",
-            dir.display()
-        ))
-    })?;
+/// The treated-vs-synthetic paths, the gap and, with placebos, the placebo gaps and the
+/// RMSPE-ratio ranking, rendered in memory; `causalkit_report::save_all` writes them.
+fn charts(a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<Vec<Chart>, CliError> {
+    let mut charts = Vec::new();
     let (tr, synth, paths) = g;
     let x = panel.periods.clone();
     let start = panel.adoption.iter().flatten().min().copied().unwrap_or(0);
@@ -938,7 +785,7 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
     };
     let treated_name = paths.first().map(|p| p.unit.clone()).unwrap_or_default();
     let method = format!("{:?}", a.method).to_lowercase();
-    save_both(dir, "paths", |o| {
+    charts.push(
         LineChart::new(format!(
             "{}: {treated_name} vs synthetic ({method})",
             a.outcome
@@ -946,16 +793,16 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
         .x_label(&a.time)
         .y_label(&a.outcome)
         .vline(vline)
-        .save(
+        .chart(
+            "paths",
             &[
                 Series::new(treated_name.clone(), x.clone(), tr.clone()),
                 Series::new("synthetic", x.clone(), synth.clone()),
             ],
-            o,
-        )
-    })?;
+        )?,
+    );
     let gap: Vec<f64> = tr.iter().zip(synth).map(|(p, q)| p - q).collect();
-    save_both(dir, "gap", |o| {
+    charts.push(
         LineChart::new(format!(
             "{}: gap {treated_name} − synthetic ({method}; point estimates, no interval band)",
             a.outcome
@@ -964,14 +811,14 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
         .y_label("gap")
         .vline(vline)
         .hline(0.0)
-        .save(&[Series::new("gap", x.clone(), gap.clone())], o)
-    })?;
+        .chart("gap", &[Series::new("gap", x.clone(), gap.clone())])?,
+    );
     if paths.len() > 1 {
         let series: Vec<Series> = paths
             .iter()
             .map(|p| Series::new(p.unit.clone(), x.clone(), p.gaps.clone()))
             .collect();
-        save_both(dir, "placebo_gaps", |o| {
+        charts.push(
             LineChart::new(format!(
                 "{}: placebo gaps ({method}; point estimates, no interval band)",
                 a.outcome
@@ -982,10 +829,10 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
             .hline(0.0)
             .highlight(treated_name.clone())
             .others_label("placebo (control units)")
-            .save(&series, o)
-        })?;
+            .chart("placebo_gaps", &series)?,
+        );
         let bars: Vec<(String, f64)> = paths.iter().map(|p| (p.unit.clone(), p.ratio())).collect();
-        save_both(dir, "rmspe_ratio", |o| {
+        charts.push(
             BarChart::new(format!(
                 "post/pre RMSPE ratio ({method}); treatment from {}",
                 period_label(x[start])
@@ -993,8 +840,8 @@ fn plots(dir: &Path, a: &SynthArgs, panel: &SynthPanel, g: &Gaps) -> Result<(), 
             .x_label("post/pre RMSPE")
             .highlight(treated_name.clone())
             .sort_descending(true)
-            .save(&bars, o)
-        })?;
+            .chart("rmspe_ratio", &bars)?,
+        );
     }
-    Ok(())
+    Ok(charts)
 }

@@ -5,7 +5,7 @@
 //! `causalkit_uplift::pipeline`); missing feature values are an error naming the column and
 //! row unless `--allow-missing` (numeric gaps: training median; text gaps: own category).
 
-use crate::output::{num, plain_table, render, CliError, Format, Rendered};
+use crate::output::{num, plain_table, render, render_keeping, CliError, Format, Rendered};
 use causalkit_data::Dataset;
 use causalkit_stats::{EstimationResult, Report};
 use causalkit_uplift::meta::{Base, Learner, MetaLearner, Propensity};
@@ -163,7 +163,7 @@ struct ScoreArgs {
 /// Runs `causalkit uplift ...`.
 pub fn run(a: UpliftArgs) -> Result<Rendered, CliError> {
     match a.cmd {
-        UpliftCmd::Evaluate(e) => run_evaluate(e).map(Rendered::from),
+        UpliftCmd::Evaluate(e) => run_evaluate(e),
         UpliftCmd::Fit(f) => fit(f),
         UpliftCmd::Score(s) => score(s),
     }
@@ -177,7 +177,9 @@ impl From<UpliftError> for CliError {
 
 fn uerr(e: UpliftError) -> CliError {
     match e {
-        UpliftError::Stats(s) => CliError::numerical(s.to_string()),
+        // The numeric core's own split: non-convergence is numerical (exit 1), a collinear
+        // or separated design names the input at fault (exit 2), as in every subcommand.
+        UpliftError::Stats(s) => s.into(),
         other => CliError::bad(other.to_string()),
     }
 }
@@ -656,7 +658,7 @@ fn no_missing(column: &str, v: Vec<Option<f64>>) -> Result<Vec<f64>, CliError> {
         .collect()
 }
 
-fn run_evaluate(a: EvaluateArgs) -> Result<String, CliError> {
+fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
     let data = Dataset::read(&a.data)?;
     let labels = data.labels(&a.treatment)?;
     let labels: Vec<String> = labels
@@ -772,7 +774,20 @@ fn run_evaluate(a: EvaluateArgs) -> Result<String, CliError> {
             .collect();
         (ArmsEvaluation(evs).result(), tables)
     };
-    Ok(render_evaluate(&result, a.format, &tables))
+    let mut extra = String::new();
+    for (arm, t) in &tables {
+        extra += "\nUplift by percentile";
+        if let Some(a) = arm {
+            extra += &format!(" ({a})");
+        }
+        extra += ":\n";
+        extra += t;
+    }
+    // The curves and the percentile table live in the JSON diagnostics; the table view shows
+    // the metrics and the percentile table.
+    Ok(render_keeping(&result, a.format, Some(&extra), |k, v| {
+        !matches!(k, "qini_curve" | "uplift_curve" | "uplift_by_percentile") && !v.is_object()
+    }))
 }
 
 fn percentile_table(ev: &causalkit_uplift::UpliftEvaluation) -> String {
@@ -803,36 +818,4 @@ fn percentile_table(ev: &causalkit_uplift::UpliftEvaluation) -> String {
         ],
         &rows,
     )
-}
-
-fn render_evaluate(
-    result: &EstimationResult,
-    format: Format,
-    tables: &[(Option<String>, String)],
-) -> String {
-    match format {
-        Format::Json => result.to_json() + "\n",
-        Format::Csv => result.to_csv(),
-        Format::Table => {
-            // The curves and the table live in the JSON diagnostics; the table view shows
-            // the metrics and the percentile table.
-            let mut short = result.clone();
-            short.diagnostics.retain(|k, v| {
-                !matches!(
-                    k.as_str(),
-                    "qini_curve" | "uplift_curve" | "uplift_by_percentile"
-                ) && !v.is_object()
-            });
-            let mut s = short.to_table();
-            for (arm, t) in tables {
-                s += "\nUplift by percentile";
-                if let Some(a) = arm {
-                    s += &format!(" ({a})");
-                }
-                s += ":\n";
-                s += t;
-            }
-            s
-        }
-    }
 }

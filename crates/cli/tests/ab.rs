@@ -2,63 +2,8 @@
 //! /work/shared/reference/ab.md through `--stats` files, identical numbers from rows and from
 //! sufficient statistics, verdicts, and bad input.
 
-use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_causalkit"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("binary runs")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn bad(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should exit 2; stdout {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("causalkit-ab-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
-
-fn effect<'a>(v: &'a Value, label: &str) -> &'a Value {
-    v["effects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .unwrap_or_else(|| panic!("no effect {label} in {v}"))
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64().unwrap()
-}
+mod common;
+use common::*;
 
 fn digits(got: f64, want: f64, places: i32, what: &str) {
     let h = 0.5 * 10f64.powi(-places) + 1e-12;

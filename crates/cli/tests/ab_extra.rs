@@ -2,60 +2,10 @@
 //! checked against numpy/scipy/statsmodels/gbstats on the bundled contact-centre data
 //! (reference/ab_winsor.json, from reference/scripts/ab_winsor_reference.py).
 
+mod common;
+use common::*;
+
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_causalkit"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("binary runs")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn bad(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should exit 2; stdout {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn reference(name: &str) -> Value {
-    let p = root().join("reference").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&p).expect("reference file")).unwrap()
-}
-
-fn effect<'a>(v: &'a Value, label: &str) -> &'a Value {
-    v["effects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .unwrap_or_else(|| panic!("no effect {label} in {v}"))
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("{v} is not a number"))
-}
 
 /// Relative agreement `|got - want| <= tol * max(|want|, 1e-300)`.
 fn close(got: f64, want: f64, tol: f64, what: &str) {
@@ -96,7 +46,7 @@ fn check_caps(w: &Value, r: &Value, what: &str) {
 
 #[test]
 fn winsorised_mean_and_ratio_match_numpy_scipy_and_gbstats() {
-    let r = reference("ab_winsor.json");
+    let r = reference("ab_winsor");
     let v = ok_json(&[
         "ab",
         "--data",
@@ -237,19 +187,11 @@ fn winsorize_bad_input_is_reported() {
     assert!(e.contains("needs the unit rows"), "{e}");
 }
 
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("causalkit-ab-extra-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
-
 #[test]
 fn eppo_sequential_form_matches_the_documented_formula() {
     // reference/ab_eppo.json: Eppo's "Statistical nitty-gritty" sequential formula evaluated
     // literally with numpy, and gbstats' CS with the same tuning (identical).
-    let r = reference("ab_eppo.json");
+    let r = reference("ab_eppo");
     let welch = tmp(
         "eppo_welch.csv",
         "arm,count,main_sum,main_sum_squares\nA,3407,1396.87,52377.9767\nB,3461,2422.7,134698.29\n",
@@ -414,7 +356,7 @@ fn several_metrics_in_one_stats_file_match_the_rows() {
 fn ratio_cuped_from_stats_and_rows_match_each_other_and_numpy() {
     // reference/ab_ratio_cuped.json: simulated unit rows, GrowthBook-named sums, and numpy's
     // independent derivation (reference/scripts/ab_ratio_cuped_reference.py).
-    let r = reference("ab_ratio_cuped.json");
+    let r = reference("ab_ratio_cuped");
     let cols: Vec<&str> = r["columns"]
         .as_array()
         .unwrap()

@@ -14,22 +14,12 @@
 //! and the test fails (a liveness guard for the bug above, not a timing assertion; a run takes
 //! well under a second).
 
+mod common;
+use common::*;
+
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("causalkit-scale-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
 
 /// Runs the CLI, failing if it has not exited after 600 s; returns the parsed JSON on exit 0.
 fn run_json(args: &[&str]) -> Value {

@@ -7,9 +7,10 @@
 
 mod common;
 
-use common::{ok_json, root, run};
+use common::{ok_json, root, run, tmp};
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 fn effect(v: &Value, label: &str) -> f64 {
     v["effects"]
@@ -22,20 +23,22 @@ fn effect(v: &Value, label: &str) -> f64 {
         .unwrap()
 }
 
+/// The toy file, written once per test process: the tests run in parallel, and rewriting it
+/// for each of them let one read it while another was truncating it.
 fn toy_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("causalkit-uplift-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("toy.csv");
-    let y = [0, 0, 0, 0, 1, 0, 0, 1, 1, 1];
-    let w = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
-    let s = [0.0, 0.1, 0.2, 0.3, 0.4, 0.0, 0.1, 0.2, 0.3, 0.4];
-    let mut text = String::from("y,w,score,bad\n");
-    for i in 0..10 {
-        let bad = if i == 6 { String::new() } else { "1".into() };
-        text += &format!("{},{},{},{}\n", y[i], w[i], s[i], bad);
-    }
-    std::fs::write(&p, text).unwrap();
-    p
+    static FILE: OnceLock<PathBuf> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let y = [0, 0, 0, 0, 1, 0, 0, 1, 1, 1];
+        let w = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
+        let s = [0.0, 0.1, 0.2, 0.3, 0.4, 0.0, 0.1, 0.2, 0.3, 0.4];
+        let mut text = String::from("y,w,score,bad\n");
+        for i in 0..10 {
+            let bad = if i == 6 { String::new() } else { "1".into() };
+            text += &format!("{},{},{},{}\n", y[i], w[i], s[i], bad);
+        }
+        PathBuf::from(tmp("uplift_evaluate_toy.csv", &text))
+    })
+    .clone()
 }
 
 #[test]
