@@ -583,6 +583,33 @@ Cross-check: {}
                 .collect();
             s += &plain_table(&["kpi", "estimate", "ci_low", "ci_high"], &rows);
         }
+        s += &self.refuters_table();
+        s += &part_tables(&self.decomposition, "Decomposition", decomposition_table);
+        s += &part_tables(&self.cumulative, "Cumulative", cumulative_table);
+        s
+    }
+
+    /// The refuters as a table (name, outcome, what was seen), then each one's pass rule.
+    fn refuters_table(&self) -> String {
+        use causalkit_stats::text::plain_table;
+        if !self.refuters_run {
+            return "\nRefuters: not run (--no-refute)\n".into();
+        }
+        let outcome = |o: RefuterOutcome| match o {
+            RefuterOutcome::Pass => "pass",
+            RefuterOutcome::Fail => "FAIL",
+            RefuterOutcome::NotApplicable => "not applicable",
+        };
+        let rows: Vec<Vec<String>> = self
+            .refuters
+            .iter()
+            .map(|r| vec![r.name.clone(), outcome(r.outcome).into()])
+            .collect();
+        let mut s = "\nRefuters:\n".to_string();
+        s += &plain_table(&["refuter", "outcome"], &rows);
+        for r in &self.refuters {
+            s += &format!("- {}: {}\n  rule: {}\n", r.name, r.detail, r.rule);
+        }
         s
     }
 
@@ -829,4 +856,108 @@ impl Report for Attribution {
     fn summary(&self) -> String {
         self.executive_summary() + "\n" + &self.result().to_table()
     }
+}
+
+/// A part's table under its title, or one line saying why it is absent.
+fn part_tables(part: &Part, title: &str, table: fn(&Value) -> String) -> String {
+    match part {
+        Part::Done(v) => format!("\n{title}:\n{}", table(v)),
+        Part::NotApplicable(why) => format!("\n{title}: not applicable: {why}\n"),
+        Part::NotRun(why) => format!("\n{title}: not run: {why}\n"),
+        Part::Failed(why) => format!("\n{title}: failed: {why}\n"),
+    }
+}
+
+/// An effect's estimate and interval from its JSON, as `estimate [low, high]`.
+fn effect_cell(e: &Value) -> String {
+    let num = |k: &str| e.get(k).and_then(Value::as_f64);
+    match (num("estimate"), num("ci_low"), num("ci_high")) {
+        (Some(x), Some(l), Some(h)) => {
+            format!("{x:.6} [{l:.6}, {h:.6}]")
+        }
+        (Some(x), _, _) => format!("{x:.6}"),
+        _ => "-".into(),
+    }
+}
+
+/// The decomposition's parts per KPI (total, log numerator/denominator, rate and mix).
+fn decomposition_table(v: &Value) -> String {
+    use causalkit_stats::text::plain_table;
+    if v.get("applies").and_then(Value::as_bool) == Some(false) {
+        let why = v.get("why").and_then(Value::as_str).unwrap_or("");
+        return format!("not applicable: {why}\n");
+    }
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(kpis) = v.get("kpis").and_then(Value::as_object) {
+        for (kpi, d) in kpis {
+            for p in d
+                .get("parts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let label = p.get("label").and_then(Value::as_str).unwrap_or(kpi);
+                rows.push(vec![label.to_string(), effect_cell(p)]);
+            }
+            for n in d
+                .get("notes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(n) = n.as_str() {
+                    notes.push(format!("- {n}\n"));
+                }
+            }
+            if let Some(why) = d.get("why").and_then(Value::as_str) {
+                notes.push(format!("- {kpi}: {why}\n"));
+            }
+        }
+    }
+    let mut s = plain_table(&["part", "estimate [CI]"], &rows);
+    for n in notes {
+        s += &n;
+    }
+    s
+}
+
+/// The running effect and money at the last period (the whole series is in the JSON).
+fn cumulative_table(v: &Value) -> String {
+    use causalkit_stats::text::plain_table;
+    let points = v.get("points").and_then(Value::as_array);
+    let Some(last) = points.and_then(|p| p.last()) else {
+        return "no periods\n".into();
+    };
+    let period = last.get("period").map_or("-".into(), |p| p.to_string());
+    let n = points.map_or(0, Vec::len);
+    let mut s = format!("{n} periods; at the last ({period}):\n");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for e in last
+        .get("effects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let label = e.get("label").and_then(Value::as_str).unwrap_or("-");
+        rows.push(vec![label.to_string(), effect_cell(e), "-".into()]);
+    }
+    for m in last
+        .get("money")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let node = m.get("node").and_then(Value::as_str).unwrap_or("-");
+        let cell = |k: &str| m.get(k).map_or("-".into(), effect_cell);
+        rows.push(vec![format!("value:{node}"), cell("rate"), cell("accrued")]);
+    }
+    s += &plain_table(
+        &["effect", "running effect / rate [CI]", "accrued [CI]"],
+        &rows,
+    );
+    if let Some(a) = v.get("accrual").and_then(Value::as_str) {
+        s += &format!("({a})\n");
+    }
+    s
 }
