@@ -311,10 +311,13 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
     Ok(out)
 }
 
-/// The influence values of one KPI in one arm (keyed by unit), and the proportion
-/// correction for the diagonal.
+/// The influence values of one KPI in one arm (in the units' order of first appearance, so
+/// sums over them are in a fixed order and the covariance is the same in every run), the
+/// unit keys' positions, and the proportion correction for the diagonal.
 struct Influence {
-    by_unit: HashMap<String, f64>,
+    keys: Vec<String>,
+    values: Vec<f64>,
+    position: HashMap<String, usize>,
     n: f64,
     diag_correction: f64,
 }
@@ -338,14 +341,20 @@ fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> [Inf
         } else {
             (s_num / s_den, s_den / n)
         };
-        let by_unit = (0..u.num.len())
+        let values = (0..u.num.len())
             .map(|i| {
                 let mut v = (u.num[i] - r * u.den[i]) / mu_d;
                 for j in 0..p {
                     v -= theta[j] * (u.x[i][j] - xbar[j]);
                 }
-                (u.keys[i].clone(), v)
+                v
             })
+            .collect();
+        let position = u
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
             .collect();
         let diag_correction = if unit_den && mt == MetricType::Proportion {
             r * (1.0 - r) / ((n - 1.0) * n)
@@ -353,7 +362,9 @@ fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> [Inf
             0.0
         };
         Influence {
-            by_unit,
+            keys: u.keys.clone(),
+            values,
+            position,
             n,
             diag_correction,
         }
@@ -426,9 +437,10 @@ pub fn effect_covariance(
             for k in j..kn {
                 let (ij, ik) = (&infl[j][a], &infl[k][a]);
                 let s: f64 = ij
-                    .by_unit
+                    .keys
                     .iter()
-                    .filter_map(|(key, v)| ik.by_unit.get(key).map(|w| v * w))
+                    .zip(&ij.values)
+                    .filter_map(|(key, v)| ik.position.get(key).map(|&q| v * ik.values[q]))
                     .sum();
                 let mut c = s / (ij.n * (ij.n - 1.0) * ik.n * (ik.n - 1.0)).sqrt();
                 if j == k {

@@ -381,3 +381,16 @@ fn intent_release_table_and_cumulative_plot() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two processes (each with its own hash-map seed and thread scheduling) give byte-identical
+/// JSON for every bundled design: no sum depends on a hash map's iteration order.
+#[test]
+fn attribution_is_identical_across_processes() {
+    for spec in ["randomised", "rollout", "single_site"] {
+        let path = format!("datasets/intent-release/{spec}.toml");
+        let args = ["attribute", "--spec", path.as_str(), "--format", "json"];
+        let a = common::ok(&args);
+        let b = common::ok(&args);
+        assert!(a == b, "{spec}: two runs differ");
+    }
+}
