@@ -745,6 +745,16 @@ Cross-check: {}
                 "top_node": self.top_node,
                 "delta_method": "gradient of the node at the KPI levels with the release, joint covariance of the KPI effects; baselines held fixed",
                 "nodes": changes,
+                // Which direction of each node is good, where the spec says (for readers
+                // such as the HTML report's headline).
+                "better": section
+                    .node
+                    .iter()
+                    .filter_map(|n| n.better.map(|b| (n.name.clone(), json!(match b {
+                        Better::Lower => "lower",
+                        Better::Higher => "higher",
+                    }))))
+                    .collect::<Map<String, Value>>(),
             }),
             _ => json!({"status": "not applicable", "why": "the spec has no [value] section"}),
         }

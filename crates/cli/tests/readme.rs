@@ -54,6 +54,8 @@ fn readme_main_command_runs_and_writes_its_report() {
         &std::fs::read_to_string(root().join("datasets/intent-release/truth.json")).unwrap(),
     )
     .unwrap();
+    // The spec's `better = "lower"` of each cost node is in the JSON for readers.
+    assert_eq!(v["diagnostics"]["value"]["better"]["total_cost"], "lower");
     for kpi in ["aht", "fcr", "csat"] {
         let e = common::effect(&v, kpi);
         let t = truth["randomised"]["effects"][kpi].as_f64().unwrap();
