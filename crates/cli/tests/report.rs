@@ -544,7 +544,11 @@ fn the_attribution_headline_states_the_money_table_and_the_json() {
         "{head}"
     );
     let checks = between(&html, "<section id=\"checks\">", "</section>");
-    assert!(checks.contains("refuters"), "{checks}");
+    assert!(
+        checks.contains("refuter random data subsets")
+            && checks.contains("refuter sample ratio mismatch"),
+        "{checks}"
+    );
     // Waterfall and per-KPI forest.
     let charts = between(&html, "<section id=\"charts\">", "</section>");
     assert!(
