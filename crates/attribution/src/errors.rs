@@ -1082,6 +1082,8 @@ impl Report for ErrorRanking {
         r.diagnostics.insert("assumption".into(), ASSUMPTION.into());
         r.diagnostics
             .insert("value_node".into(), self.node.clone().into());
+        r.diagnostics
+            .insert("period".into(), self.period.clone().into());
         r.diagnostics.insert(
             "node_is".into(),
             if self.node_is_cost { "cost" } else { "benefit" }.into(),

@@ -37,6 +37,7 @@ pub fn run(
         causalkit_report::save_all(dir, &[chart])?;
     }
     let result = ranking.result();
+    crate::report::capture(&result);
     if format != Format::Table {
         return Ok(crate::output::render(&result, format, None));
     }

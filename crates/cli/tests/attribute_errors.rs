@@ -249,3 +249,17 @@ fn bad_specs_exit_2_naming_the_key() {
     let e = bad(&["attribute", "errors", "--spec", SPEC, "--alpha", "1.5"]);
     assert!(e.contains("--alpha"), "{e}");
 }
+
+/// `--report` writes the HTML report of the ranking: the errors chart and its Pareto curve.
+#[test]
+fn report_has_the_ranking_and_its_pareto_curve() {
+    let path = tmp_dir().join("errors-report.html");
+    let p = path.display().to_string();
+    ok(&["attribute", "errors", "--spec", SPEC, "--report", &p]);
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("errors_pareto"), "the Pareto curve is drawn");
+    assert!(
+        html.contains("technical-&gt;billing"),
+        "the costliest cell is named"
+    );
+}

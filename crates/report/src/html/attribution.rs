@@ -16,10 +16,12 @@ use crate::{
 use causalkit_stats::{fmt_p_value, Effect, EstimationResult};
 use serde_json::Value;
 
-/// Whether `result` is a release attribution (`causalkit attribute`): its method starts with
-/// "release attribution" or its diagnostics hold both `value` and `design_diagnostics`.
+/// Whether `result` is a release attribution (`causalkit attribute`, or `causalkit attribute
+/// errors`): its method starts with "release attribution" or "model errors ranked by money",
+/// or its diagnostics hold both `value` and `design_diagnostics`.
 pub fn is_attribution(result: &EstimationResult) -> bool {
     result.method.starts_with("release attribution")
+        || result.method.starts_with("model errors ranked by money")
         || (result.diagnostics.contains_key("value")
             && result.diagnostics.contains_key("design_diagnostics"))
 }
@@ -131,6 +133,54 @@ pub fn money_period(result: &EstimationResult) -> String {
         .and_then(Value::as_str)
         .unwrap_or("period")
         .to_string()
+}
+
+/// The headline of a model-error ranking (`causalkit attribute errors`): the costliest
+/// confusion cell's money per period with its interval, and as a detail the saving of fixing
+/// the k costliest cells (the largest `fix_top_k` entry). `None` for other results.
+pub fn errors_headline(result: &EstimationResult, level: &str) -> Option<(String, Vec<String>)> {
+    if !result.method.starts_with("model errors ranked by money") {
+        return None;
+    }
+    let period = result
+        .diagnostics
+        .get("period")
+        .and_then(Value::as_str)
+        .unwrap_or("period");
+    let ci = |e: &Effect| match (e.ci_low, e.ci_high) {
+        (Some(l), Some(h)) => format!(" ({level} CI {} to {})", fmt_money(l), fmt_money(h)),
+        _ => String::new(),
+    };
+    let top = result
+        .effects
+        .iter()
+        .find(|e| e.label.starts_with("error:"))?;
+    let cell = top.label.trim_start_matches("error:");
+    let title = format!(
+        "Costliest model error: {cell}, {} per {period} if routed correctly{}",
+        fmt_money(top.estimate),
+        ci(top)
+    );
+    let mut details = Vec::new();
+    if let Some((k, fix)) = result
+        .effects
+        .iter()
+        .filter_map(|e| {
+            let k: usize = e.label.strip_prefix("fix_top_")?.parse().ok()?;
+            Some((k, e))
+        })
+        .max_by_key(|(k, _)| *k)
+    {
+        details.push(format!(
+            "Fixing the {k} costliest cells saves {} per {period}{}",
+            fmt_money(fix.estimate),
+            ci(fix)
+        ));
+    }
+    if let Some(a) = result.diagnostics.get("assumption").and_then(Value::as_str) {
+        details.push(format!("Assumption — {a}"));
+    }
+    Some((title, details))
 }
 
 /// What the money headline states.

@@ -386,6 +386,16 @@ pub fn headline(result: &EstimationResult) -> Headline {
     } else {
         None
     };
+    if let Some((title, details)) = super::attribution::errors_headline(result, &level_text(result))
+    {
+        return Headline {
+            title,
+            details,
+            tone: Tone::Neutral,
+            effect: None,
+            money: None,
+        };
+    }
     let (title, mut tone) = match (&money, verdict) {
         (Some(m), v) => {
             details.push(format!(
