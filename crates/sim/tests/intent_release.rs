@@ -239,15 +239,37 @@ fn specs_use_the_issue_format() {
                 let mut k = keys(des);
                 k.sort();
                 let want: &[&str] = match d {
-                    IntentDesign::Randomised => {
-                        &["arm", "control", "covariates", "kind", "treatment"]
+                    IntentDesign::Randomised => &[
+                        "arm",
+                        "control",
+                        "covariates",
+                        "kind",
+                        "segment",
+                        "time",
+                        "treatment",
+                    ],
+                    IntentDesign::Rollout => {
+                        &["adoption", "events", "kind", "period_width", "time", "unit"]
                     }
-                    IntentDesign::Rollout => &["adoption", "events", "kind", "time", "unit"],
-                    IntentDesign::SingleSite => {
-                        &["events", "kind", "start", "time", "treated", "unit"]
-                    }
+                    IntentDesign::SingleSite => &[
+                        "events",
+                        "kind",
+                        "period_width",
+                        "start",
+                        "time",
+                        "treated",
+                        "unit",
+                    ],
                 };
                 assert_eq!(k, want);
+                if d != IntentDesign::Randomised {
+                    // Weekly site cells (the attribution's panel designs need them).
+                    assert_eq!(des["period_width"].as_integer(), Some(7));
+                }
+                if d == IntentDesign::Randomised {
+                    assert_eq!(spec["data"]["drop_missing"].as_bool(), Some(true));
+                    assert_eq!(des["segment"].as_str(), Some("true_intent"));
+                }
                 if d == IntentDesign::SingleSite {
                     assert_eq!(des["treated"].as_str(), Some("site_07"));
                     assert_eq!(des["start"].as_integer(), Some(43));
