@@ -262,4 +262,31 @@ fn report_has_the_ranking_and_its_pareto_curve() {
         html.contains("technical-&gt;billing"),
         "the costliest cell is named"
     );
+    // The headline states the costliest cell's money as the JSON has it.
+    let v = ok_json(&["attribute", "errors", "--spec", SPEC, "--format", "json"]);
+    let top = &v["effects"][0];
+    assert_eq!(top["label"], "error:technical->billing");
+    let shown = causalkit_report::html::fmt_money(top["estimate"].as_f64().unwrap());
+    assert!(
+        html.contains(&format!(
+            "Costliest model error: technical-&gt;billing, {shown} per year"
+        )),
+        "headline with {shown}"
+    );
+    // ... and, under it, the saving of the largest fix_top_k.
+    let fixes: Vec<&Value> = v["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["label"].as_str().unwrap().starts_with("fix_top_"))
+        .collect();
+    let fix = fixes.last().unwrap();
+    let saving = causalkit_report::html::fmt_money(fix["estimate"].as_f64().unwrap());
+    assert!(
+        html.contains(&format!(
+            "Fixing the {} costliest cells saves {saving} per year",
+            fixes.len()
+        )),
+        "fix_top_k line with {saving}"
+    );
 }

@@ -151,10 +151,7 @@ pub fn errors_headline(result: &EstimationResult, level: &str) -> Option<(String
         (Some(l), Some(h)) => format!(" ({level} CI {} to {})", fmt_money(l), fmt_money(h)),
         _ => String::new(),
     };
-    let top = result
-        .effects
-        .iter()
-        .find(|e| e.label.starts_with("error:"))?;
+    let top = *ranked_errors(result).first()?;
     let cell = top.label.trim_start_matches("error:");
     let title = format!(
         "Costliest model error: {cell}, {} per {period} if routed correctly{}",
@@ -162,15 +159,14 @@ pub fn errors_headline(result: &EstimationResult, level: &str) -> Option<(String
         ci(top)
     );
     let mut details = Vec::new();
-    if let Some((k, fix)) = result
+    // The output lists fix_top_1 .. fix_top_k in order: the last is the largest k.
+    let fixes: Vec<&Effect> = result
         .effects
         .iter()
-        .filter_map(|e| {
-            let k: usize = e.label.strip_prefix("fix_top_")?.parse().ok()?;
-            Some((k, e))
-        })
-        .max_by_key(|(k, _)| *k)
-    {
+        .filter(|e| e.label.starts_with("fix_top_"))
+        .collect();
+    if let Some(fix) = fixes.last() {
+        let k = fixes.len();
         details.push(format!(
             "Fixing the {k} costliest cells saves {} per {period}{}",
             fmt_money(fix.estimate),
