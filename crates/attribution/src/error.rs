@@ -56,6 +56,47 @@ impl AttributionError {
         }
     }
 
+    /// The same error with the data layer's advice phrased for a release spec: a
+    /// [`causalkit_data::DataError::MissingValues`] advises `--drop-missing`, a CLI flag that
+    /// `attribute` does not have. In a randomised design whose spec does not set
+    /// `[data] drop_missing`, it becomes a [`AttributionError::Spec`] error on that key; in a
+    /// design where the key does not apply (rollout, single-unit: every row needs its unit and
+    /// period), or where it is already set, the advice is to fill or remove those rows.
+    pub fn in_spec(self, spec: &crate::spec::ReleaseSpec) -> Self {
+        let AttributionError::Data(causalkit_data::DataError::MissingValues {
+            column,
+            count,
+            first_row,
+        }) = self
+        else {
+            return self;
+        };
+        let what = format!(
+            "column `{column}` has {count} missing value(s), the first at {}",
+            causalkit_data::error::row_label(first_row)
+        );
+        let randomised = matches!(
+            spec.design.as_ref().map(|d| d.kind),
+            Some(crate::spec::DesignKind::Randomised)
+        );
+        if randomised && !spec.data.drop_missing {
+            AttributionError::Spec {
+                file: spec.file.clone(),
+                key: "data.drop_missing".into(),
+                message: format!(
+                    "{what}; set `drop_missing = true` under [data] to leave such rows out of \
+                     the KPIs they lack (the counts are reported)"
+                ),
+            }
+        } else {
+            AttributionError::Invalid(format!(
+                "{}: {what}; fill or remove those rows (every row needs its unit, period and \
+                 assignment columns)",
+                spec.file
+            ))
+        }
+    }
+
     /// True when the failure is numerical on valid input, not bad input.
     pub fn is_numerical(&self) -> bool {
         matches!(

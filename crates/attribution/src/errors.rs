@@ -190,9 +190,9 @@ pub fn check_errors_columns(spec: &ReleaseSpec, data: &Dataset) -> Result<()> {
 pub fn rank_file(spec_path: &std::path::Path, options: &ErrorsOptions) -> Result<ErrorRanking> {
     let spec = ReleaseSpec::load(spec_path)?;
     errors_section(&spec)?;
-    let data = spec.load_data()?;
+    let data = spec.load_data().map_err(|e| e.in_spec(&spec))?;
     check_errors_columns(&spec, &data)?;
-    rank(&spec, &data, options)
+    rank(&spec, &data, options).map_err(|e| e.in_spec(&spec))
 }
 
 /// A covariate column: numeric values, or text levels.

@@ -141,7 +141,7 @@ pub struct Attribution {
 pub fn attribute(spec_path: &Path, options: &AttributeOptions) -> Result<Attribution> {
     options.check()?;
     let spec = ReleaseSpec::load(spec_path)?;
-    let data = spec.load_data()?;
+    let data = spec.load_data().map_err(|e| e.in_spec(&spec))?;
     attribute_data(spec, &data, options)
 }
 
@@ -157,7 +157,7 @@ pub fn attribute_data(
         key: "design".into(),
         message: "give a [design] section (kind = randomised, rollout or single-unit)".into(),
     })?;
-    let fit = fit_design(&spec, data, options, true)?;
+    let fit = fit_design(&spec, data, options, true).map_err(|e| e.in_spec(&spec))?;
     let mut warnings = fit.warnings.clone();
     warnings.extend(cross_check_warnings(&fit));
     let (tree, value, top_node) = match &spec.value {

@@ -114,3 +114,49 @@ fn single_site_daily_covers_aht_and_warns_about_the_placebo_spread() {
         assert!(c.ci_low.unwrap() <= v && v <= c.ci_high.unwrap(), "{kpi}");
     }
 }
+
+/// A missing CSAT (unsurveyed contacts) in a randomised spec without `[data] drop_missing`
+/// is refused with advice phrased for the spec (the key to set), not the CLI's
+/// `--drop-missing`; the same data with the key set is analysed.
+#[test]
+fn missing_values_advice_names_the_spec_key() {
+    use causalkit_attribution::{attribute_data, AttributeOptions, AttributionError};
+    let text = std::fs::read_to_string(dir().join("randomised.toml")).unwrap();
+    assert!(text.contains("drop_missing = true"));
+    let without = text.replace("drop_missing = true", "drop_missing = false");
+    let spec = ReleaseSpec::from_toml(&without, "randomised.toml", &dir()).unwrap();
+    let data = spec.load_data().unwrap();
+    let options = AttributeOptions {
+        refute: false,
+        ..AttributeOptions::default()
+    };
+    let e = attribute_data(spec, &data, &options).unwrap_err();
+    assert!(
+        matches!(&e, AttributionError::Spec { key, .. } if key == "data.drop_missing"),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`csat_score`") || msg.contains("csat"),
+        "{msg}"
+    );
+    assert!(msg.contains("drop_missing = true"), "{msg}");
+    assert!(!msg.contains("--drop-missing"), "{msg}");
+    assert!(msg.contains("CSV line"), "{msg}");
+    // A rollout spec has no such key: the advice is to fill or remove the rows.
+    let rollout = std::fs::read_to_string(dir().join("rollout.toml")).unwrap();
+    let spec = ReleaseSpec::from_toml(&rollout, "rollout.toml", &dir()).unwrap();
+    let e = AttributionError::Data(causalkit_data::DataError::MissingValues {
+        column: "site".into(),
+        count: 2,
+        first_row: 4,
+    })
+    .in_spec(&spec);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("rollout.toml") && msg.contains("`site`"),
+        "{msg}"
+    );
+    assert!(msg.contains("row 5 (CSV line 6)"), "{msg}");
+    assert!(!msg.contains("--drop-missing"), "{msg}");
+}

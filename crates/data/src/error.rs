@@ -290,6 +290,12 @@ pub fn clip(value: &str) -> String {
     }
 }
 
+/// A zero-based data row as people count it: "row N (CSV line N + 1)" — the form every
+/// error of this crate uses, public so that layers above (a release spec) word theirs alike.
+pub fn row_label(row: usize) -> String {
+    at(row)
+}
+
 /// A zero-based data row as people count it: "row N (CSV line N + 1)".
 fn at(row: usize) -> String {
     format!("row {} (CSV line {})", row + 1, row + 2)
