@@ -289,4 +289,32 @@ fn report_has_the_ranking_and_its_pareto_curve() {
         )),
         "fix_top_k line with {saving}"
     );
+    // The fix_top_k entries are their own table: one row per k with the cells and the
+    // saving as the JSON has them; the ranking is not shown as a missing value tree.
+    assert!(
+        html.contains("Fixing the k costliest cells"),
+        "fix_top table"
+    );
+    for f in &fixes {
+        let label = f["label"].as_str().unwrap();
+        let row_start = html
+            .find(&format!("data-fix=\"{label}\""))
+            .unwrap_or_else(|| panic!("row for {label}"));
+        let row = &html[row_start..row_start + html[row_start..].find("</tr>").unwrap()];
+        let saving = causalkit_report::html::fmt_money(f["estimate"].as_f64().unwrap());
+        assert!(row.contains(&saving), "{label}: {saving} in {row}");
+        let first_cell = v["effects"][0]["label"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("error:")
+            .replace('>', "&gt;");
+        assert!(
+            row.contains(&first_cell),
+            "{label} covers the costliest cell: {row}"
+        );
+    }
+    assert!(
+        !html.contains("No value tree"),
+        "no missing-value-tree note"
+    );
 }

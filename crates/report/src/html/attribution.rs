@@ -530,6 +530,24 @@ pub fn ranked_errors(result: &EstimationResult) -> Vec<&Effect> {
     v
 }
 
+/// The `fix_top_k` entries of a model-error ranking in output order (k = 1, 2, ...): the
+/// saving of fixing the k costliest confusion cells together, with the cells it covers (the
+/// effect's `term` key, as `causalkit attribute errors` writes it). Empty for other results.
+pub fn fix_top_entries(result: &EstimationResult) -> Vec<&Effect> {
+    if !result.method.starts_with("model errors ranked by money") {
+        return Vec::new();
+    }
+    result
+        .effects
+        .iter()
+        .filter(|e| {
+            e.label
+                .strip_prefix("fix_top_")
+                .is_some_and(|k| k.parse::<usize>().is_ok())
+        })
+        .collect()
+}
+
 /// The attribution charts drawn from the JSON: the money waterfall of the top node (or a
 /// forest of the nodes' money when the top node is not a signed sum of nodes), the per-KPI
 /// forest (one panel per KPI), the cumulative money of the top node over time (when the JSON

@@ -35,8 +35,8 @@ mod charts;
 mod text;
 
 pub use attribution::{
-    attribution_charts, attribution_checks, fmt_money, is_attribution, money_headline, money_nodes,
-    money_period, ranked_errors, MoneyHeadline, MoneyKind, MoneyNode,
+    attribution_charts, attribution_checks, fix_top_entries, fmt_money, is_attribution,
+    money_headline, money_nodes, money_period, ranked_errors, MoneyHeadline, MoneyKind, MoneyNode,
 };
 pub use charts::charts_from_result;
 pub use text::{
@@ -442,7 +442,9 @@ fn effects_block(i: usize, name: &str, r: &EstimationResult) -> Markup {
                     }
                 }
             }
-            @if is_attribution(r) { (money_table(r)) }
+            @if is_attribution(r) {
+                @if fix_top_entries(r).is_empty() { (money_table(r)) } @else { (fix_top_table(r)) }
+            }
             @if !prose.is_empty() {
                 ul.prose-list {
                     @for s in &prose {
@@ -516,6 +518,42 @@ fn money_table(r: &EstimationResult) -> Markup {
                                     None => { td.num { "one-off" } td {} }
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `fix_top_k` entries of a model-error ranking as their own table: k, the cells fixed
+/// together, the saving per period and its interval (joint covariance), by [`fmt_money`].
+fn fix_top_table(r: &EstimationResult) -> Markup {
+    let period = r
+        .diagnostics
+        .get("period")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("period");
+    let level = level_text(r);
+    html! {
+        h4 { "Fixing the k costliest cells" }
+        p.muted { "Savings of fixing the k costliest confusion cells together, per " (period)
+            ", with intervals from the cells' joint covariance." }
+        div.scroll {
+            table.fix-top {
+                thead { tr {
+                    th.num { "k" } th { "Cells fixed" } th.num { "Saving per " (period) }
+                    th.num { (level) " CI" }
+                } }
+                tbody {
+                    @for e in fix_top_entries(r) {
+                        tr data-fix=(e.label) {
+                            td.num { (e.label.trim_start_matches("fix_top_")) }
+                            td { (e.key.term.clone().unwrap_or_default()) }
+                            td.num.money { (fmt_money(e.estimate)) }
+                            td.num { @if let (Some(l), Some(h)) = (e.ci_low, e.ci_high) {
+                                (fmt_money(l)) " to " (fmt_money(h))
+                            } }
                         }
                     }
                 }
