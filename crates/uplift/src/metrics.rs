@@ -953,6 +953,17 @@ fn all_metrics(r: &Ranked, o: &EvalOptions) -> (MetricValues, Vec<String>) {
         keep(cq),
         keep(ca),
     ];
+    // A normalised area is (model - random) / (perfect - random): outside [-1, 1] the model
+    // beats the perfect ranking, which only a near-zero normaliser allows (the perfect curve
+    // scales with the overall treated-minus-control gap). Say so rather than let a value of
+    // 40 read as an excellent model.
+    for (label, value) in METRIC_LABELS.iter().zip(&v).take(3) {
+        if let Some(x) = value.filter(|x| x.abs() > 1.0) {
+            warnings.push(format!(
+                "`{label}` = {x:.3} lies outside [-1, 1]: its normaliser (the perfect ranking's area above the random one, which scales with the overall treated-minus-control gap) is near zero for these data, so the value is unstable; compare models by `causalml_qini` or the unnormalised curves"
+            ));
+        }
+    }
     if !binary {
         warnings.push(
             "continuous outcome: qini_auc_positive and uplift_auc need a 0/1 outcome and are not reported; qini_auc uses the perfect ranking by y*w - y*(1-w)"

@@ -193,3 +193,37 @@ fn tie_tolerance_groups_near_equal_scores() {
     .unwrap();
     assert!(c.tie_groups > a.tie_groups);
 }
+
+/// A normalised area outside [-1, 1] (a near-zero normaliser: the overall treated-minus-control
+/// gap is about zero) comes with a warning naming the metric; values inside do not. The data
+/// are searched over seeds (deterministically) for a case outside the range.
+#[test]
+fn normalised_area_outside_unit_range_is_flagged() {
+    use rand::{Rng, SeedableRng};
+    let mut flagged = 0;
+    let mut quiet = 0;
+    for seed in 0..200u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = 40;
+        let treated: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|_| if rng.random::<f64>() < 0.5 { 1.0 } else { 0.0 })
+            .collect();
+        let score: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+        let ev = evaluate(&y, &treated, &score, &EvalOptions::default()).unwrap();
+        for (i, label) in METRIC_LABELS.iter().enumerate().take(3) {
+            let Some(x) = ev.values[i] else { continue };
+            let warned = ev
+                .warnings
+                .iter()
+                .any(|w| w.starts_with(&format!("`{label}` =")) && w.contains("[-1, 1]"));
+            assert_eq!(warned, x.abs() > 1.0, "seed {seed} {label} = {x}");
+            if warned {
+                flagged += 1;
+            } else {
+                quiet += 1;
+            }
+        }
+    }
+    assert!(flagged > 0 && quiet > 0, "flagged {flagged}, quiet {quiet}");
+}
