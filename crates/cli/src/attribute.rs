@@ -23,7 +23,7 @@ pub struct AttributeArgs {
 #[derive(Debug, Subcommand)]
 enum AttributeCommand {
     /// Model errors (confusion cells) ranked by the money they cost, from a spec with an
-    /// [errors] section.
+    /// `[errors]` section.
     Errors(RunArgs),
 }
 

@@ -49,6 +49,7 @@
 //! # Example
 //!
 //! ```
+//! use causalkit_stats::Report;
 //! use causalkit_synth::abadie::{Predictor, Predictors, SyntheticControl, VChoice};
 //! use nalgebra::DMatrix;
 //! // 4 units x 6 periods; unit 0 is treated from period 4 on and is the mean of units 1 and 2
@@ -70,7 +71,7 @@
 //!     .unwrap();
 //! assert!((fit.weights[0] - 0.5).abs() < 1e-8 && (fit.weights[1] - 0.5).abs() < 1e-8);
 //! assert!((fit.att - 3.0).abs() < 1e-8); // gaps 9-6 and 10-7
-//! let result = fit.to_result();
+//! let result = fit.result();
 //! assert_eq!(result.effects.last().unwrap().label, "ATT (mean post-period gap)");
 //! ```
 
@@ -1109,16 +1110,13 @@ impl ScFit {
             .collect()
     }
 
-    /// The common result: one effect per post period (`gap[<period>]`) and the average post
-    /// gap (`ATT (mean post-period gap)`), point estimates only; diagnostics hold weights, V,
-    /// losses, RMSPEs, KKT residuals, the V search and the balance table.
-    pub fn to_result(&self) -> EstimationResult {
-        self.to_result_with(None, None)
-    }
-
-    /// As [`ScFit::to_result`], adding the placebo-in-space p-value (on the ATT effect) and
-    /// the conformal intervals and p-values (on the per-period effects) when given.
-    pub fn to_result_with(
+    /// The common result (reported through [`Report`](causalkit_stats::Report) on the fit
+    /// alone and on [`ScFit::report`]): one effect per post period (`gap[<period>]`) and the
+    /// average post gap (`ATT (mean post-period gap)`), with the placebo-in-space p-value (on
+    /// the ATT effect) and the conformal intervals and p-values (on the per-period effects)
+    /// when given; diagnostics hold weights, V, losses, RMSPEs, KKT residuals, the V search and
+    /// the balance table.
+    fn result_with(
         &self,
         placebo: Option<&PlaceboInSpace>,
         conformal: Option<&ConformalIntervals>,

@@ -887,11 +887,12 @@ impl AscmFit {
         ))
     }
 
-    /// The common result: `gap[<period>]` per post period (with conformal intervals and
-    /// `p(0)` when given) and `ATT (mean post-period gap)` (with the placebo p-value when
-    /// given). Diagnostics: augmented and SC weights, lambda and the CV curve, RMSPEs,
-    /// imbalances, the SC estimate of the ATT.
-    pub fn to_result_with(
+    /// The common result (reported through [`Report`](causalkit_stats::Report) on the fit
+    /// alone and on [`AscmFit::report`]): `gap[<period>]` per post period (with conformal
+    /// intervals and `p(0)` when given) and `ATT (mean post-period gap)` (with the placebo
+    /// p-value when given). Diagnostics: augmented and SC weights, lambda and the CV curve,
+    /// RMSPEs, imbalances, the SC estimate of the ATT.
+    fn result_with(
         &self,
         placebo: Option<&PlaceboInSpace>,
         conformal: Option<&ConformalIntervals>,

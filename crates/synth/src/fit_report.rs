@@ -6,22 +6,11 @@
 
 use crate::abadie::ConformalIntervals;
 use crate::placebo::PlaceboInSpace;
-use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report};
+use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult};
 
-/// A fitted synthetic control whose result can carry a placebo test and conformal intervals
-/// computed after the fit (implemented by [`crate::abadie::ScFit`] and
-/// [`crate::ascm::AscmFit`]).
-pub trait WithInference {
-    /// The common result with the placebo p-value on the ATT effect and the conformal
-    /// intervals and `p(0)` on the per-period gap effects, when given.
-    fn to_result_with(
-        &self,
-        placebo: Option<&PlaceboInSpace>,
-        conformal: Option<&ConformalIntervals>,
-    ) -> EstimationResult;
-}
-
-/// A fit with the inference computed after it, ready to report (e.g. [`crate::abadie::ScFit::report`]).
+/// A fit with the inference computed after it, ready to report (e.g. [`crate::abadie::ScFit::report`]):
+/// its [`Report`](causalkit_stats::Report) result is the fit's with the placebo p-value on the
+/// ATT effect and the conformal intervals and `p(0)` on the per-period gap effects.
 #[derive(Debug)]
 pub struct FitReport<'a, F> {
     /// The fit.
@@ -52,12 +41,6 @@ impl<'a, F> FitReport<'a, F> {
             placebo,
             conformal,
         }
-    }
-}
-
-impl<F: WithInference> Report for FitReport<'_, F> {
-    fn result(&self) -> EstimationResult {
-        self.fit.to_result_with(self.placebo, self.conformal)
     }
 }
 
@@ -132,13 +115,13 @@ pub(crate) fn add_inference_diagnostics(
 }
 
 /// The members Abadie SC and ASCM share word for word, written once: `gap_path`, `report`
-/// (the fit with its placebo test and conformal intervals), the [`WithInference`] and
-/// [`Report`] impls (point estimates alone), and `rotate_placebos`, the in-space placebo over
-/// the fit's donors (each donor refitted from the fit's `spec` as the treated unit with the
-/// others as its pool, then [`PlaceboInSpace::from_runs`]). The fit type needs the fields
-/// `spec` (with `treated` and `donors`), `donors`, `treated_name`, `gaps`, `rmspe_pre`,
-/// `rmspe_post` and an inherent `to_result_with`; `invalid(name, why)` in scope at the call
-/// site builds the error of a bad option.
+/// (the fit with its placebo test and conformal intervals), the `Report` impls of the fit
+/// (point estimates alone) and of its [`FitReport`], and `rotate_placebos`, the in-space
+/// placebo over the fit's donors (each donor refitted from the fit's `spec` as the treated
+/// unit with the others as its pool, then [`PlaceboInSpace::from_runs`]). The fit type needs
+/// the fields `spec` (with `treated` and `donors`), `donors`, `treated_name`, `gaps`,
+/// `rmspe_pre`, `rmspe_post` and an inherent `result_with(placebo, conformal)`;
+/// `invalid(name, why)` in scope at the call site builds the error of a bad option.
 macro_rules! single_unit_fit_members {
     ($fit:ident, $report:ident, $err:ty) => {
         #[doc = concat!("A [`", stringify!($fit), "`] with the inference computed after the fit (the in-space")]
@@ -187,20 +170,17 @@ macro_rules! single_unit_fit_members {
             }
         }
 
-        impl $crate::fit_report::WithInference for $fit {
-            fn to_result_with(
-                &self,
-                placebo: Option<&$crate::placebo::PlaceboInSpace>,
-                conformal: Option<&$crate::abadie::ConformalIntervals>,
-            ) -> ::causalkit_stats::EstimationResult {
-                $fit::to_result_with(self, placebo, conformal)
-            }
-        }
-
         /// The point estimates alone (no placebo, no intervals).
         impl ::causalkit_stats::Report for $fit {
             fn result(&self) -> ::causalkit_stats::EstimationResult {
-                self.to_result_with(None, None)
+                self.result_with(None, None)
+            }
+        }
+
+        /// The fit's result with the placebo p-value and the conformal intervals.
+        impl ::causalkit_stats::Report for $crate::fit_report::FitReport<'_, $fit> {
+            fn result(&self) -> ::causalkit_stats::EstimationResult {
+                self.fit.result_with(self.placebo, self.conformal)
             }
         }
     };

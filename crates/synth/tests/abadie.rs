@@ -12,6 +12,7 @@
 mod abadie_common;
 
 use abadie_common::{prop99, Prop99};
+use causalkit_stats::Report;
 use causalkit_synth::abadie::*;
 use nalgebra::DMatrix;
 
@@ -81,7 +82,7 @@ fn prop99_att_in_published_range() {
     assert!((v_sum - 1.0).abs() < 1e-12);
     let pre: f64 = fit.gaps[..fit.t0].iter().map(|g| g * g).sum::<f64>() / fit.t0 as f64;
     assert!((pre - fit.loss).abs() < 1e-9 * pre && (pre.sqrt() - fit.rmspe_pre).abs() < 1e-12);
-    let res = fit.to_result();
+    let res = fit.result();
     assert_eq!(res.effects.len(), 13);
     assert_eq!(res.effects[0].label, "gap[1989]");
     assert!(res.diagnostics["weights"]["Utah"].as_f64().unwrap() > 0.3);
@@ -290,7 +291,7 @@ fn placebo_in_space_p_value() {
     for (i, kept) in f5.kept.iter().enumerate() {
         assert_eq!(*kept, f5.rmspe_pre[i] <= 5f64.sqrt() * fit.rmspe_pre);
     }
-    let r = fit.to_result_with(Some(&all), None);
+    let r = fit.report(Some(&all), None).result();
     assert_eq!(r.effects.last().unwrap().p_value, Some(all.p_value));
 }
 

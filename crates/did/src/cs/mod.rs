@@ -871,79 +871,102 @@ fn is_control(opts: &CsOptions, p: &Prepared, c: &Cell, g_i: i64) -> bool {
     }
 }
 
+/// The rows of one (g, t) cell: their indices, the treatment indicator and the treated and
+/// comparison counts.
+#[derive(Default)]
+struct CellRows {
+    idx: Vec<u32>,
+    d: Vec<bool>,
+    n1: usize,
+    n0: usize,
+}
+
+impl CellRows {
+    /// Takes row `i` of cohort `g_i` into the cell when it is treated (cohort `c.group`) or a
+    /// comparison (`is_control`); false, leaving the cell as it was, when it is neither.
+    fn admit(&mut self, opts: &CsOptions, p: &Prepared, c: &Cell, i: usize, g_i: i64) -> bool {
+        let treated = g_i == c.group;
+        if !treated && !is_control(opts, p, c, g_i) {
+            return false;
+        }
+        if treated {
+            self.n1 += 1;
+        } else {
+            self.n0 += 1;
+        }
+        self.idx.push(i as u32);
+        self.d.push(treated);
+        true
+    }
+
+    /// The cell's influence function on the whole sample's scale (R: n / n1, with n the units
+    /// (or observations) and n1 the rows of the cell), or an error when the ATT or an
+    /// influence value is not finite.
+    fn rescale(&self, p: &Prepared, att: f64, mut inf: Vec<f64>) -> Result<Vec<f64>, String> {
+        let scale = p.n as f64 / self.idx.len() as f64;
+        for v in inf.iter_mut() {
+            *v *= scale;
+        }
+        if !att.is_finite() || inf.iter().any(|v| !v.is_finite()) {
+            return Err("the estimate is not finite".into());
+        }
+        Ok(inf)
+    }
+}
+
 fn estimate_panel_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
     let nt = p.periods.len();
     let k1 = p.k + 1;
     let early = c.cur.min(c.base);
-    let mut idx = Vec::new();
+    let mut rows = CellRows::default();
     let mut dy = Vec::new();
-    let mut d = Vec::new();
     let mut w = Vec::new();
     let mut x = Vec::new();
-    let (mut n1, mut n0) = (0, 0);
     for i in 0..p.n {
-        let gi = p.cohort[i];
-        let treated = gi == c.group;
-        if !treated && !is_control(opts, p, c, gi) {
+        if !rows.admit(opts, p, c, i, p.cohort[i]) {
             continue;
         }
-        if treated {
-            n1 += 1;
-        } else {
-            n0 += 1;
-        }
-        idx.push(i as u32);
-        d.push(treated);
         dy.push(p.y[i * nt + c.cur] - p.y[i * nt + c.base]);
         w.push(p.w[i * nt + early]);
         x.push(1.0);
         let o = (i * nt + early) * p.k;
         x.extend_from_slice(&p.x[o..o + p.k]);
     }
-    if n1 == 0 || n0 == 0 {
+    if rows.n1 == 0 || rows.n0 == 0 {
         return Err(format!(
             "no {} units",
-            if n1 == 0 { "treated" } else { "comparison" }
+            if rows.n1 == 0 { "treated" } else { "comparison" }
         ));
     }
     let design = Design { x: &x, k: k1 };
-    let (att, mut inf) = estimators::panel(opts.method.kind(), &dy, &d, &design, &w)?;
-    let scale = p.n as f64 / idx.len() as f64;
-    for v in inf.iter_mut() {
-        *v *= scale;
-    }
-    if !att.is_finite() || inf.iter().any(|v| !v.is_finite()) {
-        return Err("the estimate is not finite".into());
-    }
-    Ok((att, SparseIf { idx, val: inf }, n1, n0))
+    let (att, inf) = estimators::panel(opts.method.kind(), &dy, &rows.d, &design, &w)?;
+    let inf = rows.rescale(p, att, inf)?;
+    Ok((
+        att,
+        SparseIf {
+            idx: rows.idx,
+            val: inf,
+        },
+        rows.n1,
+        rows.n0,
+    ))
 }
 
 fn estimate_rc_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
     let k1 = p.k + 1;
-    let mut idx = Vec::new();
+    let mut rows = CellRows::default();
     let mut y = Vec::new();
     let mut post = Vec::new();
-    let mut d = Vec::new();
     let mut w = Vec::new();
     let mut x = Vec::new();
-    let (mut n1, mut n0) = (0, 0);
     for i in 0..p.tidx.len() {
         let ti = p.tidx[i];
         if ti != c.cur && ti != c.base {
             continue;
         }
-        let gi = p.cohort[i];
-        let treated = gi == c.group;
-        if !treated && !is_control(opts, p, c, gi) {
+        if !rows.admit(opts, p, c, i, p.cohort[i]) {
             continue;
         }
-        if treated {
-            n1 += 1;
-        } else {
-            n0 += 1;
-        }
-        idx.push(i as u32);
-        d.push(treated);
         y.push(p.y[i]);
         // post = the current period (also when it precedes the base, as R).
         post.push(ti == c.cur);
@@ -952,7 +975,8 @@ fn estimate_rc_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
         x.extend_from_slice(&p.x[i * p.k..(i + 1) * p.k]);
     }
     let cnt = |dd: bool, pp: bool| {
-        d.iter()
+        rows.d
+            .iter()
             .zip(&post)
             .filter(|(a, b)| **a == dd && **b == pp)
             .count()
@@ -968,15 +992,14 @@ fn estimate_rc_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
         }
     }
     let design = Design { x: &x, k: k1 };
-    let (att, mut inf) = estimators::rc(opts.method.kind(), &y, &post, &d, &design, &w)?;
-    // R: n / n1 with n the units (or observations) and n1 the rows of the cell.
-    let scale = p.n as f64 / idx.len() as f64;
-    for v in inf.iter_mut() {
-        *v *= scale;
-    }
-    if !att.is_finite() || inf.iter().any(|v| !v.is_finite()) {
-        return Err("the estimate is not finite".into());
-    }
+    let (att, inf) = estimators::rc(opts.method.kind(), &y, &post, &rows.d, &design, &w)?;
+    let inf = rows.rescale(p, att, inf)?;
+    let CellRows {
+        idx,
+        d,
+        mut n1,
+        mut n0,
+    } = rows;
     let f = match &p.units {
         None => SparseIf { idx, val: inf },
         Some(u) => {
