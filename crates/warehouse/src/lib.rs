@@ -12,6 +12,11 @@
 //! `main_sum_squares`, `denominator_sum`, ..., `covariate_*`), which the `--stats` reader of
 //! `causalkit_data` reads unchanged.
 //!
+//! The same for the unit × period panel of difference-in-differences and synthetic control:
+//! a [`PanelRequest`] (events → unit × period KPI cells with their weights, cohort and
+//! treated indicator) becomes one `GROUP BY` per dialect ([`panel_sql`]) and [`run_panel`]
+//! returns the small [`PanelCells`].
+//!
 //! The crate has no polars and no estimator: it only writes SQL and moves numbers.
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
@@ -19,6 +24,7 @@
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod panel;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod request;
@@ -27,5 +33,6 @@ pub mod sql;
 pub use dialect::Dialect;
 pub use engine::{run_stats, Cell, ColumnType, Engine, Table};
 pub use error::{Result, WarehouseError};
+pub use panel::{panel_sql, run_panel, PanelCells, PanelRequest, PanelTime};
 pub use request::{Adjustment, Denominator, Metric, MetricKind, Shift, StatsRequest, TableName};
 pub use sql::stats_sql;
