@@ -7,7 +7,8 @@
 //! regression adjustment) needs only per-group counts, sums and cross-products. This crate
 //! turns a [`StatsRequest`] (arms, segments, metrics in the data layer's KPI grammar,
 //! covariates, the analysis unit, shift constants) into SQL for seven dialects
-//! ([`Dialect`]), runs it on an [`Engine`] (PostgreSQL behind the `postgres` feature), and
+//! ([`Dialect`]), runs it on an [`Engine`] ([`connect()`] opens one from its address:
+//! PostgreSQL behind the `postgres` feature, Spark Connect behind `spark`), and
 //! returns rows with GrowthBook's column names (`count`/`users`, `main_sum`,
 //! `main_sum_squares`, `denominator_sum`, ..., `covariate_*`), which the `--stats` reader of
 //! `causalkit_data` reads unchanged.
@@ -21,6 +22,7 @@
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
 
+pub mod connect;
 pub mod dialect;
 pub mod engine;
 pub mod error;
@@ -30,6 +32,7 @@ pub mod postgres;
 pub mod request;
 pub mod sql;
 
+pub use connect::connect;
 pub use dialect::Dialect;
 pub use engine::{run_stats, Cell, ColumnType, Engine, Table};
 pub use error::{Result, WarehouseError};
