@@ -372,6 +372,111 @@ impl PanelRoles {
     }
 }
 
+/// Unit × period cells of an outcome KPI aggregated elsewhere (a SQL engine:
+/// `causalkit_warehouse::run_panel`), as [`PanelColumns::from_cells`] takes them: one entry
+/// per cell, the KPI value (Σ numerator / Σ denominator over the cell's events) and the cell
+/// weight (the summed denominator, the number of events for a mean).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventCells {
+    /// Unit label per cell.
+    pub unit: Vec<String>,
+    /// Period per cell (for dates: days from `dates.0` divided by `dates.1`, rounded down).
+    pub period: Vec<i64>,
+    /// The KPI value per cell.
+    pub value: Vec<f64>,
+    /// The cell weight (positive).
+    pub weight: Vec<f64>,
+    /// The first treated period of each cell's unit (None: never treated), with a cohort.
+    pub cohort: Option<Vec<Option<i64>>>,
+    /// 1 if any event of the cell is treated, with a treated column.
+    pub treated: Option<Vec<f64>>,
+    /// For a date time column: its earliest day (days since 1970-01-01) and the period width
+    /// in days.
+    pub dates: Option<(i64, i64)>,
+    /// Event rows dropped for missing values.
+    pub dropped: usize,
+}
+
+impl PanelColumns {
+    /// The columns of event rows whose unit × period cells were aggregated elsewhere: what
+    /// [`PanelRoles::read`] returns for `roles` with `events` on the same rows (a whole-number
+    /// time column with a `period_width` is grouped into blocks here, by
+    /// [`PanelColumns::into_blocks`], as in process). The cells are checked: equal lengths,
+    /// each (unit, period) once and sorted, values finite, weights positive.
+    pub fn from_cells(roles: &PanelRoles, cells: EventCells) -> Result<PanelColumns> {
+        let n = cells.unit.len();
+        let lengths_ok = cells.period.len() == n
+            && cells.value.len() == n
+            && cells.weight.len() == n
+            && cells.cohort.as_ref().is_none_or(|c| c.len() == n)
+            && cells.treated.as_ref().is_none_or(|t| t.len() == n);
+        if !lengths_ok || n == 0 {
+            return Err(DataError::EmptyGroup(format!(
+                "the aggregated cells need one unit, period, value and weight per cell ({n} units)"
+            )));
+        }
+        for i in 1..n {
+            if (&cells.unit[i - 1], cells.period[i - 1]) >= (&cells.unit[i], cells.period[i]) {
+                return Err(DataError::DuplicateUnitPeriod {
+                    unit: cells.unit[i].clone(),
+                    period: cells.period[i].to_string(),
+                    first_row: i - 1,
+                    second_row: i,
+                });
+            }
+        }
+        let outcome_name = roles.outcome_name()?;
+        for (row, (&v, &w)) in cells.value.iter().zip(&cells.weight).enumerate() {
+            if !v.is_finite() {
+                return Err(DataError::OutOfRange {
+                    column: outcome_name.clone(),
+                    row,
+                    value: v,
+                    expected: "a finite cell value".into(),
+                });
+            }
+            if !(w.is_finite() && w > 0.0) {
+                return Err(DataError::OutOfRange {
+                    column: outcome_name.clone(),
+                    row,
+                    value: w,
+                    expected: "a positive cell weight (the summed KPI denominator)".into(),
+                });
+            }
+        }
+        let clock = match cells.dates {
+            Some((origin, width)) => Clock {
+                dated: true,
+                width,
+                origin,
+            },
+            None => Clock::default(),
+        };
+        let mut cols = PanelColumns {
+            outcome_name,
+            unit: Some(cells.unit),
+            time: Some(cells.period),
+            outcome: cells.value,
+            cohort: cells.cohort,
+            treated: cells.treated,
+            post: None,
+            covariates: Vec::new(),
+            weights: Some(cells.weight),
+            cluster: Vec::new(),
+            dropped: cells.dropped,
+            notes: Vec::new(),
+            rows: Vec::new(),
+            events: Some(n),
+            clock,
+            block: None,
+        };
+        if let (Some(width), false) = (roles.period_width, clock.dated) {
+            cols.into_blocks(width)?;
+        }
+        Ok(cols)
+    }
+}
+
 /// How a time column becomes integer periods: the numbers themselves, or dates in periods of
 /// `width` days counted from the earliest date of the time column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -110,6 +110,19 @@ pub enum WarehouseError {
         /// One unit in several arms.
         unit: String,
     },
+    /// A value in the table breaks what the request needs (e.g. a cohort that is not constant
+    /// within a unit, a treated indicator that is not 0/1, a fractional period).
+    #[error("engine {engine}: table {table}: column `{column}`: {reason}")]
+    InvalidData {
+        /// The engine's address.
+        engine: String,
+        /// The table.
+        table: String,
+        /// The column at fault.
+        column: String,
+        /// What is wrong, naming the value (and unit or period where there is one).
+        reason: String,
+    },
     /// The engine answered with something the statistics cannot come from.
     #[error("engine {engine}: table {table}: unexpected result column `{column}`: {reason}")]
     BadResult {

@@ -7,25 +7,35 @@
 //! regression adjustment) needs only per-group counts, sums and cross-products. This crate
 //! turns a [`StatsRequest`] (arms, segments, metrics in the data layer's KPI grammar,
 //! covariates, the analysis unit, shift constants) into SQL for seven dialects
-//! ([`Dialect`]), runs it on an [`Engine`] (PostgreSQL behind the `postgres` feature), and
+//! ([`Dialect`]), runs it on an [`Engine`] ([`connect()`] opens one from its address:
+//! PostgreSQL behind the `postgres` feature, Spark Connect behind `spark`), and
 //! returns rows with GrowthBook's column names (`count`/`users`, `main_sum`,
 //! `main_sum_squares`, `denominator_sum`, ..., `covariate_*`), which the `--stats` reader of
 //! `causalkit_data` reads unchanged.
+//!
+//! The same for the unit × period panel of difference-in-differences and synthetic control:
+//! a [`PanelRequest`] (events → unit × period KPI cells with their weights, cohort and
+//! treated indicator) becomes one `GROUP BY` per dialect ([`panel_sql`]) and [`run_panel`]
+//! returns the small [`PanelCells`].
 //!
 //! The crate has no polars and no estimator: it only writes SQL and moves numbers.
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
 
+pub mod connect;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod panel;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod request;
 pub mod sql;
 
+pub use connect::connect;
 pub use dialect::Dialect;
 pub use engine::{run_stats, Cell, ColumnType, Engine, Table};
 pub use error::{Result, WarehouseError};
+pub use panel::{panel_sql, run_panel, PanelCells, PanelRequest, PanelTime};
 pub use request::{Adjustment, Denominator, Metric, MetricKind, Shift, StatsRequest, TableName};
 pub use sql::stats_sql;

@@ -1,6 +1,7 @@
 //! A PostgreSQL (and Redshift-compatible) engine over the synchronous `postgres` client
 //! (feature `postgres`). The address is `postgres://USER@HOST:PORT/DB`; a password comes
-//! only from the environment (`PGPASSWORD`), never from the address.
+//! only from the environment (`PGPASSWORD`) or a password file (`PGPASSFILE`, `~/.pgpass`;
+//! see [`crate::connect`]), never from the address.
 
 use crate::dialect::Dialect;
 use crate::engine::{Cell, ColumnType, Engine, Table};
@@ -28,7 +29,8 @@ impl std::fmt::Debug for PostgresEngine {
 }
 
 impl PostgresEngine {
-    /// Connects to `postgres://USER@HOST:PORT/DB` (password from `PGPASSWORD`); every
+    /// Connects to `postgres://USER@HOST:PORT/DB` (password from `PGPASSWORD` or a password
+    /// file, see [`crate::connect`]); every
     /// statement is cancelled after `timeout` (PostgreSQL's `statement_timeout`).
     pub fn connect(url: &str, timeout: Duration) -> Result<PostgresEngine> {
         let bad = |reason: String| WarehouseError::InvalidRequest {
@@ -42,9 +44,6 @@ impl PostgresEngine {
                 "the address holds a password; give it in the environment (PGPASSWORD) instead"
                     .into(),
             ));
-        }
-        if let Ok(p) = std::env::var("PGPASSWORD") {
-            config.password(p);
         }
         config.connect_timeout(timeout.min(Duration::from_secs(30)));
         let hosts: Vec<String> = config
@@ -63,6 +62,17 @@ impl PostgresEngine {
             hosts.join(","),
             config.get_dbname().unwrap_or("")
         );
+        // The password: PGPASSWORD, else a password file (crate::connect).
+        if let Ok(p) = std::env::var("PGPASSWORD") {
+            config.password(p);
+        } else if let Some(p) = crate::connect::pgpass_password(
+            hosts.first().map_or("localhost", String::as_str),
+            port,
+            config.get_dbname().unwrap_or(""),
+            config.get_user().unwrap_or(""),
+        ) {
+            config.password(p);
+        }
         let mut client = config
             .connect(NoTls)
             .map_err(|e| WarehouseError::Unreachable {

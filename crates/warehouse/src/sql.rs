@@ -145,7 +145,7 @@ pub fn table_ref(req: &StatsRequest, d: Dialect) -> String {
 }
 
 /// The row-level expression of variable `i` of metric `m` (a double).
-fn row_expr(req: &StatsRequest, m: &Metric, i: usize, d: Dialect) -> String {
+pub(crate) fn row_expr(req: &StatsRequest, m: &Metric, i: usize, d: Dialect) -> String {
     let col = |c: &str| d.to_double(&d.ident(c));
     let one = || d.double(1.0);
     match i {
@@ -213,7 +213,7 @@ fn null_columns<'a>(req: &'a StatsRequest, m: &'a Metric) -> Vec<&'a str> {
 }
 
 /// The condition under which a row of metric `m` holds a value the metric does not allow.
-fn invalid_condition(m: &Metric, d: Dialect) -> Option<String> {
+pub(crate) fn invalid_condition(m: &Metric, d: Dialect) -> Option<String> {
     let check = value_check(m)?;
     let x = d.to_double(&d.ident(&check.column));
     Some(match &m.kind {
