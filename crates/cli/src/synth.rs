@@ -7,7 +7,7 @@
 //! for time-varying covariates (`causalkit_synth::sdid_cov`) and ascm for fixed covariates (the
 //! units' pre-period means, `AugmentedSc::covariates`).
 
-use crate::output::{format_stdout, num, plain_table, table_nested, CliError, Format};
+use crate::output::{num, plain_table, render_with, table_nested, CliError, Format, Rendered};
 use causalkit_data::design::{self, CellMatrix, PanelColumns, PanelRoles};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_report::{BarChart, Chart, LineChart, Series};
@@ -266,7 +266,7 @@ fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
 }
 
 /// Runs `causalkit synth`.
-pub fn run(a: SynthArgs) -> Result<String, CliError> {
+pub fn run(a: SynthArgs) -> Result<Rendered, CliError> {
     check_numeric_args(&a)?;
     let data = Dataset::read(&a.data)?;
     let (panel, columns) = read_panel(&a, &data)?;
@@ -286,7 +286,7 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
         causalkit_report::save_all(dir, &charts(&a, &panel, g)?)?;
     }
     crate::report::capture(&result);
-    Ok(format_stdout(&result, a.format, table))
+    Ok(render_with(&result, a.format, table))
 }
 
 /// The common table (nested diagnostics as small tables) plus the largest unit weights.
