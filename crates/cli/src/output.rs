@@ -160,6 +160,10 @@ impl From<causalkit_data::DataError> for CliError {
     fn from(e: causalkit_data::DataError) -> Self {
         match e {
             causalkit_data::DataError::Stats(inner) => inner.into(),
+            // The library names the option `winsorize`; its flag is `--winsorize`.
+            causalkit_data::DataError::Winsorize { reason } => {
+                CliError::bad(format!("--winsorize {reason}"))
+            }
             other => CliError::bad(other.to_string()),
         }
     }
