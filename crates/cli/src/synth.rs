@@ -333,6 +333,27 @@ fn placebo_paths(
     (treated_outcome.to_vec(), synthetic.to_vec(), paths)
 }
 
+/// The SDID standard error the flags ask for: `--se` (default placebo) and its replications
+/// (`--placebo N` or `--replications N`, default 200); `--placebo` with another `--se`, or the
+/// two counts disagreeing, is bad input.
+fn se_request(a: &SynthArgs) -> Result<(SeArg, usize), CliError> {
+    let se_arg = a.se.unwrap_or(SeArg::Placebo);
+    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
+        return Err(CliError::bad(
+            "--placebo N sets the placebo SE; it conflicts with --se",
+        ));
+    }
+    let reps = match (a.placebo, a.replications) {
+        (Some(p), Some(r)) if p != r => {
+            return Err(CliError::bad("--placebo N and --replications disagree"));
+        }
+        (Some(p), _) => p,
+        (None, Some(r)) => r,
+        (None, None) => 200,
+    };
+    Ok((se_arg, reps))
+}
+
 fn run_sdid(
     a: &SynthArgs,
     data: &Dataset,
@@ -361,20 +382,7 @@ fn run_sdid(
     if !a.covariates.is_empty() {
         return run_sdid_covariates(a, data, panel, &opts);
     }
-    let se_arg = a.se.unwrap_or(SeArg::Placebo);
-    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
-        return Err(CliError::bad(
-            "--placebo N sets the placebo SE; it conflicts with --se",
-        ));
-    }
-    let reps = match (a.placebo, a.replications) {
-        (Some(p), Some(r)) if p != r => {
-            return Err(CliError::bad("--placebo N and --replications disagree"));
-        }
-        (Some(p), _) => p,
-        (None, Some(r)) => r,
-        (None, None) => 200,
-    };
+    let (se_arg, reps) = se_request(a)?;
     let se = match se_arg {
         SeArg::Placebo => Some((SeMethod::Placebo, reps, a.seed)),
         SeArg::Bootstrap => Some((SeMethod::Bootstrap, reps, a.seed)),
@@ -446,20 +454,7 @@ fn run_sdid_covariates(
     .iter()
     .map(|m| (m.column.clone(), to_matrix(m)))
     .collect();
-    let se_arg = a.se.unwrap_or(SeArg::Placebo);
-    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
-        return Err(CliError::bad(
-            "--placebo N sets the placebo SE; it conflicts with --se",
-        ));
-    }
-    let reps = match (a.placebo, a.replications) {
-        (Some(p), Some(r)) if p != r => {
-            return Err(CliError::bad("--placebo N and --replications disagree"));
-        }
-        (Some(p), _) => p,
-        (None, Some(r)) => r,
-        (None, None) => 200,
-    };
+    let (se_arg, reps) = se_request(a)?;
     let fit = sdid_covariates(panel, &covs, opts)?;
     let staggered = fit.fit.cohorts.len() > 1;
     // Staggered adoption: no SE is implemented with covariates; without an explicit request
