@@ -704,6 +704,29 @@ impl AbReview {
         }
     }
 
+    /// The cumulative view of one metric ([`crate::cumulative::cumulative_effect`] on its
+    /// rows: time, side — `Some(false)` control, `Some(true)` treatment, `None` ignored —,
+    /// numerator and denominator) with the review's confidence sequence
+    /// ([`AbReview::cumulative_sequence`]) and `alpha`.
+    pub fn cumulative(
+        &self,
+        times: &[f64],
+        side: &[Option<bool>],
+        numerator: &[f64],
+        denominator: &[f64],
+        metric_type: MetricType,
+    ) -> Result<Vec<crate::cumulative::CumulativePoint>> {
+        crate::cumulative::cumulative_effect(
+            times,
+            side,
+            numerator,
+            denominator,
+            metric_type,
+            &self.cumulative_sequence()?,
+            self.spec.alpha,
+        )
+    }
+
     /// Runs the review on per-arm (× segment) statistics.
     pub fn fit(&self, data: &AbData) -> Result<AbFit> {
         let spec = &self.spec;

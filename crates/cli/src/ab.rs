@@ -2,15 +2,17 @@
 //! statistics (`--stats`, GrowthBook column names), and `causalkit ab plan`.
 
 use crate::output::{plain_table, render_keeping, scalar_diagnostic, CliError, Format, Rendered};
-use causalkit_ab::cumulative::{cumulative_effect, CumulativePoint};
+use causalkit_ab::cumulative::CumulativePoint;
 use causalkit_ab::quantile::quantile_cells;
 use causalkit_ab::review::{
     self, AbData, AbReview, AbSpec, AdjustScope, BayesSpec, Guardrail, MetricCells, MetricData,
     MultiArmMethod, SequentialMethod,
 };
-use causalkit_ab::winsor::winsorize;
 use causalkit_ab::{bayes, planning, AbError, AbOption, ArmStats, MetricType, TestKind};
-use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
+use causalkit_data::ab_stats::{
+    ab_statistics, quantile_rows, two_arm_rows, AbSource, AbStatsRequest,
+};
+use causalkit_data::winsor::{winsorize_kpis, WinsorRequest, Winsorized};
 use causalkit_data::{self as data, Dataset, Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::{Effect, EffectKind, EstimationResult, Report};
 use clap::{Args, Subcommand, ValueEnum};
@@ -593,170 +595,34 @@ fn parse_metric(spec: &str, stats: bool) -> Result<MetricSpec, CliError> {
     Ok(MetricSpec::Kpi(spec.parse()?))
 }
 
-/// One `--winsorize` request.
-#[derive(Debug, Clone, PartialEq)]
-struct WinsorSpec {
-    /// The metric it applies to; `None` for every mean and ratio metric.
-    metric: Option<String>,
-    lower: Option<f64>,
-    upper: Option<f64>,
-}
-
-fn parse_winsorize(spec: &str) -> Result<WinsorSpec, CliError> {
-    let (metric, levels) = match spec.split_once('=') {
-        Some((m, l)) => (Some(m.trim().to_string()), l),
-        None => (None, spec),
-    };
-    let (lo, hi) = levels.split_once(',').ok_or_else(|| {
-        CliError::bad(format!(
-            "--winsorize `{spec}`: expected LOW,HIGH percentile levels (e.g. 0.01,0.99, or ,0.99 for the upper tail only)"
-        ))
-    })?;
-    let level = |x: &str| -> Result<Option<f64>, CliError> {
-        let x = x.trim();
-        if x.is_empty() {
-            return Ok(None);
-        }
-        match x.parse::<f64>() {
-            Ok(q) if (0.0..=1.0).contains(&q) => Ok(Some(q)),
-            _ => Err(CliError::bad(format!(
-                "--winsorize `{spec}`: level `{x}` is not a number between 0 and 1"
-            ))),
-        }
-    };
-    let (lower, upper) = (level(lo)?, level(hi)?);
-    match (lower, upper) {
-        (None, None) => Err(CliError::bad(format!(
-            "--winsorize `{spec}`: give at least one of the two levels"
-        ))),
-        (Some(l), Some(u)) if l >= u => Err(CliError::bad(format!(
-            "--winsorize `{spec}`: the lower level must be below the upper one"
-        ))),
-        _ => Ok(WinsorSpec {
-            metric,
-            lower,
-            upper,
-        }),
-    }
-}
-
-/// Applies the `--winsorize` requests: for each selected mean (ratio) metric, caps its column
-/// (numerator) at percentiles of the rows the metric uses, pooled over the arms, stores the
-/// capped values as a new column and points the metric at it. Returns the data with the new
-/// columns and, per winsorised metric, what was done.
+/// Applies the `--winsorize` requests to the KPI metrics (`causalkit_data::winsor`): the
+/// data with the capped columns, the KPIs pointed at them, and what was done per metric.
 fn winsorize_metrics(
-    mut data: Dataset,
+    data: Dataset,
     metrics: &mut [MetricSpec],
-    a: &AnalyseArgs,
-) -> Result<(Dataset, BTreeMap<String, Value>), CliError> {
-    let specs: Vec<WinsorSpec> = a
-        .winsorize
+    requests: &[String],
+    policy: MissingPolicy,
+) -> Result<(Dataset, BTreeMap<String, Winsorized>), CliError> {
+    let requests: Vec<WinsorRequest> = requests
         .iter()
-        .map(|s| parse_winsorize(s))
+        .map(|r| r.parse())
         .collect::<Result<_, _>>()?;
-    let global: Vec<&WinsorSpec> = specs.iter().filter(|s| s.metric.is_none()).collect();
-    if global.len() > 1 {
-        return Err(CliError::bad(
-            "--winsorize without a metric name given twice; use metric=LOW,HIGH for per-metric levels",
-        ));
-    }
-    for s in specs.iter().filter_map(|s| s.metric.as_ref()) {
-        if specs
-            .iter()
-            .filter(|t| t.metric.as_ref() == Some(s))
-            .count()
-            > 1
-        {
-            return Err(CliError::bad(format!(
-                "--winsorize given twice for metric `{s}`"
-            )));
-        }
-        let Some(m) = metrics.iter().find(|m| m.name() == s) else {
-            return Err(CliError::bad(format!(
-                "--winsorize {s}=...: no metric named `{s}` (see --metric)"
-            )));
-        };
-        if winsor_column(m).is_none() {
-            return Err(CliError::bad(format!(
-                "--winsorize {s}=...: metric `{s}` is not a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles"
-            )));
+    let mut kpis: Vec<Kpi> = Vec::new();
+    let mut others: Vec<&str> = Vec::new();
+    for m in metrics.iter() {
+        match m {
+            MetricSpec::Kpi(k) => kpis.push(k.clone()),
+            other => others.push(other.name()),
         }
     }
-    let policy = if a.drop_missing {
-        MissingPolicy::Drop
-    } else {
-        MissingPolicy::Error
-    };
-    let mut diag = BTreeMap::new();
+    let (data, done) = winsorize_kpis(data, &mut kpis, &others, &requests, policy)?;
+    let mut capped = kpis.into_iter();
     for m in metrics.iter_mut() {
-        let name = m.name().to_string();
-        let Some(spec) = specs
-            .iter()
-            .find(|s| s.metric.as_deref() == Some(name.as_str()))
-            .or(global.first().copied())
-        else {
-            continue;
-        };
-        let Some(column) = winsor_column(m) else {
-            continue; // the global form skips metrics it does not apply to
-        };
-        let MetricSpec::Kpi(kpi) = m else {
-            unreachable!("winsor_column is Some only for KPIs")
-        };
-        // Percentiles over exactly the rows the metric uses (missing values follow
-        // --drop-missing as in the analysis).
-        let keep = kpi.row_values(&data, policy)?.keep;
-        let mut values = data.numeric(&column)?;
-        for (v, k) in values.iter_mut().zip(&keep) {
-            if !k {
-                *v = None;
-            }
+        if let MetricSpec::Kpi(k) = m {
+            *k = capped.next().expect("one KPI back per KPI");
         }
-        let rows = values.iter().flatten().count();
-        let caps = winsorize(&mut values, spec.lower, spec.upper)
-            .map_err(|e| CliError::bad(format!("--winsorize for `{name}`: {e}")))?;
-        let derived = format!("{column} (winsorized for {name})");
-        data = data.with_numeric_column(&derived, values)?;
-        match &mut kpi.kind {
-            KpiKind::Mean { column } => *column = derived,
-            KpiKind::Ratio { numerator, .. } => *numerator = derived,
-            _ => unreachable!("winsor_column is Some only for means and ratios"),
-        }
-        diag.insert(
-            name,
-            json!({
-                "column": column,
-                "lower_level": spec.lower,
-                "upper_level": spec.upper,
-                "lower_cap": caps.lower,
-                "upper_cap": caps.upper,
-                "values_changed": caps.changed,
-                "rows": rows,
-                "pooled_over_arms": true,
-            }),
-        );
     }
-    if diag.is_empty() {
-        return Err(CliError::bad(
-            "--winsorize: none of the metrics is a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles",
-        ));
-    }
-    Ok((data, diag))
-}
-
-/// The column `--winsorize` caps for this metric: a mean's column or a ratio's numerator.
-fn winsor_column(m: &MetricSpec) -> Option<String> {
-    match m {
-        MetricSpec::Kpi(Kpi {
-            kind: KpiKind::Mean { column },
-            ..
-        }) => Some(column.clone()),
-        MetricSpec::Kpi(Kpi {
-            kind: KpiKind::Ratio { numerator, .. },
-            ..
-        }) => Some(numerator.clone()),
-        _ => None,
-    }
+    Ok((data, done))
 }
 
 /// Refuses, before any reading, the requests that need the rows in memory.
@@ -845,9 +711,14 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     } else {
         Dataset::read(path)?
     };
-    let mut winsor_diag = BTreeMap::new();
+    let policy = if a.drop_missing {
+        MissingPolicy::Drop
+    } else {
+        MissingPolicy::Error
+    };
+    let mut winsorized = BTreeMap::new();
     if !a.winsorize.is_empty() {
-        (data, winsor_diag) = winsorize_metrics(data, &mut metrics, &a)?;
+        (data, winsorized) = winsorize_metrics(data, &mut metrics, &a.winsorize, policy)?;
     }
     let input = Input {
         data,
@@ -910,11 +781,6 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
 
     // The statistics of every metric, from the data layer (one pass over the file with
     // --scan).
-    let policy = if a.drop_missing {
-        MissingPolicy::Drop
-    } else {
-        MissingPolicy::Error
-    };
     let request = AbStatsRequest {
         arm: &a.arm,
         segment: a.segment.as_deref(),
@@ -952,13 +818,13 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     for metric in &metrics {
         let name = metric.name().to_string();
         let mut notes = Map::new();
-        if let Some(w) = winsor_diag.get(&name) {
-            notes.insert("winsorized".into(), w.clone());
+        if let Some(w) = winsorized.get(&name) {
+            notes.insert("winsorized".into(), w.to_json());
         }
         let cells = match metric {
             MetricSpec::Quantile { column, nu, .. } => {
                 notes.insert("kind".into(), format!("quantile {nu} of {column}").into());
-                MetricCells::Summaries(quantile_summaries(&input, &a, column, *nu)?)
+                MetricCells::Summaries(quantile_summaries(&input, &request, column, *nu)?)
             }
             _ => {
                 let c = moment_cells
@@ -994,10 +860,10 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     let control = fit.control.clone();
 
     let mut extra = String::new();
-    if !winsor_diag.is_empty() {
+    if !winsorized.is_empty() {
         extra += "\nWinsorised before analysis (caps pooled over arms):\n";
-        let fmt = |x: &Value| x.as_f64().map_or("-".to_string(), |v| format!("{v}"));
-        let cap = |x: &Value| x.as_f64().map_or("-".to_string(), |v| format!("{v:.4}"));
+        let level = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v}"));
+        let cap = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
         extra += &plain_table(
             &[
                 "metric",
@@ -1007,16 +873,16 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
                 "upper cap",
                 "values changed",
             ],
-            &winsor_diag
+            &winsorized
                 .iter()
                 .map(|(m, w)| {
                     vec![
                         m.clone(),
-                        w["column"].as_str().unwrap_or_default().to_string(),
-                        format!("{},{}", fmt(&w["lower_level"]), fmt(&w["upper_level"])),
-                        cap(&w["lower_cap"]),
-                        cap(&w["upper_cap"]),
-                        fmt(&w["values_changed"]),
+                        w.column.clone(),
+                        format!("{},{}", level(w.lower_level), level(w.upper_level)),
+                        cap(w.caps.lower),
+                        cap(w.caps.upper),
+                        w.caps.changed.to_string(),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -1098,7 +964,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         }
     }
     if let Some(tcol) = &a.time {
-        let series = cumulative(&input, &a, tcol, &metrics, &control, &review)?;
+        let series = cumulative(&input, &a, tcol, &metrics, &control, &review, policy)?;
         let mut cum = Map::new();
         let level = (1.0 - a.alpha) * 100.0;
         for (name, pts) in series {
@@ -1298,10 +1164,10 @@ fn check_covariates_not_outcomes(
     Ok(())
 }
 
-/// Quantile summaries per segment and arm, from the rows.
+/// Quantile summaries per segment and arm, from the rows (`causalkit_data::ab_stats`).
 fn quantile_summaries(
     input: &Input,
-    a: &AnalyseArgs,
+    request: &AbStatsRequest,
     column: &str,
     nu: f64,
 ) -> Result<BTreeMap<String, BTreeMap<String, ArmStats>>, CliError> {
@@ -1310,55 +1176,19 @@ fn quantile_summaries(
             "quantile metrics need the rows (--data), not sufficient statistics",
         ));
     }
-    let values = input.data.numeric(column)?;
-    let arms = input.data.labels(&a.arm)?;
-    let segs = match &a.segment {
-        Some(s) => Some(input.data.labels(s)?),
-        None => None,
-    };
-    let units = match &a.unit {
-        Some(u) => Some(input.data.labels(u)?),
-        None => None,
-    };
-    let (mut v, mut ar, mut sg, mut un) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for i in 0..values.len() {
-        let Some(arm) = &arms[i] else {
-            return Err(CliError::bad(format!(
-                "missing value in column `{}` at row {}",
-                a.arm,
-                i + 1
-            )));
-        };
-        let x = match values[i] {
-            Some(x) => x,
-            None if a.drop_missing => continue,
-            None => {
-                return Err(CliError::bad(format!(
-                    "missing value in column `{column}` at row {} (use --drop-missing to skip such rows)",
-                    i + 1
-                )))
-            }
-        };
-        v.push(x);
-        ar.push(arm.clone());
-        if let Some(s) = &segs {
-            sg.push(s[i].clone().unwrap_or_default());
-        }
-        if let Some(u) = &units {
-            un.push(u[i].clone().unwrap_or_default());
-        }
-    }
+    let r = quantile_rows(&input.data, column, request)?;
     Ok(quantile_cells(
-        &v,
-        &ar,
-        segs.as_ref().map(|_| sg.as_slice()),
-        units.as_ref().map(|_| un.as_slice()),
+        &r.values,
+        &r.arms,
+        r.segments.as_deref(),
+        r.units.as_deref(),
         nu,
     )?)
 }
 
 /// Cumulative absolute effect of each row-level metric at every distinct time value, for the
-/// control and the first other arm, with the validated review's confidence sequence and alpha.
+/// control and the first other arm (`causalkit_data::ab_stats::two_arm_rows`), with the
+/// validated review's confidence sequence and alpha ([`AbReview::cumulative`]).
 fn cumulative(
     input: &Input,
     a: &AnalyseArgs,
@@ -1366,52 +1196,26 @@ fn cumulative(
     metrics: &[MetricSpec],
     control: &str,
     review: &AbReview,
+    policy: MissingPolicy,
 ) -> Result<Vec<(String, Vec<CumulativePoint>)>, CliError> {
     if input.stats || a.unit.is_some() {
         return Err(CliError::bad(
             "--time needs row-level data randomised by row (--data without --unit)",
         ));
     }
-    let policy = if a.drop_missing {
-        MissingPolicy::Drop
-    } else {
-        MissingPolicy::Error
-    };
     let times = data::design::time_values(&input.data, tcol, a.period_width)?;
-    let arms = input.data.labels(&a.arm)?;
-    let treat = arms
-        .iter()
-        .flatten()
-        .filter(|x| x.as_str() != control)
-        .min()
-        .cloned()
-        .ok_or_else(|| CliError::bad("no treatment arm"))?;
-    let cs = review.cumulative_sequence()?;
-    let alpha = review.spec().alpha;
     let mut out = Vec::new();
     for metric in metrics {
         let MetricSpec::Kpi(kpi) = metric else {
             continue;
         };
-        let rv = kpi.row_values(&input.data, policy)?;
-        let side: Vec<Option<bool>> = arms
-            .iter()
-            .zip(&rv.keep)
-            .map(|(x, k)| match (x.as_deref(), k) {
-                (_, false) => None,
-                (Some(x), true) if x == control => Some(false),
-                (Some(x), true) if x == treat => Some(true),
-                _ => None,
-            })
-            .collect();
-        let pts = cumulative_effect(
+        let rows = two_arm_rows(&input.data, kpi, &a.arm, control, policy)?;
+        let pts = review.cumulative(
             &times,
-            &side,
-            &rv.numerator,
-            &rv.denominator,
+            &rows.side,
+            &rows.numerator,
+            &rows.denominator,
             metric.metric_type(),
-            &cs,
-            alpha,
         )?;
         out.push((kpi.name.clone(), pts));
     }

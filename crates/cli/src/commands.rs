@@ -1,6 +1,6 @@
 //! Subcommands.
 
-use crate::output::{csv, format_stdout, num, plain_table, CliError, Format, Rendered};
+use crate::output::{csv, num, plain_table, render, CliError, Format, Rendered};
 use causalkit_data::{self as data, Dataset, Kpi, MissingPolicy};
 use causalkit_stats::{fmt_value, Factor, FixedEffects, LinearModel, Report, Vcov};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -194,7 +194,7 @@ pub fn run(cli: Cli) -> Result<Rendered, CliError> {
 fn run_command(command: Command) -> Result<Rendered, CliError> {
     match command {
         Command::Describe(a) => describe(a).map(Rendered::from),
-        Command::Regress(a) => regress(a).map(Rendered::from),
+        Command::Regress(a) => regress(a),
         // `.map(Into::into)` accepts both `String` and `Rendered` from the subcommand modules.
         #[allow(clippy::useless_conversion)]
         Command::Ab(a) => crate::ab::run(a).map(Into::into),
@@ -327,7 +327,7 @@ fn describe(a: DescribeArgs) -> Result<String, CliError> {
     Ok(s)
 }
 
-fn regress(a: RegressArgs) -> Result<String, CliError> {
+fn regress(a: RegressArgs) -> Result<Rendered, CliError> {
     if a.regressors.is_empty() && a.fe.is_empty() {
         return Err(CliError::bad(
             "give at least one regressor (--regressors) or fixed effect (--fe)",
@@ -437,11 +437,7 @@ fn regress(a: RegressArgs) -> Result<String, CliError> {
         }
         causalkit_report::save_all(dir, &charts)?;
     }
-    Ok(format_stdout(
-        &result,
-        a.common.format,
-        causalkit_stats::EstimationResult::to_table,
-    ))
+    Ok(render(&result, a.common.format, None))
 }
 
 /// `simulate contact-centre`: writes the files and reports every file written (table: a list;

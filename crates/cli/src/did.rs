@@ -6,7 +6,7 @@
 //! Jaravel & Spiess). Output in the common result shape; `--plot DIR` writes an event-study
 //! chart, an ATT(g,t) heat map and cohort trends (SVG and PNG).
 
-use crate::output::{format_stdout, table_nested, CliError, Format};
+use crate::output::{render_with, table_nested, CliError, Format, Rendered};
 use causalkit_data::design::{PanelColumns, PanelRoles, WeightRule};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_did::cs::{
@@ -308,7 +308,7 @@ fn check_numeric_args(a: &DidArgs) -> Result<(), CliError> {
 }
 
 /// Run `causalkit did`.
-pub fn run(a: DidArgs) -> Result<String, CliError> {
+pub fn run(a: DidArgs) -> Result<Rendered, CliError> {
     if a.cohort.is_none() && a.treated.is_none() {
         return Err(CliError::bad(
             "give either --cohort COL (staggered adoption) or --treated COL --post COL (2x2)",
@@ -468,7 +468,7 @@ fn run_cs(
     unit: &[String],
     time: &[i64],
     cohort: &[Option<i64>],
-) -> Result<String, CliError> {
+) -> Result<Rendered, CliError> {
     let f = Factor::from_labels("unit", unit);
     let unit_idx: Vec<usize> = f.codes().iter().map(|&u| u as usize).collect();
     let cohort0: Vec<i64> = cohort.iter().map(|g| g.unwrap_or(0)).collect();
@@ -693,7 +693,7 @@ fn finish(
     c: &PanelColumns,
     mut result: EstimationResult,
     plots: Option<Plots>,
-) -> Result<String, CliError> {
+) -> Result<Rendered, CliError> {
     result
         .diagnostics
         .insert("data".into(), a.data.display().to_string().into());
@@ -739,5 +739,5 @@ fn finish(
         );
     }
     crate::report::capture(&result);
-    Ok(format_stdout(&result, a.format, |r| table_nested(r, &[])))
+    Ok(render_with(&result, a.format, |r| table_nested(r, &[])))
 }

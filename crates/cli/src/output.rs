@@ -37,39 +37,38 @@ impl From<String> for Rendered {
     }
 }
 
-/// The output-format dispatch: `Format::Json` the common JSON shape (one line, then a
-/// newline), `Format::Csv` the tidy CSV, `Format::Table` whatever `table` makes of the result
-/// (a subcommand's table view). [`render`] and the subcommands that keep their warnings in the
-/// table (`did`, `synth`, `regress`) print through it.
-pub fn format_stdout(
+/// The output-format dispatch of every subcommand that produces an [`EstimationResult`].
+///
+/// stdout: `Format::Table` whatever `table` makes of the result (a subcommand's table view,
+/// built on [`EstimationResult::to_table_body`], without the warnings); `Format::Json` the
+/// common JSON shape (one line, then a newline; warnings included in its `warnings` array);
+/// `Format::Csv` the tidy CSV.
+/// stderr, in every format: one `Warning: ...` line per warning, then `Verdict: ...` when the
+/// diagnostics hold a string `verdict`.
+pub fn render_with(
     result: &EstimationResult,
     format: Format,
     table: impl FnOnce(&EstimationResult) -> String,
-) -> String {
-    match format {
+) -> Rendered {
+    let stdout = match format {
         Format::Json => result.to_json() + "\n",
         Format::Csv => result.to_csv(),
         Format::Table => table(result),
-    }
-}
-
-/// The output-format dispatch of every subcommand that produces an [`EstimationResult`].
-///
-/// stdout: `Format::Table` gives the summary table without its warnings
-/// ([`EstimationResult::to_table_body`]) followed by `extra_table` (a subcommand's own extra
-/// tables, table mode only); `Format::Json` the common JSON shape (warnings included in its
-/// `warnings` array); `Format::Csv` the tidy CSV.
-/// stderr, in every format: one `Warning: ...` line per warning, then `Verdict: ...` when the
-/// diagnostics hold a string `verdict`.
-pub fn render(result: &EstimationResult, format: Format, extra_table: Option<&str>) -> Rendered {
-    let stdout = format_stdout(result, format, |r| {
-        r.to_table_body() + extra_table.unwrap_or("")
-    });
+    };
     let mut stderr = result.warnings_text();
     if let Some(v) = result.diagnostics.get("verdict").and_then(|v| v.as_str()) {
         stderr += &format!("Verdict: {v}\n");
     }
     Rendered { stdout, stderr }
+}
+
+/// [`render_with`] with the common table view: the summary table without its warnings
+/// ([`EstimationResult::to_table_body`]) followed by `extra_table` (a subcommand's own extra
+/// tables, table mode only).
+pub fn render(result: &EstimationResult, format: Format, extra_table: Option<&str>) -> Rendered {
+    render_with(result, format, |r| {
+        r.to_table_body() + extra_table.unwrap_or("")
+    })
 }
 
 /// [`render`] with the table view limited to the diagnostics `keep(name, value)` accepts; the
@@ -161,6 +160,10 @@ impl From<causalkit_data::DataError> for CliError {
     fn from(e: causalkit_data::DataError) -> Self {
         match e {
             causalkit_data::DataError::Stats(inner) => inner.into(),
+            // The library names the option `winsorize`; its flag is `--winsorize`.
+            causalkit_data::DataError::Winsorize { reason } => {
+                CliError::bad(format!("--winsorize {reason}"))
+            }
             other => CliError::bad(other.to_string()),
         }
     }
@@ -205,7 +208,8 @@ const NESTED_ROWS: usize = 40;
 /// `rmspe_ratio`, `balance`, `lambda_cv`, `uniform_ci`) are taken out of the common table and
 /// printed after it as small tables (at most 40 rows each); a record of at most 10 scalar
 /// fields (e.g. `pretrend_test`) stays on its line. Diagnostics named in `skip` are
-/// left out (printed another way by the caller). JSON and CSV output are unchanged.
+/// left out (printed another way by the caller). The warnings are not in it: [`render_with`]
+/// prints them on stderr. JSON and CSV output are unchanged.
 pub(crate) fn table_nested(r: &EstimationResult, skip: &[&str]) -> String {
     let mut flat = r.clone();
     let mut nested = Vec::new();
@@ -222,7 +226,7 @@ pub(crate) fn table_nested(r: &EstimationResult, skip: &[&str]) -> String {
             }
         }
     }
-    let mut out = flat.to_table();
+    let mut out = flat.to_table_body();
     for (k, v) in nested {
         out.push_str(&format!("\n{k}\n"));
         out.push_str(&render_nested(v));

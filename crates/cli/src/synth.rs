@@ -7,7 +7,7 @@
 //! for time-varying covariates (`causalkit_synth::sdid_cov`) and ascm for fixed covariates (the
 //! units' pre-period means, `AugmentedSc::covariates`).
 
-use crate::output::{format_stdout, num, plain_table, table_nested, CliError, Format};
+use crate::output::{num, plain_table, render_with, table_nested, CliError, Format, Rendered};
 use causalkit_data::design::{self, CellMatrix, PanelColumns, PanelRoles};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_report::{BarChart, Chart, LineChart, Series};
@@ -266,7 +266,7 @@ fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
 }
 
 /// Runs `causalkit synth`.
-pub fn run(a: SynthArgs) -> Result<String, CliError> {
+pub fn run(a: SynthArgs) -> Result<Rendered, CliError> {
     check_numeric_args(&a)?;
     let data = Dataset::read(&a.data)?;
     let (panel, columns) = read_panel(&a, &data)?;
@@ -286,7 +286,7 @@ pub fn run(a: SynthArgs) -> Result<String, CliError> {
         causalkit_report::save_all(dir, &charts(&a, &panel, g)?)?;
     }
     crate::report::capture(&result);
-    Ok(format_stdout(&result, a.format, table))
+    Ok(render_with(&result, a.format, table))
 }
 
 /// The common table (nested diagnostics as small tables) plus the largest unit weights.
@@ -333,6 +333,27 @@ fn placebo_paths(
     (treated_outcome.to_vec(), synthetic.to_vec(), paths)
 }
 
+/// The SDID standard error the flags ask for: `--se` (default placebo) and its replications
+/// (`--placebo N` or `--replications N`, default 200); `--placebo` with another `--se`, or the
+/// two counts disagreeing, is bad input.
+fn se_request(a: &SynthArgs) -> Result<(SeArg, usize), CliError> {
+    let se_arg = a.se.unwrap_or(SeArg::Placebo);
+    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
+        return Err(CliError::bad(
+            "--placebo N sets the placebo SE; it conflicts with --se",
+        ));
+    }
+    let reps = match (a.placebo, a.replications) {
+        (Some(p), Some(r)) if p != r => {
+            return Err(CliError::bad("--placebo N and --replications disagree"));
+        }
+        (Some(p), _) => p,
+        (None, Some(r)) => r,
+        (None, None) => 200,
+    };
+    Ok((se_arg, reps))
+}
+
 fn run_sdid(
     a: &SynthArgs,
     data: &Dataset,
@@ -361,20 +382,7 @@ fn run_sdid(
     if !a.covariates.is_empty() {
         return run_sdid_covariates(a, data, panel, &opts);
     }
-    let se_arg = a.se.unwrap_or(SeArg::Placebo);
-    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
-        return Err(CliError::bad(
-            "--placebo N sets the placebo SE; it conflicts with --se",
-        ));
-    }
-    let reps = match (a.placebo, a.replications) {
-        (Some(p), Some(r)) if p != r => {
-            return Err(CliError::bad("--placebo N and --replications disagree"));
-        }
-        (Some(p), _) => p,
-        (None, Some(r)) => r,
-        (None, None) => 200,
-    };
+    let (se_arg, reps) = se_request(a)?;
     let se = match se_arg {
         SeArg::Placebo => Some((SeMethod::Placebo, reps, a.seed)),
         SeArg::Bootstrap => Some((SeMethod::Bootstrap, reps, a.seed)),
@@ -446,20 +454,7 @@ fn run_sdid_covariates(
     .iter()
     .map(|m| (m.column.clone(), to_matrix(m)))
     .collect();
-    let se_arg = a.se.unwrap_or(SeArg::Placebo);
-    if a.placebo.is_some() && !matches!(se_arg, SeArg::Placebo) {
-        return Err(CliError::bad(
-            "--placebo N sets the placebo SE; it conflicts with --se",
-        ));
-    }
-    let reps = match (a.placebo, a.replications) {
-        (Some(p), Some(r)) if p != r => {
-            return Err(CliError::bad("--placebo N and --replications disagree"));
-        }
-        (Some(p), _) => p,
-        (None, Some(r)) => r,
-        (None, None) => 200,
-    };
+    let (se_arg, reps) = se_request(a)?;
     let fit = sdid_covariates(panel, &covs, opts)?;
     let staggered = fit.fit.cohorts.len() > 1;
     // Staggered adoption: no SE is implemented with covariates; without an explicit request

@@ -65,24 +65,34 @@ enum CriterionArg {
     Cts,
 }
 
+/// The data, treatment arms and outcome of `uplift fit` and `uplift evaluate` (flattened into
+/// both; clap keeps each subcommand's own help text).
 #[derive(Debug, Args)]
-struct FitArgs {
+struct ArmColumns {
     /// The data file (.csv or .parquet), one row per customer.
     #[arg(long)]
     data: PathBuf,
     /// Treatment column.
     #[arg(long)]
     treatment: String,
-    /// Control label of the treatment column (default `0` when the column holds 0/1).
+    /// Control label of the treatment column (default: `0`, `false` or `0.0`, whichever the
+    /// column holds).
     #[arg(long)]
     control: Option<String>,
-    /// Treated labels (repeatable or comma separated; default: every other label). Given,
-    /// rows of other labels are left out (counted in `diagnostics.split.rows_left_out`).
+    /// Treated labels, repeatable or comma separated, in the order of `evaluate`'s --score
+    /// (default: every other label, sorted). Given, rows of other labels are left out
+    /// (`fit` counts them in `diagnostics.split.rows_left_out`).
     #[arg(long, value_delimiter = ',')]
     treated: Vec<String>,
     /// Outcome column (0/1 or continuous).
     #[arg(long)]
     outcome: String,
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    #[command(flatten)]
+    columns: ArmColumns,
     /// Feature columns (comma separated); text columns are coded by the library.
     #[arg(long, value_delimiter = ',', conflicts_with = "features_all_except")]
     features: Vec<String>,
@@ -200,49 +210,53 @@ fn read_features(ds: &Dataset, names: &[String]) -> Result<Vec<RawColumn>, CliEr
         .collect()
 }
 
+/// The control and treated arms of the treatment column and the rows they keep.
 struct Arms {
     control: String,
     treated: Vec<String>,
     /// Per kept row: None = control, Some(a) = arm a.
     arm: Vec<Option<usize>>,
     /// The rows kept: every row, or with explicit --treated the control and treated rows
-    /// (rows of other labels are left out, as in `uplift evaluate`).
+    /// (rows of other labels are left out).
     keep: Vec<usize>,
 }
 
-fn arms(
-    ds: &Dataset,
-    col: &str,
-    control: Option<&str>,
-    treated: &[String],
-) -> Result<Arms, CliError> {
+/// The arms of `uplift fit` and `uplift evaluate`: the control (--control, else `0`, `false`
+/// or `0.0`, whichever the column holds), the treated labels (--treated, else every other
+/// label in sorted order) and the rows they keep. A missing treatment label is an error.
+fn arms(ds: &Dataset, c: &ArmColumns) -> Result<Arms, CliError> {
+    let col = c.treatment.as_str();
     let labels = ds.labels(col)?;
     let mut distinct: Vec<String> = labels.iter().flatten().cloned().collect();
     distinct.sort();
     distinct.dedup();
-    let control = match control {
-        Some(c) => c.to_string(),
-        None if distinct == ["0", "1"] => "0".to_string(),
-        None => {
-            return Err(CliError::bad(format!(
-                "--control is needed: treatment column `{col}` holds {distinct:?}"
-            )))
-        }
+    let values = distinct.join(", ");
+    let control = match &c.control {
+        Some(c) => c.clone(),
+        None => ["0", "false", "0.0"]
+            .iter()
+            .find(|x| distinct.iter().any(|v| v == *x))
+            .map(|x| x.to_string())
+            .ok_or_else(|| {
+                CliError::bad(format!(
+                    "treatment column `{col}` has no value 0 or false; name the control value with --control (values: {values})"
+                ))
+            })?,
     };
     if !distinct.contains(&control) {
         return Err(CliError::bad(format!(
-            "--control `{control}` does not occur in treatment column `{col}` (values {distinct:?})"
+            "--control `{control}`: the control value `{control}` does not occur in treatment column `{col}` (values: {values})"
         )));
     }
-    let explicit = !treated.is_empty();
-    let treated: Vec<String> = if treated.is_empty() {
+    let explicit = !c.treated.is_empty();
+    let treated: Vec<String> = if explicit {
+        c.treated.clone()
+    } else {
         distinct
             .iter()
             .filter(|l| **l != control)
             .cloned()
             .collect()
-    } else {
-        treated.to_vec()
     };
     if treated.is_empty() {
         return Err(CliError::bad(format!(
@@ -252,36 +266,28 @@ fn arms(
     for t in &treated {
         if !distinct.contains(t) || *t == control {
             return Err(CliError::bad(format!(
-                "--treated `{t}` is not a non-control label of `{col}` (values {distinct:?})"
+                "--treated `{t}` is not a non-control label of treatment column `{col}` (values: {values})"
             )));
         }
     }
     let mut arm = Vec::with_capacity(labels.len());
     let mut keep = Vec::with_capacity(labels.len());
     for (i, l) in labels.iter().enumerate() {
-        match l {
-            None => {
-                return Err(CliError::bad(format!(
-                    "missing treatment in column `{col}` at row {i}"
-                )))
-            }
-            Some(l) if *l == control => {
-                arm.push(None);
-                keep.push(i);
-            }
-            Some(l) => match treated.iter().position(|t| t == l) {
-                Some(a) => {
-                    arm.push(Some(a));
-                    keep.push(i);
-                }
-                None if explicit => {}
-                None => {
-                    return Err(CliError::bad(format!(
-                        "treatment `{l}` at row {i} of `{col}` is neither --control nor --treated"
-                    )))
-                }
-            },
+        let Some(l) = l else {
+            return Err(CliError::bad(format!(
+                "missing value in treatment column `{col}` at row {} (CSV line {})",
+                i + 1,
+                i + 2
+            )));
+        };
+        if *l == control {
+            arm.push(None);
+            keep.push(i);
+        } else if let Some(a) = treated.iter().position(|t| t == l) {
+            arm.push(Some(a));
+            keep.push(i);
         }
+        // Otherwise: another label, left out (only with explicit --treated).
     }
     Ok(Arms {
         control,
@@ -360,14 +366,15 @@ fn pick<T: Clone>(v: &[T], rows: &[usize]) -> Vec<T> {
 }
 
 fn fit(a: FitArgs) -> Result<Rendered, CliError> {
-    let ds = Dataset::read(&a.data)?;
-    ds.require(&[a.treatment.as_str(), a.outcome.as_str()])?;
+    let c = &a.columns;
+    let ds = Dataset::read(&c.data)?;
+    ds.require(&[c.treatment.as_str(), c.outcome.as_str()])?;
     let features: Vec<String> = if !a.features.is_empty() {
         a.features.clone()
     } else if !a.features_all_except.is_empty() {
         ds.column_names()
             .into_iter()
-            .filter(|c| *c != a.treatment && *c != a.outcome && !a.features_all_except.contains(c))
+            .filter(|n| *n != c.treatment && *n != c.outcome && !a.features_all_except.contains(n))
             .collect()
     } else {
         return Err(CliError::bad(
@@ -378,7 +385,7 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
         return Err(CliError::bad("no feature column is left"));
     }
     for f in &features {
-        if *f == a.treatment || *f == a.outcome {
+        if *f == c.treatment || *f == c.outcome {
             return Err(CliError::bad(format!(
                 "feature `{f}` is the treatment or the outcome column"
             )));
@@ -386,16 +393,16 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
     }
     let refs: Vec<&str> = features.iter().map(String::as_str).collect();
     ds.require(&refs)?;
-    let arms = arms(&ds, &a.treatment, a.control.as_deref(), &a.treated)?;
+    let arms = arms(&ds, c)?;
     let y: Vec<f64> = ds
-        .numeric(&a.outcome)?
+        .numeric(&c.outcome)?
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
             v.ok_or_else(|| {
                 CliError::bad(format!(
                     "missing outcome in column `{}` at row {i}",
-                    a.outcome
+                    c.outcome
                 ))
             })
         })
@@ -514,10 +521,10 @@ fn fit(a: FitArgs) -> Result<Rendered, CliError> {
     if let Some(path) = &a.save {
         let saved = SavedModel {
             format_version: FORMAT_VERSION,
-            treatment: a.treatment.clone(),
+            treatment: c.treatment.clone(),
             control: arms.control,
             arms: arms.treated,
-            outcome: a.outcome.clone(),
+            outcome: c.outcome.clone(),
             encoder,
             spec,
             model,
@@ -605,22 +612,8 @@ pub enum TiesArg {
 /// Arguments of `causalkit uplift evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The data file (.csv or .parquet).
-    #[arg(long)]
-    data: PathBuf,
-    /// Treatment column.
-    #[arg(long)]
-    treatment: String,
-    /// Value of the treatment column marking control rows (default: `0` or `false`).
-    #[arg(long)]
-    control: Option<String>,
-    /// Treated value(s) to evaluate, in the order of --score (default: every other value,
-    /// sorted).
-    #[arg(long, value_delimiter = ',')]
-    treated: Vec<String>,
-    /// Outcome column (0/1 or continuous).
-    #[arg(long)]
-    outcome: String,
+    #[command(flatten)]
+    columns: ArmColumns,
     /// Score column(s): one per treated arm, in the order of --treated.
     #[arg(long, value_delimiter = ',', required = true)]
     score: Vec<String>,
@@ -659,72 +652,18 @@ fn no_missing(column: &str, v: Vec<Option<f64>>) -> Result<Vec<f64>, CliError> {
 }
 
 fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
-    let data = Dataset::read(&a.data)?;
-    let labels = data.labels(&a.treatment)?;
-    let labels: Vec<String> = labels
-        .into_iter()
-        .enumerate()
-        .map(|(row, l)| {
-            l.ok_or_else(|| {
-                CliError::bad(format!(
-                    "missing value in column `{}` at row {row}",
-                    a.treatment
-                ))
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let mut values: Vec<String> = labels.clone();
-    values.sort();
-    values.dedup();
-    let control = match &a.control {
-        Some(c) => c.clone(),
-        None => ["0", "false", "0.0"]
-            .iter()
-            .find(|c| values.iter().any(|v| v == *c))
-            .map(|c| c.to_string())
-            .ok_or_else(|| {
-                CliError::bad(format!(
-                    "column `{}` has no value 0 or false; name the control value with --control (values: {})",
-                    a.treatment,
-                    values.join(", ")
-                ))
-            })?,
-    };
-    if !values.contains(&control) {
-        return Err(CliError::bad(format!(
-            "control value `{control}` does not occur in column `{}` (values: {})",
-            a.treatment,
-            values.join(", ")
-        )));
-    }
-    let arms: Vec<String> = if a.treated.is_empty() {
-        values.iter().filter(|v| **v != control).cloned().collect()
-    } else {
-        for t in &a.treated {
-            if !values.contains(t) {
-                return Err(CliError::bad(format!(
-                    "treated value `{t}` does not occur in column `{}`",
-                    a.treatment
-                )));
-            }
-        }
-        a.treated.clone()
-    };
-    if arms.is_empty() {
-        return Err(CliError::bad(format!(
-            "column `{}` has only the control value `{control}`",
-            a.treatment
-        )));
-    }
-    if a.score.len() != arms.len() {
+    let c = &a.columns;
+    let data = Dataset::read(&c.data)?;
+    let arms = arms(&data, c)?;
+    if a.score.len() != arms.treated.len() {
         return Err(CliError::bad(format!(
             "{} treated arm(s) ({}) need as many --score columns, got {}",
-            arms.len(),
-            arms.join(", "),
+            arms.treated.len(),
+            arms.treated.join(", "),
             a.score.len()
         )));
     }
-    let y = no_missing(&a.outcome, data.numeric(&a.outcome)?)?;
+    let y = no_missing(&c.outcome, data.numeric(&c.outcome)?)?;
     let scores: Vec<Vec<f64>> = a
         .score
         .iter()
@@ -742,32 +681,16 @@ fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
         seed: a.seed,
         alpha: 0.05,
     };
-    let (result, tables) = if arms.len() == 1 {
-        // Rows of other treatment values are left out.
-        let rows: Vec<usize> = (0..y.len())
-            .filter(|&i| labels[i] == control || labels[i] == arms[0])
-            .collect();
-        let yy: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
-        let tt: Vec<bool> = rows.iter().map(|&i| labels[i] == arms[0]).collect();
-        let ss: Vec<f64> = rows.iter().map(|&i| scores[0][i]).collect();
-        let ev = evaluate(&yy, &tt, &ss, &options)?;
+    // The control and treated rows (rows of other treatment values are left out).
+    let yy = pick(&y, &arms.keep);
+    let (result, tables) = if arms.treated.len() == 1 {
+        let tt: Vec<bool> = arms.arm.iter().map(Option::is_some).collect();
+        let ev = evaluate(&yy, &tt, &pick(&scores[0], &arms.keep), &options)?;
         let table = percentile_table(&ev);
         (ev.result(), vec![(None, table)])
     } else {
-        let arm: Vec<Option<usize>> = labels
-            .iter()
-            .map(|l| arms.iter().position(|a| a == l))
-            .collect();
-        let keep: Vec<usize> = (0..y.len())
-            .filter(|&i| labels[i] == control || arm[i].is_some())
-            .collect();
-        let yy: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
-        let aa: Vec<Option<usize>> = keep.iter().map(|&i| arm[i]).collect();
-        let ss: Vec<Vec<f64>> = scores
-            .iter()
-            .map(|s| keep.iter().map(|&i| s[i]).collect())
-            .collect();
-        let evs = evaluate_arms(&yy, &aa, &arms, &ss, &options)?;
+        let ss: Vec<Vec<f64>> = scores.iter().map(|s| pick(s, &arms.keep)).collect();
+        let evs = evaluate_arms(&yy, &arms.arm, &arms.treated, &ss, &options)?;
         let tables = evs
             .iter()
             .map(|e| (e.arm.clone(), percentile_table(e)))

@@ -177,6 +177,16 @@ fn rows_by_extra(
     Ok(by_arm_extra(g))
 }
 
+/// Every KPI with the request's covariates, for the many-KPI aggregations.
+fn kpi_requests<'a>(kpis: &[&'a Kpi], req: &AbStatsRequest<'a>) -> Vec<KpiRequest<'a>> {
+    kpis.iter()
+        .map(|kpi| KpiRequest {
+            kpi,
+            covariates: req.covariates,
+        })
+        .collect()
+}
+
 /// The cells of every metric, in the order of `kpis`.
 ///
 /// With [`AbSource::StatsRows`] only each KPI's name and whether it is a proportion are used
@@ -217,13 +227,7 @@ pub fn ab_statistics(
             })
             .collect(),
         AbSource::Rows(data) => {
-            let requests: Vec<KpiRequest> = kpis
-                .iter()
-                .map(|kpi| KpiRequest {
-                    kpi,
-                    covariates: req.covariates,
-                })
-                .collect();
+            let requests = kpi_requests(kpis, req);
             let overall = kpi_moments_many(data, &requests, &[req.arm], req.unit, req.policy)?;
             overall
                 .into_iter()
@@ -253,13 +257,7 @@ pub fn ab_statistics(
                     reason: "the one-pass scan cannot nest units in segments or strata; read the file into memory instead".into(),
                 }));
             }
-            let requests: Vec<KpiRequest> = kpis
-                .iter()
-                .map(|kpi| KpiRequest {
-                    kpi,
-                    covariates: req.covariates,
-                })
-                .collect();
+            let requests = kpi_requests(kpis, req);
             // One pass: grouped by (arm, segment or stratum) when one is asked for, and the
             // overall cells merged from those.
             let extra = req.segment.or(req.stratify);
@@ -297,4 +295,109 @@ pub fn ab_statistics(
                 .collect()
         }
     }
+}
+
+/// The rows of a quantile metric (`causalkit_ab::quantile::quantile_cells` takes them): the
+/// values of one column with each row's arm and, when the request has them, its segment and
+/// randomisation unit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QuantileRows {
+    /// The metric's values.
+    pub values: Vec<f64>,
+    /// Each row's arm.
+    pub arms: Vec<String>,
+    /// Each row's segment (a missing label is the empty label), with `request.segment`.
+    pub segments: Option<Vec<String>>,
+    /// Each row's randomisation unit (a missing label is the empty label), with
+    /// `request.unit`.
+    pub units: Option<Vec<String>>,
+}
+
+/// The rows of the quantile metric on `column`: rows with a missing arm or value are an
+/// error naming the column and first row, or are dropped under [`MissingPolicy::Drop`]
+/// (`request.policy`). Only the request's arm, segment, unit and policy are used.
+pub fn quantile_rows(data: &Dataset, column: &str, req: &AbStatsRequest) -> Result<QuantileRows> {
+    let values = data.numeric(column)?;
+    let arms = data.labels(req.arm)?;
+    let segments = req.segment.map(|s| data.labels(s)).transpose()?;
+    let units = req.unit.map(|u| data.labels(u)).transpose()?;
+    let presence = [
+        (req.arm, arms.iter().map(Option::is_some).collect()),
+        (column, values.iter().map(Option::is_some).collect()),
+    ];
+    let (keep, _) = crate::dataset::missing_mask(&presence, values.len(), req.policy)?;
+    let kept = |labels: Vec<Option<String>>| -> Vec<String> {
+        labels
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(l, _)| l.unwrap_or_default())
+            .collect()
+    };
+    Ok(QuantileRows {
+        values: values
+            .iter()
+            .zip(&keep)
+            .filter_map(|(v, k)| v.filter(|_| *k))
+            .collect(),
+        arms: kept(arms),
+        segments: segments.map(kept),
+        units: units.map(kept),
+    })
+}
+
+/// One KPI's rows for a two-arm running view (`causalkit_ab::cumulative`): the control arm
+/// against the first other arm in sorted order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoArmRows {
+    /// The treatment arm compared with the control.
+    pub treatment: String,
+    /// Per row: `Some(false)` control, `Some(true)` treatment, `None` another arm or a row
+    /// dropped for a missing value.
+    pub side: Vec<Option<bool>>,
+    /// The KPI's numerator per row (0 for dropped rows).
+    pub numerator: Vec<f64>,
+    /// The KPI's denominator per row (1 for means and proportions; 0 for dropped rows).
+    pub denominator: Vec<f64>,
+}
+
+/// The rows of `kpi` for the control arm `control` of column `arm` and the first other arm
+/// (in sorted order); missing KPI inputs follow `policy` ([`Kpi::row_values`]). An arm column
+/// without another arm is [`DataError::EmptyGroup`].
+pub fn two_arm_rows(
+    data: &Dataset,
+    kpi: &Kpi,
+    arm: &str,
+    control: &str,
+    policy: MissingPolicy,
+) -> Result<TwoArmRows> {
+    let arms = data.labels(arm)?;
+    let treatment = arms
+        .iter()
+        .flatten()
+        .filter(|x| x.as_str() != control)
+        .min()
+        .cloned()
+        .ok_or_else(|| {
+            DataError::EmptyGroup(format!(
+                "no treatment arm: column `{arm}` holds no arm other than the control `{control}`"
+            ))
+        })?;
+    let rv = kpi.row_values(data, policy)?;
+    let side = arms
+        .iter()
+        .zip(&rv.keep)
+        .map(|(x, k)| match (x.as_deref(), k) {
+            (_, false) => None,
+            (Some(x), true) if x == control => Some(false),
+            (Some(x), true) if x == treatment => Some(true),
+            _ => None,
+        })
+        .collect();
+    Ok(TwoArmRows {
+        treatment,
+        side,
+        numerator: rv.numerator,
+        denominator: rv.denominator,
+    })
 }

@@ -270,6 +270,15 @@ pub enum DataError {
         /// The values that occur (sorted).
         known: Vec<String>,
     },
+    /// A winsorisation request that cannot be carried out
+    /// ([`crate::winsor::winsorize_kpis`]): a malformed request, one naming no metric or a
+    /// metric that cannot be capped, or two requests for one metric.
+    #[error("winsorize {reason}")]
+    Winsorize {
+        /// Why, phrased to follow the option's name (e.g. ``"`1.5`: expected LOW,HIGH ..."``),
+        /// so a front end can name the option its own way (`--winsorize`).
+        reason: String,
+    },
     /// An error of the numeric core.
     #[error(transparent)]
     Stats(#[from] StatsError),

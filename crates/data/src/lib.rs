@@ -21,6 +21,7 @@
 //! - [`ColumnRoles`]: the user's column roles (unit, time, arm, KPIs, covariates, cluster,
 //!   weight), validated once.
 //! - [`describe()`]: column and KPI summaries.
+//! - [`winsor`]: winsorising a review's KPIs on the rows (caps pooled over the arms).
 //!
 //! Errors are [`DataError`]s that name the column, row and value at fault.
 #![warn(missing_docs)]
@@ -36,6 +37,7 @@ pub mod kpi;
 pub mod panel;
 pub mod roles;
 pub mod scan_moments;
+pub mod winsor;
 
 pub use aggregate::{
     kpi_moments, kpi_moments_many, moments_from_stats_rows, moments_from_stats_rows_for, GroupKey,

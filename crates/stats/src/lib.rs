@@ -12,6 +12,7 @@
 //! - [`resample`]: seeded, parallel resampling independent of the thread count.
 //! - [`suff`]: mergeable sufficient statistics (counts, sums, cross-products).
 //! - [`result`]: the common result shape and summary table every estimator reports.
+//! - [`winsor`]: capping extreme values at percentiles (winsorisation).
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
@@ -27,6 +28,7 @@ pub mod resample;
 pub mod result;
 pub mod suff;
 pub mod text;
+pub mod winsor;
 
 pub use error::{Result, StatsError};
 pub use factor::Factor;

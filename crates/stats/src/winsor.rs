@@ -11,7 +11,7 @@
 //! Percentiles use linear interpolation between order statistics (Hyndman & Fan type 7, the
 //! default of numpy's `percentile` and R's `quantile`).
 
-use causalkit_stats::{resample::quantile, Result, StatsError};
+use crate::{resample::quantile, Result, StatsError};
 
 /// The caps applied by [`winsorize`]: `None` where that tail was left alone.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,7 +28,7 @@ pub struct Caps {
 /// [0, 1]; `None` leaves that tail alone) of the non-missing values themselves.
 ///
 /// ```
-/// use causalkit_ab::winsor::winsorize;
+/// use causalkit_stats::winsor::winsorize;
 /// let mut v: Vec<Option<f64>> = (1..=10).map(|x| Some(x as f64)).collect();
 /// v.push(None);
 /// let caps = winsorize(&mut v, None, Some(0.9)).unwrap();

@@ -1,8 +1,9 @@
 //! One report wrapper for the single-treated-unit synthetic controls (Abadie SC and ASCM): a
 //! fit together with the inference computed after it — the in-space placebo test
 //! ([`PlaceboInSpace`], its rank p-value on the ATT row) and per-period conformal intervals
-//! ([`ConformalIntervals`], on the gap rows) — as one [`Report`]able value, and the gap and
-//! ATT effects both estimators report.
+//! ([`ConformalIntervals`], on the gap rows) — as one
+//! [`Report`](causalkit_stats::Report)able value, and the gap and ATT effects both estimators
+//! report.
 
 use crate::abadie::ConformalIntervals;
 use crate::placebo::PlaceboInSpace;

@@ -935,7 +935,11 @@ fn estimate_panel_cell(p: &Prepared, opts: &CsOptions, c: &Cell) -> CellOut {
     if rows.n1 == 0 || rows.n0 == 0 {
         return Err(format!(
             "no {} units",
-            if rows.n1 == 0 { "treated" } else { "comparison" }
+            if rows.n1 == 0 {
+                "treated"
+            } else {
+                "comparison"
+            }
         ));
     }
     let design = Design { x: &x, k: k1 };
