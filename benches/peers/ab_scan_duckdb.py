@@ -6,6 +6,8 @@ delta method; mean metric: CUPED).
 
 Usage: python benches/peers/ab_scan_duckdb.py FILE.parquet [gbstats]
 Prints one line per arm with the statistics (full precision), and with `gbstats` the two lifts.
+The columns are cast to DOUBLE first (a no-op for the float64 file): with the integer file of
+`ab_scan_gen.py --ints` duckdb would otherwise multiply INT16 by INT16 and stop on overflow.
 """
 import sys
 
@@ -26,7 +28,10 @@ rows = con.execute(
            SUM(denominator * denominator) AS s_dd,
            SUM(metric * covariate)       AS s_mc,
            SUM(covariate * covariate)    AS s_cc
-    FROM read_parquet(?)
+    FROM (SELECT arm, CAST(metric AS DOUBLE) AS metric,
+                 CAST(denominator AS DOUBLE) AS denominator,
+                 CAST(covariate AS DOUBLE) AS covariate
+          FROM read_parquet(?))
     GROUP BY arm
     ORDER BY arm
     """,
