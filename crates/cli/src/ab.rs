@@ -188,6 +188,11 @@ struct AnalyseArgs {
     /// Write a forest plot of the lifts (SVG and PNG) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Run the aggregation on this engine (with --table): postgres://USER@HOST:PORT/DB or
+    /// sc://HOST:PORT (Spark Connect); credentials come from the environment or a password
+    /// file, never the address. With --explain, print its SQL and connect to nothing.
+    #[arg(long, conflicts_with_all = ["data", "stats"])]
+    engine: Option<String>,
     /// Print the warehouse SQL of the aggregation in this dialect (spark, postgres,
     /// bigquery, snowflake, trino, duckdb, clickhouse) with --table and --explain.
     #[arg(long)]
@@ -665,25 +670,32 @@ struct Input {
 }
 
 fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
-    if a.explain || a.dialect.is_some() || a.table.is_some() {
-        return crate::warehouse::explain(&crate::warehouse::Flags {
-            dialect: a.dialect.as_deref(),
-            table: a.table.as_deref(),
-            explain: a.explain,
-            has_file: a.data.is_some() || a.stats.is_some(),
-            arm: &a.arm,
-            segment: a.segment.as_deref(),
-            stratify: a.stratify.as_deref(),
-            unit: a.unit.as_deref(),
-            metrics: &a.metrics,
-            covariates: &a.covariates,
-            drop_missing: a.drop_missing,
-        });
-    }
+    let engine_rows = match crate::warehouse::route(&crate::warehouse::Flags {
+        engine: a.engine.as_deref(),
+        dialect: a.dialect.as_deref(),
+        table: a.table.as_deref(),
+        explain: a.explain,
+        has_file: a.data.is_some() || a.stats.is_some(),
+        arm: &a.arm,
+        segment: a.segment.as_deref(),
+        stratify: a.stratify.as_deref(),
+        unit: a.unit.as_deref(),
+        metrics: &a.metrics,
+        covariates: &a.covariates,
+        drop_missing: a.drop_missing,
+        winsorize: &a.winsorize,
+    })? {
+        crate::warehouse::Route::Local => None,
+        crate::warehouse::Route::Explain(sql) => return Ok(sql),
+        crate::warehouse::Route::Rows(r) => Some(r),
+    };
+    // With --engine the statistics rows take the --stats path; the metrics keep their KPIs.
+    let engine = engine_rows.is_some();
     let (path, stats) =
-        match (&a.data, &a.stats) {
-            (Some(p), None) => (p, false),
-            (None, Some(p)) => (p, true),
+        match (&a.data, &a.stats, &engine_rows) {
+            (_, _, Some(r)) => (&r.source, true),
+            (Some(p), None, None) => (p, false),
+            (None, Some(p), None) => (p, true),
             _ => return Err(CliError::bad(
                 "give the data as --data FILE (unit rows) or --stats FILE (sufficient statistics)",
             )),
@@ -691,7 +703,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     if a.metrics.is_empty() {
         return Err(CliError::bad("give at least one --metric"));
     }
-    if stats && !a.winsorize.is_empty() {
+    if stats && !engine && !a.winsorize.is_empty() {
         return Err(CliError::bad(
             "--winsorize needs the unit rows (--data): sufficient statistics cannot be capped",
         ));
@@ -699,14 +711,16 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     let mut metrics: Vec<MetricSpec> = a
         .metrics
         .iter()
-        .map(|m| parse_metric(m, stats))
+        .map(|m| parse_metric(m, stats && !engine))
         .collect::<Result<_, _>>()?;
     // The specification is validated before any file is read.
     let review = spec_of(&a, &metrics)?.validate().map_err(spec_error)?;
     if a.scan {
         check_scan_request(&a, &metrics)?;
     }
-    let mut data = if a.scan {
+    let mut data = if let Some(r) = &engine_rows {
+        r.data.clone()
+    } else if a.scan {
         Dataset::read_schema(path)?
     } else {
         Dataset::read(path)?
@@ -730,7 +744,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
             "a --stats file without a `metric` column holds one metric: give exactly one --metric (or add a `metric` column naming each row's metric)",
         ));
     }
-    if stats && !a.covariates.is_empty() {
+    if stats && !engine && !a.covariates.is_empty() {
         return Err(CliError::bad(
             "with --stats the covariate comes from the covariate_* columns; drop --covariate",
         ));
@@ -792,6 +806,7 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     let stats_kpis: Vec<Kpi> = metrics
         .iter()
         .filter_map(|m| match m {
+            MetricSpec::Kpi(k) if engine => Some(crate::warehouse::stats_kpi(k, a.unit.is_some())),
             MetricSpec::Kpi(k) => Some(k.clone()),
             MetricSpec::Stats { name, kind } => Some(Kpi {
                 name: name.clone(),

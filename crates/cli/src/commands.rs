@@ -37,6 +37,10 @@ enum Command {
     Report(crate::report::ReportArgs),
     /// Release attribution: a release spec and raw logs to KPI effects and money.
     Attribute(crate::attribute::AttributeArgs),
+    /// Print the SQL that aggregates the A/B statistics in a warehouse (the same as
+    /// `ab --dialect NAME --table T --explain`); run it there and read its result back with
+    /// `ab --stats FILE`.
+    Sql(crate::warehouse::SqlArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -205,6 +209,7 @@ fn run_command(command: Command) -> Result<Rendered, CliError> {
         Command::Uplift(a) => crate::uplift::run(a),
         Command::Report(a) => crate::report::run(a),
         Command::Attribute(a) => crate::attribute::run(a),
+        Command::Sql(a) => crate::warehouse::sql(&a),
         Command::Simulate {
             what: SimulateWhat::IntentRelease(a),
         } => crate::simulate_intent::run(a),

@@ -78,7 +78,7 @@ fn explain_prints_the_sql_of_the_flags_request() {
     assert!(out.contains("\"covariate_sum\""), "{out}");
     assert!(
         out.contains(
-            "WHERE \"arm\" IS NOT NULL AND \"csat\" IS NOT NULL AND \"pre_csat\" IS NOT NULL"
+            "CASE WHEN \"arm\" IS NOT NULL AND \"csat\" IS NOT NULL AND \"pre_csat\" IS NOT NULL THEN"
         ),
         "{out}"
     );
@@ -165,4 +165,101 @@ fn explain_refusals_name_the_flag() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
+}
+
+/// `causalkit sql` prints what `ab --dialect --explain` prints; with `--winsorize` the caps
+/// are percentile subqueries in each dialect's function (exact where the dialect has one).
+#[test]
+fn sql_command_prints_the_explain_sql_and_winsor_caps() {
+    let flags = [
+        "--table",
+        "analytics.contacts",
+        "--metric",
+        "aht=mean(handle_seconds)",
+        "--metric",
+        "fcr=proportion(fcr)",
+        "--segment",
+        "tier",
+        "--winsorize",
+        "0.01,0.99",
+    ];
+    let functions = [
+        ("postgres", "percentile_cont(0.99) WITHIN GROUP (ORDER BY"),
+        ("snowflake", "percentile_cont(0.99) WITHIN GROUP (ORDER BY"),
+        ("duckdb", "quantile_cont("),
+        ("spark", "percentile("),
+        ("clickhouse", "quantileExactInclusive(0.99)("),
+        ("trino", "approx_percentile("),
+        ("bigquery", "APPROX_QUANTILES("),
+    ];
+    for (d, function) in functions {
+        let mut sql = vec!["sql", "--dialect", d];
+        sql.extend(flags);
+        let mut explain = vec!["ab", "--explain", "--dialect", d];
+        explain.extend(flags);
+        let printed = ok(&sql);
+        assert_eq!(printed, ok(&explain), "{d}");
+        assert!(printed.contains(function), "{d}: {printed}");
+        // One scan of the table for the aggregation, one for the caps subquery (fcr, a
+        // proportion, is not winsorised).
+        let scans = printed.matches("contacts").count();
+        assert_eq!(scans, 2, "{d}: {printed}");
+        assert!(printed.contains("AS winsor_caps"), "{d}: {printed}");
+    }
+    // Winsorising only a proportion is refused, naming the metric.
+    let e = bad(&[
+        "sql",
+        "--dialect",
+        "postgres",
+        "--table",
+        "t",
+        "--metric",
+        "fcr=proportion(fcr)",
+        "--winsorize",
+        "fcr=0.01,0.99",
+    ]);
+    assert!(
+        e.contains("`fcr`") && e.contains("not a mean or ratio"),
+        "{e}"
+    );
+    // --engine with --explain connects to nothing (nothing listens on port 1).
+    let out = ok(&[
+        "ab",
+        "--engine",
+        "postgres://postgres@127.0.0.1:1/db",
+        "--table",
+        "t",
+        "--explain",
+        "--metric",
+        "aht=mean(handle_seconds)",
+    ]);
+    let mut explain = vec!["sql", "--dialect", "postgres"];
+    explain.extend(["--table", "t", "--metric", "aht=mean(handle_seconds)"]);
+    assert_eq!(out, ok(&explain));
+}
+
+/// Without the `postgres` feature, `--engine postgres://...` says how to build it (exit 2).
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn engine_without_the_feature_says_how_to_build_it() {
+    let e = bad(&[
+        "ab",
+        "--engine",
+        "postgres://postgres@127.0.0.1:5432/db",
+        "--table",
+        "t",
+        "--metric",
+        "aht=mean(handle_seconds)",
+    ]);
+    assert!(e.contains("cargo build --features postgres"), "{e}");
+    let e = bad(&[
+        "ab",
+        "--engine",
+        "mysql://u@h/db",
+        "--table",
+        "t",
+        "--metric",
+        "aht=mean(handle_seconds)",
+    ]);
+    assert!(e.contains("mysql://u@h/db") && e.contains("sc://"), "{e}");
 }

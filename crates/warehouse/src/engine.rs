@@ -7,10 +7,10 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Result, WarehouseError};
-use crate::request::{Shift, StatsRequest, TableName};
+use crate::request::{Caps, Shift, StatsRequest, TableName};
 use crate::sql::{
-    pilot_sql, result_columns, schema_sql, stats_sql, unit_check_sql, value_check, variables,
-    ROWS_INVALID, ROWS_MISSING,
+    caps_sql, pilot_sql, result_columns, schema_sql, stats_sql, unit_check_sql, value_check,
+    variables, ROWS_INVALID, ROWS_MISSING,
 };
 use std::collections::BTreeMap;
 
@@ -207,8 +207,61 @@ pub fn pilot_shifts(
     Ok(out)
 }
 
-/// Runs the request: checks the table's columns, that no unit is in two arms, picks shifts
-/// from a sample of 1000 rows when the request gives none, aggregates, and turns the
+/// The winsorisation caps of every winsorised metric whose caps are not known yet, from one
+/// pre-query ([`caps_sql`]): percentiles of the metric's column over the rows it reads,
+/// pooled over the arms. A metric with no value to take percentiles of is an error naming it.
+pub fn winsor_caps(engine: &mut dyn Engine, req: &StatsRequest) -> Result<BTreeMap<String, Caps>> {
+    let mut out = BTreeMap::new();
+    let Some(sql) = caps_sql(req, engine.dialect()) else {
+        return Ok(out);
+    };
+    let t = engine.query(&req.table, &sql)?;
+    if t.rows.len() != 1 {
+        return Err(WarehouseError::BadResult {
+            engine: engine.address(),
+            table: req.table.to_string(),
+            column: "m0_rows".into(),
+            reason: format!("the caps query returned {} rows, not 1", t.rows.len()),
+        });
+    }
+    for (k, m) in req.metrics.iter().enumerate() {
+        if !req.winsor.contains_key(&m.name) {
+            continue;
+        }
+        let rows = number(engine, req, &t, 0, &format!("m{k}_rows"))?;
+        if rows < 1.0 {
+            return Err(WarehouseError::InvalidRequest {
+                field: "winsorize".into(),
+                reason: format!(
+                    "metric `{}`: no non-missing values in table {} to winsorise",
+                    m.name, req.table
+                ),
+            });
+        }
+        let cap = |suffix: &str| -> Result<Option<f64>> {
+            let col = format!("m{k}_{suffix}");
+            let i = t.index(&col);
+            Ok(match i.map(|i| &t.rows[0][i]) {
+                Some(Cell::Number(x)) => Some(*x),
+                Some(Cell::Null) | None => None,
+                Some(Cell::Text(_)) => Some(number(engine, req, &t, 0, &col)?),
+            })
+        };
+        out.insert(
+            m.name.clone(),
+            Caps {
+                lower: cap("lo")?,
+                upper: cap("hi")?,
+                rows,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Runs the request: checks the table's columns, that no unit is in two arms, computes the
+/// winsorisation caps not given ([`winsor_caps`]), picks shifts from a sample of 1000 rows
+/// when the request gives none, aggregates, and turns the
 /// result's `rows_missing` / `rows_invalid` counts into errors naming metric and columns.
 /// The returned table has the columns of [`result_columns`].
 pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
@@ -232,6 +285,13 @@ pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
         }
     }
     let mut req = req.clone();
+    if req.winsor.values().any(|w| w.caps.is_none()) {
+        for (name, caps) in winsor_caps(engine, &req)? {
+            if let Some(w) = req.winsor.get_mut(&name) {
+                w.caps.get_or_insert(caps);
+            }
+        }
+    }
     if req.shifts.is_empty() {
         req.shifts = pilot_shifts(engine, &req, 1000)?;
     }

@@ -37,5 +37,7 @@ pub use dialect::Dialect;
 pub use engine::{run_stats, Cell, ColumnType, Engine, Table};
 pub use error::{Result, WarehouseError};
 pub use panel::{panel_sql, run_panel, PanelCells, PanelRequest, PanelTime};
-pub use request::{Adjustment, Denominator, Metric, MetricKind, Shift, StatsRequest, TableName};
+pub use request::{
+    Adjustment, Caps, Denominator, Metric, MetricKind, Shift, StatsRequest, TableName, Winsor,
+};
 pub use sql::stats_sql;

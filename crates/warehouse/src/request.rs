@@ -81,6 +81,16 @@ impl Metric {
         }
     }
 
+    /// The column winsorisation caps: a mean's column or a ratio's numerator (None for the
+    /// other kinds).
+    pub fn winsor_column(&self) -> Option<&str> {
+        match &self.kind {
+            MetricKind::Mean { column } => Some(column),
+            MetricKind::Ratio { numerator, .. } => Some(numerator),
+            _ => None,
+        }
+    }
+
     /// True for a ratio whose denominator is a column.
     pub fn has_denominator_column(&self) -> bool {
         matches!(
@@ -142,6 +152,32 @@ impl Shift {
     }
 }
 
+/// Winsorisation of one metric (`ab --winsorize`): its row values — a mean's column or a
+/// ratio's numerator — capped at percentiles of the rows the metric uses, pooled over the
+/// arms (as `causalkit_ab::winsor::winsorize` does in process).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Winsor {
+    /// The lower percentile level in [0, 1] (None: the lower tail is left alone).
+    pub lower: Option<f64>,
+    /// The upper percentile level in [0, 1].
+    pub upper: Option<f64>,
+    /// The cap values once known (from [`crate::sql::caps_sql`]'s pre-query, see
+    /// [`crate::engine::winsor_caps`]); None: the statement computes them in scalar
+    /// subqueries (what `--explain` prints).
+    pub caps: Option<Caps>,
+}
+
+/// The cap values of a [`Winsor`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Caps {
+    /// The lower cap (the lower-level percentile), if the lower tail is capped.
+    pub lower: Option<f64>,
+    /// The upper cap.
+    pub upper: Option<f64>,
+    /// The number of values the percentiles were taken over.
+    pub rows: f64,
+}
+
 /// A table name: its parts (`schema.table` or `catalog.schema.table`), each quoted on its
 /// own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +230,8 @@ pub struct StatsRequest {
     pub drop_missing: bool,
     /// Shift constants per metric name (absent: 0).
     pub shifts: BTreeMap<String, Shift>,
+    /// Winsorisation per metric name (mean and ratio metrics only).
+    pub winsor: BTreeMap<String, Winsor>,
 }
 
 impl StatsRequest {
@@ -208,6 +246,7 @@ impl StatsRequest {
             adjustment: Adjustment::None,
             drop_missing: false,
             shifts: BTreeMap::new(),
+            winsor: BTreeMap::new(),
         }
     }
 
@@ -296,6 +335,34 @@ impl StatsRequest {
                             m.name
                         ),
                     );
+                }
+            }
+        }
+        for (name, w) in &self.winsor {
+            let Some(m) = self.metrics.iter().find(|m| &m.name == name) else {
+                return bad("winsorize", format!("no metric named `{name}`"));
+            };
+            if m.winsor_column().is_none() {
+                return bad(
+                    "winsorize",
+                    format!("metric `{name}` is not a mean or ratio metric; winsorising caps a mean's column or a ratio's numerator"),
+                );
+            }
+            let ok = |q: Option<f64>| q.is_none_or(|q| (0.0..=1.0).contains(&q));
+            let ordered = match (w.lower, w.upper) {
+                (None, None) => false,
+                (Some(l), Some(u)) => l < u,
+                _ => true,
+            };
+            if !ok(w.lower) || !ok(w.upper) || !ordered {
+                return bad(
+                    "winsorize",
+                    format!("metric `{name}`: levels must be in [0, 1], at least one given, the lower below the upper"),
+                );
+            }
+            if let Some(c) = w.caps {
+                if [c.lower, c.upper].iter().flatten().any(|x| !x.is_finite()) {
+                    return bad("winsorize", format!("metric `{name}`: a cap is not finite"));
                 }
             }
         }

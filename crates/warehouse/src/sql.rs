@@ -1,6 +1,8 @@
-//! SQL generation: one statement per request, a `UNION ALL` of one `SELECT` per metric, each
-//! grouping by arm (and segment) over the rows — or over the units, when a unit column is
-//! given, after a first `GROUP BY` that sums each unit's rows.
+//! SQL generation: one statement per request that scans the table once, whatever the number
+//! of metrics: every metric's per-row (or, with a unit column, per-unit) values are columns of
+//! one `SELECT`, summed by one `GROUP BY` arm (and segment), and the few grouped rows are
+//! unpivoted against an inline table of metric indexes into one row per metric × group
+//! (GrowthBook's long layout, which the `--stats` reader reads).
 //!
 //! Every input value is cast to the dialect's double type; every value from the user is a
 //! quoted identifier ([`Dialect::ident`]) or a string literal ([`Dialect::string`]); numbers
@@ -126,12 +128,7 @@ pub fn stats_sql(req: &StatsRequest, dialect: Dialect) -> Result<String> {
         }
     }
     let stats = statistic_columns(req);
-    let branches: Vec<String> = req
-        .metrics
-        .iter()
-        .map(|m| branch(req, m, dialect, &stats))
-        .collect();
-    Ok(format!("{}\n", branches.join("\nUNION ALL\n")))
+    Ok(format!("{}\n", one_pass(req, dialect, &stats)))
 }
 
 /// The table reference: each part quoted.
@@ -150,8 +147,9 @@ pub(crate) fn row_expr(req: &StatsRequest, m: &Metric, i: usize, d: Dialect) -> 
     let one = || d.double(1.0);
     match i {
         0 => match &m.kind {
-            MetricKind::Mean { column } | MetricKind::Proportion { column } => col(column),
-            MetricKind::Ratio { numerator, .. } => col(numerator),
+            MetricKind::Mean { column } => capped(req, m, d, col(column)),
+            MetricKind::Proportion { column } => col(column),
+            MetricKind::Ratio { numerator, .. } => capped(req, m, d, col(numerator)),
             MetricKind::Nps { column } => {
                 let x = col(column);
                 format!(
@@ -198,6 +196,129 @@ pub(crate) fn row_expr(req: &StatsRequest, m: &Metric, i: usize, d: Dialect) -> 
     }
 }
 
+/// The aggregate giving the `q` percentile of `x` in dialect `d`: exact (linear
+/// interpolation between order statistics, numpy's default, Hyndman & Fan type 7) on
+/// PostgreSQL and Snowflake (`percentile_cont`), DuckDB (`quantile_cont`), Spark
+/// (`percentile`) and ClickHouse (`quantileExactInclusive`); approximate on Trino
+/// (`approx_percentile`) and BigQuery (`APPROX_QUANTILES` with 10,000 buckets, the level
+/// rounded to 1e-4).
+pub fn percentile(d: Dialect, x: &str, q: f64) -> String {
+    match d {
+        Dialect::Postgres | Dialect::Snowflake => {
+            format!("percentile_cont({q:?}) WITHIN GROUP (ORDER BY {x})")
+        }
+        Dialect::DuckDb => format!("quantile_cont({x}, {q:?})"),
+        Dialect::Spark => format!("percentile({x}, {q:?})"),
+        Dialect::ClickHouse => format!("quantileExactInclusive({q:?})({x})"),
+        Dialect::Trino => format!("approx_percentile({x}, {q:?})"),
+        Dialect::BigQuery => format!(
+            "APPROX_QUANTILES({x}, 10000)[OFFSET({})]",
+            (q * 10000.0).round() as i64
+        ),
+    }
+}
+
+/// Whether [`percentile`] is exact in this dialect.
+pub fn percentile_is_exact(d: Dialect) -> bool {
+    !matches!(d, Dialect::Trino | Dialect::BigQuery)
+}
+
+/// The value winsorisation caps for metric `m` (its column as a double), NULL where a
+/// column the metric reads is missing: the values the caps are percentiles of.
+fn winsor_values(m: &Metric, d: Dialect) -> Option<String> {
+    let c = m.winsor_column()?;
+    let present = m
+        .columns()
+        .iter()
+        .map(|c| format!("{} IS NOT NULL", d.ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    Some(format!(
+        "CASE WHEN {present} THEN {} END",
+        d.to_double(&d.ident(c))
+    ))
+}
+
+/// `x` capped as metric `m`'s winsorisation says: at the known caps, or at the columns of
+/// the caps subquery [`from_clause`] joins (when the caps are not known yet).
+fn capped(req: &StatsRequest, m: &Metric, d: Dialect, x: String) -> String {
+    let Some(w) = req.winsor.get(&m.name) else {
+        return x;
+    };
+    let k = req
+        .metrics
+        .iter()
+        .position(|n| n.name == m.name)
+        .unwrap_or_default();
+    let bound = |level: Option<f64>, cap: Option<Option<f64>>, suffix: &str| -> Option<String> {
+        match cap {
+            Some(c) => c.map(|v| d.double(v)),
+            None => level.map(|_| format!("winsor_caps.m{k}_{suffix}")),
+        }
+    };
+    let lo = bound(w.lower, w.caps.map(|c| c.lower), "lo");
+    let hi = bound(w.upper, w.caps.map(|c| c.upper), "hi");
+    let mut e = String::from("CASE");
+    if let Some(lo) = &lo {
+        e += &format!(" WHEN {x} < {lo} THEN {lo}");
+    }
+    if let Some(hi) = &hi {
+        e += &format!(" WHEN {x} > {hi} THEN {hi}");
+    }
+    format!("{e} ELSE {x} END")
+}
+
+/// The winsorisation pre-query: one row with, per winsorised metric k, the caps `m{k}_lo`,
+/// `m{k}_hi` (percentiles of the metric's column over the rows whose columns the metric reads
+/// are present, pooled over arms; NULL for a tail left alone) and `m{k}_rows` (how many values
+/// they were taken over). None when no metric is winsorised.
+pub fn caps_sql(req: &StatsRequest, d: Dialect) -> Option<String> {
+    let mut sel = Vec::new();
+    for (k, m) in req.metrics.iter().enumerate() {
+        let (Some(w), Some(x)) = (req.winsor.get(&m.name), winsor_values(m, d)) else {
+            continue;
+        };
+        for (level, suffix) in [(w.lower, "lo"), (w.upper, "hi")] {
+            let e = match level {
+                Some(q) => d.to_double(&percentile(d, &x, q)),
+                None => d.null_double(),
+            };
+            sel.push(format!("{e} AS m{k}_{suffix}"));
+        }
+        sel.push(format!(
+            "{} AS m{k}_rows",
+            d.to_double(&format!("COUNT({x})"))
+        ));
+    }
+    if sel.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "SELECT\n  {}\nFROM {}\n",
+        sel.join(",\n  "),
+        table_ref(req, d)
+    ))
+}
+
+/// The table the aggregation reads: the table itself, joined to the one-row caps subquery
+/// ([`caps_sql`], alias `winsor_caps`) when a metric is winsorised at caps not known yet —
+/// the statement then computes its own caps (one more scan), as `--explain` prints it.
+pub fn from_clause(req: &StatsRequest, d: Dialect) -> String {
+    let table = table_ref(req, d);
+    if !req.winsor.values().any(|w| w.caps.is_none()) {
+        return table;
+    }
+    let mut unknown = req.clone();
+    unknown.winsor.retain(|_, w| w.caps.is_none());
+    match caps_sql(&unknown, d) {
+        Some(caps) => format!(
+            "{table}\nCROSS JOIN (\n{}\n) AS winsor_caps",
+            caps.trim_end()
+        ),
+        None => table,
+    }
+}
+
 /// Columns whose missing values drop (or count) a row of metric `m`.
 fn null_columns<'a>(req: &'a StatsRequest, m: &'a Metric) -> Vec<&'a str> {
     let mut v: Vec<&str> = req.group_columns();
@@ -229,27 +350,39 @@ pub(crate) fn invalid_condition(m: &Metric, d: Dialect) -> Option<String> {
     })
 }
 
-fn branch(
-    req: &StatsRequest,
-    m: &Metric,
-    d: Dialect,
-    stats: &[(usize, usize, &'static str)],
-) -> String {
-    let vars = variables(req, m);
-    let shift = req.shifts.get(&m.name).copied().unwrap_or_default();
+/// The inline table of metric indexes `0..n` (column `mk`) the grouped sums are unpivoted
+/// against: one row per metric, joined to the few grouped rows (never to the table).
+fn metric_index(d: Dialect, n: usize) -> String {
+    let list: Vec<String> = (0..n).map(|k| k.to_string()).collect();
+    let values = || {
+        list.iter()
+            .map(|k| format!("({k})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match d {
+        Dialect::BigQuery => format!("UNNEST([{}]) AS mk", list.join(", ")),
+        Dialect::ClickHouse => format!(
+            "(SELECT arrayJoin([{}]) AS mk) AS metric_index",
+            list.join(", ")
+        ),
+        Dialect::Spark => format!("VALUES {} AS metric_index(mk)", values()),
+        Dialect::Postgres | Dialect::Snowflake | Dialect::Trino | Dialect::DuckDb => {
+            format!("(VALUES {}) AS metric_index(mk)", values())
+        }
+    }
+}
+
+/// The one-pass statement: (1) one `SELECT` over the table computes every metric's
+/// variables per row (or per unit, after a `GROUP BY` of the unit's rows) as columns
+/// `m{k}_v{i}` — NULL where the row (unit) does not count for metric k (a missing value with
+/// `drop_missing`); (2) one `GROUP BY` arm [, segment] sums them (`m{k}_n` counts, `m{k}_s{i}`
+/// sums, `m{k}_p{i}_{j}` cross-products); (3) the few grouped rows are unpivoted against an
+/// inline table of metric indexes into one row per metric × group with GrowthBook's columns,
+/// the shift constants added back. The table is scanned once, whatever the number of metrics.
+fn one_pass(req: &StatsRequest, d: Dialect, stats: &[(usize, usize, &'static str)]) -> String {
     let groups = req.group_columns();
-    let nulls = null_columns(req, m);
-    let any_null = nulls
-        .iter()
-        .map(|c| format!("{} IS NULL", d.ident(c)))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let all_present = nulls
-        .iter()
-        .map(|c| format!("{} IS NOT NULL", d.ident(c)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let invalid = invalid_condition(m, d);
+    let unit = req.unit.as_deref();
     let one_if = |cond: &str| {
         format!(
             "CASE WHEN {cond} THEN {} ELSE {} END",
@@ -257,11 +390,6 @@ fn branch(
             d.double(0.0)
         )
     };
-    let mut inner: Vec<String> = groups
-        .iter()
-        .enumerate()
-        .map(|(k, g)| format!("CAST({} AS {}) AS g{k}", d.ident(g), d.text_type()))
-        .collect();
     let minus = |e: String, c: f64| {
         if is_zero(c) {
             e
@@ -269,70 +397,126 @@ fn branch(
             format!("{e} - {}", d.double(c))
         }
     };
-    let unit = req.unit.as_deref();
-    for &i in &vars {
-        let e = row_expr(req, m, i, d);
-        let e = match unit {
-            None => e,
-            // Sums per unit for numerator and denominator, means per unit for covariates
-            // (as the data layer aggregates a unit).
-            Some(_) if i < 2 => format!("SUM({e})"),
-            Some(_) => format!("AVG({e})"),
-        };
-        inner.push(format!("{} AS v{i}", minus(e, shift.get(i))));
-    }
     let wrap = |e: String| match unit {
         None => e,
         Some(_) => format!("SUM({e})"),
     };
-    if !req.drop_missing {
-        inner.push(format!("{} AS r_missing", wrap(one_if(&any_null))));
+
+    // (1) Per row, or per unit.
+    let mut inner: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| format!("CAST({} AS {}) AS g{k}", d.ident(g), d.text_type()))
+        .collect();
+    // (2) Per group.
+    let mut grouped: Vec<String> = (0..groups.len()).map(|k| format!("g{k}")).collect();
+    for (k, m) in req.metrics.iter().enumerate() {
+        let vars = variables(req, m);
+        let shift = req.shifts.get(&m.name).copied().unwrap_or_default();
+        let nulls = null_columns(req, m);
+        let any_null = nulls
+            .iter()
+            .map(|c| format!("{} IS NULL", d.ident(c)))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        // With drop_missing, the rows a metric keeps: every column it uses present.
+        let keep = req.drop_missing.then(|| {
+            nulls
+                .iter()
+                .map(|c| format!("{} IS NOT NULL", d.ident(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        });
+        let kept = |e: String| match &keep {
+            Some(cond) => format!("CASE WHEN {cond} THEN {e} END"),
+            None => e,
+        };
+        for &i in &vars {
+            let e = kept(row_expr(req, m, i, d));
+            let e = match unit {
+                None => e,
+                // Sums per unit for numerator and denominator, means per unit for covariates
+                // (as the data layer aggregates a unit).
+                Some(_) if i < 2 => format!("SUM({e})"),
+                Some(_) => format!("AVG({e})"),
+            };
+            inner.push(format!("{} AS m{k}_v{i}", minus(e, shift.get(i))));
+        }
+        if !req.drop_missing {
+            inner.push(format!("{} AS m{k}_miss", wrap(one_if(&any_null))));
+        }
+        let invalid = invalid_condition(m, d);
+        if let Some(c) = &invalid {
+            let cond = match &keep {
+                Some(kc) => format!("({kc}) AND ({c})"),
+                None => c.clone(),
+            };
+            inner.push(format!("{} AS m{k}_inv", wrap(one_if(&cond))));
+        }
+        grouped.push(format!("COUNT(m{k}_v0) AS m{k}_n"));
+        for &i in &vars {
+            grouped.push(format!("SUM(m{k}_v{i}) AS m{k}_s{i}"));
+            for &j in vars.iter().filter(|&&j| j <= i) {
+                grouped.push(format!("SUM(m{k}_v{i} * m{k}_v{j}) AS m{k}_p{i}_{j}"));
+            }
+        }
+        if !req.drop_missing {
+            grouped.push(format!("SUM(m{k}_miss) AS m{k}_miss"));
+        }
+        if invalid.is_some() {
+            grouped.push(format!("SUM(m{k}_inv) AS m{k}_inv"));
+        }
     }
-    let invalid_expr = match &invalid {
-        Some(c) => wrap(one_if(c)),
-        None => d.double(0.0),
-    };
-    inner.push(format!("{invalid_expr} AS r_invalid"));
-    let mut from = format!("    FROM {}", table_ref(req, d));
-    if req.drop_missing {
-        from += &format!("\n    WHERE {all_present}");
-    }
+    let mut from = format!(
+        "      FROM {}",
+        from_clause(req, d).replace('\n', "\n      ")
+    );
     if let Some(u) = unit {
         let mut by: Vec<String> = groups
             .iter()
             .map(|g| format!("CAST({} AS {})", d.ident(g), d.text_type()))
             .collect();
         by.push(d.ident(u));
-        from += &format!("\n    GROUP BY {}", by.join(", "));
+        from += &format!("\n      GROUP BY {}", by.join(", "));
     }
 
-    // Outer: sums over units (or rows), the shifts added back.
-    let n = "COUNT(*)";
-    let sum = |i: usize| -> String {
-        let c = shift.get(i);
-        let mut e = format!("SUM(v{i})");
+    // (3) One row per metric × group, the shifts added back.
+    let case = |branch: &dyn Fn(usize, &Metric) -> Option<String>| -> String {
+        let arms: Vec<String> = req
+            .metrics
+            .iter()
+            .enumerate()
+            .filter_map(|(k, m)| branch(k, m).map(|e| format!("WHEN {k} THEN {e}")))
+            .collect();
+        format!("CASE mk {} END", arms.join(" "))
+    };
+    let shift_of = |m: &Metric| req.shifts.get(&m.name).copied().unwrap_or_default();
+    let sum = |k: usize, m: &Metric, i: usize| -> String {
+        let c = shift_of(m).get(i);
+        let mut e = format!("m{k}_s{i}");
         if !is_zero(c) {
-            e += &format!(" + {n} * {}", d.double(c));
+            e += &format!(" + m{k}_n * {}", d.double(c));
         }
         e
     };
-    let cross = |i: usize, j: usize| -> String {
-        let (ci, cj) = (shift.get(i), shift.get(j));
-        let mut e = format!("SUM(v{i} * v{j})");
+    let cross = |k: usize, m: &Metric, i: usize, j: usize| -> String {
+        let (ci, cj) = (shift_of(m).get(i), shift_of(m).get(j));
+        let n = format!("m{k}_n");
+        let mut e = format!("m{k}_p{i}_{j}");
         if i == j {
             if !is_zero(ci) {
                 e += &format!(
-                    " + {} * SUM(v{i}) + {n} * {}",
+                    " + {} * m{k}_s{i} + {n} * {}",
                     d.double(2.0 * ci),
                     d.double(ci * ci)
                 );
             }
         } else {
             if !is_zero(cj) {
-                e += &format!(" + {} * SUM(v{i})", d.double(cj));
+                e += &format!(" + {} * m{k}_s{i}", d.double(cj));
             }
             if !is_zero(ci) {
-                e += &format!(" + {} * SUM(v{j})", d.double(ci));
+                e += &format!(" + {} * m{k}_s{j}", d.double(ci));
             }
             if !is_zero(ci) && !is_zero(cj) {
                 e += &format!(" + {n} * {}", d.double(ci * cj));
@@ -340,41 +524,51 @@ fn branch(
         }
         e
     };
-    let mut outer = vec![format!("{} AS {}", d.string(&m.name), d.ident("metric"))];
+    let mut outer = vec![format!(
+        "{} AS {}",
+        case(&|_, m| Some(d.string(&m.name))),
+        d.ident("metric")
+    )];
     for (k, g) in groups.iter().enumerate() {
         outer.push(format!("g{k} AS {}", d.ident(g)));
     }
-    outer.push(format!("{} AS {}", d.to_double(n), d.ident("count")));
-    outer.push(format!("{} AS {}", d.to_double(n), d.ident("users")));
+    let count = case(&|k, _| Some(format!("m{k}_n")));
+    outer.push(format!("{} AS {}", d.to_double(&count), d.ident("count")));
+    outer.push(format!("{} AS {}", d.to_double(&count), d.ident("users")));
     for &(i, j, name) in stats {
-        let have = vars.contains(&i) && (j == usize::MAX || vars.contains(&j));
-        let e = if !have {
-            d.null_double()
-        } else if j == usize::MAX {
-            d.to_double(&sum(i))
-        } else {
-            d.to_double(&cross(i, j))
-        };
+        let e = case(&|k, m| {
+            let vars = variables(req, m);
+            let have = vars.contains(&i) && (j == usize::MAX || vars.contains(&j));
+            have.then(|| {
+                if j == usize::MAX {
+                    d.to_double(&sum(k, m, i))
+                } else {
+                    d.to_double(&cross(k, m, i, j))
+                }
+            })
+        });
         outer.push(format!("{e} AS {}", d.ident(name)));
     }
     if !req.drop_missing {
-        outer.push(format!(
-            "{} AS {}",
-            d.to_double("SUM(r_missing)"),
-            d.ident(ROWS_MISSING)
-        ));
+        let e = case(&|k, _| Some(d.to_double(&format!("m{k}_miss"))));
+        outer.push(format!("{e} AS {}", d.ident(ROWS_MISSING)));
     }
-    outer.push(format!(
-        "{} AS {}",
-        d.to_double("SUM(r_invalid)"),
-        d.ident(ROWS_INVALID)
-    ));
+    let e = case(&|k, m| {
+        Some(if invalid_condition(m, d).is_some() {
+            d.to_double(&format!("m{k}_inv"))
+        } else {
+            d.double(0.0)
+        })
+    });
+    outer.push(format!("{e} AS {}", d.ident(ROWS_INVALID)));
     let group_by: Vec<String> = (0..groups.len()).map(|k| format!("g{k}")).collect();
     format!(
-        "SELECT\n  {}\nFROM (\n  SELECT\n    {}\n{from}\n) AS u\nGROUP BY {}",
+        "SELECT\n  {}\nFROM (\n  SELECT\n    {}\n  FROM (\n    SELECT\n      {}\n{from}\n  ) AS u\n  GROUP BY {}\n) AS s\nCROSS JOIN {}\nWHERE {count} > 0",
         outer.join(",\n  "),
-        inner.join(",\n    "),
-        group_by.join(", ")
+        grouped.join(",\n    "),
+        inner.join(",\n      "),
+        group_by.join(", "),
+        metric_index(d, req.metrics.len()),
     )
 }
 
@@ -383,6 +577,10 @@ fn branch(
 /// units in the sample, 0 without a unit): the basis of [`crate::engine::pilot_shifts`].
 pub fn pilot_sql(req: &StatsRequest, dialect: Dialect, sample: usize) -> Result<String> {
     req.validate()?;
+    // Shifts from uncapped values: any constant is exact, one near the mean keeps digits.
+    let mut uncapped = req.clone();
+    uncapped.winsor.clear();
+    let req = &uncapped;
     let d = dialect;
     let cols: Vec<String> = req.all_columns().iter().map(|c| d.ident(c)).collect();
     let mut sel = vec![format!("{} AS p_rows", d.to_double("COUNT(*)"))];

@@ -1,119 +1,70 @@
 SELECT
-  'csat' AS "metric",
+  CASE mk WHEN 0 THEN 'csat' WHEN 1 THEN 'fcr' WHEN 2 THEN 'nps' WHEN 3 THEN 'top2' WHEN 4 THEN 'value' END AS "metric",
   g0 AS "arm",
   g1 AS "channel",
-  CAST(COUNT(*) AS DOUBLE) AS "count",
-  CAST(COUNT(*) AS DOUBLE) AS "users",
-  CAST(SUM(v0) + COUNT(*) * CAST(3.5 AS DOUBLE) AS DOUBLE) AS "main_sum",
-  CAST(SUM(v0 * v0) + CAST(7.0 AS DOUBLE) * SUM(v0) + COUNT(*) * CAST(12.25 AS DOUBLE) AS DOUBLE) AS "main_sum_squares",
-  CAST(SUM(v2) + COUNT(*) * CAST(3.25 AS DOUBLE) AS DOUBLE) AS "covariate_sum",
-  CAST(SUM(v2 * v2) + CAST(6.5 AS DOUBLE) * SUM(v2) + COUNT(*) * CAST(10.5625 AS DOUBLE) AS DOUBLE) AS "covariate_sum_squares",
-  CAST(SUM(v2 * v0) + CAST(3.5 AS DOUBLE) * SUM(v2) + CAST(3.25 AS DOUBLE) * SUM(v0) + COUNT(*) * CAST(11.375 AS DOUBLE) AS DOUBLE) AS "main_covariate_sum_product",
-  CAST(SUM(r_invalid) AS DOUBLE) AS "rows_invalid"
+  CAST(CASE mk WHEN 0 THEN m0_n WHEN 1 THEN m1_n WHEN 2 THEN m2_n WHEN 3 THEN m3_n WHEN 4 THEN m4_n END AS DOUBLE) AS "count",
+  CAST(CASE mk WHEN 0 THEN m0_n WHEN 1 THEN m1_n WHEN 2 THEN m2_n WHEN 3 THEN m3_n WHEN 4 THEN m4_n END AS DOUBLE) AS "users",
+  CASE mk WHEN 0 THEN CAST(m0_s0 + m0_n * CAST(3.5 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_s0 AS DOUBLE) WHEN 2 THEN CAST(m2_s0 AS DOUBLE) WHEN 3 THEN CAST(m3_s0 AS DOUBLE) WHEN 4 THEN CAST(m4_s0 AS DOUBLE) END AS "main_sum",
+  CASE mk WHEN 0 THEN CAST(m0_p0_0 + CAST(7.0 AS DOUBLE) * m0_s0 + m0_n * CAST(12.25 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p0_0 AS DOUBLE) WHEN 2 THEN CAST(m2_p0_0 AS DOUBLE) WHEN 3 THEN CAST(m3_p0_0 AS DOUBLE) WHEN 4 THEN CAST(m4_p0_0 AS DOUBLE) END AS "main_sum_squares",
+  CASE mk WHEN 0 THEN CAST(m0_s2 + m0_n * CAST(3.25 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_s2 AS DOUBLE) WHEN 2 THEN CAST(m2_s2 AS DOUBLE) WHEN 3 THEN CAST(m3_s2 AS DOUBLE) WHEN 4 THEN CAST(m4_s2 AS DOUBLE) END AS "covariate_sum",
+  CASE mk WHEN 0 THEN CAST(m0_p2_2 + CAST(6.5 AS DOUBLE) * m0_s2 + m0_n * CAST(10.5625 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p2_2 AS DOUBLE) WHEN 2 THEN CAST(m2_p2_2 AS DOUBLE) WHEN 3 THEN CAST(m3_p2_2 AS DOUBLE) WHEN 4 THEN CAST(m4_p2_2 AS DOUBLE) END AS "covariate_sum_squares",
+  CASE mk WHEN 0 THEN CAST(m0_p2_0 + CAST(3.5 AS DOUBLE) * m0_s2 + CAST(3.25 AS DOUBLE) * m0_s0 + m0_n * CAST(11.375 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p2_0 AS DOUBLE) WHEN 2 THEN CAST(m2_p2_0 AS DOUBLE) WHEN 3 THEN CAST(m3_p2_0 AS DOUBLE) WHEN 4 THEN CAST(m4_p2_0 AS DOUBLE) END AS "main_covariate_sum_product",
+  CASE mk WHEN 0 THEN CAST(0.0 AS DOUBLE) WHEN 1 THEN CAST(m1_inv AS DOUBLE) WHEN 2 THEN CAST(m2_inv AS DOUBLE) WHEN 3 THEN CAST(0.0 AS DOUBLE) WHEN 4 THEN CAST(0.0 AS DOUBLE) END AS "rows_invalid"
 FROM (
   SELECT
-    CAST("arm" AS VARCHAR) AS g0,
-    CAST("channel" AS VARCHAR) AS g1,
-    CAST("csat" AS DOUBLE) - CAST(3.5 AS DOUBLE) AS v0,
-    CAST("pre_csat" AS DOUBLE) - CAST(3.25 AS DOUBLE) AS v2,
-    CAST(0.0 AS DOUBLE) AS r_invalid
-    FROM "contacts"
-    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL
-) AS u
-GROUP BY g0, g1
-UNION ALL
-SELECT
-  'fcr' AS "metric",
-  g0 AS "arm",
-  g1 AS "channel",
-  CAST(COUNT(*) AS DOUBLE) AS "count",
-  CAST(COUNT(*) AS DOUBLE) AS "users",
-  CAST(SUM(v0) AS DOUBLE) AS "main_sum",
-  CAST(SUM(v0 * v0) AS DOUBLE) AS "main_sum_squares",
-  CAST(SUM(v2) AS DOUBLE) AS "covariate_sum",
-  CAST(SUM(v2 * v2) AS DOUBLE) AS "covariate_sum_squares",
-  CAST(SUM(v2 * v0) AS DOUBLE) AS "main_covariate_sum_product",
-  CAST(SUM(r_invalid) AS DOUBLE) AS "rows_invalid"
-FROM (
-  SELECT
-    CAST("arm" AS VARCHAR) AS g0,
-    CAST("channel" AS VARCHAR) AS g1,
-    CAST("fcr" AS DOUBLE) AS v0,
-    CAST("pre_csat" AS DOUBLE) AS v2,
-    CASE WHEN CAST("fcr" AS DOUBLE) <> CAST(0.0 AS DOUBLE) AND CAST("fcr" AS DOUBLE) <> CAST(1.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END AS r_invalid
-    FROM "contacts"
-    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "fcr" IS NOT NULL AND "pre_csat" IS NOT NULL
-) AS u
-GROUP BY g0, g1
-UNION ALL
-SELECT
-  'nps' AS "metric",
-  g0 AS "arm",
-  g1 AS "channel",
-  CAST(COUNT(*) AS DOUBLE) AS "count",
-  CAST(COUNT(*) AS DOUBLE) AS "users",
-  CAST(SUM(v0) AS DOUBLE) AS "main_sum",
-  CAST(SUM(v0 * v0) AS DOUBLE) AS "main_sum_squares",
-  CAST(SUM(v2) AS DOUBLE) AS "covariate_sum",
-  CAST(SUM(v2 * v2) AS DOUBLE) AS "covariate_sum_squares",
-  CAST(SUM(v2 * v0) AS DOUBLE) AS "main_covariate_sum_product",
-  CAST(SUM(r_invalid) AS DOUBLE) AS "rows_invalid"
-FROM (
-  SELECT
-    CAST("arm" AS VARCHAR) AS g0,
-    CAST("channel" AS VARCHAR) AS g1,
-    CASE WHEN CAST("score" AS DOUBLE) >= CAST(9.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) WHEN CAST("score" AS DOUBLE) <= CAST(6.0 AS DOUBLE) THEN CAST(-1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END AS v0,
-    CAST("pre_csat" AS DOUBLE) AS v2,
-    CASE WHEN CAST("score" AS DOUBLE) < CAST(0.0 AS DOUBLE) OR CAST("score" AS DOUBLE) > CAST(10.0 AS DOUBLE) OR CAST("score" AS DOUBLE) <> FLOOR(CAST("score" AS DOUBLE)) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END AS r_invalid
-    FROM "contacts"
-    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "score" IS NOT NULL AND "pre_csat" IS NOT NULL
-) AS u
-GROUP BY g0, g1
-UNION ALL
-SELECT
-  'top2' AS "metric",
-  g0 AS "arm",
-  g1 AS "channel",
-  CAST(COUNT(*) AS DOUBLE) AS "count",
-  CAST(COUNT(*) AS DOUBLE) AS "users",
-  CAST(SUM(v0) AS DOUBLE) AS "main_sum",
-  CAST(SUM(v0 * v0) AS DOUBLE) AS "main_sum_squares",
-  CAST(SUM(v2) AS DOUBLE) AS "covariate_sum",
-  CAST(SUM(v2 * v2) AS DOUBLE) AS "covariate_sum_squares",
-  CAST(SUM(v2 * v0) AS DOUBLE) AS "main_covariate_sum_product",
-  CAST(SUM(r_invalid) AS DOUBLE) AS "rows_invalid"
-FROM (
-  SELECT
-    CAST("arm" AS VARCHAR) AS g0,
-    CAST("channel" AS VARCHAR) AS g1,
-    CASE WHEN CAST("csat" AS DOUBLE) >= CAST(4.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END AS v0,
-    CAST("pre_csat" AS DOUBLE) AS v2,
-    CAST(0.0 AS DOUBLE) AS r_invalid
-    FROM "contacts"
-    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL
-) AS u
-GROUP BY g0, g1
-UNION ALL
-SELECT
-  'value' AS "metric",
-  g0 AS "arm",
-  g1 AS "channel",
-  CAST(COUNT(*) AS DOUBLE) AS "count",
-  CAST(COUNT(*) AS DOUBLE) AS "users",
-  CAST(SUM(v0) AS DOUBLE) AS "main_sum",
-  CAST(SUM(v0 * v0) AS DOUBLE) AS "main_sum_squares",
-  CAST(SUM(v2) AS DOUBLE) AS "covariate_sum",
-  CAST(SUM(v2 * v2) AS DOUBLE) AS "covariate_sum_squares",
-  CAST(SUM(v2 * v0) AS DOUBLE) AS "main_covariate_sum_product",
-  CAST(SUM(r_invalid) AS DOUBLE) AS "rows_invalid"
-FROM (
-  SELECT
-    CAST("arm" AS VARCHAR) AS g0,
-    CAST("channel" AS VARCHAR) AS g1,
-    CAST(0.1 AS DOUBLE) * CAST("click" AS DOUBLE) + CAST(-0.5 AS DOUBLE) * CAST("purchase" AS DOUBLE) AS v0,
-    CAST("pre_csat" AS DOUBLE) AS v2,
-    CAST(0.0 AS DOUBLE) AS r_invalid
-    FROM "contacts"
-    WHERE "arm" IS NOT NULL AND "channel" IS NOT NULL AND "click" IS NOT NULL AND "purchase" IS NOT NULL AND "pre_csat" IS NOT NULL
-) AS u
-GROUP BY g0, g1
+    g0,
+    g1,
+    COUNT(m0_v0) AS m0_n,
+    SUM(m0_v0) AS m0_s0,
+    SUM(m0_v0 * m0_v0) AS m0_p0_0,
+    SUM(m0_v2) AS m0_s2,
+    SUM(m0_v2 * m0_v0) AS m0_p2_0,
+    SUM(m0_v2 * m0_v2) AS m0_p2_2,
+    COUNT(m1_v0) AS m1_n,
+    SUM(m1_v0) AS m1_s0,
+    SUM(m1_v0 * m1_v0) AS m1_p0_0,
+    SUM(m1_v2) AS m1_s2,
+    SUM(m1_v2 * m1_v0) AS m1_p2_0,
+    SUM(m1_v2 * m1_v2) AS m1_p2_2,
+    SUM(m1_inv) AS m1_inv,
+    COUNT(m2_v0) AS m2_n,
+    SUM(m2_v0) AS m2_s0,
+    SUM(m2_v0 * m2_v0) AS m2_p0_0,
+    SUM(m2_v2) AS m2_s2,
+    SUM(m2_v2 * m2_v0) AS m2_p2_0,
+    SUM(m2_v2 * m2_v2) AS m2_p2_2,
+    SUM(m2_inv) AS m2_inv,
+    COUNT(m3_v0) AS m3_n,
+    SUM(m3_v0) AS m3_s0,
+    SUM(m3_v0 * m3_v0) AS m3_p0_0,
+    SUM(m3_v2) AS m3_s2,
+    SUM(m3_v2 * m3_v0) AS m3_p2_0,
+    SUM(m3_v2 * m3_v2) AS m3_p2_2,
+    COUNT(m4_v0) AS m4_n,
+    SUM(m4_v0) AS m4_s0,
+    SUM(m4_v0 * m4_v0) AS m4_p0_0,
+    SUM(m4_v2) AS m4_s2,
+    SUM(m4_v2 * m4_v0) AS m4_p2_0,
+    SUM(m4_v2 * m4_v2) AS m4_p2_2
+  FROM (
+    SELECT
+      CAST("arm" AS VARCHAR) AS g0,
+      CAST("channel" AS VARCHAR) AS g1,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("csat" AS DOUBLE) END - CAST(3.5 AS DOUBLE) AS m0_v0,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("pre_csat" AS DOUBLE) END - CAST(3.25 AS DOUBLE) AS m0_v2,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "fcr" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("fcr" AS DOUBLE) END AS m1_v0,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "fcr" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("pre_csat" AS DOUBLE) END AS m1_v2,
+      CASE WHEN ("arm" IS NOT NULL AND "channel" IS NOT NULL AND "fcr" IS NOT NULL AND "pre_csat" IS NOT NULL) AND (CAST("fcr" AS DOUBLE) <> CAST(0.0 AS DOUBLE) AND CAST("fcr" AS DOUBLE) <> CAST(1.0 AS DOUBLE)) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END AS m1_inv,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "score" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CASE WHEN CAST("score" AS DOUBLE) >= CAST(9.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) WHEN CAST("score" AS DOUBLE) <= CAST(6.0 AS DOUBLE) THEN CAST(-1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END END AS m2_v0,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "score" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("pre_csat" AS DOUBLE) END AS m2_v2,
+      CASE WHEN ("arm" IS NOT NULL AND "channel" IS NOT NULL AND "score" IS NOT NULL AND "pre_csat" IS NOT NULL) AND (CAST("score" AS DOUBLE) < CAST(0.0 AS DOUBLE) OR CAST("score" AS DOUBLE) > CAST(10.0 AS DOUBLE) OR CAST("score" AS DOUBLE) <> FLOOR(CAST("score" AS DOUBLE))) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END AS m2_inv,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CASE WHEN CAST("csat" AS DOUBLE) >= CAST(4.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END END AS m3_v0,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "csat" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("pre_csat" AS DOUBLE) END AS m3_v2,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "click" IS NOT NULL AND "purchase" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST(0.1 AS DOUBLE) * CAST("click" AS DOUBLE) + CAST(-0.5 AS DOUBLE) * CAST("purchase" AS DOUBLE) END AS m4_v0,
+      CASE WHEN "arm" IS NOT NULL AND "channel" IS NOT NULL AND "click" IS NOT NULL AND "purchase" IS NOT NULL AND "pre_csat" IS NOT NULL THEN CAST("pre_csat" AS DOUBLE) END AS m4_v2
+      FROM "contacts"
+  ) AS u
+  GROUP BY g0, g1
+) AS s
+CROSS JOIN (VALUES (0), (1), (2), (3), (4)) AS metric_index(mk)
+WHERE CASE mk WHEN 0 THEN m0_n WHEN 1 THEN m1_n WHEN 2 THEN m2_n WHEN 3 THEN m3_n WHEN 4 THEN m4_n END > 0

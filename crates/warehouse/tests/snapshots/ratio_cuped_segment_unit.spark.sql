@@ -1,73 +1,81 @@
 SELECT
-  'aht' AS `metric`,
+  CASE mk WHEN 0 THEN 'aht' WHEN 1 THEN 'aov' END AS `metric`,
   g0 AS `arm`,
   g1 AS `tier`,
-  CAST(COUNT(*) AS DOUBLE) AS `count`,
-  CAST(COUNT(*) AS DOUBLE) AS `users`,
-  CAST(SUM(v0) + COUNT(*) * CAST(3000.0 AS DOUBLE) AS DOUBLE) AS `main_sum`,
-  CAST(SUM(v0 * v0) + CAST(6000.0 AS DOUBLE) * SUM(v0) + COUNT(*) * CAST(9000000.0 AS DOUBLE) AS DOUBLE) AS `main_sum_squares`,
-  CAST(SUM(v1) + COUNT(*) * CAST(10.0 AS DOUBLE) AS DOUBLE) AS `denominator_sum`,
-  CAST(SUM(v1 * v1) + CAST(20.0 AS DOUBLE) * SUM(v1) + COUNT(*) * CAST(100.0 AS DOUBLE) AS DOUBLE) AS `denominator_sum_squares`,
-  CAST(SUM(v1 * v0) + CAST(3000.0 AS DOUBLE) * SUM(v1) + CAST(10.0 AS DOUBLE) * SUM(v0) + COUNT(*) * CAST(30000.0 AS DOUBLE) AS DOUBLE) AS `main_denominator_sum_product`,
-  CAST(SUM(v2) + COUNT(*) * CAST(250.5 AS DOUBLE) AS DOUBLE) AS `covariate_sum`,
-  CAST(SUM(v2 * v2) + CAST(501.0 AS DOUBLE) * SUM(v2) + COUNT(*) * CAST(62750.25 AS DOUBLE) AS DOUBLE) AS `covariate_sum_squares`,
-  CAST(SUM(v2 * v0) + CAST(3000.0 AS DOUBLE) * SUM(v2) + CAST(250.5 AS DOUBLE) * SUM(v0) + COUNT(*) * CAST(751500.0 AS DOUBLE) AS DOUBLE) AS `main_covariate_sum_product`,
-  CAST(SUM(v2 * v1) + CAST(10.0 AS DOUBLE) * SUM(v2) + CAST(250.5 AS DOUBLE) * SUM(v1) + COUNT(*) * CAST(2505.0 AS DOUBLE) AS DOUBLE) AS `main_pre_denominator_post_sum_product`,
-  CAST(SUM(v3) + COUNT(*) * CAST(2.0 AS DOUBLE) AS DOUBLE) AS `denominator_pre_sum`,
-  CAST(SUM(v3 * v3) + CAST(4.0 AS DOUBLE) * SUM(v3) + COUNT(*) * CAST(4.0 AS DOUBLE) AS DOUBLE) AS `denominator_pre_sum_squares`,
-  CAST(SUM(v3 * v0) + CAST(3000.0 AS DOUBLE) * SUM(v3) + CAST(2.0 AS DOUBLE) * SUM(v0) + COUNT(*) * CAST(6000.0 AS DOUBLE) AS DOUBLE) AS `main_post_denominator_pre_sum_product`,
-  CAST(SUM(v3 * v1) + CAST(10.0 AS DOUBLE) * SUM(v3) + CAST(2.0 AS DOUBLE) * SUM(v1) + COUNT(*) * CAST(20.0 AS DOUBLE) AS DOUBLE) AS `denominator_post_denominator_pre_sum_product`,
-  CAST(SUM(v3 * v2) + CAST(250.5 AS DOUBLE) * SUM(v3) + CAST(2.0 AS DOUBLE) * SUM(v2) + COUNT(*) * CAST(501.0 AS DOUBLE) AS DOUBLE) AS `main_pre_denominator_pre_sum_product`,
-  CAST(SUM(r_missing) AS DOUBLE) AS `rows_missing`,
-  CAST(SUM(r_invalid) AS DOUBLE) AS `rows_invalid`
+  CAST(CASE mk WHEN 0 THEN m0_n WHEN 1 THEN m1_n END AS DOUBLE) AS `count`,
+  CAST(CASE mk WHEN 0 THEN m0_n WHEN 1 THEN m1_n END AS DOUBLE) AS `users`,
+  CASE mk WHEN 0 THEN CAST(m0_s0 + m0_n * CAST(3000.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_s0 AS DOUBLE) END AS `main_sum`,
+  CASE mk WHEN 0 THEN CAST(m0_p0_0 + CAST(6000.0 AS DOUBLE) * m0_s0 + m0_n * CAST(9000000.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p0_0 AS DOUBLE) END AS `main_sum_squares`,
+  CASE mk WHEN 0 THEN CAST(m0_s1 + m0_n * CAST(10.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_s1 AS DOUBLE) END AS `denominator_sum`,
+  CASE mk WHEN 0 THEN CAST(m0_p1_1 + CAST(20.0 AS DOUBLE) * m0_s1 + m0_n * CAST(100.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p1_1 AS DOUBLE) END AS `denominator_sum_squares`,
+  CASE mk WHEN 0 THEN CAST(m0_p1_0 + CAST(3000.0 AS DOUBLE) * m0_s1 + CAST(10.0 AS DOUBLE) * m0_s0 + m0_n * CAST(30000.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p1_0 AS DOUBLE) END AS `main_denominator_sum_product`,
+  CASE mk WHEN 0 THEN CAST(m0_s2 + m0_n * CAST(250.5 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_s2 AS DOUBLE) END AS `covariate_sum`,
+  CASE mk WHEN 0 THEN CAST(m0_p2_2 + CAST(501.0 AS DOUBLE) * m0_s2 + m0_n * CAST(62750.25 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p2_2 AS DOUBLE) END AS `covariate_sum_squares`,
+  CASE mk WHEN 0 THEN CAST(m0_p2_0 + CAST(3000.0 AS DOUBLE) * m0_s2 + CAST(250.5 AS DOUBLE) * m0_s0 + m0_n * CAST(751500.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p2_0 AS DOUBLE) END AS `main_covariate_sum_product`,
+  CASE mk WHEN 0 THEN CAST(m0_p2_1 + CAST(10.0 AS DOUBLE) * m0_s2 + CAST(250.5 AS DOUBLE) * m0_s1 + m0_n * CAST(2505.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p2_1 AS DOUBLE) END AS `main_pre_denominator_post_sum_product`,
+  CASE mk WHEN 0 THEN CAST(m0_s3 + m0_n * CAST(2.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_s3 AS DOUBLE) END AS `denominator_pre_sum`,
+  CASE mk WHEN 0 THEN CAST(m0_p3_3 + CAST(4.0 AS DOUBLE) * m0_s3 + m0_n * CAST(4.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p3_3 AS DOUBLE) END AS `denominator_pre_sum_squares`,
+  CASE mk WHEN 0 THEN CAST(m0_p3_0 + CAST(3000.0 AS DOUBLE) * m0_s3 + CAST(2.0 AS DOUBLE) * m0_s0 + m0_n * CAST(6000.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p3_0 AS DOUBLE) END AS `main_post_denominator_pre_sum_product`,
+  CASE mk WHEN 0 THEN CAST(m0_p3_1 + CAST(10.0 AS DOUBLE) * m0_s3 + CAST(2.0 AS DOUBLE) * m0_s1 + m0_n * CAST(20.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p3_1 AS DOUBLE) END AS `denominator_post_denominator_pre_sum_product`,
+  CASE mk WHEN 0 THEN CAST(m0_p3_2 + CAST(250.5 AS DOUBLE) * m0_s3 + CAST(2.0 AS DOUBLE) * m0_s2 + m0_n * CAST(501.0 AS DOUBLE) AS DOUBLE) WHEN 1 THEN CAST(m1_p3_2 AS DOUBLE) END AS `main_pre_denominator_pre_sum_product`,
+  CASE mk WHEN 0 THEN CAST(m0_miss AS DOUBLE) WHEN 1 THEN CAST(m1_miss AS DOUBLE) END AS `rows_missing`,
+  CASE mk WHEN 0 THEN CAST(0.0 AS DOUBLE) WHEN 1 THEN CAST(m1_inv AS DOUBLE) END AS `rows_invalid`
 FROM (
   SELECT
-    CAST(`arm` AS STRING) AS g0,
-    CAST(`tier` AS STRING) AS g1,
-    SUM(CAST(`handle_seconds` AS DOUBLE)) - CAST(3000.0 AS DOUBLE) AS v0,
-    SUM(CAST(1.0 AS DOUBLE)) - CAST(10.0 AS DOUBLE) AS v1,
-    AVG(CAST(`pre_revenue` AS DOUBLE)) - CAST(250.5 AS DOUBLE) AS v2,
-    AVG(CAST(`pre_orders` AS DOUBLE)) - CAST(2.0 AS DOUBLE) AS v3,
-    SUM(CASE WHEN `arm` IS NULL OR `tier` IS NULL OR `agent` IS NULL OR `handle_seconds` IS NULL OR `pre_revenue` IS NULL OR `pre_orders` IS NULL THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END) AS r_missing,
-    CAST(0.0 AS DOUBLE) AS r_invalid
-    FROM `analytics`.`contacts`
-    GROUP BY CAST(`arm` AS STRING), CAST(`tier` AS STRING), `agent`
-) AS u
-GROUP BY g0, g1
-UNION ALL
-SELECT
-  'aov' AS `metric`,
-  g0 AS `arm`,
-  g1 AS `tier`,
-  CAST(COUNT(*) AS DOUBLE) AS `count`,
-  CAST(COUNT(*) AS DOUBLE) AS `users`,
-  CAST(SUM(v0) AS DOUBLE) AS `main_sum`,
-  CAST(SUM(v0 * v0) AS DOUBLE) AS `main_sum_squares`,
-  CAST(SUM(v1) AS DOUBLE) AS `denominator_sum`,
-  CAST(SUM(v1 * v1) AS DOUBLE) AS `denominator_sum_squares`,
-  CAST(SUM(v1 * v0) AS DOUBLE) AS `main_denominator_sum_product`,
-  CAST(SUM(v2) AS DOUBLE) AS `covariate_sum`,
-  CAST(SUM(v2 * v2) AS DOUBLE) AS `covariate_sum_squares`,
-  CAST(SUM(v2 * v0) AS DOUBLE) AS `main_covariate_sum_product`,
-  CAST(SUM(v2 * v1) AS DOUBLE) AS `main_pre_denominator_post_sum_product`,
-  CAST(SUM(v3) AS DOUBLE) AS `denominator_pre_sum`,
-  CAST(SUM(v3 * v3) AS DOUBLE) AS `denominator_pre_sum_squares`,
-  CAST(SUM(v3 * v0) AS DOUBLE) AS `main_post_denominator_pre_sum_product`,
-  CAST(SUM(v3 * v1) AS DOUBLE) AS `denominator_post_denominator_pre_sum_product`,
-  CAST(SUM(v3 * v2) AS DOUBLE) AS `main_pre_denominator_pre_sum_product`,
-  CAST(SUM(r_missing) AS DOUBLE) AS `rows_missing`,
-  CAST(SUM(r_invalid) AS DOUBLE) AS `rows_invalid`
-FROM (
-  SELECT
-    CAST(`arm` AS STRING) AS g0,
-    CAST(`tier` AS STRING) AS g1,
-    SUM(CAST(`revenue` AS DOUBLE)) AS v0,
-    SUM(CAST(`orders` AS DOUBLE)) AS v1,
-    AVG(CAST(`pre_revenue` AS DOUBLE)) AS v2,
-    AVG(CAST(`pre_orders` AS DOUBLE)) AS v3,
-    SUM(CASE WHEN `arm` IS NULL OR `tier` IS NULL OR `agent` IS NULL OR `revenue` IS NULL OR `orders` IS NULL OR `pre_revenue` IS NULL OR `pre_orders` IS NULL THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END) AS r_missing,
-    SUM(CASE WHEN CAST(`orders` AS DOUBLE) < CAST(0.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END) AS r_invalid
-    FROM `analytics`.`contacts`
-    GROUP BY CAST(`arm` AS STRING), CAST(`tier` AS STRING), `agent`
-) AS u
-GROUP BY g0, g1
+    g0,
+    g1,
+    COUNT(m0_v0) AS m0_n,
+    SUM(m0_v0) AS m0_s0,
+    SUM(m0_v0 * m0_v0) AS m0_p0_0,
+    SUM(m0_v1) AS m0_s1,
+    SUM(m0_v1 * m0_v0) AS m0_p1_0,
+    SUM(m0_v1 * m0_v1) AS m0_p1_1,
+    SUM(m0_v2) AS m0_s2,
+    SUM(m0_v2 * m0_v0) AS m0_p2_0,
+    SUM(m0_v2 * m0_v1) AS m0_p2_1,
+    SUM(m0_v2 * m0_v2) AS m0_p2_2,
+    SUM(m0_v3) AS m0_s3,
+    SUM(m0_v3 * m0_v0) AS m0_p3_0,
+    SUM(m0_v3 * m0_v1) AS m0_p3_1,
+    SUM(m0_v3 * m0_v2) AS m0_p3_2,
+    SUM(m0_v3 * m0_v3) AS m0_p3_3,
+    SUM(m0_miss) AS m0_miss,
+    COUNT(m1_v0) AS m1_n,
+    SUM(m1_v0) AS m1_s0,
+    SUM(m1_v0 * m1_v0) AS m1_p0_0,
+    SUM(m1_v1) AS m1_s1,
+    SUM(m1_v1 * m1_v0) AS m1_p1_0,
+    SUM(m1_v1 * m1_v1) AS m1_p1_1,
+    SUM(m1_v2) AS m1_s2,
+    SUM(m1_v2 * m1_v0) AS m1_p2_0,
+    SUM(m1_v2 * m1_v1) AS m1_p2_1,
+    SUM(m1_v2 * m1_v2) AS m1_p2_2,
+    SUM(m1_v3) AS m1_s3,
+    SUM(m1_v3 * m1_v0) AS m1_p3_0,
+    SUM(m1_v3 * m1_v1) AS m1_p3_1,
+    SUM(m1_v3 * m1_v2) AS m1_p3_2,
+    SUM(m1_v3 * m1_v3) AS m1_p3_3,
+    SUM(m1_miss) AS m1_miss,
+    SUM(m1_inv) AS m1_inv
+  FROM (
+    SELECT
+      CAST(`arm` AS STRING) AS g0,
+      CAST(`tier` AS STRING) AS g1,
+      SUM(CAST(`handle_seconds` AS DOUBLE)) - CAST(3000.0 AS DOUBLE) AS m0_v0,
+      SUM(CAST(1.0 AS DOUBLE)) - CAST(10.0 AS DOUBLE) AS m0_v1,
+      AVG(CAST(`pre_revenue` AS DOUBLE)) - CAST(250.5 AS DOUBLE) AS m0_v2,
+      AVG(CAST(`pre_orders` AS DOUBLE)) - CAST(2.0 AS DOUBLE) AS m0_v3,
+      SUM(CASE WHEN `arm` IS NULL OR `tier` IS NULL OR `agent` IS NULL OR `handle_seconds` IS NULL OR `pre_revenue` IS NULL OR `pre_orders` IS NULL THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END) AS m0_miss,
+      SUM(CAST(`revenue` AS DOUBLE)) AS m1_v0,
+      SUM(CAST(`orders` AS DOUBLE)) AS m1_v1,
+      AVG(CAST(`pre_revenue` AS DOUBLE)) AS m1_v2,
+      AVG(CAST(`pre_orders` AS DOUBLE)) AS m1_v3,
+      SUM(CASE WHEN `arm` IS NULL OR `tier` IS NULL OR `agent` IS NULL OR `revenue` IS NULL OR `orders` IS NULL OR `pre_revenue` IS NULL OR `pre_orders` IS NULL THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END) AS m1_miss,
+      SUM(CASE WHEN CAST(`orders` AS DOUBLE) < CAST(0.0 AS DOUBLE) THEN CAST(1.0 AS DOUBLE) ELSE CAST(0.0 AS DOUBLE) END) AS m1_inv
+      FROM `analytics`.`contacts`
+      GROUP BY CAST(`arm` AS STRING), CAST(`tier` AS STRING), `agent`
+  ) AS u
+  GROUP BY g0, g1
+) AS s
+CROSS JOIN VALUES (0), (1) AS metric_index(mk)
+WHERE CASE mk WHEN 0 THEN m0_n WHEN 1 THEN m1_n END > 0
