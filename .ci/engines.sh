@@ -54,3 +54,4 @@ echo "   started, PID $PG_PID"
 export CAUSALKIT_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 cargo test -p causalkit-warehouse --features postgres --locked --test postgres -- --nocapture
 cargo test -p causalkit-warehouse --features postgres --locked --test panel_postgres
+cargo test -p causalkit-cli --features postgres --locked --test warehouse_panel_postgres

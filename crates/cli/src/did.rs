@@ -24,7 +24,7 @@ use causalkit_stats::resample::MultiplierWeights;
 use causalkit_stats::{limits, EstimationResult, Factor, Report, Vcov};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Bad input exits 2; a numerical failure (non-convergence) exits 1 and says so.
 impl From<DidError> for CliError {
@@ -101,9 +101,12 @@ pub enum Est {
 #[derive(Debug, Args)]
 pub struct DidArgs {
     /// The data file (.csv or .parquet), one row per unit × period (or per observation
-    /// for repeated cross-sections).
-    #[arg(long)]
-    data: PathBuf,
+    /// for repeated cross-sections). Or --table with --engine.
+    #[arg(long, required_unless_present = "table")]
+    data: Option<PathBuf>,
+    /// The panel aggregated by a SQL engine (--engine, --dialect, --table, --explain).
+    #[command(flatten)]
+    warehouse: crate::warehouse_panel::PanelEngineArgs,
     /// Unit identifier column.
     #[arg(long)]
     unit: Option<String>,
@@ -237,18 +240,21 @@ fn roles(a: &DidArgs) -> PanelRoles {
 }
 
 fn read(a: &DidArgs) -> Result<PanelColumns, CliError> {
-    let data = Dataset::read(&a.data)?;
-    if a.events && (a.unit.is_none() || a.time.is_none() || a.cohort.is_none()) {
+    let events = a.events || a.warehouse.table.is_some();
+    if events && (a.unit.is_none() || a.time.is_none() || a.cohort.is_none()) {
         return Err(CliError::bad("--events needs --unit, --time and --cohort"));
     }
-    if a.events && (!a.covariates.is_empty() || a.weights.is_some() || !a.cluster.is_empty()) {
+    if events && (!a.covariates.is_empty() || a.weights.is_some() || !a.cluster.is_empty()) {
         return Err(CliError::bad(
             "--events does not take --covariates, --weights or --cluster",
         ));
     }
-    let mut c = roles(a).read(&data)?;
+    let mut c = match crate::warehouse_panel::read(&a.warehouse, &roles(a), a.data.as_deref())? {
+        Some(c) => c,
+        None => roles(a).read(&Dataset::read(a.data.as_deref().unwrap_or(Path::new("")))?)?,
+    };
     // Callaway-Sant'Anna on event cells is unweighted.
-    if a.events && a.method == Method::Cs {
+    if events && a.method == Method::Cs {
         c.weights = None;
     }
     Ok(c)
@@ -315,6 +321,10 @@ pub fn run(a: DidArgs) -> Result<Rendered, CliError> {
         ));
     }
     check_numeric_args(&a)?;
+    if let Some(sql) = crate::warehouse_panel::explain(&a.warehouse, &roles(&a), a.data.as_deref())?
+    {
+        return Ok(sql);
+    }
     let c = read(&a)?;
     let wild = a.bootstrap.map(|reps| WildOptions {
         reps,
@@ -696,7 +706,7 @@ fn finish(
 ) -> Result<Rendered, CliError> {
     result
         .diagnostics
-        .insert("data".into(), a.data.display().to_string().into());
+        .insert("data".into(), a.warehouse.source(a.data.as_deref()).into());
     result
         .diagnostics
         .insert("dropped_rows".into(), c.dropped.into());
@@ -704,7 +714,7 @@ fn finish(
         result.diagnostics.insert("periods".into(), note.into());
     }
     result.warnings.extend(c.notes.iter().cloned());
-    if a.events {
+    if a.events || a.warehouse.table.is_some() {
         result.diagnostics.insert(
             "panel".into(),
             format!(

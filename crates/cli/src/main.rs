@@ -17,6 +17,7 @@ mod simulate_intent;
 mod synth;
 mod uplift;
 mod warehouse;
+mod warehouse_panel;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -60,9 +60,13 @@ pub enum SeArg {
 /// Arguments of `causalkit synth`.
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// The data file (.csv or .parquet), one row per unit and period.
-    #[arg(long)]
-    pub data: PathBuf,
+    /// The data file (.csv or .parquet), one row per unit and period. Or --table with
+    /// --engine.
+    #[arg(long, required_unless_present = "table")]
+    pub data: Option<PathBuf>,
+    /// The panel aggregated by a SQL engine (--engine, --dialect, --table, --explain).
+    #[command(flatten)]
+    pub warehouse: crate::warehouse_panel::PanelEngineArgs,
     /// Unit column (e.g. state, site).
     #[arg(long)]
     pub unit: String,
@@ -180,7 +184,7 @@ fn roles(a: &SynthArgs) -> PanelRoles {
 /// rows are averaged into unit × period cells, a cell treated if any of its rows is), and the
 /// long columns become the estimators' [`SynthPanel`].
 fn read_panel(a: &SynthArgs, data: &Dataset) -> Result<(SynthPanel, PanelColumns), CliError> {
-    if a.aggregate && !a.covariates.is_empty() {
+    if (a.aggregate || a.warehouse.table.is_some()) && !a.covariates.is_empty() {
         return Err(CliError::bad(
             "--covariates cannot be combined with --events (cell means of covariates are not defined here); aggregate the file first",
         ));
@@ -189,7 +193,10 @@ fn read_panel(a: &SynthArgs, data: &Dataset) -> Result<(SynthPanel, PanelColumns
     // Covariates are read as unit x period matrices later (some cells may be missing).
     r.covariates.clear();
     roles(a).check_distinct()?;
-    let c = r.read(data)?;
+    let c = match crate::warehouse_panel::read(&a.warehouse, &r, a.data.as_deref())? {
+        Some(c) => c,
+        None => r.read(data)?,
+    };
     let treated: Vec<f64> = match (&a.treated, a.treated_unit.is_empty(), &a.treatment_start) {
         (Some(_), true, None) => c.treated.clone().expect("treated column read"),
         (None, false, Some(start)) => c.treated_from_units(&r, &a.treated_unit, start)?,
@@ -268,7 +275,14 @@ fn check_numeric_args(a: &SynthArgs) -> Result<(), CliError> {
 /// Runs `causalkit synth`.
 pub fn run(a: SynthArgs) -> Result<Rendered, CliError> {
     check_numeric_args(&a)?;
-    let data = Dataset::read(&a.data)?;
+    if let Some(sql) = crate::warehouse_panel::explain(&a.warehouse, &roles(&a), a.data.as_deref())?
+    {
+        return Ok(sql);
+    }
+    let data = match &a.data {
+        Some(p) => Dataset::read(p)?,
+        None => Dataset::empty(&a.warehouse.source(None)),
+    };
     let (panel, columns) = read_panel(&a, &data)?;
     let (result, gaps) = match a.method {
         MethodArg::Sdid | MethodArg::Did | MethodArg::SdidSc => run_sdid(&a, &data, &panel)?,
@@ -278,7 +292,7 @@ pub fn run(a: SynthArgs) -> Result<Rendered, CliError> {
     let mut result = result;
     result
         .diagnostics
-        .insert("data".into(), a.data.display().to_string().into());
+        .insert("data".into(), a.warehouse.source(a.data.as_deref()).into());
     if let Some(note) = columns.period_note(&a.time) {
         result.diagnostics.insert("periods".into(), note.into());
     }

@@ -335,6 +335,15 @@ impl Dataset {
         Ok(())
     }
 
+    /// A dataset with no rows and no columns, named `source` in messages (e.g. for a design
+    /// whose panel was aggregated by a SQL engine, which has no file to read).
+    pub fn empty(source: &str) -> Self {
+        Dataset {
+            df: DataFrame::empty(),
+            source: source.to_string(),
+        }
+    }
+
     /// Wraps a data frame built in memory.
     pub fn from_frame(df: DataFrame, source: &str) -> Self {
         Dataset {
