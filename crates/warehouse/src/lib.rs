@@ -7,7 +7,8 @@
 //! regression adjustment) needs only per-group counts, sums and cross-products. This crate
 //! turns a [`StatsRequest`] (arms, segments, metrics in the data layer's KPI grammar,
 //! covariates, the analysis unit, shift constants) into SQL for seven dialects
-//! ([`Dialect`]), runs it on an [`Engine`] (PostgreSQL behind the `postgres` feature), and
+//! ([`Dialect`]), runs it on an [`Engine`] (PostgreSQL behind the `postgres` feature, Spark Connect — Spark
+//! clusters and Databricks — behind the `spark` feature), and
 //! returns rows with GrowthBook's column names (`count`/`users`, `main_sum`,
 //! `main_sum_squares`, `denominator_sum`, ..., `covariate_*`), which the `--stats` reader of
 //! `causalkit_data` reads unchanged.
@@ -22,6 +23,8 @@ pub mod error;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod request;
+#[cfg(feature = "spark")]
+pub mod spark;
 pub mod sql;
 
 pub use dialect::Dialect;
