@@ -30,6 +30,8 @@ pub mod panel;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod request;
+#[cfg(feature = "spark")]
+pub mod spark;
 pub mod sql;
 
 pub use connect::connect;

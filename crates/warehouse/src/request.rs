@@ -184,16 +184,54 @@ pub struct Caps {
 pub struct TableName(pub Vec<String>);
 
 impl TableName {
-    /// Splits a dotted name (`analytics.events`) into its parts; a part cannot hold a dot.
+    /// Splits a dotted name (`analytics.events`) into its parts. A part in backticks may
+    /// hold dots (a doubled backtick is one backtick), so a Spark file source reads as
+    /// ``parquet.`/data/ab.parquet` `` (parts `parquet` and `/data/ab.parquet`).
     pub fn parse(s: &str) -> Result<TableName> {
-        let parts: Vec<String> = s.split('.').map(str::to_string).collect();
-        if parts.iter().any(String::is_empty) {
-            return Err(WarehouseError::InvalidRequest {
-                field: "table".into(),
-                reason: format!(
+        let bad = |reason: String| WarehouseError::InvalidRequest {
+            field: "table".into(),
+            reason,
+        };
+        let mut parts = Vec::new();
+        let mut chars = s.chars().peekable();
+        loop {
+            let mut part = String::new();
+            if chars.peek() == Some(&'`') {
+                chars.next();
+                loop {
+                    match chars.next() {
+                        Some('`') if chars.peek() == Some(&'`') => {
+                            chars.next();
+                            part.push('`');
+                        }
+                        Some('`') => break,
+                        Some(c) => part.push(c),
+                        None => return Err(bad(format!("`{s}` has an unclosed backtick"))),
+                    }
+                }
+                if !matches!(chars.peek(), None | Some('.')) {
+                    return Err(bad(format!(
+                        "`{s}`: a backticked part must be followed by a dot or the end"
+                    )));
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == '.' {
+                        break;
+                    }
+                    part.push(c);
+                    chars.next();
+                }
+            }
+            if part.is_empty() {
+                return Err(bad(format!(
                     "`{s}` has an empty part; give NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME"
-                ),
-            });
+                )));
+            }
+            parts.push(part);
+            if chars.next().is_none() {
+                break;
+            }
         }
         Ok(TableName(parts))
     }

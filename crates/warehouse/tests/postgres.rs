@@ -8,25 +8,18 @@
 //! row-level metrics of every KPI transform with a segment, GrowthBook's ratio CUPED with a
 //! segment and `--unit` aggregation, and `--unit` with dropped missing values. The
 //! in-process path is the independent implementation (plain Rust loops over the rows); the
-//! SQL sums the same values in the engine. Tolerance: 1e-9 of each statistic's scale (for a
-//! sum, max(|a|, |b|, sqrt(n Σx²)); for a cross-product, max(|a|, |b|, sqrt(Σx² Σy²)))
-//! — the two differ only by the order of floating-point additions.
+//! SQL sums the same values in the engine. The scenarios and the comparison (tolerance: 1e-9
+//! of each statistic's scale) are shared with the Spark test, in `tests/common`.
 #![cfg(feature = "postgres")]
 
-use causalkit_ab::review::{AbData, AbSpec, MetricCells, MetricData, MetricSpec};
-use causalkit_ab::MetricType;
-use causalkit_data::ab_stats::{ab_statistics, AbCells, AbSource, AbStatsRequest};
-use causalkit_data::{Dataset, Kpi, KpiKind, MissingPolicy, Moments};
-use causalkit_stats::Report;
+mod common;
+
+use causalkit_data::Kpi;
 use causalkit_warehouse::postgres::PostgresEngine;
 use causalkit_warehouse::Engine;
-use causalkit_warehouse::{
-    run_stats, Adjustment, Denominator, Metric, MetricKind, StatsRequest, TableName, WarehouseError,
-};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
-use std::path::{Path, PathBuf};
+use causalkit_warehouse::{run_stats, Metric, MetricKind, StatsRequest, TableName, WarehouseError};
+use common::{check, metric_of, scenarios, simulate};
+use std::path::PathBuf;
 use std::time::Duration;
 
 fn url() -> String {
@@ -43,51 +36,6 @@ const COLUMNS: &str = "arm TEXT, tier TEXT, agent INTEGER, handle_seconds DOUBLE
     revenue DOUBLE PRECISION, orders INTEGER, pre_revenue DOUBLE PRECISION, pre_orders INTEGER, \
     csat INTEGER, pre_csat DOUBLE PRECISION, fcr INTEGER, score INTEGER, click INTEGER, \
     purchase INTEGER, survey DOUBLE PRECISION";
-
-/// Seeded contact rows: agents randomised to arms, each agent in one tier, 5–40 contacts per
-/// agent, a true treatment effect on handle time and revenue; `survey` is missing on ~20% of
-/// rows.
-fn simulate(seed: u64) -> String {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let noise = Normal::new(0.0, 1.0).unwrap();
-    let mut csv = String::from(
-        "arm,tier,agent,handle_seconds,revenue,orders,pre_revenue,pre_orders,csat,pre_csat,fcr,score,click,purchase,survey\n",
-    );
-    let tiers = ["bronze", "silver", "gold"];
-    for agent in 0..150 {
-        let treated = rng.random_bool(0.5);
-        let arm = if treated { "treatment" } else { "control" };
-        let tier = tiers[rng.random_range(0..3)];
-        let skill: f64 = 40.0 * noise.sample(&mut rng);
-        for _ in 0..rng.random_range(5..40) {
-            let pre_orders: i64 = rng.random_range(1..6);
-            let orders: i64 = (pre_orders + rng.random_range(-1..2)).max(1);
-            let pre_rev = pre_orders as f64 * (40.0 + 8.0 * noise.sample(&mut rng));
-            let rev = 0.6 * pre_rev
-                + orders as f64 * (16.0 + 6.0 * noise.sample(&mut rng))
-                + if treated { 3.0 } else { 0.0 };
-            let hs =
-                310.0 + skill - if treated { 12.0 } else { 0.0 } + 70.0 * noise.sample(&mut rng);
-            let pre_csat = 3.0 + 0.8 * noise.sample(&mut rng);
-            let csat = (pre_csat + 0.6 * noise.sample(&mut rng) + if treated { 0.2 } else { 0.0 })
-                .round()
-                .clamp(1.0, 5.0) as i64;
-            let fcr = rng.random_bool(if treated { 0.72 } else { 0.68 }) as i64;
-            let score: i64 = rng.random_range(0..11);
-            let click = rng.random_bool(0.4) as i64;
-            let purchase = rng.random_bool(0.1) as i64;
-            let survey = if rng.random_bool(0.2) {
-                String::new()
-            } else {
-                format!("{:?}", 7.0 + 1.5 * noise.sample(&mut rng))
-            };
-            csv += &format!(
-                "{arm},{tier},{agent},{hs:?},{rev:?},{orders},{pre_rev:?},{pre_orders},{csat},{pre_csat:?},{fcr},{score},{click},{purchase},{survey}\n"
-            );
-        }
-    }
-    csv
-}
 
 fn tmp_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("causalkit_wh_pg_{}", std::process::id()));
@@ -111,219 +59,6 @@ fn load(pg: &mut PostgresEngine, name: &str, csv: &str) {
     assert_eq!(n as usize, csv.lines().count() - 1);
 }
 
-/// The warehouse metric of a data-layer KPI.
-fn metric_of(k: &Kpi) -> Metric {
-    let kind = match &k.kind {
-        KpiKind::Mean { column } => MetricKind::Mean {
-            column: column.clone(),
-        },
-        KpiKind::Proportion { column } => MetricKind::Proportion {
-            column: column.clone(),
-        },
-        KpiKind::Ratio {
-            numerator,
-            denominator,
-        } => MetricKind::Ratio {
-            numerator: numerator.clone(),
-            denominator: match denominator {
-                causalkit_data::Denominator::Count => Denominator::Count,
-                causalkit_data::Denominator::Column(c) => Denominator::Column(c.clone()),
-            },
-        },
-        KpiKind::Nps { column } => MetricKind::Nps {
-            column: column.clone(),
-        },
-        KpiKind::TopBox { column, threshold } => MetricKind::TopBox {
-            column: column.clone(),
-            threshold: *threshold,
-        },
-        KpiKind::Composite { terms } => MetricKind::Composite {
-            terms: terms.clone(),
-        },
-    };
-    Metric {
-        name: k.name.clone(),
-        kind,
-    }
-}
-
-struct Scenario {
-    name: &'static str,
-    kpis: Vec<(&'static str, MetricType)>,
-    segment: Option<&'static str>,
-    unit: Option<&'static str>,
-    covariates: Vec<&'static str>,
-    adjustment: Adjustment,
-    drop_missing: bool,
-    ratio_covariate: Option<&'static str>,
-}
-
-fn close(a: f64, b: f64, scale: f64) -> bool {
-    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(scale)
-}
-
-fn assert_moments_equal(what: &str, a: &Moments, b: &Moments) {
-    assert_eq!(a.n(), b.n(), "{what}: count");
-    let p = a.names().len();
-    assert_eq!(
-        p,
-        b.names().len(),
-        "{what}: variables {:?} vs {:?}",
-        a.names(),
-        b.names()
-    );
-    let n = a.n() as f64;
-    for i in 0..p {
-        let scale = (n * a.sum_product(i, i)).abs().sqrt();
-        assert!(
-            close(a.sum(i), b.sum(i), scale),
-            "{what}: sum of {} {} vs {}",
-            a.names()[i],
-            a.sum(i),
-            b.sum(i)
-        );
-        for j in 0..=i {
-            let scale = (a.sum_product(i, i) * a.sum_product(j, j)).abs().sqrt();
-            assert!(
-                close(a.sum_product(i, j), b.sum_product(i, j), scale),
-                "{what}: cross ({i},{j}) {} vs {}",
-                a.sum_product(i, j),
-                b.sum_product(i, j)
-            );
-        }
-    }
-}
-
-fn review(s: &Scenario, cells: Vec<AbCells>) -> causalkit_stats::EstimationResult {
-    let metrics = s
-        .kpis
-        .iter()
-        .map(|(spec, t)| MetricSpec::new(spec.parse::<Kpi>().unwrap().name, *t))
-        .collect();
-    let spec = AbSpec::new(metrics).validate().unwrap();
-    let data = AbData {
-        metrics: s
-            .kpis
-            .iter()
-            .zip(cells)
-            .map(|((spec, _), c)| {
-                MetricData::new(
-                    spec.parse::<Kpi>().unwrap().name,
-                    MetricCells::Moments {
-                        segments: c.segments,
-                        strata: None,
-                        ratio_covariate: s.ratio_covariate.map(str::to_string),
-                    },
-                )
-            })
-            .collect(),
-    };
-    spec.fit(&data).unwrap().result()
-}
-
-fn check(pg: &mut PostgresEngine, table: &str, rows: &Path, s: &Scenario) {
-    let kpis: Vec<Kpi> = s.kpis.iter().map(|(k, _)| k.parse().unwrap()).collect();
-    let mut req = StatsRequest::new(
-        TableName(vec![table.into()]),
-        "arm",
-        kpis.iter().map(metric_of).collect(),
-    );
-    req.segment = s.segment.map(str::to_string);
-    req.unit = s.unit.map(str::to_string);
-    req.adjustment = s.adjustment.clone();
-    req.drop_missing = s.drop_missing;
-    let table = run_stats(pg, &req).unwrap_or_else(|e| panic!("{}: {e}", s.name));
-    let stats_path = tmp_dir().join(format!("{}.csv", s.name));
-    std::fs::write(&stats_path, table.to_csv()).unwrap();
-    let stats = Dataset::read(&stats_path).unwrap();
-    let data = Dataset::read(rows).unwrap();
-    let refs: Vec<&Kpi> = kpis.iter().collect();
-    let ab_req = AbStatsRequest {
-        arm: "arm",
-        segment: s.segment,
-        stratify: None,
-        unit: s.unit,
-        covariates: &s.covariates,
-        policy: if s.drop_missing {
-            MissingPolicy::Drop
-        } else {
-            MissingPolicy::Error
-        },
-    };
-    // With a unit, a proportion's per-unit sums are not 0/1: the `--stats` reader reads them
-    // as a ratio of sums (`--metric fcr=ratio`), which is what they are.
-    let stats_kpis: Vec<Kpi> = kpis
-        .iter()
-        .map(|k| match (&k.kind, s.unit) {
-            (KpiKind::Proportion { column }, Some(_)) => Kpi {
-                name: k.name.clone(),
-                kind: KpiKind::Mean {
-                    column: column.clone(),
-                },
-            },
-            _ => k.clone(),
-        })
-        .collect();
-    let stats_refs: Vec<&Kpi> = stats_kpis.iter().collect();
-    let wh = ab_statistics(AbSource::StatsRows(&stats), &stats_refs, &ab_req).unwrap();
-    let mem = ab_statistics(AbSource::Rows(&data), &refs, &ab_req).unwrap();
-    let mut cells = 0;
-    for ((k, w), m) in kpis.iter().zip(&wh).zip(&mem) {
-        assert_eq!(
-            w.segments.keys().collect::<Vec<_>>(),
-            m.segments.keys().collect::<Vec<_>>(),
-            "{}: segments",
-            s.name
-        );
-        for (seg, arms) in &m.segments {
-            assert_eq!(arms.len(), w.segments[seg].len());
-            for (arm, mm) in arms {
-                let what = format!("{} / {} / {seg} / {arm}", s.name, k.name);
-                assert_moments_equal(&what, mm, &w.segments[seg][arm]);
-                cells += 1;
-            }
-        }
-    }
-    // Every metric × (overall + segments) × 2 arms was compared.
-    let segs = if s.segment.is_some() { 4 } else { 1 };
-    assert_eq!(cells, kpis.len() * segs * 2, "{}", s.name);
-    // The A/B review on both: the same effects.
-    let (rw, rm) = (review(s, wh), review(s, mem));
-    assert_eq!(rw.effects.len(), rm.effects.len());
-    assert!(!rm.effects.is_empty());
-    for (a, b) in rw.effects.iter().zip(&rm.effects) {
-        assert_eq!(a.key, b.key, "{}", s.name);
-        let se = b.std_error.unwrap_or(0.0);
-        assert!(
-            close(a.estimate, b.estimate, se),
-            "{}: {:?} estimate {} vs {}",
-            s.name,
-            b.key,
-            a.estimate,
-            b.estimate
-        );
-        for (x, y) in [
-            (a.std_error, b.std_error),
-            (a.ci_low, b.ci_low),
-            (a.ci_high, b.ci_high),
-        ] {
-            match (x, y) {
-                (Some(x), Some(y)) => assert!(close(x, y, se), "{}: {x} vs {y}", s.name),
-                (x, y) => assert_eq!(x.is_some(), y.is_some()),
-            }
-        }
-        if let (Some(x), Some(y)) = (a.p_value, b.p_value) {
-            assert!((x - y).abs() <= 1e-9, "{}: p {x} vs {y}", s.name);
-        }
-    }
-    eprintln!(
-        "{}: {} statistics rows from PostgreSQL, {} effects equal to the in-process ones",
-        s.name,
-        table.rows.len(),
-        rm.effects.len()
-    );
-}
-
 #[test]
 fn postgres_statistics_equal_in_process() {
     let mut pg = connect();
@@ -331,59 +66,9 @@ fn postgres_statistics_equal_in_process() {
     let rows = tmp_dir().join("contacts.csv");
     std::fs::write(&rows, &csv).unwrap();
     load(&mut pg, "contacts", &csv);
-    let scenarios = [
-        Scenario {
-            name: "cuped_transforms_segment",
-            kpis: vec![
-                ("csat=mean(csat)", MetricType::Mean),
-                ("fcr=proportion(fcr)", MetricType::Proportion),
-                ("nps=nps(score)", MetricType::Mean),
-                ("top2=topbox(csat, 4)", MetricType::Proportion),
-                (
-                    "value=composite(0.1*click - 0.5*purchase)",
-                    MetricType::Mean,
-                ),
-            ],
-            segment: Some("tier"),
-            unit: None,
-            covariates: vec!["pre_csat"],
-            adjustment: Adjustment::Cuped("pre_csat".into()),
-            drop_missing: false,
-            ratio_covariate: None,
-        },
-        Scenario {
-            name: "ratio_cuped_segment_unit",
-            kpis: vec![
-                ("aht=ratio(handle_seconds, count)", MetricType::Ratio),
-                ("aov=ratio(revenue, orders)", MetricType::Ratio),
-            ],
-            segment: Some("tier"),
-            unit: Some("agent"),
-            covariates: vec!["pre_revenue", "pre_orders"],
-            adjustment: Adjustment::RatioCuped {
-                numerator: "pre_revenue".into(),
-                denominator: Denominator::Column("pre_orders".into()),
-            },
-            drop_missing: false,
-            ratio_covariate: Some("pre_revenue/pre_orders"),
-        },
-        Scenario {
-            name: "unit_drop_missing",
-            kpis: vec![
-                ("survey=mean(survey)", MetricType::Mean),
-                ("fcr=proportion(fcr)", MetricType::Proportion),
-                ("aht=ratio(handle_seconds, count)", MetricType::Ratio),
-            ],
-            segment: None,
-            unit: Some("agent"),
-            covariates: vec![],
-            adjustment: Adjustment::None,
-            drop_missing: true,
-            ratio_covariate: None,
-        },
-    ];
-    for s in &scenarios {
-        check(&mut pg, "contacts", &rows, s);
+    let table = TableName(vec!["contacts".into()]);
+    for s in &scenarios() {
+        check(&mut pg, &table, &rows, &tmp_dir(), s);
     }
 }
 

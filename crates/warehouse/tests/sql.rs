@@ -328,4 +328,24 @@ fn requests_the_stats_reader_cannot_express_are_refused() {
     let e = stats_sql(&r, Dialect::Postgres).unwrap_err();
     assert!(e.to_string().contains("`count`"), "{e}");
     assert!(TableName::parse("a..b").is_err());
+    assert!(TableName::parse("a.").is_err());
+    assert!(TableName::parse("parquet.`/x").is_err());
+    assert!(TableName::parse("parquet.`/x`y").is_err());
+}
+
+/// A Spark file source: the backticked path keeps its dots and is quoted as one part.
+#[test]
+fn backticked_table_parts_keep_their_dots() {
+    let t = TableName::parse("parquet.`/data/ab.v1.parquet`").unwrap();
+    assert_eq!(t.0, vec!["parquet", "/data/ab.v1.parquet"]);
+    let t = TableName::parse("cat.`we``ird.name`").unwrap();
+    assert_eq!(t.0, vec!["cat", "we`ird.name"]);
+    assert_eq!(TableName::parse("a.b.c").unwrap().0, vec!["a", "b", "c"]);
+    let mut r = cuped_transforms_request();
+    r.table = TableName::parse("parquet.`/data/ab.v1.parquet`").unwrap();
+    let sql = stats_sql(&r, Dialect::Spark).unwrap();
+    assert!(
+        sql.contains("FROM `parquet`.`/data/ab.v1.parquet`"),
+        "{sql}"
+    );
 }
