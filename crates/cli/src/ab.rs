@@ -731,7 +731,8 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         MissingPolicy::Error
     };
     let mut winsorized = BTreeMap::new();
-    if !a.winsorize.is_empty() {
+    // With --engine the caps were applied in the engine's query (EngineRows::winsor).
+    if !a.winsorize.is_empty() && !engine {
         (data, winsorized) = winsorize_metrics(data, &mut metrics, &a.winsorize, policy)?;
     }
     let input = Input {
@@ -835,6 +836,8 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
         let mut notes = Map::new();
         if let Some(w) = winsorized.get(&name) {
             notes.insert("winsorized".into(), w.to_json());
+        } else if let Some(w) = engine_rows.as_ref().and_then(|r| r.winsor.get(&name)) {
+            notes.insert("winsorized".into(), w.clone());
         }
         let cells = match metric {
             MetricSpec::Quantile { column, nu, .. } => {

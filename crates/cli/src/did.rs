@@ -323,7 +323,7 @@ pub fn run(a: DidArgs) -> Result<Rendered, CliError> {
     check_numeric_args(&a)?;
     if let Some(sql) = crate::warehouse_panel::explain(&a.warehouse, &roles(&a), a.data.as_deref())?
     {
-        return Ok(sql);
+        return Ok(sql.into());
     }
     let c = read(&a)?;
     let wild = a.bootstrap.map(|reps| WildOptions {

@@ -277,7 +277,7 @@ pub fn run(a: SynthArgs) -> Result<Rendered, CliError> {
     check_numeric_args(&a)?;
     if let Some(sql) = crate::warehouse_panel::explain(&a.warehouse, &roles(&a), a.data.as_deref())?
     {
-        return Ok(sql);
+        return Ok(sql.into());
     }
     let data = match &a.data {
         Some(p) => Dataset::read(p)?,

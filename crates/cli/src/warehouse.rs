@@ -156,10 +156,8 @@ pub fn request(f: &Flags) -> Result<StatsRequest, CliError> {
 /// global `LOW,HIGH` for every mean and ratio metric, `metric=LOW,HIGH` for one, which must be
 /// a mean or ratio metric).
 fn winsor(specs: &[String], metrics: &[Metric]) -> Result<BTreeMap<String, Winsor>, CliError> {
-    let specs: Vec<causalkit_data::winsor::WinsorRequest> = specs
-        .iter()
-        .map(|s| s.parse())
-        .collect::<Result<_, _>>()?;
+    let specs: Vec<causalkit_data::winsor::WinsorRequest> =
+        specs.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     let mut out = BTreeMap::new();
     if specs.is_empty() {
         return Ok(out);
