@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Engine integration tests of causalkit-warehouse (issue 15): starts a throwaway PostgreSQL 15
+# Engine integration tests of causalkit-warehouse and the CLI's --engine path (issue 15): starts a throwaway PostgreSQL 15
 # cluster on 127.0.0.1 (never another address), runs the tests against it, and stops every
 # process it started by PID, also on failure. Called by .ci/run after the README's tests.
 set -euo pipefail
@@ -55,3 +55,5 @@ export CAUSALKIT_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 cargo test -p causalkit-warehouse --features postgres --locked --test postgres -- --nocapture
 cargo test -p causalkit-warehouse --features postgres --locked --test panel_postgres
 cargo test -p causalkit-cli --features postgres --locked --test warehouse_panel_postgres
+# The CLI on the same server: `ab --engine postgres://...` and `causalkit sql` equal `ab --data`.
+cargo test -p causalkit-cli --features postgres --locked --test warehouse_postgres -- --nocapture
