@@ -6,6 +6,8 @@
 //!
 //! `cargo run -p causalkit-warehouse --features spark --example spark_ab -- sc://127.0.0.1:15002 /abs/path.parquet`
 
+#![allow(clippy::result_large_err)] // WarehouseError names engine, table and column
+
 use causalkit_warehouse::spark::SparkEngine;
 use causalkit_warehouse::{run_stats, Denominator, Metric, MetricKind, StatsRequest, TableName};
 use std::time::Instant;
