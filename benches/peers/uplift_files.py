@@ -3,7 +3,7 @@ train and one test file per task, read by both causalkit (`causalkit uplift fit`
 `uplift score`, the `gbdt_fit` example) and the peers (`uplift_peer_fit.py`).
 
 Usage: python benches/peers/uplift_files.py hillstrom OUTDIR
-       python benches/peers/uplift_files.py synth ROWS FEATURES OUTDIR [csv]
+       python benches/peers/uplift_files.py synth ROWS FEATURES OUTDIR [csv|whole]
 
 - hillstrom: datasets/hillstrom.csv, Womens E-Mail (t = 1) vs No E-Mail (t = 0), outcome
   `visit`; features recency, history, mens, womens, newbie and the one-hot dummies of
@@ -12,8 +12,9 @@ Usage: python benches/peers/uplift_files.py hillstrom OUTDIR
 - synth: ROWS rows x FEATURES uniform features (numpy default_rng(20261204)), a fair-coin
   treatment and a 0/1 outcome with P(y = 1) = 0.1 + 0.1 x0 + t (0.1 [x1 > 0.5] -
   0.05 [x2 > 0.7]) (the model of benches/uplift.rs); the first 70 % of the rows are the
-  train file, the rest the test file. Written in chunks of 1M rows (10M x 20 fits in memory
-  of a few hundred MiB).
+  train file, the rest the test file (`whole`: all rows in one Parquet file,
+  `synth_{ROWS}x{FEATURES}_all_train.parquet`). Written in chunks of 1M rows (10M x 20 fits in
+  memory of a few hundred MiB).
 Columns: x0..x{F-1} (float64), t (int64 0/1), y (int64 0/1). Parquet (snappy) by default.
 """
 import json
@@ -46,10 +47,12 @@ def hillstrom(out):
 
 def synth(n, f, out, fmt):
     rng = np.random.default_rng(20261204)
-    cut = int(0.7 * n)
+    cut = n if fmt == "whole" else int(0.7 * n)
     names = [f"x{j}" for j in range(f)]
     schema = pa.schema([(c, pa.float64()) for c in names] + [("t", pa.int64()), ("y", pa.int64())])
     stem = f"{out}/synth_{n}x{f}"
+    if fmt == "whole":
+        stem, fmt = stem + "_all", "parquet"
     writers = {}
 
     def sink(part, table):

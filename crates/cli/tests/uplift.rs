@@ -114,6 +114,20 @@ fn missing_feature_is_a_typed_error_unless_allowed() {
 }
 
 #[test]
+fn a_feature_listed_twice_is_read_twice() {
+    // The fit reads the features one at a time and drops each from the file's frame after
+    // its last use; a repeated name must still find its column the second time.
+    let file = tmp("uplift_twice.csv", &customers(2000, 6, None));
+    let mut a = fit_args(&file, "tree");
+    a[8] = "x1,seg,x1".into();
+    let v = ok_json(&a);
+    let enc = &v["diagnostics"]["feature_encoding"];
+    assert!(enc["x1"]["Numeric"].is_object(), "{enc}");
+    assert_eq!(enc["seg"]["Ordinal"]["levels"][2], "c", "{enc}");
+    assert!(num(&effect(&v, "qini_auc")["estimate"]).is_finite());
+}
+
+#[test]
 fn bad_treatment_labels_exit_2() {
     let file = tmp("uplift_bad.csv", &customers(500, 4, None));
     let mut a = fit_args(&file, "t");

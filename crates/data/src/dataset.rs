@@ -479,6 +479,16 @@ impl Dataset {
         })
     }
 
+    /// Removes a column, freeing its memory once no other frame shares it: a caller that
+    /// converts a large file's columns one at a time then holds one copy of the data, not two.
+    pub fn drop_column(&mut self, name: &str) -> Result<()> {
+        self.column(name)?;
+        self.df
+            .drop_in_place(name)
+            .map_err(|e| read_err(Path::new(&self.source), e))?;
+        Ok(())
+    }
+
     /// Checks that every named column exists.
     pub fn require(&self, columns: &[&str]) -> Result<()> {
         for c in columns {
