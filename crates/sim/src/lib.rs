@@ -112,6 +112,7 @@ mod record;
 mod simulate;
 pub mod single_site;
 mod truth;
+pub mod recommender;
 pub mod uplift;
 mod write;
 
