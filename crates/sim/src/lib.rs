@@ -108,11 +108,11 @@ mod config;
 mod error;
 pub mod intent_release;
 mod model;
+pub mod recommender;
 mod record;
 mod simulate;
 pub mod single_site;
 mod truth;
-pub mod recommender;
 pub mod uplift;
 mod write;
 

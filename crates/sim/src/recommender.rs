@@ -170,7 +170,10 @@ impl RecommenderConfig {
             }
         }
         if !(0.0..=1.0).contains(&self.survey_rate) {
-            return bad("survey_rate", format!("{} is not in [0, 1]", self.survey_rate));
+            return bad(
+                "survey_rate",
+                format!("{} is not in [0, 1]", self.survey_rate),
+            );
         }
         if self.noise_sd.is_nan() || self.noise_sd < 0.0 {
             return bad("noise_sd", format!("{} is negative", self.noise_sd));
@@ -364,7 +367,10 @@ pub fn recommender_truth(c: &RecommenderConfig) -> Result<RecommenderTruth, SimE
 
 /// Writes `history.csv`, `experiment.csv`, `experiment_broken.csv` and `truth.json` into
 /// `dir` (created if needed).
-pub fn write_recommender(c: &RecommenderConfig, dir: &Path) -> Result<RecommenderWritten, SimError> {
+pub fn write_recommender(
+    c: &RecommenderConfig,
+    dir: &Path,
+) -> Result<RecommenderWritten, SimError> {
     let io = |p: &Path, e: std::io::Error| SimError::Io {
         path: p.to_path_buf(),
         source: e,
@@ -419,10 +425,17 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x[..10], y[..10]);
             let d: f64 = y[10].parse::<f64>().unwrap() - x[10].parse::<f64>().unwrap();
-            let want = if x[11] == "reward" { c.direct_effect } else { 0.0 };
+            let want = if x[11] == "reward" {
+                c.direct_effect
+            } else {
+                0.0
+            };
             assert!((d - want).abs() < 2e-4, "{x:?} {y:?}");
         }
-        assert_ne!(history_csv(&c.clone().with_seed(1)).unwrap(), history_csv(&c).unwrap());
+        assert_ne!(
+            history_csv(&c.clone().with_seed(1)).unwrap(),
+            history_csv(&c).unwrap()
+        );
     }
 
     #[test]
