@@ -158,13 +158,12 @@ impl RecommenderConfig {
                 reason,
             })
         };
-        for k in 0..4 {
-            if self.effects[k].is_nan() || self.effects[k] <= -1.0 {
+        for (k, (e, name)) in self.effects.iter().zip(SIGNALS).enumerate() {
+            if e.is_nan() || *e <= -1.0 {
                 return bad(
                     &format!("effects[{k}]"),
                     format!(
-                        "({}, the relative effect on `{}`) must be above -1 (a mean cannot fall by 100% or more)",
-                        self.effects[k], SIGNALS[k]
+                        "({e}, the relative effect on `{name}`) must be above -1 (a mean cannot fall by 100% or more)"
                     ),
                 );
             }
@@ -230,8 +229,8 @@ fn draw_customer<R: Rng>(rng: &mut R, c: &RecommenderConfig, treated: bool) -> C
         + c.covariate_coefficients[0] * tenure
         + c.covariate_coefficients[1] * pre_revenue
         + c.noise_sd * std.sample(rng);
-    for k in 0..5 {
-        revenue += c.weights[k] * s[k];
+    for (w, v) in c.weights.iter().zip(&s) {
+        revenue += w * v;
     }
     Customer {
         tenure,
