@@ -9,6 +9,8 @@
 //!   Newcombe intervals for proportions.
 //! - [`adjust`]: CUPED / regression adjustment on several pre-period covariates (also for ratio
 //!   metrics) and post-stratification.
+//! - [`influence`]: the joint covariance of several metrics' effects from per-unit influence
+//!   functions (CUPED-adjusted), for value trees and composite rewards.
 //! - [`winsor`]: capping extreme values at pooled percentiles before analysis.
 //! - [`quantile`]: quantile metrics with order-statistic standard errors (iid or clustered).
 //! - [`checks`]: sample-ratio mismatch, guardrail non-inferiority and the ship verdict.
@@ -25,6 +27,7 @@ pub mod checks;
 pub mod cumulative;
 pub mod error;
 pub mod frequentist;
+pub mod influence;
 pub mod multiarm;
 pub mod planning;
 pub mod quantile;

@@ -21,16 +21,18 @@
 //! engine's proportion variance is `p(1 − p)` (denominator n, not n − 1), so for a proportion
 //! the diagonal takes that convention (it is lowered by `p(1 − p)/((n − 1) n)` per arm); the
 //! off-diagonal entries keep the n − 1 sample covariances (the difference is O(1/n)).
+//! The computation is [`causalkit_ab::influence`]; this module forms the units from the rows.
 
 use crate::error::{AttributionError, Result};
 use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
 use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
+use causalkit_ab::influence::{influence, pooled_theta, ArmUnits};
 use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec, OVERALL};
 use causalkit_ab::MetricType;
 use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
 use causalkit_data::{Dataset, KpiKind, MissingPolicy};
 use causalkit_stats::{Effect, EffectKind, Report};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -231,18 +233,6 @@ fn two_arms(spec: &ReleaseSpec, data: &Dataset, design: &Design) -> Result<(Data
     Ok((data.filter_rows(&keep)?, other))
 }
 
-/// One KPI's analysis units in one arm: unit key → (numerator, denominator, covariates), as
-/// the data layer forms them (sums of the rows' numerators and denominators, the mean of their
-/// covariates).
-struct ArmUnits {
-    keys: Vec<String>,
-    num: Vec<f64>,
-    den: Vec<f64>,
-    x: Vec<Vec<f64>>,
-    /// Rows summed into the unit (covariates are their mean over these rows).
-    rows: Vec<f64>,
-}
-
 /// Per KPI, per arm (control, treatment), the units as the data layer forms them.
 fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnits; 2]> {
     let n = data.height();
@@ -255,13 +245,9 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
         .map(|c| data.numeric(c))
         .collect::<std::result::Result<_, _>>()?;
     let p = covs.len();
-    let mut out: [ArmUnits; 2] = std::array::from_fn(|_| ArmUnits {
-        keys: Vec::new(),
-        num: Vec::new(),
-        den: Vec::new(),
-        x: Vec::new(),
-        rows: Vec::new(),
-    });
+    let mut out: [ArmUnits; 2] = std::array::from_fn(|_| ArmUnits::default());
+    // Rows summed into each unit (its covariates are their mean over these rows).
+    let mut rows: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut index: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
     for i in 0..n {
         let Some(a) = arms[i].as_deref() else {
@@ -285,15 +271,16 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
             None => i.to_string(),
         };
         let o = &mut out[arm];
+        let r = &mut rows[arm];
         let j = *index[arm].entry(key.clone()).or_insert_with(|| {
             o.keys.push(key);
             o.num.push(0.0);
             o.den.push(0.0);
             o.x.push(vec![0.0; p]);
-            o.rows.push(0.0);
+            r.push(0.0);
             o.keys.len() - 1
         });
-        o.rows[j] += 1.0;
+        r[j] += 1.0;
         o.num[j] += rv.numerator[i];
         o.den[j] += rv.denominator[i];
         for (xj, c) in o.x[j].iter_mut().zip(&covs) {
@@ -301,114 +288,14 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
         }
     }
     // The data layer gives each unit the mean of its rows' covariates (sums for the KPI).
-    for o in out.iter_mut() {
-        for (x, r) in o.x.iter_mut().zip(&o.rows) {
+    for (o, rows) in out.iter_mut().zip(&rows) {
+        for (x, r) in o.x.iter_mut().zip(rows) {
             for v in x.iter_mut() {
                 *v /= r;
             }
         }
     }
     Ok(out)
-}
-
-/// The influence values of one KPI in one arm (in the units' order of first appearance, so
-/// sums over them are in a fixed order and the covariance is the same in every run), the
-/// unit keys' positions, and the proportion correction for the diagonal.
-struct Influence {
-    keys: Vec<String>,
-    values: Vec<f64>,
-    position: HashMap<String, usize>,
-    n: f64,
-    diag_correction: f64,
-}
-
-fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> [Influence; 2] {
-    std::array::from_fn(|a| {
-        let u = &arms[a];
-        let n = u.num.len() as f64;
-        let s_num: f64 = u.num.iter().sum();
-        let s_den: f64 = u.den.iter().sum();
-        let s_den2: f64 = u.den.iter().map(|d| d * d).sum();
-        // The engine's test for a mean-type metric (exact by design: ones sum to n).
-        #[allow(clippy::float_cmp)]
-        let unit_den = s_den == n && s_den2 == n;
-        let p = theta.len();
-        let xbar: Vec<f64> = (0..p)
-            .map(|j| u.x.iter().map(|x| x[j]).sum::<f64>() / n)
-            .collect();
-        let (r, mu_d) = if unit_den {
-            (s_num / n, 1.0)
-        } else {
-            (s_num / s_den, s_den / n)
-        };
-        let values = (0..u.num.len())
-            .map(|i| {
-                let mut v = (u.num[i] - r * u.den[i]) / mu_d;
-                for j in 0..p {
-                    v -= theta[j] * (u.x[i][j] - xbar[j]);
-                }
-                v
-            })
-            .collect();
-        let position = u
-            .keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), i))
-            .collect();
-        let diag_correction = if unit_den && mt == MetricType::Proportion {
-            r * (1.0 - r) / ((n - 1.0) * n)
-        } else {
-            0.0
-        };
-        Influence {
-            keys: u.keys.clone(),
-            values,
-            position,
-            n,
-            diag_correction,
-        }
-    })
-}
-
-/// The engine's pooled CUPED slope for one KPI: the total (both arms) covariance of the
-/// covariates and of the pooled linearisation `a m + b d` with them.
-fn pooled_theta(arms: &[ArmUnits; 2], p: usize) -> Result<DVector<f64>> {
-    if p == 0 {
-        return Ok(DVector::zeros(0));
-    }
-    let rows: Vec<(f64, f64, &Vec<f64>)> = arms
-        .iter()
-        .flat_map(|u| (0..u.num.len()).map(move |i| (u.num[i], u.den[i], &u.x[i])))
-        .collect();
-    let n = rows.len() as f64;
-    let s_num: f64 = rows.iter().map(|r| r.0).sum();
-    let s_den: f64 = rows.iter().map(|r| r.1).sum();
-    let mu_d = s_den / n;
-    let r = s_num / s_den;
-    let (a, b) = (1.0 / mu_d, -r / mu_d);
-    let psi: Vec<f64> = rows.iter().map(|x| a * x.0 + b * x.1).collect();
-    let psi_bar = psi.iter().sum::<f64>() / n;
-    let xbar: Vec<f64> = (0..p)
-        .map(|j| rows.iter().map(|x| x.2[j]).sum::<f64>() / n)
-        .collect();
-    let mut sxx = DMatrix::zeros(p, p);
-    let mut sxy = DVector::zeros(p);
-    for (k, row) in rows.iter().enumerate() {
-        for i in 0..p {
-            let di = row.2[i] - xbar[i];
-            sxy[i] += di * (psi[k] - psi_bar);
-            for j in 0..p {
-                sxx[(i, j)] += di * (row.2[j] - xbar[j]);
-            }
-        }
-    }
-    let chol = sxx.cholesky().ok_or_else(|| {
-        AttributionError::Invalid(
-            "the covariates are collinear (their pooled covariance is singular)".into(),
-        )
-    })?;
-    Ok(chol.solve(&sxy))
 }
 
 /// The joint covariance of the KPI effects (treatment − control) from influence functions;
@@ -427,35 +314,15 @@ pub fn effect_covariance(
     let mut infl = Vec::with_capacity(kpis.len());
     for k in &kpis {
         let units = units_of(&data, k, &design)?;
-        let theta = pooled_theta(&units, design.covariates.len())?;
+        let theta = pooled_theta(&units, design.covariates.len()).ok_or_else(|| {
+            AttributionError::Invalid(
+                "the covariates are collinear (their pooled covariance is singular)".into(),
+            )
+        })?;
         infl.push(influence(&units, metric_type(&k.kpi.kind), &theta));
     }
-    let kn = kpis.len();
-    let mut cov = DMatrix::zeros(kn, kn);
-    for a in [0usize, 1] {
-        for j in 0..kn {
-            for k in j..kn {
-                let (ij, ik) = (&infl[j][a], &infl[k][a]);
-                let s: f64 = ij
-                    .keys
-                    .iter()
-                    .zip(&ij.values)
-                    .filter_map(|(key, v)| ik.position.get(key).map(|&q| v * ik.values[q]))
-                    .sum();
-                let mut c = s / (ij.n * (ij.n - 1.0) * ik.n * (ik.n - 1.0)).sqrt();
-                if j == k {
-                    c -= ij.diag_correction;
-                }
-                cov[(j, k)] += c;
-                if j != k {
-                    cov[(k, j)] += c;
-                }
-            }
-        }
-    }
-    Ok(cov)
+    Ok(causalkit_ab::influence::effect_covariance(&infl))
 }
-
 /// Fits the randomised design: the A/B engine's KPI effects (identical to `causalkit ab`
 /// with `--arm`, `--control`, `--metric` per KPI, `--lower-is-better` for `better = "lower"`,
 /// `--covariate` per covariate, `--unit`, `--drop-missing` from `[data] drop_missing`, and

@@ -41,6 +41,9 @@ enum Command {
     /// `ab --dialect NAME --table T --explain`); run it there and read its result back with
     /// `ab --stats FILE`.
     Sql(crate::warehouse::SqlArgs),
+    /// Reward design: `reward calibrate` (weights against long-term value, the surrogate
+    /// index) and `reward evaluate` (a reward in an experiment).
+    Reward(crate::reward::RewardArgs),
     /// Write simulated data with known ground truth.
     Simulate {
         #[command(subcommand)]
@@ -174,6 +177,9 @@ enum SimulateWhat {
     /// An intent-classification model release (randomised, rollout by site, single site) with
     /// release specs and the true KPI effects, money per value node and per confusion cell.
     IntentRelease(crate::simulate_intent::IntentReleaseArgs),
+    /// An e-commerce recommender release (history for calibrating a reward, an experiment
+    /// with surrogacy holding and one with it broken) with the true weights and effects.
+    Recommender(crate::reward::SimulateRecommenderArgs),
     /// Uplift customers (persuadables, sure things, lost causes, sleeping dogs; email and
     /// call arms; `converted` and `spend`) with the true per-customer effects, as one CSV.
     Uplift {
@@ -210,9 +216,13 @@ fn run_command(command: Command) -> Result<Rendered, CliError> {
         Command::Report(a) => crate::report::run(a),
         Command::Attribute(a) => crate::attribute::run(a),
         Command::Sql(a) => crate::warehouse::sql(&a),
+        Command::Reward(a) => crate::reward::run(a),
         Command::Simulate {
             what: SimulateWhat::IntentRelease(a),
         } => crate::simulate_intent::run(a),
+        Command::Simulate {
+            what: SimulateWhat::Recommender(a),
+        } => crate::reward::simulate(a),
         Command::Simulate {
             what: SimulateWhat::Uplift { seed, rows, out },
         } => {

@@ -13,6 +13,7 @@ mod commands;
 mod did;
 mod output;
 mod report;
+mod reward;
 mod simulate_intent;
 mod synth;
 mod uplift;

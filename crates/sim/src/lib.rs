@@ -108,6 +108,7 @@ mod config;
 mod error;
 pub mod intent_release;
 mod model;
+pub mod recommender;
 mod record;
 mod simulate;
 pub mod single_site;
