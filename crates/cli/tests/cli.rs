@@ -165,7 +165,7 @@ fn bad_input_exits_2_with_a_message_naming_the_fault() {
         e.contains("1 missing value") && e.contains("--drop-missing"),
         "{e}"
     );
-    let v = ok_json(&[
+    let dropping: [&str; 8] = [
         "regress",
         "--data",
         &p,
@@ -174,11 +174,22 @@ fn bad_input_exits_2_with_a_message_naming_the_fault() {
         "--regressors",
         "x",
         "--drop-missing",
-        "--format",
-        "json",
-    ]);
+    ];
+    let v = ok_json(&[&dropping[..], &["--format", "json"]].concat());
     assert_eq!(v["diagnostics"]["dropped_rows"], 1);
     assert!(v["warnings"][0].as_str().unwrap().contains("1 row(s)"));
+    // The table view: the warning is on stderr (as in every format), not inside the table.
+    let out = run(&dropping);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (table, warnings) = (stdout(&out), stderr(&out));
+    assert!(
+        table.contains("Estimate") && !table.contains("Warning"),
+        "{table}"
+    );
+    assert!(
+        warnings.contains("Warning: 1 row(s) with missing values were dropped"),
+        "{warnings}"
+    );
     let p = tmp("const.csv", "y,x,c\n1,2,1\n2,3,1\n3,5,1\n4,4,1\n");
     let e = bad(&[
         "regress",
