@@ -1359,6 +1359,40 @@ fn inference_effect(mut e: Effect, no_inference: bool, key: EffectKey) -> Effect
 }
 
 impl AbFit {
+    /// The SRM check as one diagnostics object — `arms`, `units` (JSON integers), `chi2`,
+    /// `p_value`, `alpha` and `mismatch` — for layers that compose a review into their own
+    /// output (release attribution, reward evaluation); `None` without a check.
+    pub fn srm_json(&self) -> Option<Value> {
+        self.srm.as_ref().map(|srm| {
+            json!({
+                "arms": srm.arms,
+                "units": srm.units.iter().map(|u| causalkit_stats::count_value(*u)).collect::<Vec<_>>(),
+                "chi2": srm.overall.chi2,
+                "p_value": srm.overall.p_value,
+                "alpha": self.spec.srm_alpha,
+                "mismatch": srm.mismatch,
+            })
+        })
+    }
+
+    /// CUPED per adjusted metric as one diagnostics object (metric name -> `covariates`,
+    /// `theta`, `variance_reduction`); `None` when no metric was adjusted.
+    pub fn cuped_json(&self) -> Option<Value> {
+        let cuped: Map<String, Value> = self
+            .metrics
+            .iter()
+            .filter_map(|m| {
+                m.cuped.as_ref().map(|c| {
+                    (
+                        m.name.clone(),
+                        json!({"covariates": c.covariates, "theta": c.theta, "variance_reduction": c.variance_reduction}),
+                    )
+                })
+            })
+            .collect();
+        (!cuped.is_empty()).then_some(Value::Object(cuped))
+    }
+
     /// The plain-text blocks the summary adds under the effects table: multiple testing, SRM,
     /// guardrails and the verdict's reasons (with `verdict_line`, also the `Verdict: ...` line
     /// itself; the CLI prints that line on stderr instead).

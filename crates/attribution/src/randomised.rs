@@ -358,33 +358,11 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, opts: &FitOptions) -> Result<Desi
     if other_rows > 0 {
         diagnostics.insert("rows_of_other_arms_left_out".into(), json!(other_rows));
     }
-    if let Some(srm) = &fit.srm {
-        diagnostics.insert(
-            "srm".into(),
-            json!({
-                "arms": srm.arms,
-                "units": srm.units.iter().map(|u| causalkit_stats::count_value(*u)).collect::<Vec<_>>(),
-                "chi2": srm.overall.chi2,
-                "p_value": srm.overall.p_value,
-                "alpha": fit.spec.srm_alpha,
-                "mismatch": srm.mismatch,
-            }),
-        );
+    if let Some(srm) = fit.srm_json() {
+        diagnostics.insert("srm".into(), srm);
     }
-    let cuped: Map<String, Value> = fit
-        .metrics
-        .iter()
-        .filter_map(|m| {
-            m.cuped.as_ref().map(|c| {
-                (
-                    m.name.clone(),
-                    json!({"covariates": c.covariates, "theta": c.theta, "variance_reduction": c.variance_reduction}),
-                )
-            })
-        })
-        .collect();
-    if !cuped.is_empty() {
-        diagnostics.insert("cuped".into(), Value::Object(cuped));
+    if let Some(cuped) = fit.cuped_json() {
+        diagnostics.insert("cuped".into(), cuped);
     }
     diagnostics.insert(
         "ab_engine".into(),

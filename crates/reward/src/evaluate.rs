@@ -633,11 +633,10 @@ pub fn evaluate(
             pv(g.non_inferiority_p)
         ));
     }
+    if let Some(srm) = fit.srm_json() {
+        diagnostics.insert("srm".into(), srm);
+    }
     if let Some(srm) = &fit.srm {
-        diagnostics.insert(
-            "srm".into(),
-            json!({"arms": srm.arms, "units": srm.units, "chi2": srm.overall.chi2, "p_value": srm.overall.p_value, "alpha": fit.spec.srm_alpha, "mismatch": srm.mismatch}),
-        );
         if srm.mismatch {
             warnings.push(format!(
                 "sample ratio mismatch (chi2 = {:.2}, p {}): the arms' unit counts differ from the planned split; the randomisation or logging may be broken",
@@ -646,20 +645,8 @@ pub fn evaluate(
             ));
         }
     }
-    let cuped: Map<String, Value> = fit
-        .metrics
-        .iter()
-        .filter_map(|m| {
-            m.cuped.as_ref().map(|c| {
-                (
-                    m.name.clone(),
-                    json!({"covariates": c.covariates, "theta": c.theta, "variance_reduction": c.variance_reduction}),
-                )
-            })
-        })
-        .collect();
-    if !cuped.is_empty() {
-        diagnostics.insert("cuped".into(), Value::Object(cuped));
+    if let Some(cuped) = fit.cuped_json() {
+        diagnostics.insert("cuped".into(), cuped);
     }
     warnings.extend(result.warnings.iter().cloned());
     Ok(Evaluation {
