@@ -11,7 +11,7 @@
 //! weighted sum of the (CUPED-adjusted) component effects; its interval and p-value are normal
 //! (`τ̂_R ± z_{1−α/2} √(wᵀVw)`).
 //!
-//! With a calibration ([`crate::calibrate`]), the surrogate index `h(S, X)` is computed per row
+//! With a calibration ([`crate::calibrate()`]), the surrogate index `h(S, X)` is computed per row
 //! and evaluated as one more metric: its effect estimates the long-term effect under
 //! surrogacy (Athey, Chetty, Imbens & Kang 2019, NBER w26463). Where the experiment also
 //! observed the long-term outcome, the **surrogacy validation** compares the two: the

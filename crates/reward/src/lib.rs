@@ -4,18 +4,19 @@
 //! `R = w1*click + w2*add_to_cart + w3*purchase − w4*return`. This crate answers whether R
 //! moves long-term value and how to set the weights:
 //!
-//! - [`calibrate`]: the surrogate index (Athey, Chetty, Imbens & Kang 2019, "The surrogate
+//! - [`calibrate`](mod@calibrate): the surrogate index (Athey, Chetty, Imbens & Kang 2019, "The surrogate
 //!   index", NBER w26463) — the expected long-term outcome given the short-term signals,
 //!   linear by default (its coefficients are the calibrated weights, with robust standard
 //!   errors, seeded bootstrap intervals and cross-validated fit) or boosted; saved as a
 //!   versioned JSON file.
-//! - [`evaluate`]: a reward in an experiment — the effect on R, on every component and on the
+//! - [`evaluate`](mod@evaluate): a reward in an experiment — the effect on R, on every component and on the
 //!   surrogate index, with the joint covariance of the components from per-unit influence
 //!   functions (so the effect on R is exactly the weighted sum of the component effects, with
 //!   standard error `√(wᵀVw)`), CUPED, SRM and guardrails as in the A/B engine, and the
 //!   surrogacy validation where the long-term outcome was observed.
-//! - [`sensitivity`]: where the verdict on R flips over ranges of weights, and the Pareto
-//!   frontier between two KPIs.
+//! - [`sensitivity`]: where the verdict on R flips over ranges of weights (a grid). Not yet
+//!   built: the constrained choice of weights under guardrail margins and the Pareto frontier
+//!   between two KPIs (issue 16).
 //! - [`expr`]: the linear reward expression.
 //!
 //! Pure numerics: no data frames and no IO other than the calibration file; the CLI's
