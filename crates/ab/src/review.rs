@@ -631,6 +631,9 @@ pub struct AbFit {
     pub verdict: Option<Verdict>,
     /// Adjusted p-values: (effect index, raw p, adjusted p, family).
     pub adjusted_p: Vec<(usize, f64, f64, String)>,
+    /// Intervals adjusted for multiplicity, one per adjusted effect with an interval (see
+    /// [`multiplicity_interval_rule`]); empty without `adjustment`.
+    pub adjusted_intervals: Vec<AdjustedInterval>,
     result: EstimationResult,
 }
 
@@ -964,7 +967,8 @@ impl AbReview {
 
         // Effects.
         let mut fieller_diag = Map::new();
-        let mut p_index: Vec<(usize, String)> = Vec::new(); // effect index, family key
+        // effect index, family key, degrees of freedom of its interval (infinite: normal)
+        let mut p_index: Vec<(usize, String, f64)> = Vec::new();
         let scope = spec.adjust_scope;
         for r in comparisons.iter_mut() {
             let mspec = spec
@@ -986,14 +990,14 @@ impl AbReview {
             };
             let c = &r.comparison;
             let no_inference = c.absolute.std_error.is_nan() || c.absolute.std_error <= 0.0;
-            p_index.push((result.effects.len(), fam("absolute")));
+            p_index.push((result.effects.len(), fam("absolute"), c.absolute.df));
             result.effects.push(inference_effect(
                 c.absolute.to_effect(label(r, &control, "absolute")),
                 no_inference,
                 key(r, &control, EffectKind::Absolute),
             ));
             if let Some(rel) = &c.relative {
-                p_index.push((result.effects.len(), fam("relative")));
+                p_index.push((result.effects.len(), fam("relative"), rel.df));
                 result.effects.push(inference_effect(
                     rel.to_effect(label(r, &control, "relative (delta)")),
                     rel.std_error.is_nan() || rel.std_error <= 0.0,
@@ -1148,22 +1152,44 @@ impl AbReview {
 
         // Multiple testing.
         let mut adjusted_p = Vec::new();
+        let mut adjusted_intervals = Vec::new();
         if let Some(adj) = spec.adjustment {
             let p: Vec<f64> = p_index
                 .iter()
-                .map(|(i, _)| result.effects[*i].p_value.unwrap_or(1.0))
+                .map(|(i, _, _)| result.effects[*i].p_value.unwrap_or(1.0))
                 .collect();
-            let fam: Vec<String> = p_index.iter().map(|(_, f)| f.clone()).collect();
+            let fam: Vec<String> = p_index.iter().map(|(_, f, _)| f.clone()).collect();
             let adjusted = adjust_within_families(&p, &fam, adj)?;
             let mut m = Map::new();
-            for (((i, f), raw), pa) in p_index.iter().zip(&p).zip(&adjusted) {
-                let l = result.effects[*i].label.clone();
-                m.insert(l, json!({"p_value": raw, "p_adjusted": pa, "family": f}));
+            for (((i, f, df), raw), pa) in p_index.iter().zip(&p).zip(&adjusted) {
+                let e = &result.effects[*i];
+                let mut entry = json!({"p_value": raw, "p_adjusted": pa, "family": f});
+                let family: Vec<f64> = fam
+                    .iter()
+                    .zip(&adjusted)
+                    .filter(|(g, _)| *g == f)
+                    .map(|(_, q)| *q)
+                    .collect();
+                let level = multiplicity_alpha(adj, spec.alpha, &family);
+                if let (Some(se), true) = (e.std_error, e.ci_low.is_some()) {
+                    let crit = causalkit_stats::dist::t_critical(level, *df)?;
+                    let iv = AdjustedInterval {
+                        effect: *i,
+                        alpha: level,
+                        ci_low: e.estimate - crit * se,
+                        ci_high: e.estimate + crit * se,
+                    };
+                    entry["interval_alpha"] = json!(iv.alpha);
+                    entry["ci_low_adjusted"] = json!(iv.ci_low);
+                    entry["ci_high_adjusted"] = json!(iv.ci_high);
+                    adjusted_intervals.push(iv);
+                }
+                m.insert(e.label.clone(), entry);
                 adjusted_p.push((*i, *raw, *pa, f.clone()));
             }
             result.diagnostics.insert(
                 "multiple_testing".into(),
-                json!({"method": format!("{adj:?}"), "scope": scope.names(), "adjusted": m}),
+                json!({"method": format!("{adj:?}"), "scope": scope.names(), "adjusted": m, "intervals": multiplicity_interval_rule(adj)}),
             );
         }
 
@@ -1340,8 +1366,65 @@ impl AbReview {
             guardrails: checks,
             verdict: the_verdict,
             adjusted_p,
+            adjusted_intervals,
             result,
         })
+    }
+}
+
+/// An interval of one effect widened for multiple testing: the effect's estimate ± the
+/// critical value at `alpha` (its own t degrees of freedom, or normal) × its standard error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdjustedInterval {
+    /// Index of the effect in the review's result.
+    pub effect: usize,
+    /// The two-sided alpha of the interval (e.g. alpha/m for Bonferroni).
+    pub alpha: f64,
+    /// Lower bound.
+    pub ci_low: f64,
+    /// Upper bound.
+    pub ci_high: f64,
+}
+
+/// The two-sided alpha of the multiplicity-adjusted intervals of one family whose adjusted
+/// p-values are `adjusted` (m = their number):
+/// - Bonferroni, Holm, Hochberg (familywise error): Bonferroni's simultaneous intervals,
+///   `alpha / m` — Holm's and Hochberg's procedures have no simple compatible intervals, and
+///   Bonferroni's cover all m effects together with probability at least 1 - alpha;
+/// - Benjamini–Hochberg: the false-coverage-rate intervals of Benjamini & Yekutieli (2005,
+///   "False discovery rate-adjusted multiple confidence intervals for selected parameters",
+///   JASA 100:71-81), `R alpha / m` with R the number of effects the procedure selects
+///   (adjusted p <= alpha), `alpha / m` when it selects none;
+/// - Benjamini–Yekutieli: the same with `alpha / (1 + 1/2 + ... + 1/m)` in place of `alpha`;
+/// - none: `alpha`.
+pub fn multiplicity_alpha(adj: Adjustment, alpha: f64, adjusted: &[f64]) -> f64 {
+    let m = adjusted.len().max(1) as f64;
+    let selected = |q: f64| adjusted.iter().filter(|p| **p <= q).count().max(1) as f64;
+    match adj {
+        Adjustment::None => alpha,
+        Adjustment::Bonferroni | Adjustment::Holm | Adjustment::Hochberg => alpha / m,
+        Adjustment::BenjaminiHochberg => selected(alpha) * alpha / m,
+        Adjustment::BenjaminiYekutieli => {
+            let c: f64 = (1..=adjusted.len().max(1)).map(|i| 1.0 / i as f64).sum();
+            selected(alpha) * alpha / (m * c)
+        }
+    }
+}
+
+/// In words, how [`multiplicity_alpha`] widens the intervals under `adj` (for charts and the
+/// JSON's `multiple_testing.intervals`).
+pub fn multiplicity_interval_rule(adj: Adjustment) -> &'static str {
+    match adj {
+        Adjustment::None => "unadjusted",
+        Adjustment::Bonferroni | Adjustment::Holm | Adjustment::Hochberg => {
+            "Bonferroni simultaneous intervals (alpha/m per family)"
+        }
+        Adjustment::BenjaminiHochberg => {
+            "Benjamini-Yekutieli (2005) FCR-adjusted intervals (R*alpha/m per family)"
+        }
+        Adjustment::BenjaminiYekutieli => {
+            "Benjamini-Yekutieli (2005) FCR-adjusted intervals under dependence (R*alpha/(m*sum 1/i) per family)"
+        }
     }
 }
 

@@ -936,6 +936,16 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
             let effects: Vec<Effect> = result
                 .effects
                 .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    // Under --adjust the charts draw the multiplicity-adjusted intervals.
+                    let mut e = e.clone();
+                    if let Some(iv) = fit.adjusted_intervals.iter().find(|iv| iv.effect == i) {
+                        e.ci_low = Some(iv.ci_low);
+                        e.ci_high = Some(iv.ci_high);
+                    }
+                    e
+                })
                 .filter(|e| {
                     e.key.kind == Some(kind)
                         && match kind {
@@ -958,10 +968,29 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
             if effects.is_empty() {
                 continue;
             }
-            let interval = causalkit_report::Interval::pointwise(level);
-            let note = match &a.adjust {
-                Some(m) => format!("intervals unadjusted; p-values adjusted ({m}) in the table"),
-                None => "intervals not adjusted for multiplicity".to_string(),
+            let (interval, note) = match fit.spec.adjustment {
+                Some(adj) if !fit.adjusted_intervals.is_empty() => (
+                    // Bonferroni's intervals cover the family together; the FCR intervals of
+                    // BH/BY control the false coverage rate among selected effects instead.
+                    if matches!(
+                        adj,
+                        causalkit_stats::Adjustment::BenjaminiHochberg
+                            | causalkit_stats::Adjustment::BenjaminiYekutieli
+                    ) {
+                        causalkit_report::Interval::pointwise(level)
+                    } else {
+                        causalkit_report::Interval::uniform(level)
+                    },
+                    format!(
+                        "intervals adjusted for multiplicity (--adjust {}): {}; the table's intervals are unadjusted",
+                        a.adjust.as_deref().unwrap_or_default(),
+                        causalkit_ab::review::multiplicity_interval_rule(adj)
+                    ),
+                ),
+                _ => (
+                    causalkit_report::Interval::pointwise(level),
+                    "intervals not adjusted for multiplicity".to_string(),
+                ),
             };
             let chart = if kind == EffectKind::Absolute {
                 // Seconds and proportions never share an axis: one panel per metric.

@@ -449,3 +449,48 @@ fn coarser_randomisation_unit_with_segments() {
     assert!(num(&web["estimate"]) < 0.0);
     assert_eq!(v["diagnostics"]["randomisation_unit"], "agent");
 }
+
+/// Under `--adjust` the forest charts draw the multiplicity-adjusted intervals (Bonferroni's
+/// simultaneous ones here) and say so; the JSON carries them beside the adjusted p-values
+/// (`multiple_testing.adjusted.*.ci_low_adjusted`), wider than the table's unadjusted ones.
+#[test]
+fn adjust_draws_adjusted_intervals() {
+    let dir = std::env::temp_dir().join(format!("causalkit-ab-adjplots-{}", std::process::id()));
+    let d = dir.display().to_string();
+    let v = ok_json(&[
+        "ab",
+        "--data",
+        "datasets/contact-centre/ab_contacts.csv",
+        "--metric",
+        "aht=mean(handle_seconds)",
+        "--metric",
+        "repeat=proportion(repeat_contact)",
+        "--adjust",
+        "bonferroni",
+        "--plot",
+        &d,
+        "--format",
+        "json",
+    ]);
+    let mt = &v["diagnostics"]["multiple_testing"];
+    assert!(mt["intervals"].as_str().unwrap().contains("Bonferroni"));
+    let label = "aht | all | treatment vs control | absolute";
+    let e = effect(&v, label);
+    let a = &mt["adjusted"][label];
+    assert!(
+        (num(&a["interval_alpha"]) - 0.025).abs() < 1e-15,
+        "alpha/m, m = 2"
+    );
+    assert!(num(&a["ci_low_adjusted"]) < num(&e["ci_low"]));
+    assert!(num(&a["ci_high_adjusted"]) > num(&e["ci_high"]));
+    let svg = std::fs::read_to_string(dir.join("lift_absolute.svg")).unwrap();
+    assert!(
+        svg.contains("adjusted for multiplicity"),
+        "subtitle says so"
+    );
+    assert!(
+        svg.contains("simultaneous"),
+        "Bonferroni intervals are simultaneous"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
