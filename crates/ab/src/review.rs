@@ -1171,8 +1171,9 @@ impl AbReview {
                     .map(|(_, q)| *q)
                     .collect();
                 let level = multiplicity_alpha(adj, spec.alpha, &family);
-                if let (Some(se), true) = (e.std_error, e.ci_low.is_some()) {
-                    let crit = causalkit_stats::dist::t_critical(level, *df)?;
+                // An effect without a finite critical value (no inference) keeps no interval.
+                let crit = causalkit_stats::dist::t_critical(level, *df).ok();
+                if let (Some(se), true, Some(crit)) = (e.std_error, e.ci_low.is_some(), crit) {
                     let iv = AdjustedInterval {
                         effect: *i,
                         alpha: level,
