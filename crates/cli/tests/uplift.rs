@@ -35,6 +35,11 @@ fn customers(n: usize, seed: u64, missing_row: Option<usize>) -> String {
     out
 }
 
+/// The index of the `--features` value in [`fit_args`].
+fn features_at(a: &[String]) -> usize {
+    a.iter().position(|x| x == "--features").unwrap() + 1
+}
+
 fn fit_args(file: &str, learner: &str) -> Vec<String> {
     [
         "uplift",
@@ -119,7 +124,8 @@ fn a_feature_listed_twice_is_read_twice() {
     // its last use; a repeated name must still find its column the second time.
     let file = tmp("uplift_twice.csv", &customers(2000, 6, None));
     let mut a = fit_args(&file, "tree");
-    a[8] = "x1,seg,x1".into();
+    let i = features_at(&a);
+    a[i] = "x1,seg,x1".into();
     let v = ok_json(&a);
     let enc = &v["diagnostics"]["feature_encoding"];
     assert!(enc["x1"]["Numeric"].is_object(), "{enc}");
@@ -135,8 +141,10 @@ fn bad_treatment_labels_exit_2() {
     let err = bad(&a);
     assert!(err.contains("--control `9`"), "{err}");
     let mut a = fit_args(&file, "t");
-    a[8] = "x1,nope".into();
-    bad(&a);
+    let i = features_at(&a);
+    a[i] = "x1,nope".into();
+    let err = bad(&a);
+    assert!(err.contains("nope"), "{err}");
 }
 
 #[test]
