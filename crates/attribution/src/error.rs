@@ -97,6 +97,22 @@ impl AttributionError {
         }
     }
 
+    /// An estimator's failure on one KPI: names the estimator and the KPI; `numerical` says
+    /// whether the input was valid and the numerics failed (exit 1) or the input was bad
+    /// (exit 2).
+    pub fn on_kpi(
+        estimator: &str,
+        kpi: &str,
+        error: impl std::fmt::Display,
+        numerical: bool,
+    ) -> Self {
+        AttributionError::Estimator {
+            estimator: estimator.into(),
+            message: format!("KPI `{kpi}`: {error}"),
+            numerical,
+        }
+    }
+
     /// True when the failure is numerical on valid input, not bad input.
     pub fn is_numerical(&self) -> bool {
         matches!(

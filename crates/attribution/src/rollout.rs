@@ -73,19 +73,11 @@ const CS_NAME: &str = "Callaway-Sant'Anna";
 const IMPUTATION_NAME: &str = "imputation (Borusyak-Jaravel-Spiess)";
 
 fn cs_error(kpi: &str, e: CsError) -> AttributionError {
-    AttributionError::Estimator {
-        estimator: CS_NAME.into(),
-        message: format!("KPI `{kpi}`: {e}"),
-        numerical: e.is_numerical(),
-    }
+    AttributionError::on_kpi(CS_NAME, kpi, &e, e.is_numerical())
 }
 
 fn did_error(kpi: &str, e: DidError) -> AttributionError {
-    AttributionError::Estimator {
-        estimator: IMPUTATION_NAME.into(),
-        message: format!("KPI `{kpi}`: {e}"),
-        numerical: e.is_numerical(),
-    }
+    AttributionError::on_kpi(IMPUTATION_NAME, kpi, &e, e.is_numerical())
 }
 
 fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {

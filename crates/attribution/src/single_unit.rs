@@ -68,19 +68,11 @@ const SDID_NAME: &str = "synthetic DiD";
 const SC_NAME: &str = "synthetic control (Abadie)";
 
 fn synth_error(kpi: &str, e: SynthError) -> AttributionError {
-    AttributionError::Estimator {
-        estimator: SDID_NAME.into(),
-        message: format!("KPI `{kpi}`: {e}"),
-        numerical: e.is_numerical(),
-    }
+    AttributionError::on_kpi(SDID_NAME, kpi, &e, e.is_numerical())
 }
 
 fn sc_error(kpi: &str, e: ScError) -> AttributionError {
-    AttributionError::Estimator {
-        estimator: SC_NAME.into(),
-        message: format!("KPI `{kpi}`: {e}"),
-        numerical: e.is_numerical(),
-    }
+    AttributionError::on_kpi(SC_NAME, kpi, &e, e.is_numerical())
 }
 
 /// The single-unit panel: one `SynthPanel` per KPI (same units and periods for every KPI;
