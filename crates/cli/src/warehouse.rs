@@ -158,58 +158,27 @@ pub fn request(f: &Flags) -> Result<StatsRequest, CliError> {
 fn winsor(specs: &[String], metrics: &[Metric]) -> Result<BTreeMap<String, Winsor>, CliError> {
     let specs: Vec<causalkit_data::winsor::WinsorRequest> =
         specs.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
-    let mut out = BTreeMap::new();
     if specs.is_empty() {
-        return Ok(out);
+        return Ok(BTreeMap::new());
     }
-    if specs.iter().filter(|s| s.metric.is_none()).count() > 1 {
-        return Err(CliError::bad(
-            "--winsorize without a metric name given twice; use metric=LOW,HIGH for per-metric levels",
-        ));
-    }
-    let global = specs.iter().find(|s| s.metric.is_none());
-    for s in &specs {
-        let Some(name) = &s.metric else { continue };
-        if specs
-            .iter()
-            .filter(|t| t.metric.as_ref() == Some(name))
-            .count()
-            > 1
-        {
-            return Err(CliError::bad(format!(
-                "--winsorize given twice for metric `{name}`"
-            )));
-        }
-        match metrics.iter().find(|m| &m.name == name) {
-            None => {
-                return Err(CliError::bad(format!(
-                    "--winsorize {name}=...: no metric named `{name}` (see --metric)"
-                )))
-            }
-            Some(m) if m.winsor_column().is_none() => {
-                return Err(CliError::bad(format!(
-                    "--winsorize {name}=...: metric `{name}` is not a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles"
-                )))
-            }
-            Some(_) => {}
-        }
-    }
-    for m in metrics.iter().filter(|m| m.winsor_column().is_some()) {
-        let spec = specs
-            .iter()
-            .find(|s| s.metric.as_deref() == Some(m.name.as_str()))
-            .or(global);
-        if let Some(s) = spec {
-            out.insert(
-                m.name.clone(),
-                Winsor {
-                    lower: s.lower,
-                    upper: s.upper,
-                    caps: None,
-                },
-            );
-        }
-    }
+    let cappable: Vec<(&str, bool)> = metrics
+        .iter()
+        .map(|m| (m.name.as_str(), m.winsor_column().is_some()))
+        .collect();
+    let out: BTreeMap<String, Winsor> =
+        causalkit_data::winsor::resolve_requests(&specs, &cappable)?
+            .into_iter()
+            .map(|(name, s)| {
+                (
+                    name,
+                    Winsor {
+                        lower: s.lower,
+                        upper: s.upper,
+                        caps: None,
+                    },
+                )
+            })
+            .collect();
     if out.is_empty() {
         return Err(CliError::bad(
             "--winsorize: none of the metrics is a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles",

@@ -133,6 +133,60 @@ fn capped_column(kpi: &Kpi) -> Option<&str> {
     }
 }
 
+/// Which request applies to which metric: each metric's own request, else the request
+/// without a metric, for the metrics that can be capped (`metrics`: name and whether it is a
+/// mean or ratio metric). The rules of `--winsorize`, wherever the caps are computed (in
+/// process, or in a warehouse's query). Errors ([`DataError::Winsorize`]): two requests
+/// without a metric, two for one metric, a request naming no metric or one that cannot be
+/// capped. The result may be empty (no cappable metric); the caller says what that means.
+pub fn resolve_requests<'a>(
+    requests: &'a [WinsorRequest],
+    metrics: &[(&str, bool)],
+) -> Result<BTreeMap<String, &'a WinsorRequest>> {
+    let global: Vec<&WinsorRequest> = requests.iter().filter(|s| s.metric.is_none()).collect();
+    if global.len() > 1 {
+        return Err(refuse(
+            "without a metric name given twice; use metric=LOW,HIGH for per-metric levels",
+        ));
+    }
+    for s in requests.iter().filter_map(|s| s.metric.as_ref()) {
+        if requests
+            .iter()
+            .filter(|t| t.metric.as_ref() == Some(s))
+            .count()
+            > 1
+        {
+            return Err(refuse(format!("given twice for metric `{s}`")));
+        }
+        match metrics.iter().find(|(m, _)| m == s) {
+            Some((_, true)) => {}
+            Some((_, false)) => {
+                return Err(refuse(format!(
+                    "{s}=...: metric `{s}` is not a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles"
+                )))
+            }
+            None => {
+                let all: Vec<&str> = metrics.iter().map(|(m, _)| *m).collect();
+                return Err(refuse(format!(
+                    "{s}=...: no metric named `{s}` (the metrics: {})",
+                    all.join(", ")
+                )));
+            }
+        }
+    }
+    let mut chosen = BTreeMap::new();
+    for (name, _) in metrics.iter().filter(|(_, cappable)| *cappable) {
+        let request = requests
+            .iter()
+            .find(|s| s.metric.as_deref() == Some(*name))
+            .or(global.first().copied());
+        if let Some(r) = request {
+            chosen.insert(name.to_string(), r);
+        }
+    }
+    Ok(chosen)
+}
+
 /// Applies the winsorisation `requests` to `kpis` on the rows of `data`.
 ///
 /// For each mean (ratio) KPI with a request of its own, or else the request without a metric,
@@ -153,51 +207,20 @@ pub fn winsorize_kpis(
     requests: &[WinsorRequest],
     policy: MissingPolicy,
 ) -> Result<(Dataset, BTreeMap<String, Winsorized>)> {
-    let global: Vec<&WinsorRequest> = requests.iter().filter(|s| s.metric.is_none()).collect();
-    if global.len() > 1 {
-        return Err(refuse(
-            "without a metric name given twice; use metric=LOW,HIGH for per-metric levels",
-        ));
-    }
-    for s in requests.iter().filter_map(|s| s.metric.as_ref()) {
-        if requests
-            .iter()
-            .filter(|t| t.metric.as_ref() == Some(s))
-            .count()
-            > 1
-        {
-            return Err(refuse(format!("given twice for metric `{s}`")));
-        }
-        let capped = match kpis.iter().find(|k| k.name == *s) {
-            Some(k) => capped_column(k).is_some(),
-            None if other_metrics.contains(&s.as_str()) => false,
-            None => {
-                let mut all: Vec<&str> = kpis.iter().map(|k| k.name.as_str()).collect();
-                all.extend_from_slice(other_metrics);
-                return Err(refuse(format!(
-                    "{s}=...: no metric named `{s}` (the metrics: {})",
-                    all.join(", ")
-                )));
-            }
-        };
-        if !capped {
-            return Err(refuse(format!(
-                "{s}=...: metric `{s}` is not a mean or ratio metric; winsorising applies to numeric values, not to proportions, NPS, top-box shares, composites or quantiles"
-            )));
-        }
-    }
+    let cappable: Vec<(&str, bool)> = kpis
+        .iter()
+        .map(|k| (k.name.as_str(), capped_column(k).is_some()))
+        .chain(other_metrics.iter().map(|m| (*m, false)))
+        .collect();
+    let chosen = resolve_requests(requests, &cappable)?;
     let mut done = BTreeMap::new();
     for kpi in kpis.iter_mut() {
         let name = kpi.name.clone();
-        let Some(request) = requests
-            .iter()
-            .find(|s| s.metric.as_deref() == Some(name.as_str()))
-            .or(global.first().copied())
-        else {
+        let Some(request) = chosen.get(name.as_str()).copied() else {
             continue;
         };
         let Some(column) = capped_column(kpi).map(str::to_string) else {
-            continue; // the request without a metric skips KPIs it does not apply to
+            continue; // resolve_requests gives requests to cappable metrics only
         };
         // Percentiles over exactly the rows the KPI uses.
         let keep = kpi.row_values(&data, policy)?.keep;
