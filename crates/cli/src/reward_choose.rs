@@ -66,8 +66,15 @@ pub struct ChooseArgs {
     format: Format,
 }
 
-/// The value model: (signal, value per unit) and its source.
-fn value_model(a: &ChooseArgs) -> Result<(Vec<(String, f64)>, String, Vec<String>), CliError> {
+/// The value model: (signal, value per unit), where it comes from, and the calibration's
+/// covariates (none for `--value`).
+struct ValueModel {
+    values: Vec<(String, f64)>,
+    source: String,
+    covariates: Vec<String>,
+}
+
+fn value_model(a: &ChooseArgs) -> Result<ValueModel, CliError> {
     match (&a.calibration, &a.value) {
         (Some(p), None) => {
             let cal = Calibration::load(p).map_err(reward_err)?;
@@ -81,13 +88,21 @@ fn value_model(a: &ChooseArgs) -> Result<(Vec<(String, f64)>, String, Vec<String
                     }
                 ))
             })?;
-            Ok((
-                w,
-                format!("calibration {} (linear surrogate index of {})", p.display(), cal.long_term),
-                cal.covariates.clone(),
-            ))
+            Ok(ValueModel {
+                values: w,
+                source: format!(
+                    "calibration {} (linear surrogate index of {})",
+                    p.display(),
+                    cal.long_term
+                ),
+                covariates: cal.covariates.clone(),
+            })
         }
-        (None, Some(v)) => Ok((parse_values(v).map_err(reward_err)?, "--value".into(), Vec::new())),
+        (None, Some(v)) => Ok(ValueModel {
+            values: parse_values(v).map_err(reward_err)?,
+            source: "--value".into(),
+            covariates: Vec::new(),
+        }),
         _ => Err(CliError::bad(
             "reward choose needs a value model: --calibration cal.json or --value click=0.3,purchase=15,...",
         )),
@@ -231,7 +246,11 @@ fn covariance(cols: &[Vec<f64>]) -> DMatrix<f64> {
 
 /// Runs `reward choose`.
 pub fn run(a: ChooseArgs) -> Result<Rendered, CliError> {
-    let (values, source, cal_covs) = value_model(&a)?;
+    let ValueModel {
+        values,
+        source,
+        covariates: cal_covs,
+    } = value_model(&a)?;
     let reward = a
         .reward
         .as_deref()

@@ -208,6 +208,8 @@ fn evaluate_money_and_sensitivity() {
         "0.1*click + 1*purchase + 0.02*order_value - 0.5*return",
         "--spec",
         &spec,
+        "--value",
+        "click=0.3,purchase=15,order_value=0.5,return=-20",
         "--weights",
         "click=0:2,return=-2:0",
         "--steps",
@@ -221,6 +223,33 @@ fn evaluate_money_and_sensitivity() {
         (num(&money["estimate"]) - 100000.0 * num(&ov["estimate"])).abs()
             < 1e-6 * num(&money["estimate"]).abs()
     );
+    // Implied weights: --value scaled by the reward's anchor (purchase, weight 1), by hand;
+    // the value tree `customers * order_value` is worth 100,000 per unit of order_value and
+    // nothing per unit of the other signals, so its anchor is order_value (weight 0.02).
+    let iw = v["diagnostics"]["implied_weights"].as_array().unwrap();
+    assert_eq!(iw.len(), 2);
+    assert_eq!(iw[0]["anchor"], "purchase");
+    let w0 = |s: &str| {
+        iw[0]["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["signal"] == s)
+            .map(|w| num(&w["implied_weight"]))
+            .unwrap()
+    };
+    assert!((w0("return") + 20.0 / 15.0).abs() < 1e-12);
+    assert!((w0("click") - 0.02).abs() < 1e-12);
+    assert_eq!(iw[1]["anchor"], "order_value");
+    for w in iw[1]["weights"].as_array().unwrap() {
+        let (per_unit, implied) = if w["signal"] == "order_value" {
+            (100000.0, 0.02)
+        } else {
+            (0.0, 0.0)
+        };
+        assert!((num(&w["value_per_unit"]) - per_unit).abs() < 1e-6, "{w}");
+        assert!((num(&w["implied_weight"]) - implied).abs() < 1e-12, "{w}");
+    }
     let s = &v["diagnostics"]["sensitivity"];
     assert_eq!(s["points"].as_array().unwrap().len(), 9);
     assert_eq!(s["points"][0]["weights"], serde_json::json!([0.0, -2.0]));
