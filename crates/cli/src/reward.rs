@@ -169,6 +169,21 @@ pub fn run(a: RewardArgs) -> Result<Rendered, CliError> {
     }
 }
 
+/// One `--guardrail metric:margin` (the metric and the relative margin).
+pub(crate) fn parse_guardrail(g: &str) -> Result<(&str, f64), CliError> {
+    let (m, margin) = g.rsplit_once(':').ok_or_else(|| {
+        CliError::bad(format!(
+            "--guardrail `{g}`: expected metric:margin, e.g. nps:0.02"
+        ))
+    })?;
+    let margin: f64 = margin.parse().map_err(|_| {
+        CliError::bad(format!(
+            "--guardrail `{g}`: margin `{margin}` is not a number"
+        ))
+    })?;
+    Ok((m, margin))
+}
+
 /// A numeric column with every value present (the error names the column and data row).
 pub(crate) fn dense(data: &Dataset, name: &str, role: &str) -> Result<Vec<f64>, CliError> {
     let col = data
@@ -340,16 +355,7 @@ fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
     }
     let mut guardrails = Vec::new();
     for g in &a.guardrails {
-        let (m, margin) = g.rsplit_once(':').ok_or_else(|| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: expected metric:margin, e.g. nps:0.02"
-            ))
-        })?;
-        let margin: f64 = margin.parse().map_err(|_| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: margin `{margin}` is not a number"
-            ))
-        })?;
+        let (m, margin) = parse_guardrail(g)?;
         guardrails.push(GuardrailSpec {
             metric: m.to_string(),
             lower_is_better: a.lower_is_better.iter().any(|l| l == m),

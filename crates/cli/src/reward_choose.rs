@@ -3,7 +3,7 @@
 //! (issue 16; the formulation is in `causalkit_reward::choose`).
 
 use crate::output::{plain_table, render_keeping, scalar_diagnostic, CliError, Format, Rendered};
-use crate::reward::{dense, reward_err};
+use crate::reward::{dense, parse_guardrail, reward_err};
 use causalkit_data::Dataset;
 use causalkit_reward::calibrate::{Calibration, IndexKind};
 use causalkit_reward::choose::{
@@ -46,7 +46,7 @@ pub struct ChooseArgs {
     lower_is_better: Vec<String>,
     /// Size of the move a retrained model makes, in multivariate standard deviations of the
     /// signals across units.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     radius: f64,
     /// The reward in use: the weights are scaled like it, it is scored the same way, and the
     /// implied weights are shown next to it.
@@ -297,16 +297,7 @@ pub fn run(a: ChooseArgs) -> Result<Rendered, CliError> {
         .collect::<Result<_, CliError>>()?;
     let mut guardrails = Vec::new();
     for g in &a.guardrails {
-        let (m, margin) = g.rsplit_once(':').ok_or_else(|| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: expected metric:margin, e.g. nps:0.02"
-            ))
-        })?;
-        let margin: f64 = margin.parse().map_err(|_| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: margin `{margin}` is not a number"
-            ))
-        })?;
+        let (m, margin) = parse_guardrail(g)?;
         let lower = a.lower_is_better.iter().any(|l| l == m);
         guardrails.push(guardrail_model(
             &data,

@@ -594,7 +594,25 @@ fn choose_weights_under_guardrails_and_the_frontier() {
     ] {
         assert!(t.contains(s), "{s}: {t}");
     }
-    // Value model required.
+    // Value model required; a bad radius, guardrail and reward are named.
     let e = bad(&["reward", "choose", "--data", &data("history.csv")]);
     assert!(e.contains("value model"), "{e}");
+    let h = data("history.csv");
+    let base = [
+        "reward",
+        "choose",
+        "--data",
+        &h,
+        "--value",
+        "click=0.3,purchase=15",
+    ];
+    for (extra, want) in [
+        (["--radius", "-1"], "--radius"),
+        (["--guardrail", "csat:0.01"], "csat"),
+        (["--reward", "1*purchase + 0.5*return"], "`return`"),
+    ] {
+        let args: Vec<&str> = base.iter().copied().chain(extra).collect();
+        let e = bad(&args);
+        assert!(e.contains(want), "{want}: {e}");
+    }
 }
