@@ -336,7 +336,7 @@ pub fn run(a: ChooseArgs) -> Result<Rendered, CliError> {
     };
     let mut r = EstimationResult::new(
         "constrained weight choice (second-order-cone program, clarabel)",
-        "the reward weights that maximise predicted long-term value per unit subject to the guardrails' margins, under the stated behaviour model",
+        "weights maximising predicted long-term value within guardrail margins",
     );
     let eff = |label: String, x: f64| Effect {
         label,
