@@ -14,6 +14,7 @@ mod did;
 mod output;
 mod report;
 mod reward;
+mod reward_choose;
 mod simulate_intent;
 mod synth;
 mod uplift;

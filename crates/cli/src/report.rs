@@ -1,6 +1,6 @@
 //! The HTML report: `causalkit report RESULT.json [MORE.json...] -o FILE.html` re-renders
 //! saved results, and the global `--report FILE.html` writes the report of the command that
-//! just ran (`ab`, `did`, `synth`, `uplift fit`, `attribute`, `attribute errors`, and any command that calls [`capture`]).
+//! just ran (`ab`, `did`, `synth`, `uplift fit`, `attribute`, `attribute errors`, `reward`, and any command that calls [`capture`]).
 //!
 //! The page itself is built by `causalkit_report::html`; this module only collects the
 //! results, the reproducibility metadata (version, command line, input files with SHA-256,
@@ -82,7 +82,7 @@ pub fn finish(report: Option<&Path>, mut out: Rendered) -> Result<Rendered, CliE
     };
     if captured.is_empty() {
         return Err(CliError::bad(
-            "--report is available on `ab`, `did`, `synth`, `uplift fit`, `attribute` and `attribute errors`; \
+            "--report is available on `ab`, `did`, `synth`, `uplift fit`, `attribute`, `attribute errors` and `reward calibrate|evaluate|choose`; \
              this command produces no result to report",
         ));
     }

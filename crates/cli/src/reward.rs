@@ -3,6 +3,7 @@
 use crate::output::{csv, plain_table, render, CliError, Format, Rendered};
 use causalkit_data::Dataset;
 use causalkit_reward::calibrate::{Calibration, IndexKind};
+use causalkit_reward::choose::{implied_weights, parse_values};
 use causalkit_reward::sensitivity::{parse_ranges, sensitivity, Sensitivity};
 use causalkit_reward::{
     calibrate, evaluate, CalibrateOptions, CalibrationData, EvaluateOptions, Evaluation,
@@ -30,6 +31,10 @@ enum RewardCommand {
     /// Evaluate a reward in an experiment: the effect on R, on each component, on the
     /// surrogate index and in money, with the A/B checks and the weight sensitivity.
     Evaluate(EvaluateArgs),
+    /// Choose weights: the weights that maximise predicted long-term value with guardrail KPIs
+    /// held within margins (a stated behaviour model, solved as a cone program), the weights
+    /// the value model implies, and the Pareto frontier between long-term value and one KPI.
+    Choose(crate::reward_choose::ChooseArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,6 +105,11 @@ pub struct EvaluateArgs {
     /// the effects in money.
     #[arg(long)]
     spec: Option<PathBuf>,
+    /// A value model given directly, long-term value per unit of each signal (e.g.
+    /// click=0.3,purchase=15,return=-20): the weights it implies are shown next to the
+    /// reward's (as they are for a linear --calibration and a --spec value tree).
+    #[arg(long, allow_hyphen_values = true)]
+    value: Option<String>,
     /// Pre-treatment covariates for CUPED, comma separated.
     #[arg(long, value_delimiter = ',')]
     covariates: Vec<String>,
@@ -141,7 +151,8 @@ pub struct EvaluateArgs {
     format: Format,
 }
 
-fn reward_err(e: RewardError) -> CliError {
+/// Maps a reward error to the CLI's exit codes (numerical: 1, else bad input: 2).
+pub(crate) fn reward_err(e: RewardError) -> CliError {
     if e.is_numerical() {
         CliError::numerical(e.to_string())
     } else {
@@ -154,11 +165,27 @@ pub fn run(a: RewardArgs) -> Result<Rendered, CliError> {
     match a.command {
         RewardCommand::Calibrate(c) => run_calibrate(c),
         RewardCommand::Evaluate(e) => run_evaluate(e),
+        RewardCommand::Choose(c) => crate::reward_choose::run(c),
     }
 }
 
+/// One `--guardrail metric:margin` (the metric and the relative margin).
+pub(crate) fn parse_guardrail(g: &str) -> Result<(&str, f64), CliError> {
+    let (m, margin) = g.rsplit_once(':').ok_or_else(|| {
+        CliError::bad(format!(
+            "--guardrail `{g}`: expected metric:margin, e.g. nps:0.02"
+        ))
+    })?;
+    let margin: f64 = margin.parse().map_err(|_| {
+        CliError::bad(format!(
+            "--guardrail `{g}`: margin `{margin}` is not a number"
+        ))
+    })?;
+    Ok((m, margin))
+}
+
 /// A numeric column with every value present (the error names the column and data row).
-fn dense(data: &Dataset, name: &str, role: &str) -> Result<Vec<f64>, CliError> {
+pub(crate) fn dense(data: &Dataset, name: &str, role: &str) -> Result<Vec<f64>, CliError> {
     let col = data
         .numeric(name)
         .map_err(|e| CliError::bad(format!("{role} `{name}`: {e}")))?;
@@ -328,16 +355,7 @@ fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
     }
     let mut guardrails = Vec::new();
     for g in &a.guardrails {
-        let (m, margin) = g.rsplit_once(':').ok_or_else(|| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: expected metric:margin, e.g. nps:0.02"
-            ))
-        })?;
-        let margin: f64 = margin.parse().map_err(|_| {
-            CliError::bad(format!(
-                "--guardrail `{g}`: margin `{margin}` is not a number"
-            ))
-        })?;
+        let (m, margin) = parse_guardrail(g)?;
         guardrails.push(GuardrailSpec {
             metric: m.to_string(),
             lower_is_better: a.lower_is_better.iter().any(|l| l == m),
@@ -388,10 +406,49 @@ fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
     };
     let ev = evaluate(&ed, &reward, calibration.as_ref(), &opts).map_err(reward_err)?;
     let mut r = ev.result();
-    if let Some(spec) = &a.spec {
-        money(&ev, spec, &mut r)?;
-    }
+    let tree = match &a.spec {
+        Some(spec) => Some(money(&ev, spec, &mut r)?),
+        None => None,
+    };
     let mut extra = String::new();
+    let mut implied = Vec::new();
+    if let Some(v) = &a.value {
+        let values = parse_values(v).map_err(reward_err)?;
+        implied.push(implied_weights(&values, &reward, "--value").map_err(reward_err)?);
+    }
+    if let Some((c, p)) = calibration.as_ref().zip(a.calibration.as_ref()) {
+        if let Some(values) = c.weights() {
+            let source = format!("calibration {} ({} per unit)", p.display(), c.long_term);
+            match implied_weights(&values, &reward, &source) {
+                Ok(iw) => implied.push(iw),
+                Err(e) => r
+                    .warnings
+                    .push(format!("no implied weights from {source}: {e}")),
+            }
+        }
+    }
+    if let (Some(tree), Some(spec)) = (&tree, &a.spec) {
+        let (values, root) = tree_values(&ev, tree)?;
+        let source = format!(
+            "value tree {}, node `{root}` per unit of each signal at the control means",
+            spec.display()
+        );
+        match implied_weights(&values, &reward, &source) {
+            Ok(iw) => implied.push(iw),
+            Err(e) => r
+                .warnings
+                .push(format!("no implied weights from {source}: {e}")),
+        }
+    }
+    if !implied.is_empty() {
+        for iw in &implied {
+            extra += &crate::reward_choose::implied_table(iw);
+        }
+        r.diagnostics.insert(
+            "implied_weights".into(),
+            serde_json::to_value(&implied).map_err(|e| CliError::internal(e.to_string()))?,
+        );
+    }
     if let Some(dir) = &a.plot {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::bad(format!("cannot create {}: {e}", dir.display())))?;
@@ -417,40 +474,15 @@ fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
     if let Some(w) = &a.weights {
         let ranges = parse_ranges(w).map_err(reward_err)?;
         let s = sensitivity(&ev, &reward, &ranges, a.steps).map_err(reward_err)?;
-        if let (Some(dir), 2) = (&a.plot, ranges.len()) {
-            let fmt = |x: f64| fmt_value(x);
-            let step = |r: &causalkit_reward::sensitivity::WeightRange, i: usize| {
-                r.low + (r.high - r.low) * i as f64 / (a.steps - 1) as f64
-            };
-            let m = causalkit_report::Matrix::from_values(
-                (0..a.steps).map(|i| fmt(step(&ranges[0], i))).collect(),
-                (0..a.steps).map(|j| fmt(step(&ranges[1], j))).collect(),
-                (0..a.steps)
-                    .map(|i| {
-                        (0..a.steps)
-                            .map(|j| s.points[i * a.steps + j].estimate)
-                            .collect()
-                    })
-                    .collect(),
-            );
-            for (ext, f) in [
-                ("svg", causalkit_report::ImageFormat::Svg),
-                ("png", causalkit_report::ImageFormat::Png),
-            ] {
-                causalkit_report::HeatMap::new("Effect on R over the weight grid")
-                    .y_label(format!("weight of {}", ranges[0].signal))
-                    .x_label(format!("weight of {}", ranges[1].signal))
-                    .save(
-                        &m,
-                        &causalkit_report::Output::new(dir.join(format!("sensitivity.{ext}")), f),
-                    )?;
+        let sv = serde_json::to_value(&s).map_err(|e| CliError::internal(e.to_string()))?;
+        if let Some(dir) = &a.plot {
+            if let Some(c) = causalkit_report::html::reward::sensitivity_chart(&sv, "sensitivity")?
+            {
+                c.save(dir)?;
             }
         }
         extra += &sensitivity_table(&s);
-        r.diagnostics.insert(
-            "sensitivity".into(),
-            serde_json::to_value(&s).map_err(|e| CliError::internal(e.to_string()))?,
-        );
+        r.diagnostics.insert("sensitivity".into(), sv);
     }
     crate::report::capture(&r);
     let mut out = render(&r, a.format, Some(&extra));
@@ -462,8 +494,48 @@ fn run_evaluate(a: EvaluateArgs) -> Result<Rendered, CliError> {
     Ok(out)
 }
 
-/// The value tree of `--spec` over the evaluated metrics: one `value:<node>` effect per node.
-fn money(ev: &Evaluation, spec: &Path, r: &mut EstimationResult) -> Result<(), CliError> {
+/// A value tree's money per unit of each of the reward's signals: the change of its first root
+/// node when the signal's level rises by 1 from the control means (the others held there);
+/// exact for a tree linear in the signal, a unit difference otherwise. Returns the values and
+/// the root's name.
+fn tree_values(
+    ev: &Evaluation,
+    tree: &causalkit_attribution::value::ValueTree,
+) -> Result<(Vec<(String, f64)>, String), CliError> {
+    let root = tree
+        .roots()
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::bad("the value tree has no node"))?;
+    let at = tree
+        .node_names()
+        .iter()
+        .position(|n| *n == root)
+        .ok_or_else(|| CliError::internal("value tree root not among its nodes"))?;
+    let none = BTreeMap::new();
+    let base = tree
+        .evaluate(&ev.baseline, &none)
+        .map_err(|e| CliError::bad(e.to_string()))?[at];
+    let mut out = Vec::new();
+    for s in ev.reward.signals() {
+        let i = ev.metrics.iter().position(|m| *m == s).unwrap_or(0);
+        let mut levels = ev.baseline.clone();
+        levels[i] += 1.0;
+        let v = tree
+            .evaluate(&levels, &none)
+            .map_err(|e| CliError::bad(e.to_string()))?[at];
+        out.push((s, v - base));
+    }
+    Ok((out, root))
+}
+
+/// The value tree of `--spec` over the evaluated metrics: one `value:<node>` effect per node;
+/// returns the tree.
+fn money(
+    ev: &Evaluation,
+    spec: &Path,
+    r: &mut EstimationResult,
+) -> Result<causalkit_attribution::value::ValueTree, CliError> {
     use causalkit_attribution::spec::ValueSection;
     use causalkit_attribution::value::ValueTree;
     use causalkit_attribution::KpiEffects;
@@ -497,7 +569,7 @@ fn money(ev: &Evaluation, spec: &Path, r: &mut EstimationResult) -> Result<(), C
     r.diagnostics.insert("value_nodes".into(), json!(nodes));
     r.diagnostics
         .insert("value_period".into(), json!(tree.period().name()));
-    Ok(())
+    Ok(tree)
 }
 
 fn sensitivity_table(s: &Sensitivity) -> String {

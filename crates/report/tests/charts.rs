@@ -305,3 +305,34 @@ fn highlighted_chart_can_label_every_other_series() {
     }
     assert_eq!(count_text(&labelled.svg, "others"), 0);
 }
+
+/// The reward charts read the JSON shapes of `reward evaluate --weights` (a two-weight grid,
+/// first range slowest) and `reward choose --pareto`: a grid with one range or the wrong
+/// number of points, and a frontier with one point, give no chart rather than a wrong one;
+/// the heat map's axes name the signals and the frontier's axes the KPI.
+#[test]
+fn reward_sensitivity_and_pareto_charts_from_json() {
+    use causalkit_report::html::reward::{pareto_chart, sensitivity_chart};
+    use serde_json::json;
+    let range = |s: &str| json!({"signal": s, "low": 0.0, "high": 1.0});
+    let pts: Vec<_> = (0..9)
+        .map(|i| json!({"estimate": i as f64 - 4.0}))
+        .collect();
+    let grid = json!({"ranges": [range("click"), range("return")], "steps": 3, "points": pts});
+    let c = sensitivity_chart(&grid, "s").unwrap().expect("a 3x3 grid");
+    assert!(c.svg.contains("weight of click") && c.svg.contains("weight of return"));
+    let one = json!({"ranges": [range("click")], "steps": 3, "points": pts[..3]});
+    assert!(sensitivity_chart(&one, "s").unwrap().is_none());
+    let short =
+        json!({"ranges": [range("click"), range("return")], "steps": 3, "points": pts[..8]});
+    assert!(sensitivity_chart(&short, "s").unwrap().is_none());
+    let front = json!({"kpi": "nps", "points": [
+        {"kpi_change": 0.01, "value_change": 2.0},
+        {"kpi_change": 0.02, "value_change": 1.5}
+    ]});
+    let c = pareto_chart(&front, "p").unwrap().expect("two points");
+    assert_eq!(c.name, "p");
+    assert!(c.svg.contains("predicted change of nps"));
+    let lone = json!({"kpi": "nps", "points": [{"kpi_change": 0.01, "value_change": 2.0}]});
+    assert!(pareto_chart(&lone, "p").unwrap().is_none());
+}

@@ -43,6 +43,13 @@ pub enum RewardError {
     /// The boosted learner refused its input.
     #[error("boosted index: {0}")]
     Uplift(String),
+    /// The weight choice has no solution: no move of the given size meets the guardrails
+    /// (names them and what they require).
+    #[error("infeasible weight choice: {0}")]
+    Infeasible(String),
+    /// The cone solver stopped without a solution on a feasible problem.
+    #[error("cone solver: {0}")]
+    Solver(String),
     /// A calibration file cannot be read or has another version.
     #[error("calibration file: {0}")]
     File(String),
@@ -51,7 +58,8 @@ pub enum RewardError {
 impl RewardError {
     /// True when the failure is numerical on valid input (exit 1), not bad input.
     pub fn is_numerical(&self) -> bool {
-        matches!(self, RewardError::Stats(e) if e.is_numerical())
+        matches!(self, RewardError::Solver(_))
+            || matches!(self, RewardError::Stats(e) if e.is_numerical())
     }
 }
 

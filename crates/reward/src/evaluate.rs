@@ -42,6 +42,10 @@ use std::collections::{BTreeMap, HashMap};
 /// The name of the surrogate-index metric.
 pub const INDEX: &str = "surrogate_index";
 
+/// The metric name of the reward's effect in the result (its `key.metric`, and the
+/// `primary` diagnostic).
+pub const REWARD_METRIC: &str = "R";
+
 /// The rows of an experiment: the arm and optional unit per row, and numeric columns
 /// (missing values as `None`).
 #[derive(Debug, Clone, Default)]
@@ -667,7 +671,7 @@ pub fn evaluate(
 }
 
 impl Report for Evaluation {
-    /// Effects: the reward, each component (`component: <signal>`), the surrogate index and the
+    /// Effects: the reward (typed as the absolute effect on metric `R`, the `primary`), each component (`component: <signal>`), the surrogate index and the
     /// long-term outcome when evaluated, the surrogacy difference, and the guardrails'
     /// effects; diagnostics: reward expression and weights, the joint covariance, baselines,
     /// surrogacy check and assumption, guardrails, SRM and CUPED.
@@ -681,7 +685,14 @@ impl Report for Evaluation {
         );
         let mut e = self.reward_effect.clone();
         e.label = format!("reward: {}", self.reward.display());
+        // Typed as the absolute effect on the metric `R`, the primary one: the report's
+        // headline and main table lead with it.
+        e.key = EffectKey::kind(EffectKind::Absolute)
+            .metric(REWARD_METRIC)
+            .segment(OVERALL)
+            .contrast(self.treatment.clone(), self.control.clone());
         r.effects.push(e);
+        r.diagnostics.insert("primary".into(), json!(REWARD_METRIC));
         for (i, m) in self.metrics.iter().enumerate() {
             let mut e = self.effects[i].clone();
             e.label = if i < self.reward.terms.len() {

@@ -14,9 +14,11 @@
 //!   functions (so the effect on R is exactly the weighted sum of the component effects, with
 //!   standard error `√(wᵀVw)`), CUPED, SRM and guardrails as in the A/B engine, and the
 //!   surrogacy validation where the long-term outcome was observed.
-//! - [`sensitivity`]: where the verdict on R flips over ranges of weights (a grid). Not yet
-//!   built: the constrained choice of weights under guardrail margins and the Pareto frontier
-//!   between two KPIs (issue 16).
+//! - [`sensitivity`]: where the verdict on R flips over ranges of weights (a grid).
+//! - [`choose`](mod@choose): the weights a value model implies, the weights that maximise
+//!   predicted long-term value with guardrail KPIs held within margins (a second-order-cone
+//!   program solved by clarabel; the formulation is in the module docs), and the Pareto
+//!   frontier between long-term value and one KPI.
 //! - [`expr`]: the linear reward expression.
 //!
 //! Pure numerics: no data frames and no IO other than the calibration file; the CLI's
@@ -25,12 +27,14 @@
 #![deny(clippy::float_cmp)]
 
 pub mod calibrate;
+pub mod choose;
 pub mod error;
 pub mod evaluate;
 pub mod expr;
 pub mod sensitivity;
 
 pub use calibrate::{calibrate, CalibrateOptions, Calibration, CalibrationData, IndexKind};
+pub use choose::{choose, implied_weights, pareto, ChoiceProblem, GuardrailModel};
 pub use error::{Result, RewardError};
 pub use evaluate::{evaluate, EvaluateOptions, Evaluation, ExperimentData, GuardrailSpec};
 pub use expr::Reward;

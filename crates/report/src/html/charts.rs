@@ -42,7 +42,9 @@ fn ab_label(e: &Effect) -> String {
 /// - series kept in the diagnostics: the A/B cumulative effect with fixed-horizon interval
 ///   and confidence sequence (`cumulative`), Qini curves (`qini_curve` at the top level or
 ///   one level down, e.g. per arm), the uplift profit curve (`policy.fraction`,
-///   `policy.profit`), synthetic-control unit weights (`unit_weights`, the nonzero ones);
+///   `policy.profit`), synthetic-control unit weights (`unit_weights`, the nonzero ones),
+///   the reward sensitivity grid over two weights (`sensitivity`) and the reward Pareto
+///   frontier (`pareto`);
 /// - release attributions ([`super::is_attribution`]): only
 ///   [`super::attribution_charts`] (money waterfall, per-KPI forest, cumulative money,
 ///   errors ranked by money with their Pareto curve).
@@ -348,6 +350,8 @@ pub fn charts_from_result(
             );
         }
     }
+    // Reward design: the sensitivity grid and the Pareto frontier.
+    charts.extend(super::reward::reward_charts(&result.diagnostics, prefix)?);
     Ok(charts)
 }
 

@@ -32,6 +32,7 @@
 
 mod attribution;
 mod charts;
+pub mod reward;
 mod text;
 
 pub use attribution::{

@@ -496,6 +496,8 @@ const PAPERS: &[(&str, &str)] = &[
     ("forest", "Rzepakowski, P. and Jaroszewicz, S. (2012). Decision trees for uplift modeling with single and multiple treatments. Knowledge and Information Systems 32."),
     ("brodersen", "Brodersen, K. H., Gallusser, F., Koehler, J., Remy, N. and Scott, S. L. (2015). Inferring causal impact using Bayesian structural time-series models. Annals of Applied Statistics 9(1)."),
     ("kitagawa", "Kitagawa, E. M. (1955). Components of a difference between two rates. JASA 50(272)."),
+    ("surrogate index", "Athey, S., Chetty, R., Imbens, G. W. and Kang, H. (2019). The surrogate index: combining short-term proxies to estimate long-term treatment effects more rapidly and precisely. NBER WP 26463."),
+    ("clarabel", "Goulart, P. J. and Chen, Y. (2024). Clarabel: an interior-point solver for conic programs with quadratic objectives. arXiv:2405.12762."),
     ("ols", "White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator. Econometrica 48(4)."),
 ];
 
@@ -512,7 +514,8 @@ pub fn papers(method: &str) -> Vec<&'static str> {
 }
 
 /// The papers behind a result: [`papers`] of its method, plus CUPED's paper when the
-/// diagnostics show a CUPED adjustment (`cuped_*` keys at any depth).
+/// diagnostics show a CUPED adjustment (`cuped_*` keys at any depth) and the surrogate
+/// index's when they state the surrogacy assumption (a reward evaluation with a calibration).
 pub fn papers_for(result: &EstimationResult) -> Vec<&'static str> {
     let mut out = papers(&result.method);
     fn has_cuped(v: &Value) -> bool {
@@ -535,6 +538,9 @@ pub fn papers_for(result: &EstimationResult) -> Vec<&'static str> {
     }
     if done("decomposition") {
         push_new(&mut out, "kitagawa");
+    }
+    if result.diagnostics.contains_key("surrogacy_assumption") {
+        push_new(&mut out, "surrogate index");
     }
     if result
         .diagnostics
