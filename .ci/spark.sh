@@ -145,8 +145,9 @@ wait_for "worker 2" "$W2_PID" "$TMP/w2.log" "Successfully registered with master
 echo "== two workers registered (PIDs $W1_PID, $W2_PID; 1 core, 1 GiB each)"
 
 # Small input splits: the test's Parquet files are read in many partitions, so both
-# executors get tasks (Spark's default with --run). senderMaxStreamDuration=0: the server never closes a result stream
-# early (the Rust client's collect() does not resume one; the engine reports it as an error).
+# executors get tasks (Spark's default splits with --run). senderMaxStreamDuration=0: the
+# server never closes a result stream early (the Rust client's collect() does not resume one;
+# the engine reports it as an error).
 if [ "${#RUN[@]}" -eq 0 ]; then
   SPLITS=(--conf spark.sql.files.maxPartitionBytes=16k --conf spark.sql.files.openCostInBytes=4k)
 else
