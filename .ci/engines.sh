@@ -52,8 +52,17 @@ PG_PID=$(head -n 1 "$PGDATA/postmaster.pid")
 echo "   started, PID $PG_PID"
 
 export CAUSALKIT_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
-cargo test -p causalkit-warehouse --features postgres --locked --test postgres -- --nocapture
-cargo test -p causalkit-warehouse --features postgres --locked --test panel_postgres
-cargo test -p causalkit-cli --features postgres --locked --test warehouse_panel_postgres
+# One build for both engine scripts: `--workspace` with every engine feature (the same set as
+# .ci/spark.sh), so the workspace is compiled once more after the README's tests, not once
+# per script and package. The Spark client's build needs protoc.
+ENGINE_FEATURES=causalkit-warehouse/postgres,causalkit-warehouse/spark,causalkit-cli/postgres,causalkit-cli/spark
+if ! command -v protoc >/dev/null 2>&1; then
+  echo "== installing protobuf-compiler"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+cargo test --workspace --features "$ENGINE_FEATURES" --locked --test postgres -- --nocapture
+cargo test --workspace --features "$ENGINE_FEATURES" --locked --test panel_postgres
+cargo test --workspace --features "$ENGINE_FEATURES" --locked --test warehouse_panel_postgres
 # The CLI on the same server: `ab --engine postgres://...` and `causalkit sql` equal `ab --data`.
-cargo test -p causalkit-cli --features postgres --locked --test warehouse_postgres -- --nocapture
+cargo test --workspace --features "$ENGINE_FEATURES" --locked --test warehouse_postgres -- --nocapture

@@ -9,8 +9,21 @@
 # protobuf-compiler (the Spark Connect client's build) and python3-venv; PyPI pyspark (the
 # Spark distribution, with its jars) in a venv cached under
 # ${CAUSALKIT_CACHE:-$HOME/.cache/causalkit}/spark-venv (or $CAUSALKIT_SPARK_VENV).
+#
+# `bash .ci/spark.sh --run CMD [ARGS...]` starts the same cluster with Spark's default input
+# splits (128 MiB; the tests use 16 KiB splits so their small files spread over both
+# executors), runs CMD with CAUSALKIT_SPARK_URL and SPARK_HOME set instead of the tests,
+# checks that both executors ran tasks, and stops the cluster: how the benchmark of
+# benches/results/warehouse_spark.md runs (benches/warehouse_spark.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+RUN=()
+if [ "${1:-}" = "--run" ]; then
+  shift
+  RUN=("$@")
+  [ "${#RUN[@]}" -gt 0 ] || { echo "usage: .ci/spark.sh [--run CMD ARGS...]" >&2; exit 2; }
+fi
 
 PYSPARK_VERSION=4.1.1
 CACHE=${CAUSALKIT_CACHE:-$HOME/.cache/causalkit}
@@ -46,9 +59,13 @@ SPARK_HOME=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(py
 export SPARK_HOME
 
 # Compile the tests before the cluster starts (the client's crates take a few minutes the
-# first time), so the cluster runs only as long as the tests.
-echo "== building the Spark engine test"
-cargo test -p causalkit-warehouse --features spark --locked --test spark --no-run
+# first time), so the cluster runs only as long as the tests. `--workspace` with every engine
+# feature, the set of .ci/engines.sh: one build serves both scripts.
+ENGINE_FEATURES=causalkit-warehouse/postgres,causalkit-warehouse/spark,causalkit-cli/postgres,causalkit-cli/spark
+if [ "${#RUN[@]}" -eq 0 ]; then
+  echo "== building the Spark engine tests"
+  cargo test --workspace --features "$ENGINE_FEATURES" --locked --test spark --test notebooks --no-run
+fi
 
 # --- the cluster ------------------------------------------------------------------------
 TMP=$(mktemp -d /tmp/causalkit-spark.XXXXXX)
@@ -128,15 +145,21 @@ wait_for "worker 2" "$W2_PID" "$TMP/w2.log" "Successfully registered with master
 echo "== two workers registered (PIDs $W1_PID, $W2_PID; 1 core, 1 GiB each)"
 
 # Small input splits: the test's Parquet files are read in many partitions, so both
-# executors get tasks. senderMaxStreamDuration=0: the server never closes a result stream
-# early (the Rust client's collect() does not resume one; the engine reports it as an error).
+# executors get tasks (Spark's default splits with --run). senderMaxStreamDuration=0: the
+# server never closes a result stream early (the Rust client's collect() does not resume one;
+# the engine reports it as an error).
+if [ "${#RUN[@]}" -eq 0 ]; then
+  SPLITS=(--conf spark.sql.files.maxPartitionBytes=16k --conf spark.sql.files.openCostInBytes=4k)
+else
+  SPLITS=()
+fi
 "$SPARK_HOME/bin/spark-submit" --class org.apache.spark.sql.connect.service.SparkConnectServer \
   --name causalkit-connect --master "spark://$HOST:$MASTER_PORT" --driver-memory 1g \
   --conf spark.driver.host=$HOST --conf spark.driver.bindAddress=$HOST \
   --conf spark.connect.grpc.binding.address=$HOST --conf spark.connect.grpc.binding.port="$CONNECT_PORT" \
   --conf spark.executor.memory=768m --conf spark.executor.cores=1 --conf spark.cores.max=2 \
   --conf spark.sql.shuffle.partitions=4 --conf spark.ui.enabled=false \
-  --conf spark.sql.files.maxPartitionBytes=16k --conf spark.sql.files.openCostInBytes=4k \
+  "${SPLITS[@]}" \
   --conf spark.locality.wait=0s \
   --conf spark.connect.execute.reattachable.senderMaxStreamDuration=0 \
   spark-internal >"$TMP/connect.log" 2>&1 &
@@ -161,7 +184,14 @@ fi
 echo "== Spark Connect server on $HOST:$CONNECT_PORT (PID $CONNECT_PID), 2 executors; cluster up in $(( $(date +%s) - t0 )) s"
 
 export CAUSALKIT_SPARK_URL="sc://$HOST:$CONNECT_PORT"
-cargo test -p causalkit-warehouse --features spark --locked --test spark -- --nocapture
+if [ "${#RUN[@]}" -gt 0 ]; then
+  echo "== running: ${RUN[*]}"
+  "${RUN[@]}"
+else
+  cargo test --workspace --features "$ENGINE_FEATURES" --locked --test spark -- --nocapture
+  # The notebooks' Spark sections (```console spark blocks) through the CLI.
+  cargo test --workspace --features "$ENGINE_FEATURES" --locked --test notebooks -- notebook_spark --nocapture
+fi
 
 # --- both executors did work ------------------------------------------------------------
 echo "== tasks run per worker's executor (from each executor's log)"

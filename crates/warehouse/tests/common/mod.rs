@@ -10,6 +10,8 @@
 //! additions.
 #![allow(dead_code)]
 
+pub mod panel;
+
 use causalkit_ab::review::{AbData, AbSpec, MetricCells, MetricData, MetricSpec};
 use causalkit_ab::MetricType;
 use causalkit_data::ab_stats::{ab_statistics, AbCells, AbSource, AbStatsRequest};
