@@ -37,6 +37,57 @@ pub struct ArmUnits {
     pub x: Vec<Vec<f64>>,
 }
 
+/// Sums rows into one arm's units ([`ArmUnits`]) as the data layer forms them: each row adds
+/// its numerator, denominator and covariates to its unit's totals (units in order of first
+/// appearance), and [`UnitSums::finish`] turns the covariate totals into per-unit means. The
+/// release attribution's randomised design and the reward evaluation both build their units
+/// with it.
+#[derive(Debug, Clone, Default)]
+pub struct UnitSums {
+    units: ArmUnits,
+    rows: Vec<f64>,
+    index: HashMap<String, usize>,
+}
+
+impl UnitSums {
+    /// Adds one row of unit `key` with numerator `num`, denominator `den` and the covariate
+    /// values `x` (the same number in every row).
+    pub fn add(&mut self, key: String, num: f64, den: f64, x: impl ExactSizeIterator<Item = f64>) {
+        let (o, r) = (&mut self.units, &mut self.rows);
+        let p = x.len();
+        let j = *self.index.entry(key.clone()).or_insert_with(|| {
+            o.keys.push(key);
+            o.num.push(0.0);
+            o.den.push(0.0);
+            o.x.push(vec![0.0; p]);
+            r.push(0.0);
+            o.keys.len() - 1
+        });
+        r[j] += 1.0;
+        o.num[j] += num;
+        o.den[j] += den;
+        for (xj, v) in o.x[j].iter_mut().zip(x) {
+            *xj += v;
+        }
+    }
+
+    /// The units, each covariate the mean over its unit's rows, and whether some unit has more
+    /// than one row.
+    pub fn finish(self) -> (ArmUnits, bool) {
+        let mut units = self.units;
+        let mut several = false;
+        for (x, r) in units.x.iter_mut().zip(&self.rows) {
+            if *r > 1.0 {
+                several = true;
+            }
+            for v in x.iter_mut() {
+                *v /= r;
+            }
+        }
+        (units, several)
+    }
+}
+
 /// The influence values of one metric in one arm, with the unit keys' positions and the
 /// proportion correction of the diagonal.
 #[derive(Debug, Clone)]

@@ -269,11 +269,67 @@ pub(crate) fn kpi_effect(name: &str, estimate: f64, se: Option<f64>, alpha: f64)
 }
 
 /// Whether two intervals do not overlap.
-pub(crate) fn disjoint(a: &Effect, b: &Effect) -> bool {
+fn disjoint(a: &Effect, b: &Effect) -> bool {
     match (a.ci_low, a.ci_high, b.ci_low, b.ci_high) {
         (Some(al), Some(ah), Some(bl), Some(bh)) => ah < bl || bh < al,
         _ => false,
     }
+}
+
+/// The confidence level `1 - alpha` in percent, without trailing zeros (`95`, `97.5`).
+fn level(alpha: f64) -> String {
+    let s = format!("{:.4}", (1.0 - alpha) * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The placebo-release-date refuter's name and its pass rule at level `1 - alpha`.
+pub(crate) fn placebo_date_refuter(alpha: f64) -> (String, String) {
+    (
+        "placebo release date".to_string(),
+        format!(
+            "the placebo effect's {}% CI covers 0 for every KPI",
+            level(alpha)
+        ),
+    )
+}
+
+/// One KPI's placebo effect as the placebo-release-date refuter states it, and whether its
+/// interval covers 0 (an effect without an interval does not).
+pub(crate) fn placebo_part(kpi: &str, estimate: f64, ci: Option<(f64, f64)>) -> (bool, String) {
+    let covers = ci.is_some_and(|(lo, hi)| lo <= 0.0 && 0.0 <= hi);
+    let part = match ci {
+        Some((lo, hi)) => format!(
+            "{kpi}: {estimate:.6} [{lo:.6}, {hi:.6}]{}",
+            if covers { "" } else { " (excludes 0)" }
+        ),
+        None => format!("{kpi}: {estimate:.6} (no interval)"),
+    };
+    (covers, part)
+}
+
+/// The cross-check warning of KPI `kpi` when the main estimator's effect `a` (named `a_name`)
+/// and the cross-check's `b` (named `b_name`) have disjoint intervals; `None` when they
+/// overlap or either has no interval.
+pub(crate) fn disagreement(
+    kpi: &str,
+    a_name: &str,
+    a: &Effect,
+    b_name: &str,
+    b: &Effect,
+    alpha: f64,
+) -> Option<String> {
+    disjoint(a, b).then(|| {
+        format!(
+            "KPI `{kpi}`: {a_name} ({:.6} [{:.6}, {:.6}]) and {b_name} ({:.6} [{:.6}, {:.6}]) disagree beyond their {}% intervals",
+            a.estimate,
+            a.ci_low.unwrap_or(f64::NAN),
+            a.ci_high.unwrap_or(f64::NAN),
+            b.estimate,
+            b.ci_low.unwrap_or(f64::NAN),
+            b.ci_high.unwrap_or(f64::NAN),
+            level(alpha)
+        )
+    })
 }
 
 /// The number of periods the placebo release date is moved back from the first real one:

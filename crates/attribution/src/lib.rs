@@ -127,6 +127,17 @@ pub enum RefuterOutcome {
     NotApplicable,
 }
 
+impl RefuterOutcome {
+    /// [`RefuterOutcome::Pass`] when the pass rule held, [`RefuterOutcome::Fail`] otherwise.
+    pub fn from_pass(pass: bool) -> Self {
+        if pass {
+            RefuterOutcome::Pass
+        } else {
+            RefuterOutcome::Fail
+        }
+    }
+}
+
 /// One refutation check with its pass rule stated in words.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RefuterResult {

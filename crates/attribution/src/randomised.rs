@@ -26,7 +26,7 @@
 use crate::error::{AttributionError, Result};
 use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
 use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
-use causalkit_ab::influence::{influence, pooled_theta, ArmUnits};
+use causalkit_ab::influence::{influence, pooled_theta, ArmUnits, UnitSums};
 use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec, OVERALL};
 use causalkit_ab::MetricType;
 use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
@@ -34,7 +34,6 @@ use causalkit_data::{Dataset, KpiKind, MissingPolicy};
 use causalkit_stats::{Effect, EffectKind, Report};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 
 /// The A/B engine's metric type for a KPI (the mapping `causalkit ab` uses).
 pub fn metric_type(kind: &KpiKind) -> MetricType {
@@ -244,11 +243,7 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
         .iter()
         .map(|c| data.numeric(c))
         .collect::<std::result::Result<_, _>>()?;
-    let p = covs.len();
-    let mut out: [ArmUnits; 2] = std::array::from_fn(|_| ArmUnits::default());
-    // Rows summed into each unit (its covariates are their mean over these rows).
-    let mut rows: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    let mut index: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
+    let mut sums: [UnitSums; 2] = Default::default();
     for i in 0..n {
         let Some(a) = arms[i].as_deref() else {
             continue;
@@ -270,32 +265,15 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
             },
             None => i.to_string(),
         };
-        let o = &mut out[arm];
-        let r = &mut rows[arm];
-        let j = *index[arm].entry(key.clone()).or_insert_with(|| {
-            o.keys.push(key);
-            o.num.push(0.0);
-            o.den.push(0.0);
-            o.x.push(vec![0.0; p]);
-            r.push(0.0);
-            o.keys.len() - 1
-        });
-        r[j] += 1.0;
-        o.num[j] += rv.numerator[i];
-        o.den[j] += rv.denominator[i];
-        for (xj, c) in o.x[j].iter_mut().zip(&covs) {
-            *xj += c[i].unwrap_or(0.0);
-        }
+        sums[arm].add(
+            key,
+            rv.numerator[i],
+            rv.denominator[i],
+            covs.iter().map(|c| c[i].unwrap_or(0.0)),
+        );
     }
     // The data layer gives each unit the mean of its rows' covariates (sums for the KPI).
-    for (o, rows) in out.iter_mut().zip(&rows) {
-        for (x, r) in o.x.iter_mut().zip(rows) {
-            for v in x.iter_mut() {
-                *v /= r;
-            }
-        }
-    }
-    Ok(out)
+    Ok(sums.map(|s| s.finish().0))
 }
 
 /// The joint covariance of the KPI effects (treatment − control) from influence functions;

@@ -154,11 +154,7 @@ pub fn placebo_kpis(spec: &ReleaseSpec, data: &Dataset, refit: Refit) -> Result<
             fmt_ci(e.ci_low, e.ci_high)
         ));
     }
-    let outcome = if failed.is_empty() {
-        RefuterOutcome::Pass
-    } else {
-        RefuterOutcome::Fail
-    };
+    let outcome = RefuterOutcome::from_pass(failed.is_empty());
     let mut detail = parts.join("; ");
     if !failed.is_empty() {
         detail.push_str(&format!(
@@ -334,11 +330,7 @@ pub fn random_subsets(
     Ok(RefuterResult {
         name: NAME.into(),
         rule,
-        outcome: if failed.is_empty() {
-            RefuterOutcome::Pass
-        } else {
-            RefuterOutcome::Fail
-        },
+        outcome: RefuterOutcome::from_pass(failed.is_empty()),
         detail,
     })
 }
@@ -380,11 +372,7 @@ pub fn sample_ratio(
     Ok(RefuterResult {
         name: NAME.into(),
         rule,
-        outcome: if pass {
-            RefuterOutcome::Pass
-        } else {
-            RefuterOutcome::Fail
-        },
+        outcome: RefuterOutcome::from_pass(pass),
         detail: format!(
             "control {} and treatment {} {} (expected {} and {}): chi-square {}, p = {}",
             n0,
@@ -507,11 +495,7 @@ pub fn covariate_balance(
     Ok(RefuterResult {
         name: NAME.into(),
         rule,
-        outcome: if failed.is_empty() {
-            RefuterOutcome::Pass
-        } else {
-            RefuterOutcome::Fail
-        },
+        outcome: RefuterOutcome::from_pass(failed.is_empty()),
         detail,
     })
 }

@@ -27,7 +27,10 @@
 //! [`placebo_release_date`] refits CS with a fake adoption date inside the pre-period;
 //! [`running_effects`] gives the running effect by event time for the cumulative view.
 
-use crate::design_panel::{disjoint, kpi_effect, placebo_shift, required, spec_error, KpiPanel};
+use crate::design_panel::{
+    disagreement, kpi_effect, placebo_date_refuter, placebo_part, placebo_shift, required,
+    spec_error, KpiPanel,
+};
 use crate::spec::{DesignKind, ReleaseSpec};
 use crate::{
     AttributionError, CrossCheck, DesignFit, KpiEffects, RefuterOutcome, RefuterResult, Result,
@@ -341,18 +344,14 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &RolloutOptions) -> Resu
     for (k, name) in names.iter().enumerate() {
         match imputation_kpi(&p, k, alpha) {
             Ok((e, pre)) => {
-                if disjoint(&effects[k], &e) {
-                    warnings.push(format!(
-                        "KPI `{name}`: {CS_NAME} ({:.6} [{:.6}, {:.6}]) and the imputation estimator ({:.6} [{:.6}, {:.6}]) disagree beyond their {}% intervals",
-                        effects[k].estimate,
-                        effects[k].ci_low.unwrap_or(f64::NAN),
-                        effects[k].ci_high.unwrap_or(f64::NAN),
-                        e.estimate,
-                        e.ci_low.unwrap_or(f64::NAN),
-                        e.ci_high.unwrap_or(f64::NAN),
-                        level(alpha)
-                    ));
-                }
+                warnings.extend(disagreement(
+                    name,
+                    CS_NAME,
+                    &effects[k],
+                    "the imputation estimator",
+                    &e,
+                    alpha,
+                ));
                 cross.push(e);
                 if let Some(Value::Object(m)) = pretrends.get_mut(name) {
                     match pre {
@@ -440,11 +439,6 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &RolloutOptions) -> Resu
     })
 }
 
-fn level(alpha: f64) -> String {
-    let s = format!("{:.4}", (1.0 - alpha) * 100.0);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 fn unit_cohorts(p: &Prepared) -> BTreeMap<&str, i64> {
     p.panel
         .unit
@@ -511,11 +505,7 @@ pub fn placebo_release_date(
 ) -> Result<RefuterResult> {
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
     let p = prepare(spec, data)?;
-    let rule = format!(
-        "the placebo effect's {}% CI covers 0 for every KPI",
-        level(options.alpha)
-    );
-    let name = "placebo release date".to_string();
+    let (name, rule) = placebo_date_refuter(options.alpha);
     let not_applicable = |detail: String| RefuterResult {
         name: name.clone(),
         rule: rule.clone(),
@@ -568,25 +558,14 @@ pub fn placebo_release_date(
     let mut parts = Vec::new();
     for (k, kpi) in p.panel.names.iter().enumerate() {
         let o = &joint.aggregates[k].overall;
-        let covers = o.ci.is_some_and(|(lo, hi)| lo <= 0.0 && 0.0 <= hi);
+        let (covers, part) = placebo_part(kpi, o.estimate, o.ci);
         pass &= covers;
-        parts.push(match o.ci {
-            Some((lo, hi)) => format!(
-                "{kpi}: {:.6} [{lo:.6}, {hi:.6}]{}",
-                o.estimate,
-                if covers { "" } else { " (excludes 0)" }
-            ),
-            None => format!("{kpi}: {:.6} (no interval)", o.estimate),
-        });
+        parts.push(part);
     }
     Ok(RefuterResult {
         name,
         rule,
-        outcome: if pass {
-            RefuterOutcome::Pass
-        } else {
-            RefuterOutcome::Fail
-        },
+        outcome: RefuterOutcome::from_pass(pass),
         detail: format!(
             "panel cut before the first adoption period {gmin}; fake adoption at period {fake} ({shift} period(s) earlier) for every unit adopting later; Callaway-Sant'Anna placebo effects: {}",
             parts.join("; ")

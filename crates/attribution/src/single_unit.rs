@@ -28,7 +28,10 @@
 //! [`placebo_release_date`] refits SDID with a fake start inside the pre-period;
 //! [`running_effects`] gives the running effect by period for the cumulative view.
 
-use crate::design_panel::{disjoint, kpi_effect, placebo_shift, required, spec_error, KpiPanel};
+use crate::design_panel::{
+    disagreement, kpi_effect, placebo_date_refuter, placebo_part, placebo_shift, required,
+    spec_error, KpiPanel,
+};
 use crate::spec::{DesignKind, ReleaseSpec};
 use crate::{
     AttributionError, CrossCheck, DesignFit, KpiEffects, RefuterOutcome, RefuterResult, Result,
@@ -259,11 +262,6 @@ fn population_covariance(r: &DMatrix<f64>) -> DMatrix<f64> {
     })
 }
 
-fn level(alpha: f64) -> String {
-    let s = format!("{:.4}", (1.0 - alpha) * 100.0);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 /// Mean post-period level of the treated unit (last row).
 fn treated_post_mean(panel: &SynthPanel, t0: usize) -> f64 {
     let r = panel.units.len() - 1;
@@ -352,18 +350,14 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &SingleUnitOptions) -> R
         let mut sc_effects = Vec::new();
         for (k, name) in p.names.iter().enumerate() {
             let e = abadie_kpi(&p, k, alpha)?;
-            if disjoint(&effects[k], &e) {
-                warnings.push(format!(
-                    "KPI `{name}`: {SDID_NAME} ({:.6} [{:.6}, {:.6}]) and {SC_NAME} ({:.6} [{:.6}, {:.6}]) disagree beyond their {}% intervals",
-                    effects[k].estimate,
-                    effects[k].ci_low.unwrap_or(f64::NAN),
-                    effects[k].ci_high.unwrap_or(f64::NAN),
-                    e.estimate,
-                    e.ci_low.unwrap_or(f64::NAN),
-                    e.ci_high.unwrap_or(f64::NAN),
-                    level(alpha)
-                ));
-            }
+            warnings.extend(disagreement(
+                name,
+                SDID_NAME,
+                &effects[k],
+                SC_NAME,
+                &e,
+                alpha,
+            ));
             sc_effects.push(e);
         }
         cross_check = Some(CrossCheck {
@@ -439,11 +433,7 @@ pub fn placebo_release_date(
 ) -> Result<RefuterResult> {
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
     let p = prepare(spec, data)?;
-    let rule = format!(
-        "the placebo effect's {}% CI covers 0 for every KPI",
-        level(options.alpha)
-    );
-    let name = "placebo release date".to_string();
+    let (name, rule) = placebo_date_refuter(options.alpha);
     let t0 = p.panels[0].adoption[p.panels[0].units.len() - 1].unwrap_or(0);
     if t0 < 3 {
         return Ok(RefuterResult {
@@ -481,24 +471,16 @@ pub fn placebo_release_date(
             Some(cov[(k, k)].sqrt()),
             options.alpha,
         );
-        let (lo, hi) = (e.ci_low.unwrap_or(f64::NAN), e.ci_high.unwrap_or(f64::NAN));
-        let covers = lo <= 0.0 && 0.0 <= hi;
+        let ci = (e.ci_low.unwrap_or(f64::NAN), e.ci_high.unwrap_or(f64::NAN));
+        let (covers, part) = placebo_part(kpi, e.estimate, Some(ci));
         pass &= covers;
-        parts.push(format!(
-            "{kpi}: {:.6} [{lo:.6}, {hi:.6}]{}",
-            e.estimate,
-            if covers { "" } else { " (excludes 0)" }
-        ));
+        parts.push(part);
     }
     let fake = p.panels[0].periods[fake_t0];
     Ok(RefuterResult {
         name,
         rule,
-        outcome: if pass {
-            RefuterOutcome::Pass
-        } else {
-            RefuterOutcome::Fail
-        },
+        outcome: RefuterOutcome::from_pass(pass),
         detail: format!(
             "panel cut before the start {}; fake start at period {fake} ({shift} period(s) earlier); synthetic DiD placebo effects: {}",
             p.start,

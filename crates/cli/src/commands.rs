@@ -1,6 +1,6 @@
 //! Subcommands.
 
-use crate::output::{csv, num, plain_table, render, CliError, Format, Rendered};
+use crate::output::{csv, num, plain_table, render, CliError, Format, Rendered, SimSummary};
 use causalkit_data::{self as data, Dataset, Kpi, MissingPolicy};
 use causalkit_stats::{fmt_value, Factor, FixedEffects, LinearModel, Report, Vcov};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -479,68 +479,48 @@ fn simulate(
         ("single_site_contacts", &written.single_site_contacts),
         ("truth", &written.truth),
     ];
-    let effects = [
-        ("ab", "aht_seconds", truth.ab.aht_seconds),
-        ("ab", "fcr", truth.ab.fcr),
-        ("ab", "csat", truth.ab.csat),
-        (
-            "staggered_overall_att",
-            "aht_seconds",
-            truth.staggered.att_overall.effects.aht_seconds,
-        ),
-        (
-            "staggered_overall_att",
-            "fcr",
-            truth.staggered.att_overall.effects.fcr,
-        ),
-        (
-            "staggered_overall_att",
-            "csat",
-            truth.staggered.att_overall.effects.csat,
-        ),
-    ];
-    Ok(Rendered::from(match format {
-        Format::Json => {
-            let v = serde_json::json!({
-                "seed": seed,
-                "contacts_per_design": config.contacts_per_design(),
-                "files": files.iter().map(|(k, p)| (k.to_string(), serde_json::Value::from(p.display().to_string()))).collect::<serde_json::Map<_, _>>(),
-                "true_effects": effects.iter().map(|(d, k, v)| serde_json::json!({"design": d, "kpi": k, "effect": v})).collect::<Vec<_>>(),
-            });
-            serde_json::to_string_pretty(&v).map_err(|e| CliError::internal(e.to_string()))? + "\n"
-        }
-        Format::Csv => {
-            return Ok(Rendered {
-                stdout: csv(
-                    &["design", "kpi", "true_effect"],
-                    &effects
-                        .iter()
-                        .map(|(d, k, v)| vec![d.to_string(), k.to_string(), fmt_value(*v)])
-                        .collect::<Vec<_>>(),
-                ),
-                stderr: files
-                    .iter()
-                    .map(|(_, p)| format!("wrote {}\n", p.display()))
-                    .collect(),
-            })
-        }
+    let summary = SimSummary {
+        seed,
+        contacts_per_design: config.contacts_per_design(),
+        files: files
+            .iter()
+            .map(|(k, p)| (k.to_string(), p.as_path()))
+            .collect(),
+        effects: vec![
+            ("ab", "aht_seconds", truth.ab.aht_seconds),
+            ("ab", "fcr", truth.ab.fcr),
+            ("ab", "csat", truth.ab.csat),
+            (
+                "staggered_overall_att",
+                "aht_seconds",
+                truth.staggered.att_overall.effects.aht_seconds,
+            ),
+            (
+                "staggered_overall_att",
+                "fcr",
+                truth.staggered.att_overall.effects.fcr,
+            ),
+            (
+                "staggered_overall_att",
+                "csat",
+                truth.staggered.att_overall.effects.csat,
+            ),
+        ],
+    };
+    match format {
+        Format::Json => summary.json(serde_json::Map::new()),
+        Format::Csv => Ok(summary.csv()),
         Format::Table => {
             let mut s = format!(
                 "Simulated contact-centre data (seed {seed}, {} contacts per design)\n",
-                config.contacts_per_design()
+                summary.contacts_per_design
             );
-            for (k, p) in files {
+            for (k, p) in &summary.files {
                 s += &format!("  {k}: {}\n", p.display());
             }
             s += "\nTrue effects of the intent-routing model\n";
-            s += &plain_table(
-                &["design", "kpi", "true effect"],
-                &effects
-                    .iter()
-                    .map(|(d, k, v)| vec![d.to_string(), k.to_string(), format!("{v:.6}")])
-                    .collect::<Vec<_>>(),
-            );
-            s
+            s += &summary.effects_table();
+            Ok(Rendered::from(s))
         }
-    }))
+    }
 }

@@ -384,6 +384,75 @@ pub fn num(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
+/// The summary of a simulator run (`simulate contact-centre`, `simulate intent-release`): the
+/// files written and the true effects, each a (design, KPI, effect) row.
+pub struct SimSummary<'a> {
+    /// The seed used.
+    pub seed: u64,
+    /// Contacts in each design's file.
+    pub contacts_per_design: u64,
+    /// The files written, by name.
+    pub files: Vec<(String, &'a std::path::Path)>,
+    /// The true effects: (design, KPI, effect).
+    pub effects: Vec<(&'a str, &'a str, f64)>,
+}
+
+impl SimSummary<'_> {
+    /// JSON: `seed`, `contacts_per_design`, `files` (name to path), `true_effects` (design,
+    /// kpi, effect) and the `extra` fields.
+    pub fn json(
+        &self,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Rendered, CliError> {
+        let mut v = serde_json::json!({
+            "seed": self.seed,
+            "contacts_per_design": self.contacts_per_design,
+            "files": self.files.iter().map(|(k, p)| (k.clone(), serde_json::Value::from(p.display().to_string()))).collect::<serde_json::Map<_, _>>(),
+            "true_effects": self.effects.iter().map(|(d, k, v)| serde_json::json!({"design": d, "kpi": k, "effect": v})).collect::<Vec<_>>(),
+        });
+        if let Some(m) = v.as_object_mut() {
+            m.extend(extra);
+        }
+        Ok(Rendered::from(
+            serde_json::to_string_pretty(&v).map_err(|e| CliError::internal(e.to_string()))? + "\n",
+        ))
+    }
+
+    /// CSV: the true effects on stdout and one `wrote <path>` line per file on stderr, so the
+    /// CSV stays one table.
+    pub fn csv(&self) -> Rendered {
+        Rendered {
+            stdout: csv(
+                &["design", "kpi", "true_effect"],
+                &self
+                    .effects
+                    .iter()
+                    .map(|(d, k, v)| {
+                        vec![d.to_string(), k.to_string(), causalkit_stats::fmt_value(*v)]
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            stderr: self
+                .files
+                .iter()
+                .map(|(_, p)| format!("wrote {}\n", p.display()))
+                .collect(),
+        }
+    }
+
+    /// The true effects as a plain table (6 decimals).
+    pub fn effects_table(&self) -> String {
+        plain_table(
+            &["design", "kpi", "true effect"],
+            &self
+                .effects
+                .iter()
+                .map(|(d, k, v)| vec![d.to_string(), k.to_string(), format!("{v:.6}")])
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

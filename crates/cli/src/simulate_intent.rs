@@ -1,8 +1,7 @@
 //! `causalkit simulate intent-release`: the intent-model release with known truth (issue 12).
 
-use crate::output::{csv, plain_table, CliError, Format, Rendered};
+use crate::output::{plain_table, CliError, Format, Rendered, SimSummary};
 use causalkit_sim::intent_release::{intent_truth, write_intent_release, IntentReleaseConfig};
-use causalkit_stats::fmt_value;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -35,71 +34,53 @@ pub fn run(a: IntentReleaseArgs) -> Result<Rendered, CliError> {
         .scaled(a.scale);
     let written = write_intent_release(&config, &a.out)?;
     let truth = intent_truth(&config)?;
-    let mut files: Vec<(String, &PathBuf)> = Vec::new();
+    let mut files: Vec<(String, &std::path::Path)> = Vec::new();
     for p in written.data.iter().chain(&written.specs) {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
         files.push((name.unwrap_or_default().replace('.', "_"), p));
     }
     files.push(("errors_toml".into(), &written.errors_spec));
     files.push(("truth_json".into(), &written.truth));
-    let mut rows: Vec<(&str, &str, f64)> = Vec::new();
+    let mut effects: Vec<(&str, &str, f64)> = Vec::new();
     for (design, d) in [
         ("randomised", &truth.randomised),
         ("rollout", &truth.rollout.overall),
         ("single_site", &truth.single_site.truth),
     ] {
-        rows.push((design, "aht", d.effects.aht));
-        rows.push((design, "fcr", d.effects.fcr));
-        rows.push((design, "csat", d.effects.csat));
-        rows.push((design, "value:total_cost", d.money.total_cost));
+        effects.push((design, "aht", d.effects.aht));
+        effects.push((design, "fcr", d.effects.fcr));
+        effects.push((design, "csat", d.effects.csat));
+        effects.push((design, "value:total_cost", d.money.total_cost));
     }
+    let summary = SimSummary {
+        seed: a.seed,
+        contacts_per_design: config.contacts_per_design(),
+        files,
+        effects,
+    };
     Ok(match a.format {
         Format::Json => {
-            let v = serde_json::json!({
-                "seed": a.seed,
-                "contacts_per_design": config.contacts_per_design(),
-                "files": files.iter().map(|(k, p)| (k.clone(), serde_json::Value::from(p.display().to_string()))).collect::<serde_json::Map<_, _>>(),
-                "true_effects": rows.iter().map(|(d, k, v)| serde_json::json!({"design": d, "kpi": k, "effect": v})).collect::<Vec<_>>(),
-                "top_errors": truth.errors.cells.iter().take(5).map(|c| serde_json::json!({"label": c.label, "money_per_period": c.money_per_period})).collect::<Vec<_>>(),
-            });
-            Rendered::from(
-                serde_json::to_string_pretty(&v).map_err(|e| CliError::internal(e.to_string()))?
-                    + "\n",
-            )
+            let mut extra = serde_json::Map::new();
+            extra.insert(
+                "top_errors".into(),
+                truth.errors.cells.iter().take(5).map(|c| serde_json::json!({"label": c.label, "money_per_period": c.money_per_period})).collect(),
+            );
+            summary.json(extra)?
         }
-        Format::Csv => Rendered {
-            stdout: csv(
-                &["design", "kpi", "true_effect"],
-                &rows
-                    .iter()
-                    .map(|(d, k, v)| vec![d.to_string(), k.to_string(), fmt_value(*v)])
-                    .collect::<Vec<_>>(),
-            ),
-            stderr: files
-                .iter()
-                .map(|(_, p)| format!("wrote {}\n", p.display()))
-                .collect(),
-        },
+        Format::Csv => summary.csv(),
         Format::Table => {
             let mut s = format!(
                 "Simulated intent-model release (seed {}, {} contacts per design)\n",
-                a.seed,
-                config.contacts_per_design()
+                a.seed, summary.contacts_per_design
             );
-            for (_, p) in &files {
+            for (_, p) in &summary.files {
                 s += &format!("  {}\n", p.display());
             }
             s += &format!(
                 "\nTrue effects of the release (KPI units; value nodes per {})\n",
                 config.value.period
             );
-            s += &plain_table(
-                &["design", "kpi", "true effect"],
-                &rows
-                    .iter()
-                    .map(|(d, k, v)| vec![d.to_string(), k.to_string(), format!("{v:.6}")])
-                    .collect::<Vec<_>>(),
-            );
+            s += &summary.effects_table();
             s += "\nCostliest confusion cells (saving per period if routed correctly)\n";
             s += &plain_table(
                 &["cell", "share", "money per period"],

@@ -16,8 +16,8 @@ use causalkit_data::{Dataset, Kpi, KpiKind};
 use causalkit_warehouse::connect::Scheme;
 use causalkit_warehouse::engine::winsor_caps;
 use causalkit_warehouse::{
-    run_stats, stats_sql, Adjustment, Denominator, Dialect, Metric, MetricKind, StatsRequest,
-    TableName, WarehouseError, Winsor,
+    run_stats, stats_sql, Adjustment, Denominator, Dialect, Metric, StatsRequest, TableName,
+    WarehouseError, Winsor,
 };
 use clap::Args;
 use serde_json::{json, Value};
@@ -67,39 +67,11 @@ pub struct Flags<'a> {
     pub winsorize: &'a [String],
 }
 
-/// The warehouse metric of a data-layer KPI (the same grammar).
+/// The warehouse metric of a data-layer KPI (the same kinds).
 pub fn metric_of(k: &Kpi) -> Metric {
-    let kind = match &k.kind {
-        KpiKind::Mean { column } => MetricKind::Mean {
-            column: column.clone(),
-        },
-        KpiKind::Proportion { column } => MetricKind::Proportion {
-            column: column.clone(),
-        },
-        KpiKind::Ratio {
-            numerator,
-            denominator,
-        } => MetricKind::Ratio {
-            numerator: numerator.clone(),
-            denominator: match denominator {
-                causalkit_data::Denominator::Count => Denominator::Count,
-                causalkit_data::Denominator::Column(c) => Denominator::Column(c.clone()),
-            },
-        },
-        KpiKind::Nps { column } => MetricKind::Nps {
-            column: column.clone(),
-        },
-        KpiKind::TopBox { column, threshold } => MetricKind::TopBox {
-            column: column.clone(),
-            threshold: *threshold,
-        },
-        KpiKind::Composite { terms } => MetricKind::Composite {
-            terms: terms.clone(),
-        },
-    };
     Metric {
         name: k.name.clone(),
-        kind,
+        kind: k.kind.clone(),
     }
 }
 

@@ -352,20 +352,20 @@ impl Dataset {
         }
     }
 
-    /// A copy with an added (or replaced) text column, e.g. a composite key such as
-    /// `agent × segment` built by a caller; `values` must have one entry per row.
-    pub fn with_label_column(&self, name: &str, values: Vec<Option<String>>) -> Result<Dataset> {
-        if values.len() != self.height() {
+    /// A copy with `column` (`len` values, named `name`) added, or replaced if it exists; the
+    /// length must be the number of rows.
+    fn with_column(&self, name: &str, len: usize, column: Column) -> Result<Dataset> {
+        if len != self.height() {
             return Err(DataError::Stats(
                 causalkit_stats::StatsError::LengthMismatch {
                     what: name.to_string(),
-                    got: values.len(),
+                    got: len,
                     expected: self.height(),
                 },
             ));
         }
         let mut df = self.df.clone();
-        df.with_column(Column::new(name.into(), values))
+        df.with_column(column)
             .map_err(|e| read_err(Path::new(&self.source), e))?;
         Ok(Dataset {
             df,
@@ -373,25 +373,16 @@ impl Dataset {
         })
     }
 
+    /// A copy with an added (or replaced) text column, e.g. a composite key such as
+    /// `agent × segment` built by a caller; `values` must have one entry per row.
+    pub fn with_label_column(&self, name: &str, values: Vec<Option<String>>) -> Result<Dataset> {
+        self.with_column(name, values.len(), Column::new(name.into(), values))
+    }
+
     /// A copy with a numeric (float64) column `name` added, or replaced if it exists (e.g. a
     /// winsorised metric); `None` is a missing value.
     pub fn with_numeric_column(&self, name: &str, values: Vec<Option<f64>>) -> Result<Dataset> {
-        if values.len() != self.height() {
-            return Err(DataError::Stats(
-                causalkit_stats::StatsError::LengthMismatch {
-                    what: name.to_string(),
-                    got: values.len(),
-                    expected: self.height(),
-                },
-            ));
-        }
-        let mut df = self.df.clone();
-        df.with_column(Column::new(name.into(), values))
-            .map_err(|e| read_err(Path::new(&self.source), e))?;
-        Ok(Dataset {
-            df,
-            source: self.source.clone(),
-        })
+        self.with_column(name, values.len(), Column::new(name.into(), values))
     }
 
     /// A copy with the date column `name` (ISO text `YYYY-MM-DD`, or already dates) stored

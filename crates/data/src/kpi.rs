@@ -21,55 +21,7 @@ use crate::dataset::{missing_mask, Dataset, MissingPolicy};
 use crate::error::{DataError, Result};
 use serde::{Deserialize, Serialize};
 
-/// The denominator of a ratio KPI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Denominator {
-    /// The number of rows (e.g. contacts).
-    Count,
-    /// The sum of a column.
-    Column(String),
-}
-
-/// How a KPI is computed from rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum KpiKind {
-    /// Mean of a numeric column (e.g. CSAT).
-    Mean {
-        /// The column.
-        column: String,
-    },
-    /// Share of rows with a 0/1 column equal to 1 (e.g. FCR, conversion).
-    Proportion {
-        /// The 0/1 column.
-        column: String,
-    },
-    /// Ratio of sums (e.g. AHT = handle seconds / contacts, AOV = revenue / orders).
-    Ratio {
-        /// Numerator column.
-        numerator: String,
-        /// Denominator.
-        denominator: Denominator,
-    },
-    /// Net promoter score from a 0–10 score: share 9–10 minus share 0–6.
-    Nps {
-        /// The 0–10 score column.
-        column: String,
-    },
-    /// Share of rows whose value is at least `threshold` (e.g. CSAT 4–5).
-    TopBox {
-        /// The column.
-        column: String,
-        /// The smallest value that counts as top box.
-        threshold: f64,
-    },
-    /// A weighted sum of columns per row, averaged (e.g. `0.1 click + 0.3 add_to_cart`).
-    Composite {
-        /// (column, weight) terms.
-        terms: Vec<(String, f64)>,
-    },
-}
+pub use causalkit_stats::kpi::{Denominator, KpiKind};
 
 /// A named KPI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -669,32 +621,13 @@ impl std::fmt::Display for Kpi {
 impl Kpi {
     /// The columns this KPI reads.
     pub fn columns(&self) -> Vec<&str> {
-        match &self.kind {
-            KpiKind::Mean { column }
-            | KpiKind::Proportion { column }
-            | KpiKind::Nps { column }
-            | KpiKind::TopBox { column, .. } => vec![column],
-            KpiKind::Ratio {
-                numerator,
-                denominator,
-            } => match denominator {
-                Denominator::Count => vec![numerator],
-                Denominator::Column(d) => vec![numerator, d],
-            },
-            KpiKind::Composite { terms } => terms.iter().map(|(c, _)| c.as_str()).collect(),
-        }
+        self.kind.columns()
     }
 
     /// Whether the KPI is a ratio of two column sums (so its variance needs the delta
     /// method even at the row level).
     pub fn is_ratio(&self) -> bool {
-        matches!(
-            self.kind,
-            KpiKind::Ratio {
-                denominator: Denominator::Column(_),
-                ..
-            }
-        )
+        self.kind.is_ratio()
     }
 
     /// Per-row numerator and denominator, validated; rows with a missing input are an error

@@ -7,9 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::common::{
-    draw_err, emit, finite, fit_text, fmt_sig, fmt_tick, font, header, max_text_width, padded,
-    row_at, row_axis, row_y, Emitted, Figure, Target, ACCENT, DESC_SIZE, GRID, INK, MUTED, PALETTE,
-    REFERENCE, TICK_SIZE, TITLE_SIZE,
+    draw_err, emit, finite, fmt_sig, font, header, max_text_width, padded, row_chart, row_y,
+    Emitted, Figure, Target, ACCENT, INK, MUTED, PALETTE, REFERENCE, TICK_SIZE, TITLE_SIZE,
 };
 use crate::{subtitle_text, Chart, ImageFormat, Interval, Output, ReportError};
 
@@ -215,44 +214,18 @@ impl Figure for BarFigure<'_> {
                 if hi > 0.0 { hi + extra } else { 0.0 },
             )
         };
-        let span = x1 - x0;
 
-        let labels: Vec<String> = self
-            .rows
-            .iter()
-            .map(|r| fit_text(&r.0, width * 2 / 5, TICK_SIZE))
-            .collect();
-        let label_area = max_text_width(labels.iter().map(String::as_str), TICK_SIZE) + 16;
-
+        let labels: Vec<&str> = self.rows.iter().map(|r| r.0.as_str()).collect();
         let sub = subtitle_text(&c.subtitle, &c.interval);
         let (area, caption) = header(root, &c.title, sub.as_deref())?;
-        let mut builder = ChartBuilder::on(&area);
-        if let Some(t) = &caption {
-            builder.caption(t, font(TITLE_SIZE));
-        }
-        let mut chart = builder
-            .margin(12)
-            .margin_right(28)
-            .x_label_area_size(if c.x_label.is_empty() { 32 } else { 56 })
-            .y_label_area_size(label_area.max(30))
-            .build_cartesian_2d(x0..x1, row_axis(n))
-            .map_err(draw_err)?;
-
-        let x_fmt = |v: &f64| fmt_tick(*v, span);
-        let y_fmt = |v: &f64| row_at(*v, n).map(|i| labels[i].clone()).unwrap_or_default();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .x_labels(8)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_desc(c.x_label.as_str())
-            .label_style(font(TICK_SIZE))
-            .axis_desc_style(font(DESC_SIZE))
-            .draw()
-            .map_err(draw_err)?;
+        let mut chart = row_chart(
+            &area,
+            caption.as_deref().map(|t| (t, TITLE_SIZE)),
+            &labels,
+            (x0, x1),
+            &c.x_label,
+            false,
+        )?;
 
         let half = 0.36;
         for (i, ((label, v), text)) in self.rows.iter().zip(&values).enumerate() {

@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -311,6 +312,57 @@ pub(crate) fn row_at(y: f64, n: usize) -> Option<usize> {
     } else {
         Some(n - 1 - k as usize)
     }
+}
+
+/// The axes of a chart with one row per label (top to bottom, on a [`row_axis`]) and a value
+/// axis `x0..x1` titled `x_label`, on `area`: the caption (text and size) if any, margins,
+/// labels shortened to 2/5 of the area's width, vertical grid lines (horizontal ones too when
+/// `y_mesh`) and tick labels. Returns the chart to draw the rows into. Shared by the bar,
+/// waterfall and forest charts.
+pub(crate) fn row_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: Option<(&str, f64)>,
+    labels: &[&str],
+    (x0, x1): (f64, f64),
+    x_label: &str,
+    y_mesh: bool,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, CategoryAxis>>, ReportError> {
+    let n = labels.len();
+    let (width, _) = area.dim_in_pixel();
+    let labels: Vec<String> = labels
+        .iter()
+        .map(|l| fit_text(l, width * 2 / 5, TICK_SIZE))
+        .collect();
+    let label_area = max_text_width(labels.iter().map(String::as_str), TICK_SIZE) + 16;
+    let mut builder = ChartBuilder::on(area);
+    if let Some((t, size)) = caption {
+        builder.caption(t, font(size));
+    }
+    let mut chart = builder
+        .margin(12)
+        .margin_right(28)
+        .x_label_area_size(if x_label.is_empty() { 32 } else { 56 })
+        .y_label_area_size(label_area.max(30))
+        .build_cartesian_2d(x0..x1, row_axis(n))
+        .map_err(draw_err)?;
+    let span = x1 - x0;
+    let x_fmt = |v: &f64| fmt_tick(*v, span);
+    let y_fmt = |v: &f64| row_at(*v, n).map(|i| labels[i].clone()).unwrap_or_default();
+    let mut mesh = chart.configure_mesh();
+    if !y_mesh {
+        mesh.disable_y_mesh();
+    }
+    mesh.bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .x_labels(8)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .x_desc(x_label)
+        .label_style(font(TICK_SIZE))
+        .axis_desc_style(font(DESC_SIZE))
+        .draw()
+        .map_err(draw_err)?;
+    Ok(chart)
 }
 
 /// Shortens `text` with an ellipsis so it is at most `max_w` pixels wide at `size`.

@@ -8,9 +8,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::common::{
-    draw_err, emit, finite, fit_text, fmt_tick, font, header, max_text_width, padded, row_at,
-    row_axis, row_y, Emitted, Figure, Target, ACCENT, DESC_SIZE, GRID, REFERENCE, TICK_SIZE,
-    TITLE_SIZE,
+    draw_err, emit, finite, font, header, padded, row_chart, row_y, Emitted, Figure, Target,
+    ACCENT, DESC_SIZE, REFERENCE, TITLE_SIZE,
 };
 use crate::{subtitle_text, Chart, ImageFormat, Interval, Output, ReportError};
 
@@ -299,7 +298,6 @@ impl ForestFigure<'_> {
         caption_size: f64,
     ) -> Result<(), ReportError> {
         let n = rows.len();
-        let (width, _) = root.dim_in_pixel();
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         for r in rows {
@@ -312,41 +310,15 @@ impl ForestFigure<'_> {
             hi = hi.max(r);
         }
         let (x0, x1) = padded(lo, hi, 0.06);
-        let span = x1 - x0;
-
-        let max_label = width * 2 / 5;
-        let labels: Vec<String> = rows
-            .iter()
-            .map(|r| fit_text(&r.label, max_label, TICK_SIZE))
-            .collect();
-        let label_area = max_text_width(labels.iter().map(String::as_str), TICK_SIZE) + 16;
-
-        let mut builder = ChartBuilder::on(root);
-        if let Some(t) = caption {
-            builder.caption(t, font(caption_size));
-        }
-        let mut chart = builder
-            .margin(12)
-            .margin_right(28)
-            .x_label_area_size(if self.plot.x_label.is_empty() { 32 } else { 56 })
-            .y_label_area_size(label_area.max(30))
-            .build_cartesian_2d(x0..x1, row_axis(n))
-            .map_err(draw_err)?;
-
-        let x_fmt = |v: &f64| fmt_tick(*v, span);
-        let y_fmt = |v: &f64| row_at(*v, n).map(|i| labels[i].clone()).unwrap_or_default();
-        chart
-            .configure_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .x_labels(8)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_desc(self.plot.x_label.as_str())
-            .label_style(font(TICK_SIZE))
-            .axis_desc_style(font(DESC_SIZE))
-            .draw()
-            .map_err(draw_err)?;
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        let mut chart = row_chart(
+            root,
+            caption.map(|t| (t, caption_size)),
+            &labels,
+            (x0, x1),
+            &self.plot.x_label,
+            true,
+        )?;
 
         if let Some(r) = self.plot.reference {
             chart

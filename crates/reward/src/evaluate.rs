@@ -28,7 +28,7 @@
 use crate::calibrate::{Calibration, SURROGACY_ASSUMPTION};
 use crate::error::{Result, RewardError};
 use crate::expr::Reward;
-use causalkit_ab::influence::{effect_covariance, influence, pooled_theta, ArmUnits};
+use causalkit_ab::influence::{effect_covariance, influence, pooled_theta, ArmUnits, UnitSums};
 use causalkit_ab::review::{
     AbData, AbFit, AbSpec, Guardrail, MetricCells, MetricData, MetricSpec, OVERALL,
 };
@@ -37,7 +37,7 @@ use causalkit_stats::dist::{normal_quantile, normal_sf};
 use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Moments, Report};
 use nalgebra::{DMatrix, DVector};
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The name of the surrogate-index metric.
 pub const INDEX: &str = "surrogate_index";
@@ -266,13 +266,10 @@ fn build_units(
     covs: &[&[Option<f64>]],
 ) -> Units {
     let n = arm_of.len();
-    let p = covs.len();
     let mut per_metric = Vec::with_capacity(metrics.len());
     let mut ratio = Vec::with_capacity(metrics.len());
     for col in metrics {
-        let mut out: [ArmUnits; 2] = std::array::from_fn(|_| ArmUnits::default());
-        let mut rows: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-        let mut index: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
+        let mut sums: [UnitSums; 2] = Default::default();
         for i in 0..n {
             let (Some(a), Some(v)) = (arm_of[i], col[i]) else {
                 continue;
@@ -281,34 +278,10 @@ fn build_units(
                 Some((_, u)) => u[i].clone().unwrap_or_default(),
                 None => i.to_string(),
             };
-            let o = &mut out[a];
-            let r = &mut rows[a];
-            let j = *index[a].entry(key.clone()).or_insert_with(|| {
-                o.keys.push(key);
-                o.num.push(0.0);
-                o.den.push(0.0);
-                o.x.push(vec![0.0; p]);
-                r.push(0.0);
-                o.keys.len() - 1
-            });
-            r[j] += 1.0;
-            o.num[j] += v;
-            o.den[j] += 1.0;
-            for (xj, c) in o.x[j].iter_mut().zip(covs) {
-                *xj += c[i].unwrap_or(0.0);
-            }
+            sums[a].add(key, v, 1.0, covs.iter().map(|c| c[i].unwrap_or(0.0)));
         }
-        let mut is_ratio = false;
-        for (o, r) in out.iter_mut().zip(&rows) {
-            for (x, k) in o.x.iter_mut().zip(r) {
-                if *k > 1.0 {
-                    is_ratio = true;
-                }
-                for v in x.iter_mut() {
-                    *v /= k;
-                }
-            }
-        }
+        let [(c, c_several), (t, t_several)] = sums.map(UnitSums::finish);
+        let (out, is_ratio) = ([c, t], c_several || t_several);
         per_metric.push(out);
         ratio.push(is_ratio);
     }

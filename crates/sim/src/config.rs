@@ -326,6 +326,20 @@ fn check_distribution(field: &str, probs: &[f64]) -> Result<(), SimError> {
     Ok(())
 }
 
+/// Contacts `N_t` on day `t` (1-based): the daily volume times the weekday's multiplier,
+/// rounded (both simulators' volume rule).
+pub(crate) fn contacts_on_day(per_day: u32, weekday_volume: &[f64; 7], day: u32) -> u32 {
+    let v = weekday_volume[((day - 1) % 7) as usize];
+    (f64::from(per_day) * v).round() as u32
+}
+
+/// `Σ_t N_t` over days `1..=days` (see [`contacts_on_day`]).
+pub(crate) fn contacts_over_days(per_day: u32, weekday_volume: &[f64; 7], days: u32) -> u64 {
+    (1..=days)
+        .map(|t| u64::from(contacts_on_day(per_day, weekday_volume, t)))
+        .sum()
+}
+
 impl ContactCentreConfig {
     /// Returns a copy with `contacts_per_day` and `customers` multiplied by `factor`
     /// (so contacts per customer stay the same); everything else is unchanged.
@@ -345,15 +359,12 @@ impl ContactCentreConfig {
 
     /// Number of contacts `N_t` on day `t` (1-based) in each design.
     pub fn contacts_on_day(&self, day: u32) -> u32 {
-        let v = self.weekday_volume[((day - 1) % 7) as usize];
-        (f64::from(self.contacts_per_day) * v).round() as u32
+        contacts_on_day(self.contacts_per_day, &self.weekday_volume, day)
     }
 
     /// Total number of contacts in each design, `Σ_t N_t` (deterministic).
     pub fn contacts_per_design(&self) -> u64 {
-        (1..=self.days)
-            .map(|t| u64::from(self.contacts_on_day(t)))
-            .sum()
+        contacts_over_days(self.contacts_per_day, &self.weekday_volume, self.days)
     }
 
     /// Largest effect multiplier any treated contact can receive:

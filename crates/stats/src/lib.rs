@@ -13,6 +13,8 @@
 //! - [`suff`]: mergeable sufficient statistics (counts, sums, cross-products).
 //! - [`result`]: the common result shape and summary table every estimator reports.
 //! - [`winsor`]: capping extreme values at percentiles (winsorisation).
+//! - [`kpi`]: what a KPI computes from a row (mean, proportion, ratio, NPS, top-box,
+//!   composite), shared by the data layer and the warehouse SQL.
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
@@ -20,6 +22,7 @@ pub mod dist;
 pub mod error;
 pub mod factor;
 pub mod fe;
+pub mod kpi;
 pub mod limits;
 pub mod logit;
 pub mod multitest;

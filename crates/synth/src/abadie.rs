@@ -78,7 +78,7 @@
 mod inference;
 pub mod qp;
 
-pub(crate) use inference::{collect_intervals, grid_set, PeriodSet};
+pub(crate) use inference::conformal_sets;
 pub use inference::{
     ConformalIntervals, ConformalOptions, LeaveOneOut, PlaceboInSpace, PlaceboOptions,
 };
@@ -87,6 +87,7 @@ pub use qp::Kkt;
 use crate::fit_report::{
     add_inference_diagnostics, push_gap_effects, single_unit_fit_members, Gaps,
 };
+use crate::units::LayoutError;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 use causalkit_stats::{EstimationResult, StatsError};
@@ -567,11 +568,7 @@ impl SyntheticControl {
         self
     }
 
-    /// Sets the donor pool (unit indices); default: every unit except the treated one.
-    pub fn donors(mut self, donors: Vec<usize>) -> Self {
-        self.donors = Some(donors);
-        self
-    }
+    crate::units::single_unit_builder!(outcomes);
 
     /// Sets the predictors.
     pub fn predictors(mut self, predictors: Predictors) -> Self {
@@ -585,36 +582,10 @@ impl SyntheticControl {
         self
     }
 
-    /// Names the units (used in weights, diagnostics and errors).
-    pub fn unit_names(mut self, names: Vec<String>) -> Self {
-        self.unit_names = Some(names);
-        self
-    }
-
-    /// Labels the periods (e.g. years).
-    pub fn period_labels(mut self, labels: Vec<String>) -> Self {
-        self.period_labels = Some(labels);
-        self
-    }
-
     /// Sets the Nelder–Mead options.
     pub fn nested_options(mut self, options: NestedOptions) -> Self {
         self.options = options;
         self
-    }
-
-    fn unit_name(&self, i: usize) -> String {
-        self.unit_names
-            .as_ref()
-            .and_then(|n| n.get(i).cloned())
-            .unwrap_or_else(|| format!("unit{i}"))
-    }
-
-    fn period_label(&self, t: usize) -> String {
-        self.period_labels
-            .as_ref()
-            .and_then(|n| n.get(t).cloned())
-            .unwrap_or_else(|| t.to_string())
     }
 
     fn predictor_name(&self, p: &Predictor) -> String {
@@ -633,94 +604,29 @@ impl SyntheticControl {
         }
     }
 
-    fn donor_list(&self) -> Result<Vec<usize>> {
-        let n = self.outcomes.nrows();
-        let donors: Vec<usize> = match &self.donors {
-            Some(d) => d.clone(),
-            None => (0..n).filter(|&i| i != self.treated).collect(),
-        };
-        for (pos, &d) in donors.iter().enumerate() {
-            if d >= n {
-                return Err(invalid(
-                    "donors",
-                    format!("donor index {d} is out of range (there are {n} units)"),
-                ));
-            }
-            if d == self.treated {
-                return Err(ScError::TreatedAmongDonors {
-                    unit: self.unit_name(d),
-                });
-            }
-            if donors[..pos].contains(&d) {
-                return Err(invalid(
-                    "donors",
-                    format!("donor `{}` is listed twice", self.unit_name(d)),
-                ));
-            }
-        }
-        if donors.len() < 2 {
-            return Err(ScError::TooFewDonors { got: donors.len() });
-        }
-        Ok(donors)
-    }
-
     fn validate(&self) -> Result<Vec<usize>> {
         let (n, t) = self.outcomes.shape();
-        if self.treated >= n {
-            return Err(invalid(
-                "treated",
-                format!(
-                    "unit index {} is out of range (there are {n} units)",
-                    self.treated
-                ),
-            ));
-        }
-        if let Some(names) = &self.unit_names {
-            if names.len() != n {
-                return Err(invalid(
-                    "unit_names",
-                    format!("{} names for {n} units", names.len()),
-                ));
-            }
-        }
-        if let Some(l) = &self.period_labels {
-            if l.len() != t {
-                return Err(invalid(
-                    "period_labels",
-                    format!("{} labels for {t} periods", l.len()),
-                ));
-            }
-        }
-        if self.t0 < 2 {
-            return Err(ScError::TooFewPrePeriods {
-                got: self.t0,
+        let donors = self.layout().check().map_err(|e| match e {
+            LayoutError::Invalid(name, reason) => invalid(name, reason),
+            LayoutError::TooFewPrePeriods(got) => ScError::TooFewPrePeriods {
+                got,
                 needed: 2,
                 why: "the outer loss is a pre-period MSPE".into(),
-            });
-        }
-        if self.t0 >= t {
-            return Err(invalid(
-                "t0",
-                format!(
-                    "treatment period index {} leaves no post period ({t} periods)",
-                    self.t0
-                ),
-            ));
-        }
-        let donors = self.donor_list()?;
-        for &u in std::iter::once(&self.treated).chain(&donors) {
-            for p in 0..t {
-                let y = self.outcomes[(u, p)];
-                if !y.is_finite() {
-                    return Err(ScError::Missing {
-                        what: "outcome".into(),
-                        unit: self.unit_name(u),
-                        period: self.period_label(p),
-                        value: y,
-                    });
-                }
-            }
-        }
+            },
+            LayoutError::NoPostPeriod(reason) => invalid("t0", reason),
+            LayoutError::TreatedAmongDonors(unit) => ScError::TreatedAmongDonors { unit },
+            LayoutError::TooFewDonors(got) => ScError::TooFewDonors { got },
+            LayoutError::NonFinite {
+                unit,
+                period,
+                value,
+            } => ScError::Missing {
+                what: "outcome".into(),
+                unit,
+                period,
+                value,
+            },
+        })?;
         for (name, c) in &self.covariates {
             if c.shape() != (n, t) {
                 return Err(invalid(

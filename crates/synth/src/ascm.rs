@@ -68,13 +68,13 @@
 //! ```
 
 use crate::abadie::{
-    collect_intervals, grid_set, qp, ConformalIntervals, ConformalOptions, Kkt, PeriodSet,
-    PlaceboInSpace, PlaceboOptions,
+    conformal_sets, qp, ConformalIntervals, ConformalOptions, Kkt, PlaceboInSpace, PlaceboOptions,
 };
 use crate::error::{Result, SynthError};
 use crate::fit_report::{
     add_inference_diagnostics, push_gap_effects, single_unit_fit_members, Gaps,
 };
+use crate::units::LayoutError;
 use causalkit_stats::EstimationResult;
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -494,11 +494,7 @@ impl AugmentedSc {
         self
     }
 
-    /// Sets the donor pool (unit indices).
-    pub fn donors(mut self, donors: Vec<usize>) -> Self {
-        self.donors = Some(donors);
-        self
-    }
+    crate::units::single_unit_builder!(y);
 
     /// Sets how lambda is chosen.
     pub fn lambda(mut self, lambda: LambdaChoice) -> Self {
@@ -506,113 +502,31 @@ impl AugmentedSc {
         self
     }
 
-    /// Names the units.
-    pub fn unit_names(mut self, names: Vec<String>) -> Self {
-        self.unit_names = Some(names);
-        self
-    }
-
-    /// Labels the periods.
-    pub fn period_labels(mut self, labels: Vec<String>) -> Self {
-        self.period_labels = Some(labels);
-        self
-    }
-
-    fn unit_name(&self, i: usize) -> String {
-        self.unit_names
-            .as_ref()
-            .and_then(|n| n.get(i).cloned())
-            .unwrap_or_else(|| format!("unit{i}"))
-    }
-
-    fn period_label(&self, t: usize) -> String {
-        self.period_labels
-            .as_ref()
-            .and_then(|n| n.get(t).cloned())
-            .unwrap_or_else(|| t.to_string())
-    }
-
     fn validate(&self) -> Result<Vec<usize>> {
-        let (n, tt) = self.y.shape();
-        if self.treated >= n {
-            return Err(invalid(
-                "treated",
-                format!("unit index {} is out of range ({n} units)", self.treated),
-            ));
-        }
-        if let Some(names) = &self.unit_names {
-            if names.len() != n {
-                return Err(invalid(
-                    "unit_names",
-                    format!("{} names for {n} units", names.len()),
-                ));
+        let n = self.y.nrows();
+        let donors = self.layout().check().map_err(|e| match e {
+            LayoutError::Invalid(name, reason) => invalid(name, reason),
+            LayoutError::TooFewPrePeriods(got) => SynthError::InsufficientData(format!(
+                "ASCM needs at least 2 pre-treatment periods, got {got}"
+            )),
+            LayoutError::NoPostPeriod(reason) => SynthError::InsufficientData(reason),
+            LayoutError::TreatedAmongDonors(unit) => invalid(
+                "donors",
+                format!("the treated unit `{unit}` is listed among the donors"),
+            ),
+            LayoutError::TooFewDonors(got) => {
+                SynthError::InsufficientData(format!("ASCM needs at least 2 donors, got {got}"))
             }
-        }
-        if let Some(l) = &self.period_labels {
-            if l.len() != tt {
-                return Err(invalid(
-                    "period_labels",
-                    format!("{} labels for {tt} periods", l.len()),
-                ));
-            }
-        }
-        if self.t0 < 2 {
-            return Err(SynthError::InsufficientData(format!(
-                "ASCM needs at least 2 pre-treatment periods, got {}",
-                self.t0
-            )));
-        }
-        if self.t0 >= tt {
-            return Err(SynthError::InsufficientData(format!(
-                "treatment period index {} leaves no post period ({tt} periods)",
-                self.t0
-            )));
-        }
-        let donors: Vec<usize> = match &self.donors {
-            Some(d) => d.clone(),
-            None => (0..n).filter(|&i| i != self.treated).collect(),
-        };
-        for (pos, &d) in donors.iter().enumerate() {
-            if d >= n {
-                return Err(invalid(
-                    "donors",
-                    format!("donor index {d} is out of range ({n} units)"),
-                ));
-            }
-            if d == self.treated {
-                return Err(invalid(
-                    "donors",
-                    format!(
-                        "the treated unit `{}` is listed among the donors",
-                        self.unit_name(d)
-                    ),
-                ));
-            }
-            if donors[..pos].contains(&d) {
-                return Err(invalid(
-                    "donors",
-                    format!("donor `{}` is listed twice", self.unit_name(d)),
-                ));
-            }
-        }
-        if donors.len() < 2 {
-            return Err(SynthError::InsufficientData(format!(
-                "ASCM needs at least 2 donors, got {}",
-                donors.len()
-            )));
-        }
-        for &u in std::iter::once(&self.treated).chain(&donors) {
-            for t in 0..tt {
-                let v = self.y[(u, t)];
-                if !v.is_finite() {
-                    return Err(SynthError::NonFinite {
-                        unit: self.unit_name(u),
-                        period: self.period_label(t),
-                        value: v,
-                    });
-                }
-            }
-        }
+            LayoutError::NonFinite {
+                unit,
+                period,
+                value,
+            } => SynthError::NonFinite {
+                unit,
+                period,
+                value,
+            },
+        })?;
         if let LambdaChoice::Fixed(l) = self.lambda {
             if !(l.is_finite() && l >= 0.0) {
                 return Err(invalid(
@@ -845,15 +759,6 @@ impl AscmFit {
         if options.grid_points < 3 {
             return Err(invalid("grid_points", "need at least 3 grid points"));
         }
-        let n_perm = self.t0 + 1;
-        let mut warnings = Vec::new();
-        if options.alpha < 1.0 / n_perm as f64 {
-            warnings.push(format!(
-                "conformal alpha {} is below 1/(t0+1) = {:.4}: no theta0 can be rejected, the sets are the whole grid",
-                options.alpha,
-                1.0 / n_perm as f64
-            ));
-        }
         let tt = self.gaps.len();
         let post_rms = (self.gaps[self.t0..].iter().map(|g| g * g).sum::<f64>()
             / (tt - self.t0) as f64)
@@ -861,30 +766,17 @@ impl AscmFit {
         let max_pre = self.gaps[..self.t0]
             .iter()
             .fold(0.0_f64, |m, g| m.max(g.abs()));
-        let periods: Vec<usize> = (self.t0..tt).collect();
-        let results: Vec<Result<PeriodSet>> = periods
-            .par_iter()
-            .map(|&t| {
-                let est = self.gaps[t];
-                let hw = options
-                    .half_width
-                    .unwrap_or(2.0 * post_rms + 5.0 * max_pre + 1e-8 * (1.0 + est.abs()));
-                let p = |th: f64| conformal_p(self, t, th);
-                // Without a user half-width, the grid doubles (up to 6 times) while the set
-                // reaches its edge.
-                let doublings = if options.half_width.is_none() { 6 } else { 0 };
-                grid_set(est, hw, options.grid_points, options.alpha, doublings, p)
-            })
-            .collect();
-        let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
-        Ok(collect_intervals(
-            &self.period_labels,
+        // Without a user half-width, the grid doubles (up to 6 times) while the set reaches
+        // its edge.
+        conformal_sets(
             &self.gaps,
-            periods,
-            options.alpha,
-            warnings,
-            sets,
-        ))
+            self.t0,
+            &self.period_labels,
+            options,
+            |est| 2.0 * post_rms + 5.0 * max_pre + 1e-8 * (1.0 + est.abs()),
+            6,
+            |t, th| conformal_p(self, t, th),
+        )
     }
 
     /// The common result (reported through [`Report`](causalkit_stats::Report) on the fit

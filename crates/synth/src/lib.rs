@@ -19,6 +19,7 @@ pub mod placebo;
 pub mod sdid;
 pub mod sdid_cov;
 mod sdid_se;
+mod units;
 
 pub use error::{Result, SynthError};
 /// The matrix type of the panels and covariates (re-exported so callers need not depend on

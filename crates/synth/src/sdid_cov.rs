@@ -481,21 +481,46 @@ pub fn placebo_replicate_cov(
     } else {
         vec![1.0 / pc.len() as f64; pc.len()]
     };
+    Ok(resolve_att(
+        panel,
+        covariates,
+        fit,
+        opts,
+        (pc, pt),
+        omega,
+        false,
+    ))
+}
+
+/// The ATT of `fit`'s joint solver rerun on the control and treated rows `(ctrl, tr)` from the
+/// start weights `omega`, with the fit's `zeta`s, `lambda` and method and the options'
+/// `min_decrease` and `max_iter`; `fixed_weights` keeps the weights (jackknife). Shared by the
+/// placebo, bootstrap and jackknife replicates.
+fn resolve_att(
+    panel: &SynthPanel,
+    covariates: &[(String, DMatrix<f64>)],
+    fit: &SdidCovFit,
+    opts: &SdidOptions,
+    (ctrl, tr): (&[usize], &[usize]),
+    omega: Vec<f64>,
+    fixed_weights: bool,
+) -> f64 {
+    let c = &fit.fit.cohorts[0];
     let md = opts.min_decrease_factor * c.noise_level;
     let solved = solve(
         &panel.y,
         covariates,
-        pc,
-        pt,
+        ctrl,
+        tr,
         c.start,
         fit.fit.method,
         (c.zeta_omega, c.zeta_lambda, md),
         c.lambda.clone(),
         omega,
         opts.max_iter,
-        false,
+        fixed_weights,
     );
-    Ok(solved.5)
+    solved.5
 }
 
 /// Placebo standard error of a covariate-adjusted fit: `replications` placebo replicates
@@ -600,21 +625,15 @@ fn refit_rows(
     let c = &fit.fit.cohorts[0];
     let (ctrl, tr) = split_rows(panel, rows)?;
     let omega = omega_at(c, &ctrl)?;
-    let md = opts.min_decrease_factor * c.noise_level;
-    let solved = solve(
-        &panel.y,
+    Ok(resolve_att(
+        panel,
         covariates,
-        &ctrl,
-        &tr,
-        c.start,
-        fit.fit.method,
-        (c.zeta_omega, c.zeta_lambda, md),
-        c.lambda.clone(),
+        fit,
+        opts,
+        (&ctrl, &tr),
         omega,
-        opts.max_iter,
         fixed_weights,
-    );
-    Ok(solved.5)
+    ))
 }
 
 /// One bootstrap replicate of a covariate-adjusted fit (AAHIW 2021, Algorithm 2; R

@@ -4,54 +4,10 @@
 use crate::error::{Result, WarehouseError};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The denominator of a ratio metric.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Denominator {
-    /// One per row (e.g. contacts): `ratio(handle_seconds, count)`.
-    Count,
-    /// The sum of a column.
-    Column(String),
-}
-
-/// How a metric's per-row numerator and denominator come from the row, as in the data
-/// layer's KPI grammar (`causalkit_data::KpiKind`): numerator / denominator per row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MetricKind {
-    /// `mean(col)`: x / 1.
-    Mean {
-        /// The column.
-        column: String,
-    },
-    /// `proportion(col)`: x / 1 with x 0 or 1.
-    Proportion {
-        /// The 0/1 column.
-        column: String,
-    },
-    /// `ratio(num, den|count)`: Σ num / Σ den.
-    Ratio {
-        /// The numerator column.
-        numerator: String,
-        /// The denominator.
-        denominator: Denominator,
-    },
-    /// `nps(col)`: +1 for 9–10, −1 for 0–6, else 0 (an integer score 0–10).
-    Nps {
-        /// The 0–10 score column.
-        column: String,
-    },
-    /// `topbox(col, t)`: 1 if x ≥ t else 0.
-    TopBox {
-        /// The column.
-        column: String,
-        /// The smallest top-box value.
-        threshold: f64,
-    },
-    /// `composite(w1*a + w2*b ...)`: Σ wⱼ xⱼ.
-    Composite {
-        /// (column, weight) terms.
-        terms: Vec<(String, f64)>,
-    },
-}
+pub use causalkit_stats::kpi::Denominator;
+/// How a metric's per-row numerator and denominator come from the row: the data layer's KPI
+/// kinds (one definition, in `causalkit_stats::kpi`, shared with `causalkit_data::KpiKind`).
+pub use causalkit_stats::kpi::KpiKind as MetricKind;
 
 /// A named metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,20 +21,7 @@ pub struct Metric {
 impl Metric {
     /// The columns the metric reads.
     pub fn columns(&self) -> Vec<&str> {
-        match &self.kind {
-            MetricKind::Mean { column }
-            | MetricKind::Proportion { column }
-            | MetricKind::Nps { column }
-            | MetricKind::TopBox { column, .. } => vec![column],
-            MetricKind::Ratio {
-                numerator,
-                denominator,
-            } => match denominator {
-                Denominator::Count => vec![numerator],
-                Denominator::Column(d) => vec![numerator, d],
-            },
-            MetricKind::Composite { terms } => terms.iter().map(|(c, _)| c.as_str()).collect(),
-        }
+        self.kind.columns()
     }
 
     /// The column winsorisation caps: a mean's column or a ratio's numerator (None for the
@@ -93,13 +36,7 @@ impl Metric {
 
     /// True for a ratio whose denominator is a column.
     pub fn has_denominator_column(&self) -> bool {
-        matches!(
-            self.kind,
-            MetricKind::Ratio {
-                denominator: Denominator::Column(_),
-                ..
-            }
-        )
+        self.kind.is_ratio()
     }
 }
 

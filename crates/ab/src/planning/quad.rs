@@ -187,19 +187,20 @@ pub(crate) fn expect_over_chi_scale_fixed<G: Fn(f64) -> f64>(g: G, nu: f64, piec
     } else {
         ((1.0 - 12.0 / nu.sqrt()).max(0.0), 1.0 + 12.0 / nu.sqrt())
     };
-    composite(
-        |s| {
-            let d = ln_chi_scale_density(s, nu);
-            if d.is_finite() {
-                d.exp() * g(s)
-            } else {
-                0.0
-            }
-        },
-        lo,
-        hi,
-        pieces,
-    )
+    composite(chi_scale_weighted(g, nu), lo, hi, pieces)
+}
+
+/// `s -> f(s) g(s)` with `f` the density of s = sqrt(V/ν), V ~ χ²_ν (0 where `f` underflows):
+/// the integrand of an expectation over the scale factor.
+fn chi_scale_weighted<G: Fn(f64) -> f64>(g: G, nu: f64) -> impl Fn(f64) -> f64 {
+    move |s| {
+        let d = ln_chi_scale_density(s, nu);
+        if d.is_finite() {
+            d.exp() * g(s)
+        } else {
+            0.0
+        }
+    }
 }
 
 /// ln of the density of s = sqrt(V/ν) with V ~ χ²_ν (the scale factor of Student's t).
@@ -224,20 +225,7 @@ pub(crate) fn expect_over_chi_scale<G: Fn(f64) -> f64>(
 ) -> f64 {
     let lo = (1.0 - 12.0 / nu.sqrt()).max(0.0);
     let hi = 1.0 + 12.0 / nu.sqrt();
-    integrate(
-        |s| {
-            let d = ln_chi_scale_density(s, nu);
-            if d.is_finite() {
-                d.exp() * g(s)
-            } else {
-                0.0
-            }
-        },
-        lo,
-        hi,
-        tol,
-        pieces,
-    )
+    integrate(chi_scale_weighted(g, nu), lo, hi, tol, pieces)
 }
 
 #[cfg(test)]

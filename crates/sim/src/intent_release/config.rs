@@ -345,15 +345,12 @@ impl IntentReleaseConfig {
 
     /// Contacts `N_t` on day `t` (1-based) in each design (deterministic).
     pub fn contacts_on_day(&self, day: u32) -> u32 {
-        let v = self.weekday_volume[((day - 1) % 7) as usize];
-        (f64::from(self.contacts_per_day) * v).round() as u32
+        crate::config::contacts_on_day(self.contacts_per_day, &self.weekday_volume, day)
     }
 
     /// Contacts in each design file, `Σ_t N_t`.
     pub fn contacts_per_design(&self) -> u64 {
-        (1..=self.days)
-            .map(|t| u64::from(self.contacts_on_day(t)))
-            .sum()
+        crate::config::contacts_over_days(self.contacts_per_day, &self.weekday_volume, self.days)
     }
 
     /// Base confusion matrix of the old (`new = false`) or new model.

@@ -140,7 +140,7 @@ pub(crate) type PeriodSet = (f64, f64, bool, f64, bool);
 /// half-width up to `max_doublings` times while the accepted set reaches an edge, then
 /// [`interval_from_grid`] refines the bounds. Abadie SC never doubles (`max_doublings = 0`);
 /// ASCM doubles when the user gave no half-width. Shared by both.
-pub(crate) fn grid_set<E>(
+fn grid_set<E>(
     est: f64,
     half_width: f64,
     points: usize,
@@ -170,7 +170,7 @@ pub(crate) fn grid_set<E>(
 /// Inverts a conformal test on a grid: `acc[i]` says whether `grid[i]` is accepted
 /// (`p > alpha`). The outermost accepted points are refined by bisection against their
 /// rejected neighbours; an empty set gives NaN bounds. Shared by Abadie SC and ASCM.
-pub(crate) fn interval_from_grid<E>(
+fn interval_from_grid<E>(
     grid: &[f64],
     acc: &[bool],
     alpha: f64,
@@ -211,9 +211,67 @@ pub(crate) fn interval_from_grid<E>(
     Ok((lo, hi, connected, p0, edge))
 }
 
+/// The conformal driver shared by Abadie SC and ASCM (the options' alpha and grid size already
+/// checked): warns when `alpha < 1/(t0+1)` (no `theta0` can then be rejected), builds every
+/// post period's set with [`grid_set`] centred at its gap, with half-width
+/// `options.half_width` or else `default_half_width(gap)` and then up to `auto_doublings`
+/// doublings, in parallel, and collects them ([`collect_intervals`]). `p(t, theta0)` is the
+/// conformal p-value of period `t`.
+pub(crate) fn conformal_sets<E: Send>(
+    gaps: &[f64],
+    t0: usize,
+    period_labels: &[String],
+    options: &ConformalOptions,
+    default_half_width: impl Fn(f64) -> f64 + Sync,
+    auto_doublings: usize,
+    p: impl Fn(usize, f64) -> std::result::Result<f64, E> + Sync,
+) -> std::result::Result<ConformalIntervals, E> {
+    let n_perm = t0 + 1;
+    let mut warnings = Vec::new();
+    if options.alpha < 1.0 / n_perm as f64 {
+        warnings.push(format!(
+            "conformal alpha {} is below 1/(t0+1) = {:.4}: with {} pre-periods no theta0 can be rejected, the sets are the whole grid",
+            options.alpha,
+            1.0 / n_perm as f64,
+            t0
+        ));
+    }
+    let (hw, doublings) = match options.half_width {
+        Some(hw) => (Some(hw), 0),
+        None => (None, auto_doublings),
+    };
+    let periods: Vec<usize> = (t0..gaps.len()).collect();
+    let results: Vec<std::result::Result<PeriodSet, E>> = periods
+        .par_iter()
+        .map(|&t| {
+            let est = gaps[t];
+            let hw = hw.unwrap_or_else(|| default_half_width(est));
+            grid_set(
+                est,
+                hw,
+                options.grid_points,
+                options.alpha,
+                doublings,
+                |th| p(t, th),
+            )
+        })
+        .collect();
+    let sets = results
+        .into_iter()
+        .collect::<std::result::Result<Vec<PeriodSet>, E>>()?;
+    Ok(collect_intervals(
+        period_labels,
+        gaps,
+        periods,
+        options.alpha,
+        warnings,
+        sets,
+    ))
+}
+
 /// Collects per-period sets into [`ConformalIntervals`], warning about empty sets and sets
-/// truncated at the grid's edge. Shared by Abadie SC and ASCM.
-pub(crate) fn collect_intervals(
+/// truncated at the grid's edge.
+fn collect_intervals(
     period_labels: &[String],
     gaps: &[f64],
     periods: Vec<usize>,
@@ -338,42 +396,19 @@ impl ScFit {
         if options.grid_points < 3 {
             return Err(invalid("grid_points", "need at least 3 grid points"));
         }
-        let n_perm = self.t0 + 1;
-        let mut warnings = Vec::new();
-        if options.alpha < 1.0 / n_perm as f64 {
-            warnings.push(format!(
-                "conformal alpha {} is below 1/(t0+1) = {:.4}: with {} pre-periods no theta0 can be rejected, the sets are the whole grid",
-                options.alpha,
-                1.0 / n_perm as f64,
-                self.t0
-            ));
-        }
         let y = &self.spec.outcomes;
         let max_pre = self.gaps[..self.t0]
             .iter()
             .fold(0.0_f64, |m, g| m.max(g.abs()));
-        let tt = self.gaps.len();
-        let periods: Vec<usize> = (self.t0..tt).collect();
-        let results: Vec<Result<PeriodSet>> = periods
-            .par_iter()
-            .map(|&t| {
-                let est = self.gaps[t];
-                let hw = options
-                    .half_width
-                    .unwrap_or(5.0 * max_pre + 1e-8 * (1.0 + est.abs()));
-                let p = |th: f64| conformal_p(y, self.treated, &self.donors, self.t0, t, th);
-                grid_set(est, hw, options.grid_points, options.alpha, 0, p)
-            })
-            .collect();
-        let sets = results.into_iter().collect::<Result<Vec<PeriodSet>>>()?;
-        Ok(collect_intervals(
-            &self.period_labels,
+        conformal_sets(
             &self.gaps,
-            periods,
-            options.alpha,
-            warnings,
-            sets,
-        ))
+            self.t0,
+            &self.period_labels,
+            options,
+            |est| 5.0 * max_pre + 1e-8 * (1.0 + est.abs()),
+            0,
+            |t, th| conformal_p(y, self.treated, &self.donors, self.t0, t, th),
+        )
     }
 }
 
