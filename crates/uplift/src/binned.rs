@@ -14,6 +14,7 @@
 //! column and row (impute, or encode missingness as its own column, before fitting).
 
 use crate::error::{invalid, Result, UpliftError};
+use rayon::prelude::*;
 
 /// The most bins a column may have (bin codes are `u16`).
 pub const MAX_BINS_LIMIT: usize = 65_536;
@@ -58,32 +59,17 @@ impl Binned {
             ));
         }
         let n = columns.first().map_or(0, |c| c.len());
+        // Columns are binned in parallel; the first bad column (in column order) is reported.
+        let binned: Vec<Result<ColumnBins>> = names
+            .par_iter()
+            .zip(columns)
+            .map(|(name, col)| bin_column(name, col, n, max_bins))
+            .collect();
         let mut codes = Vec::with_capacity(columns.len());
         let mut cuts = Vec::with_capacity(columns.len());
         let mut range = Vec::with_capacity(columns.len());
-        for (name, col) in names.iter().zip(columns) {
-            if col.len() != n {
-                return Err(UpliftError::LengthMismatch {
-                    what: format!("feature `{name}`"),
-                    got: col.len(),
-                    expected: n,
-                });
-            }
-            if let Some(i) = col.iter().position(|v| !v.is_finite()) {
-                return Err(UpliftError::NonFinite {
-                    variable: name.clone(),
-                    row: i,
-                    value: col[i],
-                });
-            }
-            let c = column_cuts(col, max_bins);
-            let code: Vec<u16> = col.iter().map(|&x| bin_of(&c, x)).collect();
-            let mut r = vec![(f64::INFINITY, f64::NEG_INFINITY); c.len() + 1];
-            for (&b, &x) in code.iter().zip(col) {
-                let e = &mut r[b as usize];
-                e.0 = e.0.min(x);
-                e.1 = e.1.max(x);
-            }
+        for b in binned {
+            let (code, c, r) = b?;
             codes.push(code);
             cuts.push(c);
             range.push(r);
@@ -148,6 +134,35 @@ impl Binned {
             .rposition(|&(_, hi)| hi <= threshold)
             .unwrap_or(0)
     }
+}
+
+/// Codes, cuts and per-bin value ranges of one column.
+type ColumnBins = (Vec<u16>, Vec<f64>, Vec<(f64, f64)>);
+
+fn bin_column(name: &str, col: &[f64], n: usize, max_bins: usize) -> Result<ColumnBins> {
+    if col.len() != n {
+        return Err(UpliftError::LengthMismatch {
+            what: format!("feature `{name}`"),
+            got: col.len(),
+            expected: n,
+        });
+    }
+    if let Some(i) = col.iter().position(|v| !v.is_finite()) {
+        return Err(UpliftError::NonFinite {
+            variable: name.to_string(),
+            row: i,
+            value: col[i],
+        });
+    }
+    let c = column_cuts(col, max_bins);
+    let code: Vec<u16> = col.iter().map(|&x| bin_of(&c, x)).collect();
+    let mut r = vec![(f64::INFINITY, f64::NEG_INFINITY); c.len() + 1];
+    for (&b, &x) in code.iter().zip(col) {
+        let e = &mut r[b as usize];
+        e.0 = e.0.min(x);
+        e.1 = e.1.max(x);
+    }
+    Ok((code, c, r))
 }
 
 fn bin_of(cuts: &[f64], x: f64) -> u16 {

@@ -208,3 +208,72 @@ fn bad_input_is_a_typed_error() {
     };
     assert!(Gbdt::fit(&d.x, &d.y[..d.n], &o).is_err());
 }
+
+/// 60,000 rows of a 64-bit LCG: five uniform features (feature 0 rounded to 1/1000, the
+/// others continuous), a 0/1 outcome with `P(y = 1) = 0.2 + 0.3 x0 + 0.2 [x1 > 0.5]`.
+fn lcg_data(n: usize) -> (Binned, Binned, Vec<f64>) {
+    let mut s = 20_261_204u64;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut cols: Vec<Vec<f64>> = (0..5).map(|_| Vec::with_capacity(n)).collect();
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        for (j, c) in cols.iter_mut().enumerate() {
+            let v = u();
+            c.push(if j == 0 {
+                (v * 1000.0).round() / 1000.0
+            } else {
+                v
+            });
+        }
+        let p =
+            0.2 + 0.3 * cols[0].last().unwrap() + 0.2 * f64::from(*cols[1].last().unwrap() > 0.5);
+        y.push(f64::from(u() < p));
+    }
+    let names: Vec<String> = (0..5).map(|j| format!("x{j}")).collect();
+    (
+        Binned::new(&names, &cols, 255).unwrap(),
+        Binned::new(&names, &cols, 1000).unwrap(),
+        y,
+    )
+}
+
+/// Nodes with more than 8,192 rows build their histograms in parallel chunks; the chunks
+/// depend on the row count only, so the fit is the same for 1, 2 and 4 threads — with 255
+/// bins (one-byte codes) and with 1,000 bins (two-byte codes), with and without sampling
+/// and early stopping.
+#[test]
+fn large_fits_are_thread_independent_for_both_code_widths() {
+    let (x8, x16, y) = lcg_data(60_000);
+    assert!(x16.bins(1) > 256 && x8.bins(1) <= 256);
+    let plain = GbdtOptions {
+        n_estimators: 15,
+        ..options(Loss::Logistic)
+    };
+    let sampled = GbdtOptions {
+        subsample: 0.7,
+        colsample: 0.6,
+        validation_fraction: Some(0.2),
+        seed: 5,
+        ..plain.clone()
+    };
+    for x in [&x8, &x16] {
+        for o in [&plain, &sampled] {
+            let fit = |threads| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| Gbdt::fit(x, &y, o).unwrap())
+            };
+            let m1 = fit(1);
+            assert!(m1.trees.iter().all(|t| t.len() > 1), "every tree splits");
+            assert_eq!(m1, fit(2));
+            assert_eq!(m1, fit(4));
+        }
+    }
+}
