@@ -161,20 +161,72 @@ fn loss_value(loss: Loss, y: f64, f: f64) -> f64 {
 /// A bin code of the row-major training matrix (`u8` when every feature has at most 256
 /// bins, else `u16`).
 trait Code: Copy + Send + Sync {
+    /// Histogram slots per feature when fixed (`u8`: 256, so a code indexes its feature's
+    /// block without a bounds check); `None`: each feature gets its bin count.
+    const STRIDE: Option<usize>;
     fn from_u16(c: u16) -> Self;
     fn idx(self) -> usize;
+
+    /// Adds the gradient, hessian and count of each row of `rows` to its bin of each
+    /// feature of `features`.
+    #[allow(clippy::too_many_arguments)]
+    fn accumulate(
+        hist: &mut [HistBin],
+        rows: &[u32],
+        codes: &[Self],
+        nf: usize,
+        gh: &[[f64; 2]],
+        features: &[usize],
+        offset: &[usize],
+    ) {
+        for &i in rows {
+            let i = i as usize;
+            let row = &codes[i * nf..(i + 1) * nf];
+            let [g, h] = gh[i];
+            for &f in features {
+                hist[offset[f] + row[f].idx()].add(g, h);
+            }
+        }
+    }
 }
 
 impl Code for u8 {
+    const STRIDE: Option<usize> = Some(256);
     fn from_u16(c: u16) -> Self {
         c as u8
     }
     fn idx(self) -> usize {
         self as usize
     }
+    fn accumulate(
+        hist: &mut [HistBin],
+        rows: &[u32],
+        codes: &[u8],
+        nf: usize,
+        gh: &[[f64; 2]],
+        features: &[usize],
+        _offset: &[usize],
+    ) {
+        let all = features.len() == nf;
+        for &i in rows {
+            let i = i as usize;
+            let row = &codes[i * nf..(i + 1) * nf];
+            let [g, h] = gh[i];
+            if all {
+                for (block, &c) in hist.chunks_exact_mut(256).zip(row) {
+                    block[c as usize].add(g, h);
+                }
+            } else {
+                for &f in features {
+                    hist[f * 256..(f + 1) * 256][row[f] as usize].add(g, h);
+                }
+            }
+        }
+    }
 }
 
 impl Code for u16 {
+    const STRIDE: Option<usize> = None;
     fn from_u16(c: u16) -> Self {
         c
     }
@@ -190,6 +242,14 @@ struct HistBin {
     g: f64,
     h: f64,
     c: f64,
+}
+
+impl HistBin {
+    fn add(&mut self, g: f64, h: f64) {
+        self.g += g;
+        self.h += h;
+        self.c += 1.0;
+    }
 }
 
 /// Rows per histogram chunk at least, and at most this many chunks per node: a node's
@@ -237,38 +297,6 @@ struct Grower<'a, T: Code> {
     leaves: Vec<(usize, usize, f64)>,
 }
 
-fn accumulate<T: Code>(
-    hist: &mut [HistBin],
-    rows: &[u32],
-    codes: &[T],
-    nf: usize,
-    gh: &[[f64; 2]],
-    features: &[usize],
-    offset: &[usize],
-) {
-    let all = features.len() == nf;
-    for &i in rows {
-        let i = i as usize;
-        let row = &codes[i * nf..(i + 1) * nf];
-        let [g, h] = gh[i];
-        if all {
-            for (&c, &off) in row.iter().zip(offset) {
-                let b = &mut hist[off + c.idx()];
-                b.g += g;
-                b.h += h;
-                b.c += 1.0;
-            }
-        } else {
-            for &f in features {
-                let b = &mut hist[offset[f] + row[f].idx()];
-                b.g += g;
-                b.h += h;
-                b.c += 1.0;
-            }
-        }
-    }
-}
-
 impl<'a, T: Code> Grower<'a, T> {
     fn new(x: &'a Binned, o: &'a GbdtOptions, train: &[u32]) -> Self {
         let nf = x.features();
@@ -291,7 +319,7 @@ impl<'a, T: Code> Grower<'a, T> {
         let mut total_bins = 0;
         for f in 0..nf {
             offset.push(total_bins);
-            total_bins += x.bins(f);
+            total_bins += T::STRIDE.unwrap_or(x.bins(f));
         }
         Grower {
             x,
@@ -304,7 +332,7 @@ impl<'a, T: Code> Grower<'a, T> {
             features: Vec::new(),
             pool: Vec::new(),
             chunks: Vec::new(),
-            scratch: Vec::with_capacity(m),
+            scratch: vec![0; m],
             leaves: Vec::new(),
         }
     }
@@ -322,7 +350,7 @@ impl<'a, T: Code> Grower<'a, T> {
             (&self.codes, self.nf, &self.gh, &self.features, &self.offset);
         out.fill(HistBin::default());
         if nchunks == 1 {
-            accumulate(out, rows, codes, nf, gh, features, offset);
+            T::accumulate(out, rows, codes, nf, gh, features, offset);
             return;
         }
         let size = rows.len().div_ceil(nchunks);
@@ -336,7 +364,7 @@ impl<'a, T: Code> Grower<'a, T> {
             .zip(rows.par_chunks(size))
             .for_each(|(h, part)| {
                 h.fill(HistBin::default());
-                accumulate(h, part, codes, nf, gh, features, offset);
+                T::accumulate(h, part, codes, nf, gh, features, offset);
             });
         for c in self.chunks[..nchunks * tb].chunks(tb) {
             for (o, s) in out.iter_mut().zip(c) {
@@ -413,18 +441,19 @@ impl<'a, T: Code> Grower<'a, T> {
     /// keeping the order on each side; returns how many moved.
     fn partition(&mut self, rows: &mut [u32], f: usize, bin: usize) -> usize {
         let nf = self.nf;
-        self.scratch.clear();
-        let mut w = 0;
+        let scratch = &mut self.scratch[..rows.len()];
+        let (mut w, mut r) = (0, 0);
+        // Branch-free: each row is written to both sides and the side it belongs to
+        // advances (the split is unpredictable row by row).
         for k in 0..rows.len() {
             let i = rows[k];
-            if self.codes[i as usize * nf + f].idx() <= bin {
-                rows[w] = i;
-                w += 1;
-            } else {
-                self.scratch.push(i);
-            }
+            let left = self.codes[i as usize * nf + f].idx() <= bin;
+            rows[w] = i;
+            scratch[r] = i;
+            w += usize::from(left);
+            r += usize::from(!left);
         }
-        rows[w..].copy_from_slice(&self.scratch);
+        rows[w..].copy_from_slice(&scratch[..r]);
         w
     }
 
