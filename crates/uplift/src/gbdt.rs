@@ -293,8 +293,35 @@ struct Grower<'a, T: Code> {
     chunks: Vec<HistBin>,
     /// Scratch of the stable in-place partition.
     scratch: Vec<u32>,
+    /// Left rows of each chunk of a parallel partition.
+    chunk_left: Vec<usize>,
     /// Leaves of the tree being grown: (first, end) in the row order, value.
     leaves: Vec<(usize, usize, f64)>,
+}
+
+/// Moves the rows of `rows` whose bin of feature `f` is at most `bin` to the front of
+/// `rows` and the others to the front of `scratch`, each in order; returns how many went
+/// left. Branch-free: each row is written to both sides and the side it belongs to
+/// advances (the split is unpredictable row by row).
+fn split_rows<T: Code>(
+    rows: &mut [u32],
+    scratch: &mut [u32],
+    codes: &[T],
+    nf: usize,
+    f: usize,
+    bin: usize,
+) -> usize {
+    let scratch = &mut scratch[..rows.len()];
+    let (mut w, mut r) = (0, 0);
+    for k in 0..rows.len() {
+        let i = rows[k];
+        let left = codes[i as usize * nf + f].idx() <= bin;
+        rows[w] = i;
+        scratch[r] = i;
+        w += usize::from(left);
+        r += usize::from(!left);
+    }
+    w
 }
 
 impl<'a, T: Code> Grower<'a, T> {
@@ -333,6 +360,7 @@ impl<'a, T: Code> Grower<'a, T> {
             pool: Vec::new(),
             chunks: Vec::new(),
             scratch: vec![0; m],
+            chunk_left: Vec::with_capacity(MAX_CHUNKS),
             leaves: Vec::new(),
         }
     }
@@ -438,22 +466,37 @@ impl<'a, T: Code> Grower<'a, T> {
     }
 
     /// Moves the rows of `rows` whose bin of feature `f` is at most `bin` to the front,
-    /// keeping the order on each side; returns how many moved.
+    /// keeping the order on each side; returns how many moved. Large nodes are split in
+    /// chunks (fixed by the row count) partitioned in parallel, then put together in
+    /// chunk order.
     fn partition(&mut self, rows: &mut [u32], f: usize, bin: usize) -> usize {
-        let nf = self.nf;
-        let scratch = &mut self.scratch[..rows.len()];
-        let (mut w, mut r) = (0, 0);
-        // Branch-free: each row is written to both sides and the side it belongs to
-        // advances (the split is unpredictable row by row).
-        for k in 0..rows.len() {
-            let i = rows[k];
-            let left = self.codes[i as usize * nf + f].idx() <= bin;
-            rows[w] = i;
-            scratch[r] = i;
-            w += usize::from(left);
-            r += usize::from(!left);
+        let k = rows.len();
+        let nchunks = k.div_ceil(CHUNK_ROWS).clamp(1, MAX_CHUNKS);
+        let (codes, nf) = (&self.codes, self.nf);
+        let scratch = &mut self.scratch[..k];
+        if nchunks == 1 {
+            let w = split_rows(rows, scratch, codes, nf, f, bin);
+            rows[w..].copy_from_slice(&scratch[..k - w]);
+            return w;
         }
-        rows[w..].copy_from_slice(&scratch[..r]);
+        let size = k.div_ceil(nchunks);
+        rows.par_chunks_mut(size)
+            .zip(scratch.par_chunks_mut(size))
+            .map(|(r, s)| split_rows(r, s, codes, nf, f, bin))
+            .collect_into_vec(&mut self.chunk_left);
+        // Chunk c holds its left rows at the front of its part of `rows` and its right
+        // rows at the front of its part of `scratch`.
+        let mut w = 0;
+        for (c, &l) in self.chunk_left.iter().enumerate() {
+            rows.copy_within(c * size..c * size + l, w);
+            w += l;
+        }
+        let mut r = w;
+        for (c, &l) in self.chunk_left.iter().enumerate() {
+            let len = size.min(k - c * size) - l;
+            rows[r..r + len].copy_from_slice(&scratch[c * size..c * size + len]);
+            r += len;
+        }
         w
     }
 
