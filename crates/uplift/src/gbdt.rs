@@ -275,12 +275,14 @@ struct Split {
     left: Sums,
 }
 
-/// The training rows of one fit, row-major: `codes[i * nf + f]` is the bin of feature `f`
-/// of the `i`-th training row; `gh[i]` its gradient and hessian.
+/// The training rows of one fit, row-major for the histograms: `codes[i * nf + f]` is the
+/// bin of feature `f` of the `i`-th training row (`columns[f * m + i]` the same, column-major
+/// for the partitions, which read one feature); `gh[i]` its gradient and hessian.
 struct Grower<'a, T: Code> {
     x: &'a Binned,
     o: &'a GbdtOptions,
     codes: Vec<T>,
+    columns: Vec<T>,
     nf: usize,
     /// First histogram slot of each feature (histograms hold every feature's bins).
     offset: Vec<usize>,
@@ -299,23 +301,16 @@ struct Grower<'a, T: Code> {
     leaves: Vec<(usize, usize, f64)>,
 }
 
-/// Moves the rows of `rows` whose bin of feature `f` is at most `bin` to the front of
-/// `rows` and the others to the front of `scratch`, each in order; returns how many went
-/// left. Branch-free: each row is written to both sides and the side it belongs to
+/// Moves the rows of `rows` whose bin (`codes`: one feature's column) is at most `bin` to
+/// the front of `rows` and the others to the front of `scratch`, each in order; returns how
+/// many went left. Branch-free: each row is written to both sides and the side it belongs to
 /// advances (the split is unpredictable row by row).
-fn split_rows<T: Code>(
-    rows: &mut [u32],
-    scratch: &mut [u32],
-    codes: &[T],
-    nf: usize,
-    f: usize,
-    bin: usize,
-) -> usize {
+fn split_rows<T: Code>(rows: &mut [u32], scratch: &mut [u32], codes: &[T], bin: usize) -> usize {
     let scratch = &mut scratch[..rows.len()];
     let (mut w, mut r) = (0, 0);
     for k in 0..rows.len() {
         let i = rows[k];
-        let left = codes[i as usize * nf + f].idx() <= bin;
+        let left = codes[i as usize].idx() <= bin;
         rows[w] = i;
         scratch[r] = i;
         w += usize::from(left);
@@ -342,6 +337,15 @@ impl<'a, T: Code> Grower<'a, T> {
                     }
                 });
         }
+        let mut columns = vec![T::from_u16(0); m * nf];
+        if m > 0 {
+            columns.par_chunks_mut(m).enumerate().for_each(|(f, out)| {
+                let col = x.codes(f);
+                for (o, &r) in out.iter_mut().zip(train) {
+                    *o = T::from_u16(col[r as usize]);
+                }
+            });
+        }
         let mut offset = Vec::with_capacity(nf);
         let mut total_bins = 0;
         for f in 0..nf {
@@ -352,6 +356,7 @@ impl<'a, T: Code> Grower<'a, T> {
             x,
             o,
             codes,
+            columns,
             nf,
             offset,
             total_bins,
@@ -472,17 +477,18 @@ impl<'a, T: Code> Grower<'a, T> {
     fn partition(&mut self, rows: &mut [u32], f: usize, bin: usize) -> usize {
         let k = rows.len();
         let nchunks = k.div_ceil(CHUNK_ROWS).clamp(1, MAX_CHUNKS);
-        let (codes, nf) = (&self.codes, self.nf);
+        let m = self.gh.len();
+        let codes = &self.columns[f * m..(f + 1) * m];
         let scratch = &mut self.scratch[..k];
         if nchunks == 1 {
-            let w = split_rows(rows, scratch, codes, nf, f, bin);
+            let w = split_rows(rows, scratch, codes, bin);
             rows[w..].copy_from_slice(&scratch[..k - w]);
             return w;
         }
         let size = k.div_ceil(nchunks);
         rows.par_chunks_mut(size)
             .zip(scratch.par_chunks_mut(size))
-            .map(|(r, s)| split_rows(r, s, codes, nf, f, bin))
+            .map(|(r, s)| split_rows(r, s, codes, bin))
             .collect_into_vec(&mut self.chunk_left);
         // Chunk c holds its left rows at the front of its part of `rows` and its right
         // rows at the front of its part of `scratch`.
