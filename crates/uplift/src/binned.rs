@@ -171,7 +171,8 @@ fn bin_of(cuts: &[f64], x: f64) -> u16 {
 
 fn column_cuts(col: &[f64], max_bins: usize) -> Vec<f64> {
     let mut v = col.to_vec();
-    v.sort_by(f64::total_cmp);
+    // Unstable is exact here: `total_cmp` is a total order with no two distinct equal values.
+    v.sort_unstable_by(f64::total_cmp);
     // Distinct values with their counts (-0.0 and 0.0 are one value).
     let mut distinct: Vec<(f64, usize)> = Vec::new();
     for x in v {
