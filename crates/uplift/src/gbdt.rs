@@ -258,6 +258,9 @@ impl HistBin {
 /// are added in chunk order, so a fit is identical for any thread count.
 const CHUNK_ROWS: usize = 8192;
 const MAX_CHUNKS: usize = 16;
+/// At most this many histogram bins in the per-chunk histograms of one node (24 MiB), so
+/// features with many bins (two-byte codes) get fewer chunks rather than a large buffer.
+const CHUNK_BINS: usize = 1 << 20;
 
 /// Sums of a node: gradient, hessian, rows.
 #[derive(Debug, Clone, Copy)]
@@ -378,7 +381,8 @@ impl<'a, T: Code> Grower<'a, T> {
 
     /// The histogram of the rows `rows` (the selected features' bins; the others are 0).
     fn build_hist(&mut self, out: &mut [HistBin], rows: &[u32]) {
-        let nchunks = rows.len().div_ceil(CHUNK_ROWS).clamp(1, MAX_CHUNKS);
+        let most = (CHUNK_BINS / self.total_bins.max(1)).clamp(1, MAX_CHUNKS);
+        let nchunks = rows.len().div_ceil(CHUNK_ROWS).clamp(1, most);
         let (codes, nf, gh, features, offset) =
             (&self.codes, self.nf, &self.gh, &self.features, &self.offset);
         out.fill(HistBin::default());
