@@ -45,29 +45,53 @@ fn midpoint(a: f64, b: f64) -> f64 {
 impl Binned {
     /// Bins the columns (`columns[j]` holds feature `names[j]` for every row).
     pub fn new(names: &[String], columns: &[Vec<f64>], max_bins: usize) -> Result<Self> {
-        if names.len() != columns.len() {
+        let n = check_shape(names, columns, max_bins)?;
+        Self::build(names, n, |j| {
+            bin_column(&names[j], &columns[j], n, max_bins)
+        })
+    }
+
+    /// As [`Binned::new`] on the rows `rows` of `columns` (in that order; a bad value is
+    /// reported by its position in `rows`), copying one column at a time instead of the
+    /// whole subset.
+    pub fn from_rows(
+        names: &[String],
+        columns: &[Vec<f64>],
+        rows: &[usize],
+        max_bins: usize,
+    ) -> Result<Self> {
+        let n = check_shape(names, columns, max_bins)?;
+        if let Some(j) = columns.iter().position(|c| c.len() != n) {
             return Err(UpliftError::LengthMismatch {
-                what: "feature names".into(),
-                got: names.len(),
-                expected: columns.len(),
+                what: format!("feature `{}`", names[j]),
+                got: columns[j].len(),
+                expected: n,
             });
         }
-        if !(2..=MAX_BINS_LIMIT).contains(&max_bins) {
+        if let Some(&r) = rows.iter().find(|&&r| r >= n) {
             return Err(invalid(
-                "max_bins",
-                format!("must lie in 2..={MAX_BINS_LIMIT}, got {max_bins}"),
+                "rows",
+                format!("row {r} is out of range for {n} rows"),
             ));
         }
-        let n = columns.first().map_or(0, |c| c.len());
-        // Columns are binned in parallel; the first bad column (in column order) is reported.
-        let binned: Vec<Result<ColumnBins>> = names
-            .par_iter()
-            .zip(columns)
-            .map(|(name, col)| bin_column(name, col, n, max_bins))
-            .collect();
-        let mut codes = Vec::with_capacity(columns.len());
-        let mut cuts = Vec::with_capacity(columns.len());
-        let mut range = Vec::with_capacity(columns.len());
+        Self::build(names, rows.len(), |j| {
+            let col: Vec<f64> = rows.iter().map(|&r| columns[j][r]).collect();
+            bin_column(&names[j], &col, rows.len(), max_bins)
+        })
+    }
+
+    /// Bins column `j` with `column(j)` for every column, in parallel; the first bad column
+    /// (in column order) is reported.
+    fn build(
+        names: &[String],
+        n: usize,
+        column: impl Fn(usize) -> Result<ColumnBins> + Sync + Send,
+    ) -> Result<Self> {
+        let binned: Vec<Result<ColumnBins>> =
+            (0..names.len()).into_par_iter().map(column).collect();
+        let mut codes = Vec::with_capacity(names.len());
+        let mut cuts = Vec::with_capacity(names.len());
+        let mut range = Vec::with_capacity(names.len());
         for b in binned {
             let (code, c, r) = b?;
             codes.push(code);
@@ -134,6 +158,25 @@ impl Binned {
             .rposition(|&(_, hi)| hi <= threshold)
             .unwrap_or(0)
     }
+}
+
+/// Checks that there is a name per column and `max_bins` is allowed; returns the rows of
+/// the first column.
+fn check_shape(names: &[String], columns: &[Vec<f64>], max_bins: usize) -> Result<usize> {
+    if names.len() != columns.len() {
+        return Err(UpliftError::LengthMismatch {
+            what: "feature names".into(),
+            got: names.len(),
+            expected: columns.len(),
+        });
+    }
+    if !(2..=MAX_BINS_LIMIT).contains(&max_bins) {
+        return Err(invalid(
+            "max_bins",
+            format!("must lie in 2..={MAX_BINS_LIMIT}, got {max_bins}"),
+        ));
+    }
+    Ok(columns.first().map_or(0, |c| c.len()))
 }
 
 /// Codes, cuts and per-bin value ranges of one column.

@@ -277,3 +277,42 @@ fn large_fits_are_thread_independent_for_both_code_widths() {
         }
     }
 }
+
+/// `Binned::from_rows` (the T- and X-learners' arms, binned one column at a time) is
+/// `Binned::new` on a copy of the rows: same codes, bins and bin ranges, hence the same fit;
+/// a row out of range and a non-finite value (by its position among the rows) are errors.
+#[test]
+fn binning_selected_rows_equals_binning_their_copy() {
+    let rf = reference();
+    let d = data(&rf);
+    let names: Vec<String> = (0..6).map(|j| format!("x{j}")).collect();
+    let rows: Vec<usize> = (0..d.n).filter(|i| i % 3 != 1).rev().collect();
+    let copy: Vec<Vec<f64>> = d
+        .train_cols
+        .iter()
+        .map(|c| rows.iter().map(|&r| c[r]).collect())
+        .collect();
+    let a = Binned::from_rows(&names, &d.train_cols, &rows, 255).unwrap();
+    let b = Binned::new(&names, &copy, 255).unwrap();
+    assert_eq!(a.rows(), rows.len());
+    for f in 0..b.features() {
+        assert_eq!(a.codes(f), b.codes(f));
+        assert_eq!(a.bins(f), b.bins(f));
+        for k in 0..b.bins(f) {
+            assert_eq!(a.value_upper(f, k).to_bits(), b.value_upper(f, k).to_bits());
+        }
+    }
+    let y: Vec<f64> = rows.iter().map(|&r| d.z[r]).collect();
+    let o = options(Loss::Logistic);
+    assert_eq!(
+        Gbdt::fit(&a, &y, &o).unwrap(),
+        Gbdt::fit(&b, &y, &o).unwrap()
+    );
+    assert!(Binned::from_rows(&names, &d.train_cols, &[0, d.train_cols[0].len()], 255).is_err());
+    let mut bad = d.train_cols.clone();
+    bad[2][rows[4]] = f64::NAN;
+    match Binned::from_rows(&names, &bad, &rows, 255) {
+        Err(causalkit_uplift::UpliftError::NonFinite { row, .. }) => assert_eq!(row, 4),
+        other => panic!("expected a NonFinite error, got {other:?}"),
+    }
+}
