@@ -14,6 +14,7 @@
 //! column and row (impute, or encode missingness as its own column, before fitting).
 
 use crate::error::{invalid, Result, UpliftError};
+use rayon::prelude::*;
 
 /// The most bins a column may have (bin codes are `u16`).
 pub const MAX_BINS_LIMIT: usize = 65_536;
@@ -44,46 +45,55 @@ fn midpoint(a: f64, b: f64) -> f64 {
 impl Binned {
     /// Bins the columns (`columns[j]` holds feature `names[j]` for every row).
     pub fn new(names: &[String], columns: &[Vec<f64>], max_bins: usize) -> Result<Self> {
-        if names.len() != columns.len() {
+        let n = check_shape(names, columns, max_bins)?;
+        Self::build(names, n, |j| {
+            bin_column(&names[j], &columns[j], n, max_bins)
+        })
+    }
+
+    /// As [`Binned::new`] on the rows `rows` of `columns` (in that order; a bad value is
+    /// reported by its position in `rows`), copying one column at a time instead of the
+    /// whole subset.
+    pub fn from_rows(
+        names: &[String],
+        columns: &[Vec<f64>],
+        rows: &[usize],
+        max_bins: usize,
+    ) -> Result<Self> {
+        let n = check_shape(names, columns, max_bins)?;
+        if let Some(j) = columns.iter().position(|c| c.len() != n) {
             return Err(UpliftError::LengthMismatch {
-                what: "feature names".into(),
-                got: names.len(),
-                expected: columns.len(),
+                what: format!("feature `{}`", names[j]),
+                got: columns[j].len(),
+                expected: n,
             });
         }
-        if !(2..=MAX_BINS_LIMIT).contains(&max_bins) {
+        if let Some(&r) = rows.iter().find(|&&r| r >= n) {
             return Err(invalid(
-                "max_bins",
-                format!("must lie in 2..={MAX_BINS_LIMIT}, got {max_bins}"),
+                "rows",
+                format!("row {r} is out of range for {n} rows"),
             ));
         }
-        let n = columns.first().map_or(0, |c| c.len());
-        let mut codes = Vec::with_capacity(columns.len());
-        let mut cuts = Vec::with_capacity(columns.len());
-        let mut range = Vec::with_capacity(columns.len());
-        for (name, col) in names.iter().zip(columns) {
-            if col.len() != n {
-                return Err(UpliftError::LengthMismatch {
-                    what: format!("feature `{name}`"),
-                    got: col.len(),
-                    expected: n,
-                });
-            }
-            if let Some(i) = col.iter().position(|v| !v.is_finite()) {
-                return Err(UpliftError::NonFinite {
-                    variable: name.clone(),
-                    row: i,
-                    value: col[i],
-                });
-            }
-            let c = column_cuts(col, max_bins);
-            let code: Vec<u16> = col.iter().map(|&x| bin_of(&c, x)).collect();
-            let mut r = vec![(f64::INFINITY, f64::NEG_INFINITY); c.len() + 1];
-            for (&b, &x) in code.iter().zip(col) {
-                let e = &mut r[b as usize];
-                e.0 = e.0.min(x);
-                e.1 = e.1.max(x);
-            }
+        Self::build(names, rows.len(), |j| {
+            let col: Vec<f64> = rows.iter().map(|&r| columns[j][r]).collect();
+            bin_column(&names[j], &col, rows.len(), max_bins)
+        })
+    }
+
+    /// Bins column `j` with `column(j)` for every column, in parallel; the first bad column
+    /// (in column order) is reported.
+    fn build(
+        names: &[String],
+        n: usize,
+        column: impl Fn(usize) -> Result<ColumnBins> + Sync + Send,
+    ) -> Result<Self> {
+        let binned: Vec<Result<ColumnBins>> =
+            (0..names.len()).into_par_iter().map(column).collect();
+        let mut codes = Vec::with_capacity(names.len());
+        let mut cuts = Vec::with_capacity(names.len());
+        let mut range = Vec::with_capacity(names.len());
+        for b in binned {
+            let (code, c, r) = b?;
             codes.push(code);
             cuts.push(c);
             range.push(r);
@@ -150,13 +160,62 @@ impl Binned {
     }
 }
 
+/// Checks that there is a name per column and `max_bins` is allowed; returns the rows of
+/// the first column.
+fn check_shape(names: &[String], columns: &[Vec<f64>], max_bins: usize) -> Result<usize> {
+    if names.len() != columns.len() {
+        return Err(UpliftError::LengthMismatch {
+            what: "feature names".into(),
+            got: names.len(),
+            expected: columns.len(),
+        });
+    }
+    if !(2..=MAX_BINS_LIMIT).contains(&max_bins) {
+        return Err(invalid(
+            "max_bins",
+            format!("must lie in 2..={MAX_BINS_LIMIT}, got {max_bins}"),
+        ));
+    }
+    Ok(columns.first().map_or(0, |c| c.len()))
+}
+
+/// Codes, cuts and per-bin value ranges of one column.
+type ColumnBins = (Vec<u16>, Vec<f64>, Vec<(f64, f64)>);
+
+fn bin_column(name: &str, col: &[f64], n: usize, max_bins: usize) -> Result<ColumnBins> {
+    if col.len() != n {
+        return Err(UpliftError::LengthMismatch {
+            what: format!("feature `{name}`"),
+            got: col.len(),
+            expected: n,
+        });
+    }
+    if let Some(i) = col.iter().position(|v| !v.is_finite()) {
+        return Err(UpliftError::NonFinite {
+            variable: name.to_string(),
+            row: i,
+            value: col[i],
+        });
+    }
+    let c = column_cuts(col, max_bins);
+    let code: Vec<u16> = col.iter().map(|&x| bin_of(&c, x)).collect();
+    let mut r = vec![(f64::INFINITY, f64::NEG_INFINITY); c.len() + 1];
+    for (&b, &x) in code.iter().zip(col) {
+        let e = &mut r[b as usize];
+        e.0 = e.0.min(x);
+        e.1 = e.1.max(x);
+    }
+    Ok((code, c, r))
+}
+
 fn bin_of(cuts: &[f64], x: f64) -> u16 {
     cuts.partition_point(|&c| c < x) as u16
 }
 
 fn column_cuts(col: &[f64], max_bins: usize) -> Vec<f64> {
     let mut v = col.to_vec();
-    v.sort_by(f64::total_cmp);
+    // Unstable is exact here: `total_cmp` is a total order with no two distinct equal values.
+    v.sort_unstable_by(f64::total_cmp);
     // Distinct values with their counts (-0.0 and 0.0 are one value).
     let mut distinct: Vec<(f64, usize)> = Vec::new();
     for x in v {

@@ -208,3 +208,111 @@ fn bad_input_is_a_typed_error() {
     };
     assert!(Gbdt::fit(&d.x, &d.y[..d.n], &o).is_err());
 }
+
+/// 60,000 rows of a 64-bit LCG: five uniform features (feature 0 rounded to 1/1000, the
+/// others continuous), a 0/1 outcome with `P(y = 1) = 0.2 + 0.3 x0 + 0.2 [x1 > 0.5]`.
+fn lcg_data(n: usize) -> (Binned, Binned, Vec<f64>) {
+    let mut s = 20_261_204u64;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut cols: Vec<Vec<f64>> = (0..5).map(|_| Vec::with_capacity(n)).collect();
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        for (j, c) in cols.iter_mut().enumerate() {
+            let v = u();
+            c.push(if j == 0 {
+                (v * 1000.0).round() / 1000.0
+            } else {
+                v
+            });
+        }
+        let p =
+            0.2 + 0.3 * cols[0].last().unwrap() + 0.2 * f64::from(*cols[1].last().unwrap() > 0.5);
+        y.push(f64::from(u() < p));
+    }
+    let names: Vec<String> = (0..5).map(|j| format!("x{j}")).collect();
+    (
+        Binned::new(&names, &cols, 255).unwrap(),
+        Binned::new(&names, &cols, 1000).unwrap(),
+        y,
+    )
+}
+
+/// Nodes with more than 8,192 rows build their histograms in parallel chunks; the chunks
+/// depend on the row count only, so the fit is the same for 1, 2 and 4 threads — with 255
+/// bins (one-byte codes) and with 1,000 bins (two-byte codes), with and without sampling
+/// and early stopping.
+#[test]
+fn large_fits_are_thread_independent_for_both_code_widths() {
+    let (x8, x16, y) = lcg_data(60_000);
+    assert!(x16.bins(1) > 256 && x8.bins(1) <= 256);
+    let plain = GbdtOptions {
+        n_estimators: 15,
+        ..options(Loss::Logistic)
+    };
+    let sampled = GbdtOptions {
+        subsample: 0.7,
+        colsample: 0.6,
+        validation_fraction: Some(0.2),
+        seed: 5,
+        ..plain.clone()
+    };
+    for x in [&x8, &x16] {
+        for o in [&plain, &sampled] {
+            let fit = |threads| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| Gbdt::fit(x, &y, o).unwrap())
+            };
+            let m1 = fit(1);
+            assert!(m1.trees.iter().all(|t| t.len() > 1), "every tree splits");
+            assert_eq!(m1, fit(2));
+            assert_eq!(m1, fit(4));
+        }
+    }
+}
+
+/// `Binned::from_rows` (the T- and X-learners' arms, binned one column at a time) is
+/// `Binned::new` on a copy of the rows: same codes, bins and bin ranges, hence the same fit;
+/// a row out of range and a non-finite value (by its position among the rows) are errors.
+#[test]
+fn binning_selected_rows_equals_binning_their_copy() {
+    let rf = reference();
+    let d = data(&rf);
+    let names: Vec<String> = (0..6).map(|j| format!("x{j}")).collect();
+    let rows: Vec<usize> = (0..d.n).filter(|i| i % 3 != 1).rev().collect();
+    let copy: Vec<Vec<f64>> = d
+        .train_cols
+        .iter()
+        .map(|c| rows.iter().map(|&r| c[r]).collect())
+        .collect();
+    let a = Binned::from_rows(&names, &d.train_cols, &rows, 255).unwrap();
+    let b = Binned::new(&names, &copy, 255).unwrap();
+    assert_eq!(a.rows(), rows.len());
+    for f in 0..b.features() {
+        assert_eq!(a.codes(f), b.codes(f));
+        assert_eq!(a.bins(f), b.bins(f));
+        for k in 0..b.bins(f) {
+            assert_eq!(a.value_upper(f, k).to_bits(), b.value_upper(f, k).to_bits());
+        }
+    }
+    let y: Vec<f64> = rows.iter().map(|&r| d.z[r]).collect();
+    let o = options(Loss::Logistic);
+    assert_eq!(
+        Gbdt::fit(&a, &y, &o).unwrap(),
+        Gbdt::fit(&b, &y, &o).unwrap()
+    );
+    assert!(Binned::from_rows(&names, &d.train_cols, &[0, d.train_cols[0].len()], 255).is_err());
+    let mut bad = d.train_cols.clone();
+    bad[2][rows[4]] = f64::NAN;
+    match Binned::from_rows(&names, &bad, &rows, 255) {
+        Err(causalkit_uplift::UpliftError::NonFinite { row, .. }) => assert_eq!(row, 4),
+        other => panic!("expected a NonFinite error, got {other:?}"),
+    }
+}
