@@ -1443,6 +1443,26 @@ fn inference_effect(mut e: Effect, no_inference: bool, key: EffectKey) -> Effect
 }
 
 impl AbFit {
+    /// The overall (all-segment, plain) absolute effect of `arm` on `metric`, relabelled with
+    /// the metric's name (keys kept), for layers that compose a review into their own output
+    /// (release attribution, reward evaluation); `None` when the review has no such effect.
+    pub fn overall_absolute_effect(&self, metric: &str, arm: &str) -> Option<Effect> {
+        self.result
+            .effects
+            .iter()
+            .find(|e| {
+                e.key.kind == Some(EffectKind::Absolute)
+                    && e.key.metric.as_deref() == Some(metric)
+                    && e.key.segment.as_deref() == Some(OVERALL)
+                    && e.key.arm.as_deref() == Some(arm)
+                    && e.key.variant.is_none()
+            })
+            .map(|e| Effect {
+                label: metric.to_string(),
+                ..e.clone()
+            })
+    }
+
     /// The SRM check as one diagnostics object — `arms`, `units` (JSON integers), `chi2`,
     /// `p_value`, `alpha` and `mismatch` — for layers that compose a review into their own
     /// output (release attribution, reward evaluation); `None` without a check.

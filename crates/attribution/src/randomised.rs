@@ -27,11 +27,11 @@ use crate::error::{AttributionError, Result};
 use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
 use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
 use causalkit_ab::influence::{influence, pooled_theta, ArmUnits, UnitSums};
-use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec, OVERALL};
+use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec};
 use causalkit_ab::MetricType;
 use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
 use causalkit_data::{Dataset, KpiKind, MissingPolicy};
-use causalkit_stats::{Effect, EffectKind, Report};
+use causalkit_stats::{Effect, Report};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 
@@ -169,30 +169,16 @@ fn run_engine(
 /// The engine's overall absolute effect of `treatment` vs control on each KPI, labelled with
 /// the KPI name (keys kept).
 fn kpi_effects(fit: &AbFit, kpis: &[ParsedKpi], treatment: &str) -> Result<Vec<Effect>> {
-    let result = fit.result();
     kpis.iter()
         .map(|k| {
             let name = &k.spec.name;
-            result
-                .effects
-                .iter()
-                .find(|e| {
-                    e.key.kind == Some(EffectKind::Absolute)
-                        && e.key.metric.as_deref() == Some(name)
-                        && e.key.segment.as_deref() == Some(OVERALL)
-                        && e.key.arm.as_deref() == Some(treatment)
-                        && e.key.variant.is_none()
-                })
-                .map(|e| {
-                    let mut e = e.clone();
-                    e.label = name.clone();
-                    e
-                })
-                .ok_or_else(|| AttributionError::Estimator {
+            fit.overall_absolute_effect(name, treatment).ok_or_else(|| {
+                AttributionError::Estimator {
                     estimator: "A/B engine".into(),
                     message: format!("no absolute effect of `{treatment}` on `{name}`"),
                     numerical: false,
-                })
+                }
+            })
         })
         .collect()
 }

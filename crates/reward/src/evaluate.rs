@@ -502,25 +502,10 @@ pub fn evaluate(
             .push(MetricData::new(m.clone(), MetricCells::moments(segments)));
     }
     let fit: AbFit = review.fit(&ab)?;
-    let result = fit.result();
     let effects: Vec<Effect> = metrics
         .iter()
         .map(|name| {
-            result
-                .effects
-                .iter()
-                .find(|e| {
-                    e.key.kind == Some(EffectKind::Absolute)
-                        && e.key.metric.as_deref() == Some(name)
-                        && e.key.segment.as_deref() == Some(OVERALL)
-                        && e.key.arm.as_deref() == Some(treatment.as_str())
-                        && e.key.variant.is_none()
-                })
-                .map(|e| {
-                    let mut e = e.clone();
-                    e.label = name.clone();
-                    e
-                })
+            fit.overall_absolute_effect(name, &treatment)
                 .ok_or_else(|| {
                     RewardError::Invalid(format!(
                         "the A/B engine gave no absolute effect of `{treatment}` on `{name}`"
@@ -625,7 +610,7 @@ pub fn evaluate(
     if let Some(cuped) = fit.cuped_json() {
         diagnostics.insert("cuped".into(), cuped);
     }
-    warnings.extend(result.warnings.iter().cloned());
+    warnings.extend(fit.result().warnings);
     Ok(Evaluation {
         reward: reward.clone(),
         control,
