@@ -323,17 +323,13 @@ pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
             cols.extend(req.unit.as_deref());
             cols.extend(m.columns());
             cols.extend(req.covariate_columns());
-            return Err(WarehouseError::MissingValues {
-                engine: engine.address(),
-                table: req.table.to_string(),
-                metric: m.name.clone(),
-                columns: cols
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                rows: missing as u64,
-            });
+            return Err(WarehouseError::missing_values(
+                engine.address(),
+                req.table.to_string(),
+                &m.name,
+                &cols,
+                missing,
+            ));
         }
         if invalid > 0.0 {
             let check = value_check(m).unwrap_or(crate::sql::ValueCheck {

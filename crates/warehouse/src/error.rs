@@ -148,6 +148,28 @@ pub enum WarehouseError {
 }
 
 impl WarehouseError {
+    /// [`WarehouseError::MissingValues`] for `metric`: `rows` (a count the engine returned)
+    /// rows with a missing value in one of `columns`, listed as `` `a`, `b` ``.
+    pub(crate) fn missing_values(
+        engine: String,
+        table: String,
+        metric: &str,
+        columns: &[&str],
+        rows: f64,
+    ) -> WarehouseError {
+        WarehouseError::MissingValues {
+            engine,
+            table,
+            metric: metric.to_string(),
+            columns: columns
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            rows: rows as u64,
+        }
+    }
+
     /// True for failures of the engine (unreachable, timeout, other engine errors), false
     /// for errors of the request or the data; the CLI exits 1 for the former and 2 for the
     /// latter.

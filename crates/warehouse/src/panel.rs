@@ -23,7 +23,7 @@ use crate::dialect::Dialect;
 use crate::engine::{Cell, ColumnType, Engine, Table};
 use crate::error::{Result, WarehouseError};
 use crate::request::{Denominator, Metric, MetricKind, StatsRequest, TableName};
-use crate::sql::{invalid_condition, row_expr, value_check};
+use crate::sql::{all_present, invalid_condition, row_expr, value_check};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How the time column becomes integer periods.
@@ -203,12 +203,7 @@ pub fn panel_sql(req: &PanelRequest, dialect: Dialect) -> Result<String> {
     let m = &req.outcome;
     let col = |c: &str| d.to_double(&d.ident(c));
     let (one, zero) = (d.double(1.0), d.double(0.0));
-    let present = m
-        .columns()
-        .iter()
-        .map(|c| format!("{} IS NOT NULL", d.ident(c)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let present = all_present(&m.columns(), d);
     let time = d.ident(&req.time);
     let (period, origin) = match req.time_kind {
         PanelTime::Periods => (col(&req.time), d.null_double()),
@@ -578,17 +573,13 @@ fn cells_of(engine: &dyn Engine, req: &PanelRequest, t: &Table) -> Result<PanelC
     if !req.drop_missing && missing > 0.0 {
         let mut cols = vec![req.unit.as_str(), &req.time];
         cols.extend(req.outcome.columns());
-        return Err(WarehouseError::MissingValues {
-            engine: address.clone(),
-            table: table.clone(),
-            metric: req.outcome.name.clone(),
-            columns: cols
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            rows: missing as u64,
-        });
+        return Err(WarehouseError::missing_values(
+            address.clone(),
+            table.clone(),
+            &req.outcome.name,
+            &cols,
+            missing,
+        ));
     }
     if cells.is_empty() {
         return Err(invalid(

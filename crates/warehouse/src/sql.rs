@@ -223,16 +223,20 @@ pub fn percentile_is_exact(d: Dialect) -> bool {
     !matches!(d, Dialect::Trino | Dialect::BigQuery)
 }
 
+/// `a IS NOT NULL AND b IS NOT NULL ...`: every one of `columns` present (names quoted).
+pub(crate) fn all_present(columns: &[&str], d: Dialect) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{} IS NOT NULL", d.ident(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 /// The value winsorisation caps for metric `m` (its column as a double), NULL where a
 /// column the metric reads is missing: the values the caps are percentiles of.
 fn winsor_values(m: &Metric, d: Dialect) -> Option<String> {
     let c = m.winsor_column()?;
-    let present = m
-        .columns()
-        .iter()
-        .map(|c| format!("{} IS NOT NULL", d.ident(c)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let present = all_present(&m.columns(), d);
     Some(format!(
         "CASE WHEN {present} THEN {} END",
         d.to_double(&d.ident(c))
@@ -420,13 +424,7 @@ fn one_pass(req: &StatsRequest, d: Dialect, stats: &[(usize, usize, &'static str
             .collect::<Vec<_>>()
             .join(" OR ");
         // With drop_missing, the rows a metric keeps: every column it uses present.
-        let keep = req.drop_missing.then(|| {
-            nulls
-                .iter()
-                .map(|c| format!("{} IS NOT NULL", d.ident(c)))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        });
+        let keep = req.drop_missing.then(|| all_present(&nulls, d));
         let kept = |e: String| match &keep {
             Some(cond) => format!("CASE WHEN {cond} THEN {e} END"),
             None => e,
