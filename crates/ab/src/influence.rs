@@ -20,6 +20,7 @@
 //! can use it.
 
 use crate::frequentist::MetricType;
+use causalkit_stats::suff::{ArmKpiMoments, KpiUnitMoments, PairMoments};
 use nalgebra::{DMatrix, DVector};
 use std::collections::HashMap;
 
@@ -217,4 +218,262 @@ pub fn effect_covariance(infl: &[[Influence; 2]]) -> DMatrix<f64> {
         }
     }
     cov
+}
+
+/// The moments of the metrics' units per arm ([`ArmKpiMoments`], `[control, treatment]`):
+/// what a warehouse returns in place of the units (`per_metric[j]` holds metric `j`'s units
+/// of both arms; units are matched by key within an arm; every unit has the same number of
+/// covariates). The in-process counterpart of the warehouse's moments query, and the
+/// reference its tests compare against.
+pub fn unit_moments(per_metric: &[[ArmUnits; 2]]) -> [ArmKpiMoments; 2] {
+    let c = per_metric
+        .iter()
+        .flat_map(|a| a.iter())
+        .find_map(|u| u.x.first().map(Vec::len))
+        .unwrap_or(0);
+    let w = 2 + c;
+    std::array::from_fn(|a| {
+        let vec_of = |u: &ArmUnits, i: usize| -> Vec<f64> {
+            [u.num[i], u.den[i]]
+                .into_iter()
+                .chain(u.x[i].iter().copied())
+                .collect()
+        };
+        let kpis: Vec<KpiUnitMoments> = per_metric
+            .iter()
+            .map(|m| {
+                let u = &m[a];
+                KpiUnitMoments {
+                    n: u.num.len() as f64,
+                    sum_num: u.num.iter().sum(),
+                    sum_den: u.den.iter().sum(),
+                    sum_den_sq: u.den.iter().map(|d| d * d).sum(),
+                    sum_x: (0..c).map(|q| u.x.iter().map(|x| x[q]).sum()).collect(),
+                }
+            })
+            .collect();
+        let means: Vec<Vec<f64>> = kpis.iter().map(KpiUnitMoments::mean).collect();
+        let kn = per_metric.len();
+        let mut pairs = Vec::with_capacity(kn * (kn + 1) / 2);
+        for j in 0..kn {
+            for k in j..kn {
+                let (uj, uk) = (&per_metric[j][a], &per_metric[k][a]);
+                let pos: HashMap<&str, usize> = uk
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, key)| (key.as_str(), i))
+                    .collect();
+                let mut centred = vec![0.0; w * w];
+                let mut n = 0.0;
+                for (i, key) in uj.keys.iter().enumerate() {
+                    let Some(&q) = pos.get(key.as_str()) else {
+                        continue;
+                    };
+                    n += 1.0;
+                    let (zj, zk) = (vec_of(uj, i), vec_of(uk, q));
+                    for p1 in 0..w {
+                        for p2 in 0..w {
+                            centred[p1 * w + p2] +=
+                                (zj[p1] - means[j][p1]) * (zk[p2] - means[k][p2]);
+                        }
+                    }
+                }
+                pairs.push(PairMoments { n, centred });
+            }
+        }
+        ArmKpiMoments {
+            covariates: c,
+            kpis,
+            pairs,
+        }
+    })
+}
+
+/// The joint covariance of the metrics' effects from their units' moments ([`unit_moments`],
+/// or a warehouse's): the same numbers as [`effect_covariance`] over the influence values of
+/// [`influence`] with the slope of [`pooled_theta`] (CUPED on all the moments' covariates;
+/// none when they have none), because each influence value is a linear function of the
+/// unit's centred vector `z − z̄` (`(m − m̄)/d̄ − R (d − d̄)/d̄ − θᵀ(x − x̄)`), so its sums of
+/// products are quadratic forms in the centred cross-products. `types[j]` is metric `j`'s
+/// type. `None` when the covariates are collinear (as [`pooled_theta`]).
+pub fn effect_covariance_from_moments(
+    types: &[MetricType],
+    arms: &[ArmKpiMoments; 2],
+) -> Option<DMatrix<f64>> {
+    let kn = types.len();
+    let c = arms[0].covariates;
+    let w = 2 + c;
+    // Per metric: the pooled slope, then per arm the coefficients of the centred vector and
+    // the proportion correction of the diagonal.
+    let mut coef: Vec<[Vec<f64>; 2]> = Vec::with_capacity(kn);
+    let mut corr: Vec<[f64; 2]> = Vec::with_capacity(kn);
+    for (j, mt) in types.iter().enumerate() {
+        let theta = pooled_theta_from_moments(arms, j)?;
+        let mut cj: [Vec<f64>; 2] = Default::default();
+        let mut dj = [0.0; 2];
+        for a in 0..2 {
+            let m = &arms[a].kpis[j];
+            let n = m.n;
+            #[allow(clippy::float_cmp)]
+            let unit_den = m.sum_den == n && m.sum_den_sq == n;
+            let (r, mu_d) = if unit_den {
+                (m.sum_num / n, 1.0)
+            } else {
+                (m.sum_num / m.sum_den, m.sum_den / n)
+            };
+            let mut v = vec![1.0 / mu_d, -r / mu_d];
+            v.extend(theta.iter().map(|t| -t));
+            cj[a] = v;
+            if unit_den && *mt == MetricType::Proportion {
+                dj[a] = r * (1.0 - r) / ((n - 1.0) * n);
+            }
+        }
+        coef.push(cj);
+        corr.push(dj);
+    }
+    let mut cov = DMatrix::zeros(kn, kn);
+    for a in 0..2 {
+        for j in 0..kn {
+            for k in j..kn {
+                let mut s = 0.0;
+                for p in 0..w {
+                    for q in 0..w {
+                        s += coef[j][a][p] * arms[a].pair(j, p, k, q).1 * coef[k][a][q];
+                    }
+                }
+                let (nj, nk) = (arms[a].kpis[j].n, arms[a].kpis[k].n);
+                let mut v = s / (nj * (nj - 1.0) * nk * (nk - 1.0)).sqrt();
+                if j == k {
+                    v -= corr[j][a];
+                }
+                cov[(j, k)] += v;
+                if j != k {
+                    cov[(k, j)] += v;
+                }
+            }
+        }
+    }
+    Some(cov)
+}
+
+/// [`pooled_theta`] of metric `j` from the moments: the total (both arms) scatter of the
+/// unit vectors is the within-arm scatter plus the arms' mean shifts.
+fn pooled_theta_from_moments(arms: &[ArmKpiMoments; 2], j: usize) -> Option<DVector<f64>> {
+    let c = arms[0].covariates;
+    if c == 0 {
+        return Some(DVector::zeros(0));
+    }
+    let w = 2 + c;
+    let ms = [&arms[0].kpis[j], &arms[1].kpis[j]];
+    let n = ms[0].n + ms[1].n;
+    let s_num = ms[0].sum_num + ms[1].sum_num;
+    let s_den = ms[0].sum_den + ms[1].sum_den;
+    let mu_d = s_den / n;
+    let r = s_num / s_den;
+    let (a, b) = (1.0 / mu_d, -r / mu_d);
+    let total: Vec<f64> = (0..w)
+        .map(|p| {
+            let s: f64 = ms.iter().map(|m| m.mean()[p] * m.n).sum();
+            s / n
+        })
+        .collect();
+    let mut t = DMatrix::zeros(w, w);
+    for (arm, m) in arms.iter().zip(ms) {
+        let mean = m.mean();
+        for p in 0..w {
+            for q in 0..w {
+                t[(p, q)] +=
+                    arm.pair(j, p, j, q).1 + m.n * (mean[p] - total[p]) * (mean[q] - total[q]);
+            }
+        }
+    }
+    let sxx = DMatrix::from_fn(c, c, |p, q| t[(2 + p, 2 + q)]);
+    let sxy = DVector::from_fn(c, |p, _| a * t[(2 + p, 0)] + b * t[(2 + p, 1)]);
+    Some(sxx.cholesky()?.solve(&sxy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Units of three metrics (a mean with large level, a ratio, a proportion) in two arms;
+    /// some units miss some metrics (as rows dropped per metric), covariates per unit depend
+    /// on the metric's rows (as the data layer's per-metric unit means).
+    fn units(seed: u64, c: usize) -> Vec<[ArmUnits; 2]> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut out: Vec<[ArmUnits; 2]> = vec![Default::default(); 3];
+        for a in 0..2 {
+            for i in 0..400 {
+                let x0: Vec<f64> = (0..c).map(|_| rng.random_range(-1.0..3.0) + 500.0).collect();
+                // A unit effect shared by the metrics (correlated effects).
+                let e: f64 = rng.random_range(-2.0..2.0);
+                for (m, arms) in out.iter_mut().enumerate() {
+                    if m > 0 && rng.random_bool(0.15) {
+                        continue;
+                    }
+                    let u = &mut arms[a];
+                    let shift: f64 = x0.iter().sum::<f64>() - 500.0 * c as f64 + e;
+                    let (num, den) = match m {
+                        0 => (
+                            1.0e4 + 50.0 * shift + rng.random_range(0.0..80.0) + a as f64,
+                            1.0,
+                        ),
+                        1 => {
+                            let d = rng.random_range(1..6) as f64;
+                            (d * (2.0 + shift) + rng.random_range(0.0..3.0), d)
+                        }
+                        _ => (f64::from(rng.random_bool(0.4 + 0.05 * a as f64) as u8), 1.0),
+                    };
+                    u.keys.push(format!("u{i}"));
+                    u.num.push(num);
+                    u.den.push(den);
+                    u.x.push(x0.iter().map(|x| x + 0.01 * m as f64).collect());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn covariance_from_moments_equals_the_influence_values() {
+        let types = [MetricType::Mean, MetricType::Ratio, MetricType::Proportion];
+        for c in [0usize, 1, 2] {
+            let per = units(7 + c as u64, c);
+            let infl: Vec<[Influence; 2]> = per
+                .iter()
+                .zip(types)
+                .map(|(u, t)| influence(u, t, &pooled_theta(u, c).unwrap()))
+                .collect();
+            let direct = effect_covariance(&infl);
+            let moments = effect_covariance_from_moments(&types, &unit_moments(&per)).unwrap();
+            for j in 0..3 {
+                for k in 0..3 {
+                    let (x, y) = (direct[(j, k)], moments[(j, k)]);
+                    assert!(
+                        (x - y).abs() <= 1e-10 * direct[(j, j)].abs().max(direct[(k, k)].abs()),
+                        "c = {c}, ({j}, {k}): {x} vs {y}"
+                    );
+                }
+            }
+            // The off-diagonal entries are not zero (the test would not see a lost pair).
+            assert!(direct[(0, 1)].abs() > 1e-3 * (direct[(0, 0)] * direct[(1, 1)]).sqrt());
+        }
+    }
+
+    #[test]
+    fn collinear_covariates_give_none() {
+        let mut per = units(3, 2);
+        for m in per.iter_mut() {
+            for u in m.iter_mut() {
+                for x in u.x.iter_mut() {
+                    x[1] = 2.0 * x[0];
+                }
+            }
+        }
+        let types = [MetricType::Mean, MetricType::Ratio, MetricType::Proportion];
+        assert!(effect_covariance_from_moments(&types, &unit_moments(&per)).is_none());
+    }
 }

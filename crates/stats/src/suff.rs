@@ -195,6 +195,88 @@ impl Moments {
     }
 }
 
+/// One arm's moments of several KPIs' analysis units, for the joint covariance of their
+/// effects: per KPI the count and sums of its units, and per pair of KPIs the cross-products
+/// of their centred unit vectors over the units both use.
+///
+/// A KPI's unit vector is `z = (m, d, x₁, …, x_C)`: the unit's summed numerator and
+/// denominator (1 per row for a mean) over the rows the KPI uses, and the mean of those
+/// rows' covariates. Units are matched across KPIs by key (a unit uses a KPI when it has at
+/// least one row with the KPI's inputs and every covariate present). The pair `(j, k)`, `j ≤
+/// k`, holds `Σ (z_j − z̄_j)(z_k − z̄_k)ᵀ` over the units both KPIs use, centred at each
+/// KPI's own mean `z̄ = sums / n` — centred so that large means do not cost precision. A
+/// warehouse returns these from two `GROUP BY`s; `causalkit_ab::influence` computes the
+/// effects' covariance from them exactly as from the units themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmKpiMoments {
+    /// Covariates per unit vector (`C`; the vector has `2 + C` entries).
+    pub covariates: usize,
+    /// Per KPI, in order.
+    pub kpis: Vec<KpiUnitMoments>,
+    /// Per pair `(j, k)` with `j ≤ k`, in the order (0,0), (0,1), …, (0,K−1), (1,1), …
+    /// ([`ArmKpiMoments::pair`]).
+    pub pairs: Vec<PairMoments>,
+}
+
+/// One KPI's units in one arm ([`ArmKpiMoments`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiUnitMoments {
+    /// Units using the KPI.
+    pub n: f64,
+    /// Σ m over them.
+    pub sum_num: f64,
+    /// Σ d.
+    pub sum_den: f64,
+    /// Σ d² (tells unit denominators of 1, a mean per unit, from a ratio of sums).
+    pub sum_den_sq: f64,
+    /// Σ xᵢ per covariate.
+    pub sum_x: Vec<f64>,
+}
+
+impl KpiUnitMoments {
+    /// The mean unit vector `z̄ = (Σm, Σd, Σx…)/n`.
+    pub fn mean(&self) -> Vec<f64> {
+        [self.sum_num, self.sum_den]
+            .iter()
+            .chain(&self.sum_x)
+            .map(|s| s / self.n)
+            .collect()
+    }
+}
+
+/// The centred cross-products of two KPIs' unit vectors ([`ArmKpiMoments`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairMoments {
+    /// Units both KPIs use.
+    pub n: f64,
+    /// `Σ (z_j − z̄_j)_p (z_k − z̄_k)_q`, row-major over `p` (KPI j's entry) and `q` (KPI k's),
+    /// `(2 + C)²` values.
+    pub centred: Vec<f64>,
+}
+
+impl ArmKpiMoments {
+    /// The position of pair `(j, k)` (either order) in [`ArmKpiMoments::pairs`].
+    pub fn pair_index(&self, j: usize, k: usize) -> usize {
+        let (j, k) = if j <= k { (j, k) } else { (k, j) };
+        let kn = self.kpis.len();
+        // Σ_{i<j} (K − i) pairs come before row j.
+        j * kn - j * j.saturating_sub(1) / 2 + (k - j)
+    }
+
+    /// The centred cross-product of entry `p` of KPI `j`'s vector and entry `q` of KPI `k`'s
+    /// over the units both use, and their number.
+    pub fn pair(&self, j: usize, p: usize, k: usize, q: usize) -> (f64, f64) {
+        let w = 2 + self.covariates;
+        let pm = &self.pairs[self.pair_index(j, k)];
+        let v = if j <= k {
+            pm.centred[p * w + q]
+        } else {
+            pm.centred[q * w + p]
+        };
+        (pm.n, v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
