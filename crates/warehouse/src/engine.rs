@@ -12,7 +12,7 @@ use crate::sql::{
     caps_sql, pilot_sql, result_columns, schema_sql, stats_sql, unit_check_sql, value_check,
     variables, ROWS_INVALID, ROWS_MISSING,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One value of a result.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,29 +113,47 @@ pub trait Engine {
 /// Checks that every column the request reads is in the table, and that metric and
 /// covariate columns are numeric.
 pub fn check_schema(engine: &mut dyn Engine, req: &StatsRequest) -> Result<()> {
-    let cols = engine.columns(&req.table, &schema_sql(req, engine.dialect()))?;
+    let sql = schema_sql(req, engine.dialect());
+    check_columns(
+        engine,
+        &req.table,
+        &sql,
+        &req.all_columns(),
+        &req.numeric_columns(),
+    )
+}
+
+/// Checks that every one of `all` is a column of `table` (whose columns `schema_sql`, a
+/// statement returning no rows, gives), and that the `numeric` ones are numeric.
+pub(crate) fn check_columns(
+    engine: &mut dyn Engine,
+    table: &TableName,
+    schema_sql: &str,
+    all: &BTreeSet<&str>,
+    numeric: &BTreeSet<&str>,
+) -> Result<()> {
+    let cols = engine.columns(table, schema_sql)?;
     let available = || {
         cols.iter()
             .map(|(c, _)| c.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for c in req.all_columns() {
+    for c in all {
         if !cols.iter().any(|(n, _)| n == c) {
             return Err(WarehouseError::MissingColumn {
                 engine: engine.address(),
-                table: req.table.to_string(),
+                table: table.to_string(),
                 column: c.to_string(),
                 available: available(),
             });
         }
     }
-    let numeric = req.numeric_columns();
     for (c, t) in &cols {
         if numeric.contains(c.as_str()) && *t != ColumnType::Numeric {
             return Err(WarehouseError::TypeMismatch {
                 engine: engine.address(),
-                table: req.table.to_string(),
+                table: table.to_string(),
                 column: c.clone(),
                 found: t.to_string(),
                 expected: "a numeric column".into(),
@@ -145,16 +163,18 @@ pub fn check_schema(engine: &mut dyn Engine, req: &StatsRequest) -> Result<()> {
     Ok(())
 }
 
-fn number(
+/// The number in column `col` of row `row` of the result `t` of a query over `table` (0 for
+/// NULL: an empty sum); a missing column or text is [`WarehouseError::BadResult`].
+pub(crate) fn number(
     engine: &dyn Engine,
-    req: &StatsRequest,
+    table: &TableName,
     t: &Table,
     row: usize,
     col: &str,
 ) -> Result<f64> {
     let bad = |reason: String| WarehouseError::BadResult {
         engine: engine.address(),
-        table: req.table.to_string(),
+        table: table.to_string(),
         column: col.to_string(),
         reason,
     };
@@ -181,8 +201,8 @@ pub fn pilot_shifts(
     if t.rows.is_empty() {
         return Ok(out);
     }
-    let rows = number(engine, req, &t, 0, "p_rows")?;
-    let units = number(engine, req, &t, 0, "p_units")?;
+    let rows = number(engine, &req.table, &t, 0, "p_rows")?;
+    let units = number(engine, &req.table, &t, 0, "p_units")?;
     let per_unit = if req.unit.is_some() && units > 0.0 {
         rows / units
     } else {
@@ -191,7 +211,7 @@ pub fn pilot_shifts(
     for (k, m) in req.metrics.iter().enumerate() {
         let mut s = [0.0; 4];
         for i in variables(req, m) {
-            let mean = number(engine, req, &t, 0, &format!("m{k}_v{i}"))?;
+            let mean = number(engine, &req.table, &t, 0, &format!("m{k}_v{i}"))?;
             s[i] = if i < 2 { mean * per_unit } else { mean };
         }
         out.insert(
@@ -228,7 +248,7 @@ pub fn winsor_caps(engine: &mut dyn Engine, req: &StatsRequest) -> Result<BTreeM
         if !req.winsor.contains_key(&m.name) {
             continue;
         }
-        let rows = number(engine, req, &t, 0, &format!("m{k}_rows"))?;
+        let rows = number(engine, &req.table, &t, 0, &format!("m{k}_rows"))?;
         if rows < 1.0 {
             return Err(WarehouseError::InvalidRequest {
                 field: "winsorize".into(),
@@ -244,7 +264,7 @@ pub fn winsor_caps(engine: &mut dyn Engine, req: &StatsRequest) -> Result<BTreeM
             Ok(match i.map(|i| &t.rows[0][i]) {
                 Some(Cell::Number(x)) => Some(*x),
                 Some(Cell::Null) | None => None,
-                Some(Cell::Text(_)) => Some(number(engine, req, &t, 0, &col)?),
+                Some(Cell::Text(_)) => Some(number(engine, &req.table, &t, 0, &col)?),
             })
         };
         out.insert(
@@ -314,9 +334,9 @@ pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
                 continue;
             }
             if !req.drop_missing {
-                missing += number(engine, &req, &t, r, ROWS_MISSING)?;
+                missing += number(engine, &req.table, &t, r, ROWS_MISSING)?;
             }
-            invalid += number(engine, &req, &t, r, ROWS_INVALID)?;
+            invalid += number(engine, &req.table, &t, r, ROWS_INVALID)?;
         }
         if missing > 0.0 {
             let mut cols: Vec<&str> = req.group_columns();

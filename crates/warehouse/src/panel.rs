@@ -23,7 +23,7 @@ use crate::dialect::Dialect;
 use crate::engine::{Cell, ColumnType, Engine, Table};
 use crate::error::{Result, WarehouseError};
 use crate::request::{Denominator, Metric, MetricKind, StatsRequest, TableName};
-use crate::sql::{all_present, invalid_condition, row_expr, value_check};
+use crate::sql::{all_present, invalid_condition, quote_table, row_expr, value_check};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How the time column becomes integer periods.
@@ -183,11 +183,6 @@ fn epoch_day(d: Dialect, expr: &str) -> String {
     }
 }
 
-/// The table reference: each part quoted.
-fn table_ref(t: &TableName, d: Dialect) -> String {
-    t.0.iter().map(|p| d.ident(p)).collect::<Vec<_>>().join(".")
-}
-
 /// The SQL of the panel in `dialect`: one row per unit × period (a NULL unit or period holds
 /// the rows missing it) with the columns of [`PANEL_COLUMNS`]: the KPI's summed numerator
 /// and denominator over the rows with every KPI input present, the row count, the rows with
@@ -198,7 +193,7 @@ fn table_ref(t: &TableName, d: Dialect) -> String {
 pub fn panel_sql(req: &PanelRequest, dialect: Dialect) -> Result<String> {
     req.validate()?;
     let d = dialect;
-    let table = table_ref(&req.table, d);
+    let table = quote_table(&req.table, d);
     let stats = req.as_stats();
     let m = &req.outcome;
     let col = |c: &str| d.to_double(&d.ident(c));
@@ -364,7 +359,7 @@ pub fn column_type(engine: &mut dyn Engine, table: &TableName, column: &str) -> 
 fn table_columns(engine: &mut dyn Engine, table: &TableName) -> Result<Vec<(String, ColumnType)>> {
     let sql = format!(
         "SELECT * FROM {} WHERE 1 = 0",
-        table_ref(table, engine.dialect())
+        quote_table(table, engine.dialect())
     );
     engine.columns(table, &sql)
 }

@@ -10,7 +10,7 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Result, WarehouseError};
-use crate::request::{Adjustment, Denominator, Metric, MetricKind, StatsRequest};
+use crate::request::{Adjustment, Denominator, Metric, MetricKind, StatsRequest, TableName};
 
 /// Result columns of the sums of squares of the variables numerator, denominator, covariate,
 /// pre-period denominator (GrowthBook's names, as `causalkit_data`'s `--stats` reader reads
@@ -133,12 +133,21 @@ pub fn stats_sql(req: &StatsRequest, dialect: Dialect) -> Result<String> {
 
 /// The table reference: each part quoted.
 pub fn table_ref(req: &StatsRequest, d: Dialect) -> String {
-    req.table
-        .0
-        .iter()
-        .map(|p| d.ident(p))
-        .collect::<Vec<_>>()
-        .join(".")
+    quote_table(&req.table, d)
+}
+
+/// A table name with each part quoted.
+pub(crate) fn quote_table(t: &TableName, d: Dialect) -> String {
+    t.0.iter().map(|p| d.ident(p)).collect::<Vec<_>>().join(".")
+}
+
+/// `CASE WHEN cond THEN 1 ELSE 0 END` with double literals: counts rows where `cond` holds.
+pub(crate) fn one_if(cond: &str, d: Dialect) -> String {
+    format!(
+        "CASE WHEN {cond} THEN {} ELSE {} END",
+        d.double(1.0),
+        d.double(0.0)
+    )
 }
 
 /// The row-level expression of variable `i` of metric `m` (a double).
@@ -387,13 +396,7 @@ fn metric_index(d: Dialect, n: usize) -> String {
 fn one_pass(req: &StatsRequest, d: Dialect, stats: &[(usize, usize, &'static str)]) -> String {
     let groups = req.group_columns();
     let unit = req.unit.as_deref();
-    let one_if = |cond: &str| {
-        format!(
-            "CASE WHEN {cond} THEN {} ELSE {} END",
-            d.double(1.0),
-            d.double(0.0)
-        )
-    };
+    let one_if = |cond: &str| one_if(cond, d);
     let minus = |e: String, c: f64| {
         if is_zero(c) {
             e
