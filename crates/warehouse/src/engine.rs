@@ -7,7 +7,7 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Result, WarehouseError};
-use crate::request::{Caps, Shift, StatsRequest, TableName};
+use crate::request::{Caps, Metric, Shift, StatsRequest, TableName};
 use crate::sql::{
     caps_sql, pilot_sql, result_columns, schema_sql, stats_sql, unit_check_sql, value_check,
     variables, ROWS_INVALID, ROWS_MISSING,
@@ -188,6 +188,28 @@ pub(crate) fn number(
     }
 }
 
+/// [`WarehouseError::OutOfRange`] for `rows` (a count the engine returned) rows of `table`
+/// whose value metric `m` does not allow (its [`value_check`]).
+pub(crate) fn out_of_range(
+    engine: &dyn Engine,
+    table: &TableName,
+    m: &Metric,
+    rows: f64,
+) -> WarehouseError {
+    let check = value_check(m).unwrap_or(crate::sql::ValueCheck {
+        column: String::new(),
+        expected: "valid",
+    });
+    WarehouseError::OutOfRange {
+        engine: engine.address(),
+        table: table.to_string(),
+        metric: m.name.clone(),
+        column: check.column,
+        expected: check.expected,
+        rows: rows as u64,
+    }
+}
+
 /// Shift constants from a sample of `sample` rows: the sample mean of each row value (times
 /// the sample's rows per unit for the unit sums of numerator and denominator; covariates are
 /// unit means). Any constant is exact; one near the mean keeps the sums of squares precise.
@@ -227,6 +249,27 @@ pub fn pilot_shifts(
     Ok(out)
 }
 
+/// Runs `sql` over `table` (`what` it is and its first `column`, for messages), which must
+/// return exactly one row.
+pub(crate) fn query_one_row(
+    engine: &mut dyn Engine,
+    table: &TableName,
+    sql: &str,
+    what: &str,
+    column: &str,
+) -> Result<Table> {
+    let t = engine.query(table, sql)?;
+    if t.rows.len() != 1 {
+        return Err(WarehouseError::BadResult {
+            engine: engine.address(),
+            table: table.to_string(),
+            column: column.into(),
+            reason: format!("{what} returned {} rows, not 1", t.rows.len()),
+        });
+    }
+    Ok(t)
+}
+
 /// The winsorisation caps of every winsorised metric whose caps are not known yet, from one
 /// pre-query ([`caps_sql`]): percentiles of the metric's column over the rows it reads,
 /// pooled over the arms. A metric with no value to take percentiles of is an error naming it.
@@ -235,15 +278,7 @@ pub fn winsor_caps(engine: &mut dyn Engine, req: &StatsRequest) -> Result<BTreeM
     let Some(sql) = caps_sql(req, engine.dialect()) else {
         return Ok(out);
     };
-    let t = engine.query(&req.table, &sql)?;
-    if t.rows.len() != 1 {
-        return Err(WarehouseError::BadResult {
-            engine: engine.address(),
-            table: req.table.to_string(),
-            column: "m0_rows".into(),
-            reason: format!("the caps query returned {} rows, not 1", t.rows.len()),
-        });
-    }
+    let t = query_one_row(engine, &req.table, &sql, "the caps query", "m0_rows")?;
     for (k, m) in req.metrics.iter().enumerate() {
         if !req.winsor.contains_key(&m.name) {
             continue;
@@ -352,18 +387,7 @@ pub fn run_stats(engine: &mut dyn Engine, req: &StatsRequest) -> Result<Table> {
             ));
         }
         if invalid > 0.0 {
-            let check = value_check(m).unwrap_or(crate::sql::ValueCheck {
-                column: String::new(),
-                expected: "valid",
-            });
-            return Err(WarehouseError::OutOfRange {
-                engine: engine.address(),
-                table: req.table.to_string(),
-                metric: m.name.clone(),
-                column: check.column,
-                expected: check.expected,
-                rows: invalid as u64,
-            });
+            return Err(out_of_range(engine, &req.table, m, invalid));
         }
     }
     Ok(t)

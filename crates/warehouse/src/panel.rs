@@ -20,10 +20,10 @@
 //! errors naming the engine, table and column.
 
 use crate::dialect::Dialect;
-use crate::engine::{Cell, ColumnType, Engine, Table};
+use crate::engine::{out_of_range, Cell, ColumnType, Engine, Table};
 use crate::error::{Result, WarehouseError};
 use crate::request::{Denominator, Metric, MetricKind, StatsRequest, TableName};
-use crate::sql::{all_present, invalid_condition, quote_table, row_expr, value_check};
+use crate::sql::{all_present, invalid_condition, quote_table, row_expr};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How the time column becomes integer periods.
@@ -494,16 +494,7 @@ fn cells_of(engine: &dyn Engine, req: &PanelRequest, t: &Table) -> Result<PanelC
         treated_invalid += count(r, "treated_invalid")?;
     }
     if invalid_rows > 0.0 {
-        let check = value_check(&req.outcome)
-            .map_or_else(|| (String::new(), "valid"), |c| (c.column, c.expected));
-        return Err(WarehouseError::OutOfRange {
-            engine: address.clone(),
-            table: table.clone(),
-            metric: req.outcome.name.clone(),
-            column: check.0,
-            expected: check.1,
-            rows: invalid_rows as u64,
-        });
+        return Err(out_of_range(engine, &req.table, &req.outcome, invalid_rows));
     }
     if let (Some(tr), true) = (&req.treated, treated_invalid > 0.0) {
         return Err(invalid(
