@@ -18,6 +18,11 @@
 //! treated indicator) becomes one `GROUP BY` per dialect ([`panel_sql`]) and [`run_panel`]
 //! returns the small [`PanelCells`].
 //!
+//! For the joint covariance of several KPIs' effects (release attribution), a
+//! [`MomentsRequest`] becomes one statement ([`moments_sql`]) returning per arm each KPI's unit
+//! count and sums and the centred cross-products of every KPI pair over shared units;
+//! [`run_moments`] returns them as [`UnitMoments`].
+//!
 //! The crate has no polars and no estimator: it only writes SQL and moves numbers.
 #![deny(clippy::float_cmp)]
 #![warn(missing_docs)]
@@ -26,6 +31,7 @@ pub mod connect;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod moments;
 pub mod panel;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -38,6 +44,9 @@ pub use connect::connect;
 pub use dialect::Dialect;
 pub use engine::{run_stats, Cell, ColumnType, Engine, Table};
 pub use error::{Result, WarehouseError};
+pub use moments::{
+    moments_check_sql, moments_sql, run_moments, CovariateMoments, MomentsRequest, UnitMoments,
+};
 pub use panel::{panel_sql, run_panel, PanelCells, PanelRequest, PanelTime};
 pub use request::{
     Adjustment, Caps, Denominator, Metric, MetricKind, Shift, StatsRequest, TableName, Winsor,

@@ -6,8 +6,8 @@
 
 use causalkit_warehouse::sql::{pilot_sql, result_columns, unit_check_sql};
 use causalkit_warehouse::{
-    stats_sql, Adjustment, Denominator, Dialect, Metric, MetricKind, Shift, StatsRequest,
-    TableName, WarehouseError,
+    moments_check_sql, moments_sql, stats_sql, Adjustment, Denominator, Dialect, Metric,
+    MetricKind, MomentsRequest, Shift, StatsRequest, TableName, WarehouseError,
 };
 use std::path::PathBuf;
 
@@ -105,6 +105,67 @@ fn cuped_transforms_request() -> StatsRequest {
     r
 }
 
+/// The unit moments of a release: a mean, a ratio and a proportion per agent, two
+/// covariates, dropping missing values.
+fn moments_unit_request() -> MomentsRequest {
+    let mut r = MomentsRequest::new(
+        TableName::parse("analytics.contacts").unwrap(),
+        "arm",
+        ["control", "treatment"],
+        vec![
+            Metric {
+                name: "aht".into(),
+                kind: MetricKind::Mean {
+                    column: "handle_seconds".into(),
+                },
+            },
+            Metric {
+                name: "aov".into(),
+                kind: MetricKind::Ratio {
+                    numerator: "revenue".into(),
+                    denominator: Denominator::Column("orders".into()),
+                },
+            },
+            Metric {
+                name: "fcr".into(),
+                kind: MetricKind::Proportion {
+                    column: "fcr".into(),
+                },
+            },
+        ],
+    );
+    r.unit = Some("agent".into());
+    r.covariates = vec!["pre_revenue".into(), "pre_csat".into()];
+    r.drop_missing = true;
+    r
+}
+
+/// Row-level unit moments of NPS and top-box with one covariate.
+fn moments_rows_request() -> MomentsRequest {
+    let mut r = MomentsRequest::new(
+        TableName::parse("contacts").unwrap(),
+        "arm",
+        ["A", "B"],
+        vec![
+            Metric {
+                name: "nps".into(),
+                kind: MetricKind::Nps {
+                    column: "score".into(),
+                },
+            },
+            Metric {
+                name: "top2".into(),
+                kind: MetricKind::TopBox {
+                    column: "csat".into(),
+                    threshold: 4.0,
+                },
+            },
+        ],
+    );
+    r.covariates = vec!["pre_csat".into()];
+    r
+}
+
 fn snapshot(name: &str, sql: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
@@ -143,6 +204,18 @@ fn snapshots_of_every_dialect() {
         snapshot(
             &format!("unit_check.{d}"),
             &unit_check_sql(&ratio_cuped_unit_request(), d).unwrap(),
+        );
+        snapshot(
+            &format!("moments_unit.{d}"),
+            &moments_sql(&moments_unit_request(), d).unwrap(),
+        );
+        snapshot(
+            &format!("moments_check_unit.{d}"),
+            &moments_check_sql(&moments_unit_request(), d).unwrap(),
+        );
+        snapshot(
+            &format!("moments_rows.{d}"),
+            &moments_sql(&moments_rows_request(), d).unwrap(),
         );
     }
 }
@@ -235,18 +308,32 @@ fn strip_quoted(sql: &str, d: Dialect) -> String {
     out
 }
 
+/// Asserts that outside its quoted identifiers and literals `sql` holds no statement
+/// separator, no `DROP` and no comment marker: the hostile name `h` stayed quoted.
+fn assert_no_injection(sql: &str, d: Dialect, h: &str) {
+    let bare = strip_quoted(sql, d);
+    assert!(
+        !bare.contains(';') && !bare.to_uppercase().contains("DROP"),
+        "{d}: `{h}` escaped its quotes:\n{bare}"
+    );
+    assert!(!bare.contains("--") && !bare.contains("/*"), "{d}: {bare}");
+}
+
+/// Names that would end a quoted identifier or literal and inject a statement if quoting
+/// were wrong in some dialect.
+const HOSTILE: [&str; 7] = [
+    "x\"; DROP TABLE users; --",
+    "x`; DROP TABLE users; --",
+    "x'; DROP TABLE users; --",
+    "x\\'; DROP TABLE users; --",
+    "x\\\"; DROP TABLE users; --",
+    "x\\`; DROP TABLE users; /*",
+    "a\nDROP TABLE users;",
+];
+
 #[test]
 fn hostile_names_cannot_inject() {
-    let hostile = [
-        "x\"; DROP TABLE users; --",
-        "x`; DROP TABLE users; --",
-        "x'; DROP TABLE users; --",
-        "x\\'; DROP TABLE users; --",
-        "x\\\"; DROP TABLE users; --",
-        "x\\`; DROP TABLE users; /*",
-        "a\nDROP TABLE users;",
-    ];
-    for h in hostile {
+    for h in HOSTILE {
         let mut r = ratio_cuped_unit_request();
         r.table = TableName(vec![h.into(), h.into()]);
         r.arm = h.into();
@@ -263,15 +350,70 @@ fn hostile_names_cannot_inject() {
                 pilot_sql(&r, d, 10).unwrap(),
                 unit_check_sql(&r, d).unwrap(),
             ] {
-                let bare = strip_quoted(&sql, d);
-                assert!(
-                    !bare.contains(';') && !bare.to_uppercase().contains("DROP"),
-                    "{d}: `{h}` escaped its quotes:\n{bare}"
-                );
-                assert!(!bare.contains("--") && !bare.contains("/*"), "{d}: {bare}");
+                assert_no_injection(&sql, d, h);
             }
         }
     }
+}
+
+/// The moments' statements with hostile table, column, label and covariate names.
+#[test]
+fn hostile_names_cannot_inject_the_moments() {
+    for h in HOSTILE {
+        let mut r = moments_unit_request();
+        r.table = TableName(vec![h.into(), h.into()]);
+        r.arm = h.into();
+        r.arms = [format!("{h}c"), format!("{h}t")];
+        r.unit = Some(format!("{h}3"));
+        r.metrics[1].name = h.into();
+        r.metrics[1].kind = MetricKind::Ratio {
+            numerator: format!("{h}4"),
+            denominator: Denominator::Column(format!("{h}5")),
+        };
+        r.covariates = vec![format!("{h}6"), format!("{h}7")];
+        for unit in [true, false] {
+            if !unit {
+                r.unit = None;
+            }
+            for d in Dialect::ALL {
+                for sql in [
+                    moments_sql(&r, d).unwrap(),
+                    moments_check_sql(&r, d).unwrap(),
+                ] {
+                    assert_no_injection(&sql, d, h);
+                }
+            }
+        }
+    }
+}
+
+/// Moments requests that cannot be answered are refused before any SQL is written.
+#[test]
+fn invalid_moments_requests_are_refused() {
+    let field_of = |r: &MomentsRequest| match moments_sql(r, Dialect::Postgres).unwrap_err() {
+        WarehouseError::InvalidRequest { field, reason } => (field, reason),
+        e => panic!("{e}"),
+    };
+    let mut r = moments_unit_request();
+    r.arms = ["control".into(), "control".into()];
+    let (field, reason) = field_of(&r);
+    assert!(field == "arms" && reason.contains("`control`"), "{reason}");
+    let mut r = moments_unit_request();
+    r.unit = Some("arm".into());
+    assert_eq!(field_of(&r).0, "unit");
+    let mut r = moments_unit_request();
+    r.covariates.push("pre_csat".into());
+    let (field, reason) = field_of(&r);
+    assert!(
+        field == "covariates" && reason.contains("`pre_csat`"),
+        "{reason}"
+    );
+    let mut r = moments_unit_request();
+    r.metrics.push(r.metrics[0].clone());
+    assert!(field_of(&r).1.contains("`aht` is given twice"));
+    let mut r = moments_unit_request();
+    r.metrics.clear();
+    assert_eq!(field_of(&r).0, "metrics");
 }
 
 #[test]

@@ -1,0 +1,10 @@
+SELECT
+  SUM(CASE WHEN CAST(`arm` AS STRING) = 'control' THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS arm0_rows,
+  SUM(CASE WHEN CAST(`arm` AS STRING) = 'treatment' THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS arm1_rows,
+  SUM(CASE WHEN `arm` IS NULL THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS arm_missing,
+  SUM(CASE WHEN CAST(`arm` AS STRING) IN ('control', 'treatment') AND NOT (`agent` IS NOT NULL AND `handle_seconds` IS NOT NULL AND `pre_revenue` IS NOT NULL AND `pre_csat` IS NOT NULL) THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS k0_skipped,
+  SUM(CASE WHEN CAST(`arm` AS STRING) IN ('control', 'treatment') AND NOT (`agent` IS NOT NULL AND `revenue` IS NOT NULL AND `orders` IS NOT NULL AND `pre_revenue` IS NOT NULL AND `pre_csat` IS NOT NULL) THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS k1_skipped,
+  SUM(CASE WHEN CAST(`arm` AS STRING) IN ('control', 'treatment') AND `revenue` IS NOT NULL AND `orders` IS NOT NULL AND (CAST(`orders` AS FLOAT64) < CAST(0.0 AS FLOAT64)) THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS k1_invalid,
+  SUM(CASE WHEN CAST(`arm` AS STRING) IN ('control', 'treatment') AND NOT (`agent` IS NOT NULL AND `fcr` IS NOT NULL AND `pre_revenue` IS NOT NULL AND `pre_csat` IS NOT NULL) THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS k2_skipped,
+  SUM(CASE WHEN CAST(`arm` AS STRING) IN ('control', 'treatment') AND `fcr` IS NOT NULL AND (CAST(`fcr` AS FLOAT64) <> CAST(0.0 AS FLOAT64) AND CAST(`fcr` AS FLOAT64) <> CAST(1.0 AS FLOAT64)) THEN CAST(1.0 AS FLOAT64) ELSE CAST(0.0 AS FLOAT64) END) AS k2_invalid
+FROM `analytics`.`contacts`
