@@ -63,6 +63,7 @@ if ! command -v protoc >/dev/null 2>&1; then
 fi
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test postgres -- --nocapture
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test panel_postgres
+cargo test --workspace --features "$ENGINE_FEATURES" --locked --test moments_postgres
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test warehouse_panel_postgres
 # The CLI on the same server: `ab --engine postgres://...` and `causalkit sql` equal `ab --data`.
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test warehouse_postgres -- --nocapture

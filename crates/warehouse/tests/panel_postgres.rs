@@ -12,30 +12,9 @@
 
 mod common;
 
-use causalkit_warehouse::postgres::PostgresEngine;
 use causalkit_warehouse::{run_panel, Metric, MetricKind, PanelRequest, TableName, WarehouseError};
 use common::panel::{blocked_ratio_panel, dated_weekly_panel, simulate, COLUMNS};
-use std::time::Duration;
-
-fn connect() -> PostgresEngine {
-    let url = std::env::var("CAUSALKIT_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".into());
-    PostgresEngine::connect(&url, Duration::from_secs(60))
-        .unwrap_or_else(|e| panic!("{e} (start the server with .ci/engines.sh)"))
-}
-
-fn load(pg: &mut PostgresEngine, name: &str, csv: &str) {
-    let q = format!("\"{}\"", name.replace('"', "\"\""));
-    pg.execute(&format!(
-        "DROP TABLE IF EXISTS {q}; CREATE TABLE {q} ({COLUMNS})"
-    ))
-    .unwrap();
-    pg.copy_in(
-        &format!("COPY {q} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-        csv.as_bytes(),
-    )
-    .unwrap();
-}
+use common::pg::{connect, load};
 
 /// Weekly average handle time from dated contacts with a go-live date: the panel, TWFE and
 /// synthetic DiD equal the in-process path (`common::panel::dated_weekly_panel`).
@@ -43,7 +22,7 @@ fn load(pg: &mut PostgresEngine, name: &str, csv: &str) {
 fn dated_weekly_panel_twfe_and_sdid_equal_in_process() {
     let csv = simulate(7);
     let mut pg = connect();
-    load(&mut pg, "panel_contacts", &csv);
+    load(&mut pg, "panel_contacts", COLUMNS, &csv);
     dated_weekly_panel(&mut pg, &TableName::parse("panel_contacts").unwrap(), &csv);
 }
 
@@ -53,7 +32,7 @@ fn dated_weekly_panel_twfe_and_sdid_equal_in_process() {
 fn blocked_periods_ratio_with_dropped_rows_equal_in_process() {
     let csv = simulate(11);
     let mut pg = connect();
-    load(&mut pg, "panel_contacts_idx", &csv);
+    load(&mut pg, "panel_contacts_idx", COLUMNS, &csv);
     blocked_ratio_panel(
         &mut pg,
         &TableName::parse("panel_contacts_idx").unwrap(),
@@ -112,7 +91,7 @@ fn missing_table_and_type_mismatch_are_named() {
         run_panel(&mut pg, &req),
         Err(WarehouseError::MissingTable { table, .. }) if table == "no_such_table"
     ));
-    load(&mut pg, "panel_contacts_types", &simulate(3));
+    load(&mut pg, "panel_contacts_types", COLUMNS, &simulate(3));
     let req = PanelRequest::new(
         TableName::parse("panel_contacts_types").unwrap(),
         "site",

@@ -18,19 +18,10 @@ use causalkit_data::Kpi;
 use causalkit_warehouse::postgres::PostgresEngine;
 use causalkit_warehouse::Engine;
 use causalkit_warehouse::{run_stats, Metric, MetricKind, StatsRequest, TableName, WarehouseError};
+use common::pg::{connect, load, url};
 use common::{check, metric_of, scenarios, simulate};
 use std::path::PathBuf;
 use std::time::Duration;
-
-fn url() -> String {
-    std::env::var("CAUSALKIT_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:55432/postgres".into())
-}
-
-fn connect() -> PostgresEngine {
-    PostgresEngine::connect(&url(), Duration::from_secs(60))
-        .unwrap_or_else(|e| panic!("{e} (start the server with .ci/engines.sh)"))
-}
 
 const COLUMNS: &str = "arm TEXT, tier TEXT, agent INTEGER, handle_seconds DOUBLE PRECISION, \
     revenue DOUBLE PRECISION, orders INTEGER, pre_revenue DOUBLE PRECISION, pre_orders INTEGER, \
@@ -43,29 +34,13 @@ fn tmp_dir() -> PathBuf {
     d
 }
 
-/// Creates `name` with [`COLUMNS`] and COPYs `csv` into it.
-fn load(pg: &mut PostgresEngine, name: &str, csv: &str) {
-    let q = format!("\"{}\"", name.replace('"', "\"\""));
-    pg.execute(&format!(
-        "DROP TABLE IF EXISTS {q}; CREATE TABLE {q} ({COLUMNS})"
-    ))
-    .unwrap();
-    let n = pg
-        .copy_in(
-            &format!("COPY {q} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-            csv.as_bytes(),
-        )
-        .unwrap();
-    assert_eq!(n as usize, csv.lines().count() - 1);
-}
-
 #[test]
 fn postgres_statistics_equal_in_process() {
     let mut pg = connect();
     let csv = simulate(15);
     let rows = tmp_dir().join("contacts.csv");
     std::fs::write(&rows, &csv).unwrap();
-    load(&mut pg, "contacts", &csv);
+    load(&mut pg, "contacts", COLUMNS, &csv);
     let table = TableName(vec!["contacts".into()]);
     for s in &scenarios() {
         check(&mut pg, &table, &rows, &tmp_dir(), s);
@@ -77,7 +52,7 @@ fn postgres_statistics_equal_in_process() {
 fn postgres_errors_name_engine_table_and_column() {
     let mut pg = connect();
     let csv = simulate(16);
-    load(&mut pg, "contacts_err", &csv);
+    load(&mut pg, "contacts_err", COLUMNS, &csv);
     let metric = |spec: &str| metric_of(&spec.parse::<Kpi>().unwrap());
     let req = |table: &str, specs: &[&str]| {
         StatsRequest::new(

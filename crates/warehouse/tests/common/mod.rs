@@ -10,7 +10,10 @@
 //! additions.
 #![allow(dead_code)]
 
+pub mod moments;
 pub mod panel;
+#[cfg(feature = "postgres")]
+pub mod pg;
 
 use causalkit_ab::review::{AbData, AbSpec, MetricCells, MetricData, MetricSpec};
 use causalkit_ab::MetricType;
