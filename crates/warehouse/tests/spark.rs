@@ -17,7 +17,9 @@
 //! periods with a cohort and treated column, and blocked day indices with a ratio KPI and
 //! dropped rows) built by Spark equals the in-process panel cell by cell to 1e-9 relative,
 //! and so do TWFE and synthetic DiD on it (`tests/common/panel.rs`, shared with the
-//! PostgreSQL test).
+//! PostgreSQL test). The unit moments of several KPIs for their effects' joint covariance
+//! (`run_moments`) equal the in-process reference (`tests/common/moments.rs`, shared with
+//! the PostgreSQL test).
 #![cfg(feature = "spark")]
 
 mod common;
@@ -25,7 +27,10 @@ mod common;
 use causalkit_data::Kpi;
 use causalkit_warehouse::spark::SparkEngine;
 use causalkit_warehouse::Engine;
-use causalkit_warehouse::{run_stats, Metric, MetricKind, StatsRequest, TableName, WarehouseError};
+use causalkit_warehouse::{
+    run_moments, run_stats, Metric, MetricKind, StatsRequest, TableName, WarehouseError,
+};
+use common::moments;
 use common::panel::{blocked_ratio_panel, dated_weekly_panel};
 use common::{check, metric_of, scenarios, simulate};
 use polars::prelude::*;
@@ -114,6 +119,46 @@ fn spark_did_panel_equals_in_process() {
     dated_weekly_panel(&mut spark, &table, &csv);
     let (csv, table) = panel_data(11, "panel_blocked");
     blocked_ratio_panel(&mut spark, &table, &csv);
+}
+
+/// The unit moments of several KPIs (`run_moments`) computed by Spark over Parquet files in
+/// several partitions equal the in-process reference (`tests/common/moments.rs`: every
+/// number of `UnitMoments` and the joint covariance of the KPI effects to 1e-9 relative of
+/// its scale), with and without a unit, with 0, 1 and 2 covariates (the second named
+/// `pre"2; --` through a view), missing values dropped per KPI; without dropping, a missing
+/// value is an error naming the KPI and its columns.
+#[test]
+fn spark_unit_moments_equal_in_process() {
+    let mut spark = connect();
+    let kpis = moments::kpis();
+    let rows = moments::simulate(15, true);
+    let tmp = tmp_dir("moments");
+    let csv = tmp.join("rows.csv");
+    std::fs::write(&csv, rows.csv()).unwrap();
+    let dir = tmp.join("rows");
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_eq!(write_parquet(&csv, &dir, 8), rows.len());
+    spark
+        .execute(&format!(
+            "CREATE OR REPLACE TEMPORARY VIEW moment_rows AS SELECT arm, agent, spend, revenue, \
+             orders, fcr, pre1, pre2 AS `pre\"2; --` FROM parquet.`{}`",
+            dir.display()
+        ))
+        .unwrap();
+    let table = TableName(vec!["moment_rows".into()]);
+    for unit in [true, false] {
+        for covariates in 0..=2 {
+            let req = moments::request(&table, &kpis, unit, covariates, true);
+            moments::check(&mut spark, &req, &rows, &kpis);
+        }
+    }
+    let req = moments::request(&table, &kpis, true, 1, false);
+    let e = run_moments(&mut spark, &req).unwrap_err();
+    assert!(
+        matches!(&e, WarehouseError::MissingValues { metric, columns, .. }
+            if metric == "spend" && columns == "`arm`, `agent`, `spend`, `pre1`"),
+        "{e}"
+    );
 }
 
 #[test]
