@@ -24,7 +24,9 @@ use crate::dialect::Dialect;
 use crate::engine::{check_columns, number, out_of_range, query_one_row, Cell, Engine, Table};
 use crate::error::{Result, WarehouseError};
 use crate::request::{Metric, StatsRequest, TableName};
-use crate::sql::{all_present, invalid_condition, one_if, quote_table, row_expr, value_check};
+use crate::sql::{
+    all_present, invalid_condition, one_if, quote_table, row_expr, schema_sql, value_check,
+};
 use causalkit_stats::suff::{ArmKpiMoments, KpiUnitMoments, PairMoments};
 use std::collections::BTreeSet;
 
@@ -401,7 +403,7 @@ pub fn moments_sql(req: &MomentsRequest, dialect: Dialect) -> Result<String> {
 pub fn run_moments(engine: &mut dyn Engine, req: &MomentsRequest) -> Result<UnitMoments> {
     req.validate()?;
     let d = engine.dialect();
-    let schema = format!("SELECT * FROM {} WHERE 1 = 0", quote_table(&req.table, d));
+    let schema = schema_sql(&req.as_stats(), d);
     check_columns(
         engine,
         &req.table,
