@@ -807,7 +807,9 @@ fn analyse(a: AnalyseArgs) -> Result<Rendered, CliError> {
     let stats_kpis: Vec<Kpi> = metrics
         .iter()
         .filter_map(|m| match m {
-            MetricSpec::Kpi(k) if engine => Some(crate::warehouse::stats_kpi(k, a.unit.is_some())),
+            MetricSpec::Kpi(k) if engine => {
+                Some(causalkit_data::ab_stats::engine_kpi(k, a.unit.is_some()))
+            }
             MetricSpec::Kpi(k) => Some(k.clone()),
             MetricSpec::Stats { name, kind } => Some(Kpi {
                 name: name.clone(),

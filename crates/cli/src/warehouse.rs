@@ -12,7 +12,7 @@
 //!   it and feeds the result file back with `ab --stats FILE`.
 
 use crate::output::{CliError, ErrorKind, Rendered};
-use causalkit_data::{Dataset, Kpi, KpiKind};
+use causalkit_data::{Dataset, Kpi};
 use causalkit_warehouse::connect::Scheme;
 use causalkit_warehouse::engine::winsor_caps;
 use causalkit_warehouse::{
@@ -239,46 +239,10 @@ pub fn route(f: &Flags) -> Result<Route, CliError> {
     let table = run_stats(engine.as_mut(), &req)?;
     let source = PathBuf::from(format!("{} table {}", engine.address(), req.table));
     Ok(Route::Rows(EngineRows {
-        data: read_table(&table)?,
+        data: Dataset::from_csv_text(&table.to_csv(), &source.display().to_string())?,
         source,
         winsor: notes,
     }))
-}
-
-/// The engine's result as a dataset, through the same CSV reader as a `--stats` file (a
-/// private temporary file, removed after reading).
-fn read_table(t: &causalkit_warehouse::Table) -> Result<Dataset, CliError> {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let path = std::env::temp_dir().join(format!(
-        "causalkit-engine-{}-{nanos}.csv",
-        std::process::id()
-    ));
-    std::fs::write(&path, t.to_csv()).map_err(|e| {
-        CliError::internal(format!(
-            "cannot write the engine's result to {}: {e}",
-            path.display()
-        ))
-    })?;
-    let data = Dataset::read(&path);
-    let _ = std::fs::remove_file(&path);
-    Ok(data?)
-}
-
-/// The KPI the `--stats` reader uses for an engine's rows of `k`: with a unit, per-unit sums
-/// of a 0/1 column are counts, read as a ratio of sums (a mean per unit), not as 0/1 values.
-pub fn stats_kpi(k: &Kpi, unit: bool) -> Kpi {
-    match (&k.kind, unit) {
-        (KpiKind::Proportion { column }, true) => Kpi {
-            name: k.name.clone(),
-            kind: KpiKind::Mean {
-                column: column.clone(),
-            },
-        },
-        _ => k.clone(),
-    }
 }
 
 /// Arguments of `causalkit sql`: the `ab` flags that shape the aggregation.

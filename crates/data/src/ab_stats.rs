@@ -207,16 +207,22 @@ pub fn ab_statistics(
                 if let Some(s) = req.segment {
                     group_by.push(s);
                 }
+                // The file's generic `covariate` is the one covariate the request names.
+                let read = |group_by: &[&str]| -> Result<GroupedMoments> {
+                    let mut g = moments_from_stats_rows_for(rows, kpi, group_by)?;
+                    if let [c] = req.covariates {
+                        for m in g.groups.values_mut() {
+                            m.rename("covariate", c);
+                        }
+                    }
+                    Ok(g)
+                };
                 // One read per (arm [, segment]); the overall cell merges the segments.
-                let g = by_arm_extra(moments_from_stats_rows_for(rows, kpi, &group_by)?);
+                let g = by_arm_extra(read(&group_by)?);
                 let all = merge_arms(&g)?;
                 let segments = with_segments(all, req.segment.map(|_| g));
                 let strata = match req.stratify {
-                    Some(st) => Some(by_arm_extra(moments_from_stats_rows_for(
-                        rows,
-                        kpi,
-                        &[req.arm, st],
-                    )?)),
+                    Some(st) => Some(by_arm_extra(read(&[req.arm, st])?)),
                     None => None,
                 };
                 Ok(AbCells {
@@ -400,4 +406,19 @@ pub fn two_arm_rows(
         numerator: rv.numerator,
         denominator: rv.denominator,
     })
+}
+
+/// The KPI the statistics-rows reader ([`AbSource::StatsRows`]) uses for a SQL engine's rows
+/// of `k` (`causalkit_warehouse`'s result): with a `unit`, per-unit sums of a 0/1 column are
+/// counts, read as a mean per unit, not as 0/1 values; every other KPI is read as itself.
+pub fn engine_kpi(k: &Kpi, unit: bool) -> Kpi {
+    match (&k.kind, unit) {
+        (crate::kpi::KpiKind::Proportion { column }, true) => Kpi {
+            name: k.name.clone(),
+            kind: crate::kpi::KpiKind::Mean {
+                column: column.clone(),
+            },
+        },
+        _ => k.clone(),
+    }
 }

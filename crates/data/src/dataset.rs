@@ -344,6 +344,25 @@ impl Dataset {
         }
     }
 
+    /// Reads CSV text (e.g. the statistics rows a SQL engine returned) with the same reader
+    /// and checks as [`Dataset::read`] on a `.csv` file, so the columns get the same types as
+    /// from a file; `source` names it in messages. The text goes through a private temporary
+    /// file, removed after reading.
+    pub fn from_csv_text(text: &str, source: &str) -> Result<Self> {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path =
+            std::env::temp_dir().join(format!("causalkit-text-{}-{nanos}.csv", std::process::id()));
+        std::fs::write(&path, text).map_err(|e| io_error(&path, e))?;
+        let data = Dataset::read(&path);
+        let _ = std::fs::remove_file(&path);
+        let mut data = data?;
+        data.source = source.to_string();
+        Ok(data)
+    }
+
     /// Wraps a data frame built in memory.
     pub fn from_frame(df: DataFrame, source: &str) -> Self {
         Dataset {

@@ -50,7 +50,8 @@ impl Balance {
         self.missing_cells == 0
     }
 
-    pub(crate) fn of(unit: &[String], period: &[i64]) -> Balance {
+    /// The balance of cells given by their unit and period (each cell once).
+    pub fn of(unit: &[String], period: &[i64]) -> Balance {
         let units: BTreeSet<&String> = unit.iter().collect();
         let periods: BTreeSet<i64> = period.iter().copied().collect();
         let cells = unit.len();

@@ -75,6 +75,14 @@ impl Moments {
         Ok(m)
     }
 
+    /// Renames variable `from` to `to` (nothing happens when there is no `from`), e.g. a
+    /// statistics file's generic `covariate` to the column it was computed from.
+    pub fn rename(&mut self, from: &str, to: &str) {
+        for n in self.names.iter_mut().filter(|n| *n == from) {
+            *n = to.to_string();
+        }
+    }
+
     /// Adds one observation (one value per variable, in order).
     pub fn push(&mut self, values: &[f64]) -> Result<()> {
         if values.len() != self.names.len() {
