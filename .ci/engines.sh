@@ -55,7 +55,7 @@ export CAUSALKIT_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 # One build for both engine scripts: `--workspace` with every engine feature (the same set as
 # .ci/spark.sh), so the workspace is compiled once more after the README's tests, not once
 # per script and package. The Spark client's build needs protoc.
-ENGINE_FEATURES=causalkit-warehouse/postgres,causalkit-warehouse/spark,causalkit-cli/postgres,causalkit-cli/spark
+ENGINE_FEATURES=causalkit-warehouse/postgres,causalkit-warehouse/spark,causalkit-attribution/postgres,causalkit-attribution/spark,causalkit-cli/postgres,causalkit-cli/spark
 if ! command -v protoc >/dev/null 2>&1; then
   echo "== installing protobuf-compiler"
   apt-get update -qq
@@ -65,5 +65,7 @@ cargo test --workspace --features "$ENGINE_FEATURES" --locked --test postgres --
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test panel_postgres
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test moments_postgres
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test warehouse_panel_postgres
+# Release attribution with `[data] engine = "postgres://..."` equals the file-based run.
+cargo test --workspace --features "$ENGINE_FEATURES" --locked --test engine_postgres -- --nocapture
 # The CLI on the same server: `ab --engine postgres://...` and `causalkit sql` equal `ab --data`.
 cargo test --workspace --features "$ENGINE_FEATURES" --locked --test warehouse_postgres -- --nocapture

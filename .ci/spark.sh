@@ -61,10 +61,10 @@ export SPARK_HOME
 # Compile the tests before the cluster starts (the client's crates take a few minutes the
 # first time), so the cluster runs only as long as the tests. `--workspace` with every engine
 # feature, the set of .ci/engines.sh: one build serves both scripts.
-ENGINE_FEATURES=causalkit-warehouse/postgres,causalkit-warehouse/spark,causalkit-cli/postgres,causalkit-cli/spark
+ENGINE_FEATURES=causalkit-warehouse/postgres,causalkit-warehouse/spark,causalkit-attribution/postgres,causalkit-attribution/spark,causalkit-cli/postgres,causalkit-cli/spark
 if [ "${#RUN[@]}" -eq 0 ]; then
   echo "== building the Spark engine tests"
-  cargo test --workspace --features "$ENGINE_FEATURES" --locked --test spark --test notebooks --no-run
+  cargo test --workspace --features "$ENGINE_FEATURES" --locked --test spark --test engine_spark --test notebooks --no-run
 fi
 
 # --- the cluster ------------------------------------------------------------------------
@@ -189,6 +189,8 @@ if [ "${#RUN[@]}" -gt 0 ]; then
   "${RUN[@]}"
 else
   cargo test --workspace --features "$ENGINE_FEATURES" --locked --test spark -- --nocapture
+  # Release attribution with `[data] engine = "sc://..."` equals the file-based run.
+  cargo test --workspace --features "$ENGINE_FEATURES" --locked --test engine_spark -- --nocapture
   # The notebooks' Spark sections (```console spark blocks) through the CLI.
   cargo test --workspace --features "$ENGINE_FEATURES" --locked --test notebooks -- notebook_spark --nocapture
 fi

@@ -90,11 +90,12 @@ impl CumulativeSeries {
 
 /// The running effects of the spec's design (see the [module documentation](self)), with the
 /// axis and method descriptions.
-pub fn running_effects(
+pub fn running_effects<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<crate::source::Source<'s>>,
     alpha: f64,
 ) -> Result<(String, String, Vec<RunningPoint>)> {
+    let source: crate::source::Source = source.into();
     let d = design(spec)?;
     let with_elapsed = |path: Vec<(i64, KpiEffects)>| -> Vec<RunningPoint> {
         path.into_iter()
@@ -110,14 +111,18 @@ pub fn running_effects(
         DesignKind::Randomised => (
             "period".into(),
             "difference between arms over every row up to the period (causalkit ab's cumulative view), fixed-horizon intervals".into(),
-            randomised_running_effects(spec, data, alpha)?,
+            randomised_running_effects(
+                spec,
+                source.rows("a randomised design's cumulative view")?,
+                alpha,
+            )?,
         ),
         DesignKind::Rollout => (
             "event time (periods since adoption)".into(),
             "mean of the Callaway-Sant'Anna event-time effects from adoption to the event time, intervals from the influence functions".into(),
             with_elapsed(rollout::running_effects(
                 spec,
-                data,
+                source,
                 &rollout::RolloutOptions { alpha },
             )?),
         ),
@@ -126,7 +131,7 @@ pub fn running_effects(
             "mean of the synthetic DiD per-period gaps from the start to the period, intervals from joint placebo paths".into(),
             with_elapsed(single_unit::running_effects(
                 spec,
-                data,
+                source,
                 &single_unit::SingleUnitOptions {
                     alpha,
                     cross_check: false,

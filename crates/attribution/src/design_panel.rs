@@ -2,11 +2,13 @@
 //! `[[kpi]]` evaluated on the same cells, so that the KPI effects of one design share their
 //! units (and their influence functions or placebo draws can be combined across KPIs).
 
+use crate::source::EngineTable;
 use crate::spec::{DesignSection, ReleaseSpec};
 use crate::{AttributionError, Result};
 use causalkit_data::{DataError, Dataset, Kpi, MissingPolicy, Panel};
 use causalkit_stats::{dist, Effect, EffectKey, EffectKind};
-use std::collections::HashMap;
+use causalkit_warehouse::{run_panel, Metric, PanelRequest};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Every KPI of the spec on the unit × period cells of the data, sorted by unit then period.
 #[derive(Debug, Clone)]
@@ -164,12 +166,7 @@ impl KpiPanel {
                 },
                 panel.balance.describe()
             )
-            + &match block {
-                Some((first, w)) => format!(
-                    "; periods are blocks of {w} periods of `{time}` counted from {first} (block k holds {first} + (k-1)*{w} .. {first} + k*{w} - 1)"
-                ),
-                None => String::new(),
-            }
+            + &blocks_note(block, time)
         } else {
             format!(
                 "{} rows, one per {unit} x {time} cell; {}",
@@ -186,6 +183,172 @@ impl KpiPanel {
             description,
             block,
         })
+    }
+
+    /// The panel of [`KpiPanel::build`] aggregated by a query engine: one unit × period
+    /// `GROUP BY` per KPI (`causalkit_warehouse::run_panel`, event rows summed per cell exactly
+    /// as the data layer's `Panel::from_events` sums them), the small cell tables joined here.
+    /// Every KPI must have the same cells (a cell without usable events of one KPI is an
+    /// error, as in process); with `events = false` each cell must hold one row. Blocks of
+    /// `period_width` periods are formed here from the engine's cells (numerators and
+    /// denominators summed per block, counted from the earliest period of the cells). With
+    /// `cohort`, each unit's first treated period (`None`: never treated; 0 or missing in the
+    /// table), checked constant within the unit by the engine query.
+    pub fn from_engine(
+        spec: &ReleaseSpec,
+        engine: &EngineTable,
+        unit: &str,
+        time: &str,
+        cohort: Option<&str>,
+    ) -> Result<(KpiPanel, BTreeMap<String, Option<i64>>)> {
+        let d = design(spec)?;
+        if spec.kpi.is_empty() {
+            return Err(spec_error(spec, "kpi", "at least one [[kpi]] is required"));
+        }
+        let width = d.width();
+        if width > 1 && !d.events {
+            return Err(spec_error(
+                spec,
+                "design.period_width",
+                "blocks of periods are formed from event rows: set `events = true`",
+            ));
+        }
+        let kpis = spec.parsed_kpis()?;
+        let mut tables = Vec::with_capacity(kpis.len());
+        for (i, k) in kpis.iter().enumerate() {
+            let mut req = PanelRequest::new(
+                engine.table().clone(),
+                unit,
+                time,
+                Metric {
+                    name: k.kpi.name.clone(),
+                    kind: k.kpi.kind.clone(),
+                },
+            );
+            req.drop_missing = d.events;
+            if i == 0 {
+                req.cohort = cohort.map(str::to_string);
+            }
+            tables.push(run_panel(engine.engine().as_mut(), &req)?);
+        }
+        let first_cells = &tables[0];
+        for (k, t) in kpis.iter().zip(&tables) {
+            if t.unit != first_cells.unit || t.period != first_cells.period {
+                let have: BTreeSet<(&str, i64)> = t
+                    .unit
+                    .iter()
+                    .map(String::as_str)
+                    .zip(t.period.iter().copied())
+                    .collect();
+                let (u, p) = first_cells
+                    .unit
+                    .iter()
+                    .zip(&first_cells.period)
+                    .find(|(u, p)| !have.contains(&(u.as_str(), **p)))
+                    .map(|(u, p)| (u.clone(), *p))
+                    .or_else(|| {
+                        let base: BTreeSet<(&str, i64)> = first_cells
+                            .unit
+                            .iter()
+                            .map(String::as_str)
+                            .zip(first_cells.period.iter().copied())
+                            .collect();
+                        t.unit
+                            .iter()
+                            .zip(&t.period)
+                            .find(|(u, p)| !base.contains(&(u.as_str(), **p)))
+                            .map(|(u, p)| (u.clone(), *p))
+                    })
+                    .unwrap_or_default();
+                return Err(DataError::EmptyGroup(format!(
+                    "KPI `{}` (or `{}`) has no usable events for unit `{u}` in period {p} in {}; drop the cell or choose a coarser period",
+                    k.kpi.name,
+                    kpis[0].kpi.name,
+                    engine.describe()
+                ))
+                .into());
+            }
+            if !d.events {
+                if let Some(c) = t.events.iter().position(|e| *e > 1) {
+                    return Err(spec_error(
+                        spec,
+                        "design.events",
+                        format!(
+                            "unit `{}` has {} rows in period {} of {}; rows that are events (several per unit x period) need `events = true`",
+                            t.unit[c],
+                            t.events[c],
+                            t.period[c],
+                            engine.describe()
+                        ),
+                    ));
+                }
+            }
+        }
+        let events: u64 = first_cells.events.iter().sum();
+        let dropped_rows = tables.iter().map(|t| t.dropped_rows).max().unwrap_or(0);
+        let cohorts: BTreeMap<String, Option<i64>> = match &first_cells.cohort {
+            Some(c) => first_cells
+                .unit
+                .iter()
+                .cloned()
+                .zip(c.iter().copied())
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        // Cells, or blocks of `width` periods counted from the earliest period.
+        let block = (width > 1).then(|| {
+            let first = first_cells.period.iter().copied().min().unwrap_or(0);
+            (first, width)
+        });
+        let key = |p: i64| match block {
+            Some((first, w)) => (p - first).div_euclid(w) + 1,
+            None => p,
+        };
+        let mut cells: BTreeMap<(String, i64), Vec<(f64, f64)>> = BTreeMap::new();
+        for (k, t) in tables.iter().enumerate() {
+            for i in 0..t.len() {
+                let e = cells
+                    .entry((t.unit[i].clone(), key(t.period[i])))
+                    .or_insert_with(|| vec![(0.0, 0.0); tables.len()]);
+                e[k].0 += t.value[i] * t.weight[i];
+                e[k].1 += t.weight[i];
+            }
+        }
+        let (unit_v, period_v): (Vec<String>, Vec<i64>) = cells.keys().cloned().unzip();
+        let values: Vec<Vec<f64>> = (0..tables.len())
+            .map(|k| cells.values().map(|c| c[k].0 / c[k].1).collect())
+            .collect();
+        let balance = causalkit_data::Balance::of(&unit_v, &period_v).describe();
+        let description = if d.events {
+            format!(
+                "{events} event rows of {} summed by the engine into {} {unit} x {time} cells per KPI (unweighted cells){}; {balance}",
+                engine.describe(),
+                unit_v.len(),
+                if dropped_rows > 0 {
+                    format!("; {dropped_rows} rows without a KPI's value left out of its cells")
+                } else {
+                    String::new()
+                },
+            ) + &blocks_note(block, time)
+        } else {
+            format!(
+                "{} rows of {}, one per {unit} x {time} cell; {balance}",
+                unit_v.len(),
+                engine.describe()
+            )
+        };
+        Ok((
+            KpiPanel {
+                unit: unit_v,
+                period: period_v,
+                names: spec.kpi.iter().map(|k| k.name.clone()).collect(),
+                values,
+                dropped_rows,
+                description,
+                block,
+            },
+            cohorts,
+        ))
     }
 
     /// The analysis period holding a period of the time column as the spec writes it (the
@@ -226,6 +389,16 @@ impl KpiPanel {
             description: self.description.clone(),
             block: self.block,
         }
+    }
+}
+
+/// The description's note on blocks of periods (`(first, width)`), empty without blocks.
+fn blocks_note(block: Option<(i64, i64)>, time: &str) -> String {
+    match block {
+        Some((first, w)) => format!(
+            "; periods are blocks of {w} periods of `{time}` counted from {first} (block k holds {first} + (k-1)*{w} .. {first} + k*{w} - 1)"
+        ),
+        None => String::new(),
     }
 }
 

@@ -36,6 +36,11 @@ pub enum AttributionError {
         /// True when the input was valid but the numerics failed (exit 1).
         numerical: bool,
     },
+    /// The query engine of `[data] engine` refused the request or failed (names the engine,
+    /// the table and the column).
+    /// (Boxed: the engine's error is large and rare.)
+    #[error(transparent)]
+    Engine(Box<causalkit_warehouse::WarehouseError>),
     /// Any other invalid request (names the value at fault in the message).
     #[error("{0}")]
     Invalid(String),
@@ -122,6 +127,12 @@ impl AttributionError {
                 ..
             }
         )
+    }
+}
+
+impl From<causalkit_warehouse::WarehouseError> for AttributionError {
+    fn from(e: causalkit_warehouse::WarehouseError) -> Self {
+        AttributionError::Engine(Box::new(e))
     }
 }
 

@@ -36,11 +36,16 @@ pub mod randomised;
 pub mod refute;
 pub mod rollout;
 pub mod single_unit;
+pub mod source;
 pub mod spec;
 pub mod value;
 
 pub use error::{AttributionError, Result};
-pub use orchestrate::{attribute, attribute_data, AttributeOptions, Attribution, MoneyBar, Part};
+pub use orchestrate::{
+    attribute, attribute_data, attribute_source, attribute_spec, AttributeOptions, Attribution,
+    MoneyBar, Part,
+};
+pub use source::{EngineTable, Input, Source};
 
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;
@@ -125,6 +130,9 @@ pub enum RefuterOutcome {
     Fail,
     /// The refuter does not apply to this design or spec (never counted as a pass).
     NotApplicable,
+    /// The refuter applies but was not run on this source (the detail says why; never
+    /// counted as a pass): it reads individual rows, and the rows stay in a query engine.
+    NotRun,
 }
 
 impl RefuterOutcome {

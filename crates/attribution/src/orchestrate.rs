@@ -14,6 +14,7 @@ use crate::error::{AttributionError, Result};
 use crate::refute::{refute_all, RefuteOptions};
 use crate::rollout::RolloutOptions;
 use crate::single_unit::SingleUnitOptions;
+use crate::source::Source;
 use crate::spec::{Better, DesignKind, ReleaseSpec};
 use crate::value::{NodeChange, ValueTree, DEFAULT_DRAWS};
 use crate::{DesignFit, FitOptions, KpiEffects, RefuterOutcome, RefuterResult};
@@ -131,6 +132,8 @@ pub struct Attribution {
     pub cumulative_series: Option<crate::cumulative::CumulativeSeries>,
     /// The options used.
     pub options: AttributeOptions,
+    /// Where the data came from: the file, or the engine's address and table.
+    pub data_source: String,
     /// Warnings (the design's, estimator disagreement, bootstrap/delta disagreement).
     pub warnings: Vec<String>,
 }
@@ -140,9 +143,16 @@ pub struct Attribution {
 /// into money through the value tree.
 pub fn attribute(spec_path: &Path, options: &AttributeOptions) -> Result<Attribution> {
     options.check()?;
-    let spec = ReleaseSpec::load(spec_path)?;
-    let data = spec.load_data().map_err(|e| e.in_spec(&spec))?;
-    attribute_data(spec, &data, options)
+    attribute_spec(ReleaseSpec::load(spec_path)?, options)
+}
+
+/// [`attribute`] for a spec already loaded (e.g. changed by
+/// [`ReleaseSpec::with_engine`]): opens its data ([`ReleaseSpec::open`]) and runs
+/// [`attribute_source`].
+pub fn attribute_spec(spec: ReleaseSpec, options: &AttributeOptions) -> Result<Attribution> {
+    options.check()?;
+    let input = spec.open().map_err(|e| e.in_spec(&spec))?;
+    attribute_source(spec, input.source(), options)
 }
 
 /// [`attribute`] for a spec and rows already in memory.
@@ -151,13 +161,26 @@ pub fn attribute_data(
     data: &Dataset,
     options: &AttributeOptions,
 ) -> Result<Attribution> {
+    attribute_source(spec, Source::Rows(data), options)
+}
+
+/// [`attribute`] for a spec and its data's [`Source`]: rows in memory, or a table of a
+/// query engine ([`crate::source::EngineTable`]) where the aggregation runs. On an engine the
+/// parts that read individual rows (the random-subset refuter, the decomposition, a
+/// randomised design's cumulative view) are reported as not run, with the reason.
+pub fn attribute_source<'s>(
+    spec: ReleaseSpec,
+    source: impl Into<Source<'s>>,
+    options: &AttributeOptions,
+) -> Result<Attribution> {
+    let source: Source = source.into();
     options.check()?;
     spec.design.as_ref().ok_or_else(|| AttributionError::Spec {
         file: spec.file.clone(),
         key: "design".into(),
         message: "give a [design] section (kind = randomised, rollout or single-unit)".into(),
     })?;
-    let fit = fit_design(&spec, data, options, true).map_err(|e| e.in_spec(&spec))?;
+    let fit = fit_design(&spec, source, options, true).map_err(|e| e.in_spec(&spec))?;
     let mut warnings = fit.warnings.clone();
     warnings.extend(cross_check_warnings(&fit));
     let (tree, value, top_node) = match &spec.value {
@@ -177,14 +200,16 @@ pub fn attribute_data(
         None => (None, None, None),
     };
     let refuters = if options.refute {
-        run_refuters(&spec, data, &fit, options)?
+        run_refuters(&spec, source, &fit, options)?
     } else {
         Vec::new()
     };
-    let decomposition = {
+    let decomposition = if let Some(why) = source.rows_only("the decomposition") {
+        Part::NotRun(why)
+    } else {
         let v = decompose_spec(
             &spec,
-            data,
+            source.rows("the decomposition")?,
             &DecomposeOptions {
                 alpha: options.alpha,
                 seed: options.seed,
@@ -202,15 +227,15 @@ pub fn attribute_data(
             Part::Done(v)
         }
     };
-    let (cumulative, cumulative_series) = match cumulative_part(&spec, data, tree.as_ref(), options)
-    {
-        Ok(p) => p,
-        Err(e) => {
-            let why = format!("the cumulative series could not be computed: {e}");
-            warnings.push(why.clone());
-            (Part::Failed(why), None)
-        }
-    };
+    let (cumulative, cumulative_series) =
+        match cumulative_part(&spec, source, tree.as_ref(), options) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("the cumulative series could not be computed: {e}");
+                warnings.push(why.clone());
+                (Part::Failed(why), None)
+            }
+        };
     Ok(Attribution {
         spec,
         fit,
@@ -223,6 +248,7 @@ pub fn attribute_data(
         cumulative,
         cumulative_series,
         options: *options,
+        data_source: source.describe(),
         warnings,
     })
 }
@@ -231,25 +257,26 @@ pub fn attribute_data(
 /// ([`crate::randomised::fit`]), rollout → Callaway-Sant'Anna ([`crate::rollout::fit`]),
 /// single-unit → synthetic DiD ([`crate::single_unit::fit`]; `cross_check` runs its
 /// synthetic-control cross-check, which the refuters' refits skip).
-pub fn fit_design(
+pub fn fit_design<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &AttributeOptions,
     cross_check: bool,
 ) -> Result<DesignFit> {
+    let source: Source = source.into();
     let d = crate::design_panel::design(spec)?;
     match d.kind {
-        DesignKind::Randomised => crate::randomised::fit(spec, data, &options.fit_options()),
+        DesignKind::Randomised => crate::randomised::fit(spec, source, &options.fit_options()),
         DesignKind::Rollout => crate::rollout::fit(
             spec,
-            data,
+            source,
             &RolloutOptions {
                 alpha: options.alpha,
             },
         ),
         DesignKind::SingleUnit => crate::single_unit::fit(
             spec,
-            data,
+            source,
             &SingleUnitOptions {
                 alpha: options.alpha,
                 cross_check,
@@ -262,12 +289,13 @@ pub fn fit_design(
 /// a randomised design), then [`crate::refute::refute_all`] (placebo KPIs, random subsets,
 /// SRM, covariate balance) with the design's own fit as the refit (seeded by
 /// `options.seed`).
-pub fn run_refuters(
+pub fn run_refuters<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     fit: &DesignFit,
     options: &AttributeOptions,
 ) -> Result<Vec<RefuterResult>> {
+    let source: Source = source.into();
     let d = crate::design_panel::design(spec)?;
     let placebo_date = match d.kind {
         DesignKind::Randomised => RefuterResult {
@@ -281,25 +309,25 @@ pub fn run_refuters(
         },
         DesignKind::Rollout => crate::rollout::placebo_release_date(
             spec,
-            data,
+            source,
             &RolloutOptions {
                 alpha: options.alpha,
             },
         )?,
         DesignKind::SingleUnit => crate::single_unit::placebo_release_date(
             spec,
-            data,
+            source,
             &SingleUnitOptions {
                 alpha: options.alpha,
                 cross_check: false,
             },
         )?,
     };
-    let refit = |s: &ReleaseSpec, d: &Dataset| fit_design(s, d, options, false);
+    let refit = |s: &ReleaseSpec, d: Source| fit_design(s, d, options, false);
     let mut out = vec![placebo_date];
     out.extend(refute_all(
         spec,
-        data,
+        source,
         fit,
         &refit,
         &RefuteOptions {
@@ -315,12 +343,13 @@ pub fn run_refuters(
 /// `period_width × time_unit` over the `[value] period` when the effect recurs. Not
 /// applicable to a randomised design without `design.time`. Returns the diagnostics' part
 /// and the series.
-pub fn cumulative_part(
+pub fn cumulative_part<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     tree: Option<&ValueTree>,
     options: &AttributeOptions,
 ) -> Result<(Part, Option<crate::cumulative::CumulativeSeries>)> {
+    let source: Source = source.into();
     let d = crate::design_panel::design(spec)?;
     if d.kind == DesignKind::Randomised && d.time.is_none() {
         return Ok((
@@ -331,7 +360,12 @@ pub fn cumulative_part(
             None,
         ));
     }
-    let (axis, method, path) = running_effects(spec, data, options.alpha)?;
+    if d.kind == DesignKind::Randomised {
+        if let Some(why) = source.rows_only("a randomised design's cumulative view") {
+            return Ok((Part::NotRun(why), None));
+        }
+    }
+    let (axis, method, path) = running_effects(spec, source, options.alpha)?;
     let unit_days = d.width() as f64 * d.time_period().days();
     let fraction = match tree {
         Some(t) if t.recurring() => Some(unit_days / t.period().days()),
@@ -599,6 +633,7 @@ Cross-check: {}
             RefuterOutcome::Pass => "pass",
             RefuterOutcome::Fail => "FAIL",
             RefuterOutcome::NotApplicable => "not applicable",
+            RefuterOutcome::NotRun => "not run",
         };
         let rows: Vec<Vec<String>> = self
             .refuters
@@ -820,6 +855,7 @@ impl Report for Attribution {
         let mut d = Map::new();
         d.insert("release".into(), json!(self.spec.release.name));
         d.insert("design".into(), json!(design));
+        d.insert("data".into(), json!(self.data_source));
         d.insert("estimator".into(), json!(self.fit.estimator));
         d.insert("reason".into(), json!(self.fit.reason));
         d.insert("cross_check".into(), self.cross_check_json());

@@ -24,16 +24,24 @@
 //! The computation is [`causalkit_ab::influence`]; this module forms the units from the rows.
 
 use crate::error::{AttributionError, Result};
+use crate::source::{EngineTable, Source};
 use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
 use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
 use causalkit_ab::influence::{influence, pooled_theta, ArmUnits, UnitSums};
 use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec};
 use causalkit_ab::MetricType;
-use causalkit_data::ab_stats::{ab_statistics, AbSource, AbStatsRequest};
-use causalkit_data::{Dataset, KpiKind, MissingPolicy};
+use causalkit_data::ab_stats::{
+    ab_statistics, AbCells, AbSource, AbStatsRequest, ArmCells, OVERALL,
+};
+use causalkit_data::{Dataset, Kpi, KpiKind, MissingPolicy};
+use causalkit_stats::Moments;
 use causalkit_stats::{Effect, Report};
+use causalkit_warehouse::{
+    run_moments, run_stats, Metric, MomentsRequest, StatsRequest, UnitMoments,
+};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 /// The A/B engine's metric type for a KPI (the mapping `causalkit ab` uses).
 pub fn metric_type(kind: &KpiKind) -> MetricType {
@@ -128,9 +136,19 @@ fn run_engine(
     alpha: f64,
     covariates: bool,
 ) -> Result<AbFit> {
-    let review = ab_spec(kpis, design, alpha, covariates)?
-        .validate()
-        .map_err(causalkit_stats::StatsError::from)?;
+    let rows: Vec<Kpi> = kpis.iter().map(|k| k.kpi.clone()).collect();
+    let cells = statistics(AbSource::Rows(data), &rows, design, covariates)?;
+    review(cells, kpis, design, alpha, covariates)
+}
+
+/// The data layer's per-arm statistics of the KPIs read as `read_as` (the KPIs themselves
+/// for rows; [`causalkit_data::ab_stats::engine_kpi`] for a SQL engine's statistics rows).
+fn statistics(
+    source: AbSource,
+    read_as: &[Kpi],
+    design: &Design,
+    covariates: bool,
+) -> Result<Vec<AbCells>> {
     let covs: Vec<&str> = if covariates {
         design.covariates.clone()
     } else {
@@ -144,8 +162,22 @@ fn run_engine(
         covariates: &covs,
         policy: design.policy,
     };
-    let kpi_refs: Vec<&causalkit_data::Kpi> = kpis.iter().map(|k| &k.kpi).collect();
-    let cells = ab_statistics(AbSource::Rows(data), &kpi_refs, &request)?;
+    let kpi_refs: Vec<&Kpi> = read_as.iter().collect();
+    Ok(ab_statistics(source, &kpi_refs, &request)?)
+}
+
+/// Runs the A/B engine's review on each KPI's per-arm statistics (CUPED on the design's
+/// covariates when `covariates`).
+fn review(
+    cells: Vec<AbCells>,
+    kpis: &[ParsedKpi],
+    design: &Design,
+    alpha: f64,
+    covariates: bool,
+) -> Result<AbFit> {
+    let review = ab_spec(kpis, design, alpha, covariates)?
+        .validate()
+        .map_err(causalkit_stats::StatsError::from)?;
     let mut ab_data = AbData::default();
     for (k, c) in kpis.iter().zip(cells) {
         let mut notes = Map::new();
@@ -188,22 +220,7 @@ fn kpi_effects(fit: &AbFit, kpis: &[ParsedKpi], treatment: &str) -> Result<Vec<E
 /// data and how many rows of other arms were left out.
 fn two_arms(spec: &ReleaseSpec, data: &Dataset, design: &Design) -> Result<(Dataset, usize)> {
     let labels = data.labels(design.arm)?;
-    for (key, l) in [("control", design.control), ("treatment", design.treatment)] {
-        if !labels.iter().any(|x| x.as_deref() == Some(l)) {
-            let mut found: Vec<&str> = labels.iter().flatten().map(String::as_str).collect();
-            found.sort_unstable();
-            found.dedup();
-            return Err(AttributionError::Spec {
-                file: spec.file.clone(),
-                key: format!("design.{key}"),
-                message: format!(
-                    "no row has `{l}` in column `{}` (its values: {})",
-                    design.arm,
-                    found.join(", ")
-                ),
-            });
-        }
-    }
+    check_labels(spec, design, &labels)?;
     let keep: Vec<bool> = labels
         .iter()
         .map(|x| match x.as_deref() {
@@ -293,12 +310,68 @@ pub fn effect_covariance(
 /// `--alpha`), their joint covariance from influence functions, the control level as the
 /// baseline, the SRM check and CUPED in the diagnostics; with covariates the unadjusted
 /// difference in means is the cross-check.
-pub fn fit(spec: &ReleaseSpec, data: &Dataset, opts: &FitOptions) -> Result<DesignFit> {
+///
+/// On a query engine ([`Source::Engine`]) nothing but sums comes back: the moments of the
+/// KPIs' units per arm ([`engine_moments`]) give each KPI's per-arm statistics (count, sums
+/// and cross-products of the units' numerator, denominator and covariates — what the data
+/// layer computes from the rows), hence the same review, and the joint covariance
+/// (`causalkit_ab::influence::effect_covariance_from_moments`); the cross-check without
+/// covariates reads the warehouse statistics query as `causalkit ab --engine` does. The
+/// numbers equal the rows' to rounding.
+pub fn fit<'s>(
+    spec: &ReleaseSpec,
+    source: impl Into<Source<'s>>,
+    opts: &FitOptions,
+) -> Result<DesignFit> {
+    let source: Source = source.into();
     let design = design_of(spec)?;
     let kpis = spec.parsed_kpis()?;
-    let (data, other_rows) = two_arms(spec, data, &design)?;
     let with_cov = !design.covariates.is_empty();
-    let fit = run_engine(&data, &kpis, &design, opts.alpha, with_cov)?;
+    let (fit, raw, covariance, other) = match source {
+        Source::Rows(data) => {
+            let (data, other_rows) = two_arms(spec, data, &design)?;
+            let fit = run_engine(&data, &kpis, &design, opts.alpha, with_cov)?;
+            let raw = if with_cov {
+                Some(run_engine(&data, &kpis, &design, opts.alpha, false)?)
+            } else {
+                None
+            };
+            let covariance = effect_covariance(spec, &data, with_cov)?;
+            (
+                fit,
+                raw,
+                covariance,
+                ("rows_of_other_arms_left_out", other_rows),
+            )
+        }
+        Source::Engine(e) => {
+            let m = engine_moments(spec, e)?;
+            let fit = review(
+                moment_cells(&m, &design)?,
+                &kpis,
+                &design,
+                opts.alpha,
+                with_cov,
+            )?;
+            let (raw, other) = engine_raw(spec, e, &design, &kpis, opts.alpha)?;
+            let raw = with_cov.then_some(raw);
+            let types: Vec<_> = kpis.iter().map(|k| metric_type(&k.kpi.kind)).collect();
+            let covariance =
+                causalkit_ab::influence::effect_covariance_from_moments(&types, &m.arms)
+                    .ok_or_else(|| {
+                        AttributionError::Invalid(
+                            "the covariates are collinear (their pooled covariance is singular)"
+                                .into(),
+                        )
+                    })?;
+            let what = if design.unit.is_some() {
+                "units_of_other_arms_left_out"
+            } else {
+                "rows_of_other_arms_left_out"
+            };
+            (fit, raw, covariance, (what, other))
+        }
+    };
     let effects = kpi_effects(&fit, &kpis, design.treatment)?;
     let baseline: Vec<f64> = fit
         .metrics
@@ -314,13 +387,12 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, opts: &FitOptions) -> Result<Desi
                 })
         })
         .collect::<Result<_>>()?;
-    let covariance = effect_covariance(spec, &data, with_cov)?;
     let engine = fit.result();
     let mut diagnostics = Map::new();
     diagnostics.insert("control".into(), json!(design.control));
     diagnostics.insert("treatment".into(), json!(design.treatment));
-    if other_rows > 0 {
-        diagnostics.insert("rows_of_other_arms_left_out".into(), json!(other_rows));
+    if other.1 > 0 {
+        diagnostics.insert(other.0.into(), json!(other.1));
     }
     if let Some(srm) = fit.srm_json() {
         diagnostics.insert("srm".into(), srm);
@@ -332,14 +404,12 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, opts: &FitOptions) -> Result<Desi
         "ab_engine".into(),
         Value::Object(engine.diagnostics.clone()),
     );
-    let cross_check = if with_cov {
-        let raw = run_engine(&data, &kpis, &design, opts.alpha, false)?;
-        Some(CrossCheck {
+    let cross_check = match raw {
+        Some(raw) => Some(CrossCheck {
             estimator: "A/B engine without CUPED (unadjusted difference in means)".into(),
             effects: kpi_effects(&raw, &kpis, design.treatment)?,
-        })
-    } else {
-        None
+        }),
+        None => None,
     };
     let estimator = if with_cov {
         format!(
@@ -368,4 +438,152 @@ pub fn fit(spec: &ReleaseSpec, data: &Dataset, opts: &FitOptions) -> Result<Desi
         diagnostics,
         warnings: engine.warnings.clone(),
     })
+}
+
+/// The A/B engine's fit without covariates on the engine's statistics rows of the control
+/// and treatment arms (the warehouse statistics query, read as `causalkit ab --engine` reads
+/// it: the rows a KPI uses do not depend on the covariates), and the units (rows without
+/// `unit`) of other arms left out.
+fn engine_raw(
+    spec: &ReleaseSpec,
+    e: &EngineTable,
+    design: &Design,
+    kpis: &[ParsedKpi],
+    alpha: f64,
+) -> Result<(AbFit, usize)> {
+    let metrics = kpis
+        .iter()
+        .map(|k| Metric {
+            name: k.kpi.name.clone(),
+            kind: k.kpi.kind.clone(),
+        })
+        .collect();
+    let mut req = StatsRequest::new(e.table().clone(), design.arm, metrics);
+    req.unit = design.unit.map(str::to_string);
+    req.drop_missing = design.policy == MissingPolicy::Drop;
+    let table = run_stats(e.engine().as_mut(), &req)?;
+    let rows = Dataset::from_csv_text(&table.to_csv(), &e.describe())?;
+    let labels = rows.labels(design.arm)?;
+    check_labels(spec, design, &labels)?;
+    let keep: Vec<bool> = labels
+        .iter()
+        .map(|l| matches!(l.as_deref(), Some(l) if l == design.control || l == design.treatment))
+        .collect();
+    let counts = rows.numeric("count")?;
+    let other: f64 = keep
+        .iter()
+        .zip(&counts)
+        .filter(|(k, _)| !**k)
+        .map(|(_, c)| c.unwrap_or(0.0))
+        .sum();
+    let rows = rows.filter_rows(&keep)?;
+    let read_as: Vec<Kpi> = kpis
+        .iter()
+        .map(|k| causalkit_data::ab_stats::engine_kpi(&k.kpi, design.unit.is_some()))
+        .collect();
+    let cells = statistics(AbSource::StatsRows(&rows), &read_as, design, false)?;
+    Ok((review(cells, kpis, design, alpha, false)?, other as usize))
+}
+
+/// Each KPI's per-arm statistics (count, sums and cross-products of the units' numerator,
+/// denominator and covariates — what the data layer computes from rows) from the engine's
+/// moments: the sums are the moments' sums and the cross-products their centred
+/// cross-products plus `n z̄ z̄ᵀ`.
+fn moment_cells(m: &UnitMoments, design: &Design) -> Result<Vec<AbCells>> {
+    let names = causalkit_data::aggregate::moment_names(&design.covariates);
+    let labels = [design.control, design.treatment];
+    (0..m.arms[0].kpis.len())
+        .map(|j| {
+            let mut arms = BTreeMap::new();
+            for (a, arm) in m.arms.iter().enumerate() {
+                let k = &arm.kpis[j];
+                let mean = k.mean();
+                let mut sums = vec![k.sum_num, k.sum_den];
+                sums.extend(&k.sum_x);
+                let moments = Moments::from_parts(names.clone(), k.n as u64, sums, |p, q| {
+                    arm.pair(j, p, j, q).1 + k.n * mean[p] * mean[q]
+                })?;
+                arms.insert(labels[a].to_string(), moments);
+            }
+            let mut segments = ArmCells::new();
+            segments.insert(OVERALL.to_string(), arms);
+            Ok(AbCells {
+                segments,
+                strata: None,
+                dropped_rows: m.dropped_rows[j],
+            })
+        })
+        .collect()
+}
+
+/// The moments of the KPIs' units per arm, aggregated by the engine (see
+/// [`causalkit_warehouse::run_moments`]): the joint covariance of the effects, the units per
+/// arm of the SRM check and the covariates' per-arm moments of the balance check.
+pub fn engine_moments(spec: &ReleaseSpec, e: &EngineTable) -> Result<UnitMoments> {
+    let design = design_of(spec)?;
+    let kpis = spec.parsed_kpis()?;
+    let req = MomentsRequest {
+        table: e.table().clone(),
+        arm: design.arm.to_string(),
+        arms: [design.control.to_string(), design.treatment.to_string()],
+        unit: design.unit.map(str::to_string),
+        metrics: kpis
+            .iter()
+            .map(|k| Metric {
+                name: k.kpi.name.clone(),
+                kind: k.kpi.kind.clone(),
+            })
+            .collect(),
+        covariates: design.covariates.iter().map(|c| c.to_string()).collect(),
+        drop_missing: design.policy == MissingPolicy::Drop,
+    };
+    Ok(run_moments(e.engine().as_mut(), &req)?)
+}
+
+/// Per covariate, the standardised mean difference between the arms of its per-unit means,
+/// from the engine's moments (`crate::refute::smd_of`; `None`: constant within each arm but
+/// different between them).
+pub fn engine_covariate_smds(spec: &ReleaseSpec, e: &EngineTable) -> Result<Vec<Option<f64>>> {
+    let m = engine_moments(spec, e)?;
+    let Some(c) = m.covariates else {
+        return Ok(Vec::new());
+    };
+    let p = c[0].sum.len();
+    let mut out = Vec::with_capacity(p);
+    for q in 0..p {
+        let mut stats = [(0.0, 0.0); 2];
+        for (a, arm) in c.iter().enumerate() {
+            if arm.n < 2.0 {
+                return Err(AttributionError::Invalid(format!(
+                    "covariate balance: the {} arm has fewer than 2 units",
+                    ["control", "treatment"][a]
+                )));
+            }
+            stats[a] = (arm.sum[q] / arm.n, arm.centred[q * p + q] / (arm.n - 1.0));
+        }
+        out.push(crate::refute::smd_of(stats[0], stats[1]));
+    }
+    Ok(out)
+}
+
+/// A control or treatment label absent from the arm labels is a spec error naming the key
+/// and the labels found.
+fn check_labels(spec: &ReleaseSpec, design: &Design, labels: &[Option<String>]) -> Result<()> {
+    for (key, l) in [("control", design.control), ("treatment", design.treatment)] {
+        if !labels.iter().any(|x| x.as_deref() == Some(l)) {
+            let mut found: Vec<&str> = labels.iter().flatten().map(String::as_str).collect();
+            found.sort_unstable();
+            found.dedup();
+            return Err(AttributionError::Spec {
+                file: spec.file.clone(),
+                key: format!("design.{key}"),
+                message: format!(
+                    "no row has `{l}` in column `{}` (its values: {})",
+                    design.arm,
+                    found.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
 }

@@ -23,6 +23,7 @@
 
 use crate::decompose::{arm_of_rows, design, labels_complete, parse_kpi, units_of_rows};
 use crate::error::{AttributionError, Result};
+use crate::source::Source;
 use crate::spec::{Better, DesignKind, KpiSection, ReleaseSpec};
 use crate::{DesignFit, RefuterOutcome, RefuterResult};
 use causalkit_data::Dataset;
@@ -31,7 +32,7 @@ use causalkit_stats::result::fmt_value;
 use rand::seq::index::sample;
 
 /// The design's fit, called again on a changed spec or data.
-pub type Refit<'a> = &'a dyn Fn(&ReleaseSpec, &Dataset) -> Result<DesignFit>;
+pub type Refit<'a> = &'a dyn Fn(&ReleaseSpec, Source) -> Result<DesignFit>;
 
 /// Options of the refuters.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +95,12 @@ fn refit_spec(spec: &ReleaseSpec, kpis: Vec<KpiSection>) -> ReleaseSpec {
 /// and passes when every placebo effect's confidence interval (at the design's level)
 /// covers 0. A placebo effect without an interval fails (it cannot show the release left it
 /// alone). Not applicable when the spec names no placebo KPI.
-pub fn placebo_kpis(spec: &ReleaseSpec, data: &Dataset, refit: Refit) -> Result<RefuterResult> {
+pub fn placebo_kpis<'s>(
+    spec: &ReleaseSpec,
+    source: impl Into<Source<'s>>,
+    refit: Refit,
+) -> Result<RefuterResult> {
+    let source: Source = source.into();
     const NAME: &str = "placebo KPIs";
     let rule = "the release's effect on every KPI it cannot move (design.placebo_kpis) has a confidence interval covering 0".to_string();
     let d = design(spec)?;
@@ -130,7 +136,7 @@ pub fn placebo_kpis(spec: &ReleaseSpec, data: &Dataset, refit: Refit) -> Result<
         sections.push(section);
     }
     let names: Vec<String> = sections.iter().map(|s| s.name.clone()).collect();
-    let fit = refit(&refit_spec(spec, sections), data)?;
+    let fit = refit(&refit_spec(spec, sections), source)?;
     let mut failed = Vec::new();
     let mut parts = Vec::new();
     for name in &names {
@@ -188,13 +194,14 @@ pub fn placebo_kpis(spec: &ReleaseSpec, data: &Dataset, refit: Refit) -> Result<
 /// for independent replicates). An interval too narrow for the data (a variance that
 /// ignores clustering or heavy tails) or an estimate driven by a few units fails. A refit
 /// that errors on a half fails the refuter (with the error).
-pub fn random_subsets(
+pub fn random_subsets<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     fit: &DesignFit,
     refit: Refit,
     options: &RefuteOptions,
 ) -> Result<RefuterResult> {
+    let source: Source = source.into();
     const NAME: &str = "random data subsets";
     let reps = options.subset_reps;
     let rule = format!(
@@ -205,6 +212,15 @@ pub fn random_subsets(
             "random subsets: {reps} replicates; at least 5 are needed"
         )));
     }
+    if let Some(why) = source.rows_only("drawing random halves") {
+        return Ok(RefuterResult {
+            name: NAME.into(),
+            rule,
+            outcome: RefuterOutcome::NotRun,
+            detail: why,
+        });
+    }
+    let data = source.rows(NAME)?;
     let d = design(spec)?;
     // Groups of rows sampled together, and strata within which half are kept.
     let (group_of_row, stratum_of_group, what): (Vec<usize>, Vec<usize>, String) = match d.kind {
@@ -270,7 +286,7 @@ pub fn random_subsets(
         }
         let keep: Vec<bool> = group_of_row.iter().map(|g| keep_group[*g]).collect();
         let half = data.filter_rows(&keep)?;
-        let refit_result = match refit(spec, &half) {
+        let refit_result = match refit(spec, Source::Rows(&half)) {
             Ok(f) => f,
             Err(e) => {
                 return Ok(RefuterResult {
@@ -339,11 +355,12 @@ pub fn random_subsets(
 /// ([`causalkit_ab::checks::srm`]) of the control and treatment counts — randomisation
 /// units (`design.unit`) or rows — against `options.planned_split`; pass when
 /// p ≥ `options.srm_alpha`.
-pub fn sample_ratio(
+pub fn sample_ratio<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &RefuteOptions,
 ) -> Result<RefuterResult> {
+    let source: Source = source.into();
     const NAME: &str = "sample ratio mismatch";
     let [c, t] = options.planned_split;
     let rule = format!(
@@ -363,10 +380,15 @@ pub fn sample_ratio(
             ),
         ));
     }
-    let arms = arm_of_rows(spec, data)?;
-    let (_, unit_arm) = units_of_rows(spec, data, &arms)?;
-    let n1 = unit_arm.iter().filter(|a| **a == 1).count() as f64;
-    let n0 = unit_arm.len() as f64 - n1;
+    let [n0, n1] = match source {
+        Source::Rows(data) => {
+            let arms = arm_of_rows(spec, data)?;
+            let (_, unit_arm) = units_of_rows(spec, data, &arms)?;
+            let n1 = unit_arm.iter().filter(|a| **a == 1).count() as f64;
+            [unit_arm.len() as f64 - n1, n1]
+        }
+        Source::Engine(e) => crate::randomised::engine_moments(spec, e)?.units,
+    };
     let s = causalkit_ab::checks::srm(&[n0, n1], &options.planned_split)?;
     let pass = s.p_value >= options.srm_alpha;
     Ok(RefuterResult {
@@ -402,8 +424,12 @@ pub fn smd(x: &[f64], arm: &[u8]) -> Option<f64> {
         let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
         (m, var)
     };
-    let (m0, v0) = stats(0);
-    let (m1, v1) = stats(1);
+    smd_of(stats(0), stats(1))
+}
+
+/// [`smd`] from each arm's mean and sample variance, `(mean, variance)` of control then
+/// treatment.
+pub fn smd_of((m0, v0): (f64, f64), (m1, v1): (f64, f64)) -> Option<f64> {
     let pooled = ((v0 + v1) / 2.0).sqrt();
     if pooled > 0.0 {
         Some((m1 - m0) / pooled)
@@ -419,11 +445,12 @@ pub fn smd(x: &[f64], arm: &[u8]) -> Option<f64> {
 /// rows — when `design.unit` is set, else per row); pass when every |SMD| <
 /// `options.smd_limit`. A missing covariate value is an error naming the column and row.
 /// Not applicable without covariates.
-pub fn covariate_balance(
+pub fn covariate_balance<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &RefuteOptions,
 ) -> Result<RefuterResult> {
+    let source: Source = source.into();
     const NAME: &str = "covariate balance";
     let rule = format!(
         "every covariate's standardised mean difference between the arms, (mean_T - mean_C) / sqrt((var_T + var_C)/2), is below {} in absolute value",
@@ -447,28 +474,14 @@ pub fn covariate_balance(
             "the spec names no covariate (`design.covariates`)",
         ));
     }
-    let arms = arm_of_rows(spec, data)?;
-    let (unit_of_row, unit_arm) = units_of_rows(spec, data, &arms)?;
     let mut failed = Vec::new();
     let mut parts = Vec::new();
-    for cov in &d.covariates {
-        let x = causalkit_data::numeric_column(data, cov)?;
-        let mut sum = vec![0.0; unit_arm.len()];
-        let mut cnt = vec![0.0; unit_arm.len()];
-        for (r, u) in unit_of_row.iter().enumerate() {
-            sum[*u] += x[r];
-            cnt[*u] += 1.0;
-        }
-        let per_unit: Vec<f64> = sum.iter().zip(&cnt).map(|(s, c)| s / c).collect();
-        for a in 0..2u8 {
-            if unit_arm.iter().filter(|g| **g == a).count() < 2 {
-                return Err(AttributionError::Invalid(format!(
-                    "covariate balance: the {} arm has fewer than 2 units",
-                    ["control", "treatment"][a as usize]
-                )));
-            }
-        }
-        match smd(&per_unit, &unit_arm) {
+    let smds: Vec<Option<f64>> = match source {
+        Source::Rows(data) => covariate_smds(spec, data, &d.covariates)?,
+        Source::Engine(e) => crate::randomised::engine_covariate_smds(spec, e)?,
+    };
+    for (cov, smd) in d.covariates.iter().zip(smds) {
+        match smd {
             Some(v) => {
                 if v.abs() >= options.smd_limit {
                     failed.push(cov.clone());
@@ -500,19 +513,52 @@ pub fn covariate_balance(
     })
 }
 
-/// Runs the generic refuters in order: placebo KPIs, random subsets, SRM, covariate
-/// balance (the placebo release date lives with the panel designs).
-pub fn refute_all(
+/// Per covariate, the standardised mean difference ([`smd`]) of its per-unit means between
+/// the arms of the rows (`None`: constant within each arm but different between them).
+fn covariate_smds(
     spec: &ReleaseSpec,
     data: &Dataset,
+    covariates: &[String],
+) -> Result<Vec<Option<f64>>> {
+    let arms = arm_of_rows(spec, data)?;
+    let (unit_of_row, unit_arm) = units_of_rows(spec, data, &arms)?;
+    let mut out = Vec::with_capacity(covariates.len());
+    for cov in covariates {
+        let x = causalkit_data::numeric_column(data, cov)?;
+        let mut sum = vec![0.0; unit_arm.len()];
+        let mut cnt = vec![0.0; unit_arm.len()];
+        for (r, u) in unit_of_row.iter().enumerate() {
+            sum[*u] += x[r];
+            cnt[*u] += 1.0;
+        }
+        let per_unit: Vec<f64> = sum.iter().zip(&cnt).map(|(s, c)| s / c).collect();
+        for a in 0..2u8 {
+            if unit_arm.iter().filter(|g| **g == a).count() < 2 {
+                return Err(AttributionError::Invalid(format!(
+                    "covariate balance: the {} arm has fewer than 2 units",
+                    ["control", "treatment"][a as usize]
+                )));
+            }
+        }
+        out.push(smd(&per_unit, &unit_arm));
+    }
+    Ok(out)
+}
+
+/// Runs the generic refuters in order: placebo KPIs, random subsets, SRM, covariate
+/// balance (the placebo release date lives with the panel designs).
+pub fn refute_all<'s>(
+    spec: &ReleaseSpec,
+    source: impl Into<Source<'s>>,
     fit: &DesignFit,
     refit: Refit,
     options: &RefuteOptions,
 ) -> Result<Vec<RefuterResult>> {
+    let source: Source = source.into();
     Ok(vec![
-        placebo_kpis(spec, data, refit)?,
-        random_subsets(spec, data, fit, refit, options)?,
-        sample_ratio(spec, data, options)?,
-        covariate_balance(spec, data, options)?,
+        placebo_kpis(spec, source, refit)?,
+        random_subsets(spec, source, fit, refit, options)?,
+        sample_ratio(spec, source, options)?,
+        covariate_balance(spec, source, options)?,
     ])
 }

@@ -31,6 +31,7 @@ use crate::design_panel::{
     disagreement, kpi_effect, placebo_date_refuter, placebo_part, placebo_shift, required,
     spec_error, KpiPanel,
 };
+use crate::source::Source;
 use crate::spec::{DesignKind, ReleaseSpec};
 use crate::{
     AttributionError, CrossCheck, DesignFit, KpiEffects, RefuterOutcome, RefuterResult, Result,
@@ -83,7 +84,7 @@ fn did_error(kpi: &str, e: DidError) -> AttributionError {
     AttributionError::on_kpi(IMPUTATION_NAME, kpi, &e, e.is_numerical())
 }
 
-fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
+fn prepare(spec: &ReleaseSpec, source: Source) -> Result<Prepared> {
     let d = crate::design_panel::design(spec)?;
     if d.kind != DesignKind::Rollout {
         return Err(spec_error(
@@ -114,8 +115,48 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
             ))
         }
     };
-    data.require(&[adoption])?;
-    let panel = KpiPanel::build(spec, data, unit, time)?;
+    let (panel, cohort_of) = match source {
+        Source::Rows(data) => {
+            data.require(&[adoption])?;
+            let panel = KpiPanel::build(spec, data, unit, time)?;
+            (panel, adoption_of_units(data, unit, adoption)?)
+        }
+        Source::Engine(e) => KpiPanel::from_engine(spec, e, unit, time, Some(adoption))?,
+    };
+    // With `period_width`, the adoption period becomes the block holding it.
+    let notes: Vec<String> = cohort_of
+        .values()
+        .filter_map(|c| *c)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|g| panel.block_note("adoption period", g))
+        .collect();
+    let cohort = panel
+        .unit
+        .iter()
+        .map(|u| {
+            cohort_of
+                .get(u.as_str())
+                .and_then(|c| *c)
+                .map_or(0, |g| panel.block_of(g))
+        })
+        .collect();
+    Ok(Prepared {
+        panel,
+        cohort,
+        unit_col: unit.to_string(),
+        control,
+        notes,
+    })
+}
+
+/// The adoption period of each unit from the rows: constant within the unit; 0 or empty =
+/// never (`None`).
+fn adoption_of_units(
+    data: &Dataset,
+    unit: &str,
+    adoption: &str,
+) -> Result<BTreeMap<String, Option<i64>>> {
     // The adoption period of each unit: constant within the unit; 0 or empty = never.
     let labels = data.labels(unit)?;
     let gs = data.numeric(adoption)?;
@@ -148,31 +189,10 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
             cohort_of.insert(l.as_str(), (g, i));
         }
     }
-    // With `period_width`, the adoption period becomes the block holding it.
-    let notes: Vec<String> = cohort_of
-        .values()
-        .filter_map(|c| c.0)
-        .collect::<BTreeSet<_>>()
+    Ok(cohort_of
         .into_iter()
-        .filter_map(|g| panel.block_note("adoption period", g))
-        .collect();
-    let cohort = panel
-        .unit
-        .iter()
-        .map(|u| {
-            cohort_of
-                .get(u.as_str())
-                .and_then(|c| c.0)
-                .map_or(0, |g| panel.block_of(g))
-        })
-        .collect();
-    Ok(Prepared {
-        panel,
-        cohort,
-        unit_col: unit.to_string(),
-        control,
-        notes,
-    })
+        .map(|(u, (g, _))| (u.to_string(), g))
+        .collect())
 }
 
 /// The CS fit of KPI `k` with the options `causalkit did --method cs` uses by default
@@ -297,9 +317,14 @@ fn treated_level(
 /// Fits the rollout design: Callaway-Sant'Anna (simple aggregate) per KPI with the joint
 /// covariance from the influence functions, imputation as cross-check, pre-trend tests in
 /// the diagnostics. See the [module documentation](self).
-pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &RolloutOptions) -> Result<DesignFit> {
+pub fn fit<'s>(
+    spec: &ReleaseSpec,
+    source: impl Into<Source<'s>>,
+    options: &RolloutOptions,
+) -> Result<DesignFit> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
-    let p = prepare(spec, data)?;
+    let p = prepare(spec, source)?;
     let alpha = options.alpha;
     let joint = joint_cs(&p, &Aggregation::Simple, None, alpha)?;
     let names = &p.panel.names;
@@ -498,13 +523,14 @@ fn imputation_kpi(
 /// spec's comparison group. Pass rule: the placebo effect's CI covers 0 for every KPI. Not
 /// applicable when the pre-period has fewer than 3 periods or the placebo cannot be
 /// estimated (named in the detail).
-pub fn placebo_release_date(
+pub fn placebo_release_date<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &RolloutOptions,
 ) -> Result<RefuterResult> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
-    let p = prepare(spec, data)?;
+    let p = prepare(spec, source)?;
     let (name, rule) = placebo_date_refuter(options.alpha);
     let not_applicable = |detail: String| RefuterResult {
         name: name.clone(),
@@ -579,13 +605,14 @@ pub fn placebo_release_date(
 /// with the joint covariance across KPIs from its influence functions and the baseline of the
 /// treated cells at event times `0..=e`. At the last event time the composition of cohorts
 /// differs from the simple aggregate's (later cohorts have fewer post-periods).
-pub fn running_effects(
+pub fn running_effects<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &RolloutOptions,
 ) -> Result<Vec<(i64, KpiEffects)>> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
-    let p = prepare(spec, data)?;
+    let p = prepare(spec, source)?;
     let fits = (0..p.panel.names.len())
         .map(|k| cs_fit(&p, k, options.alpha))
         .collect::<Result<Vec<_>>>()?;

@@ -32,11 +32,11 @@ use crate::design_panel::{
     disagreement, kpi_effect, placebo_date_refuter, placebo_part, placebo_shift, required,
     spec_error, KpiPanel,
 };
+use crate::source::Source;
 use crate::spec::{DesignKind, ReleaseSpec};
 use crate::{
     AttributionError, CrossCheck, DesignFit, KpiEffects, RefuterOutcome, RefuterResult, Result,
 };
-use causalkit_data::Dataset;
 use causalkit_synth::abadie::{PlaceboOptions, ScError, SyntheticControl};
 use causalkit_synth::sdid::CohortFit;
 use causalkit_synth::{placebo_se_exact, sdid, SdidFit, SdidOptions, SynthError, SynthPanel};
@@ -109,7 +109,7 @@ fn treated_label(spec: &ReleaseSpec, v: &Option<toml::Value>) -> Result<String> 
     }
 }
 
-fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
+fn prepare(spec: &ReleaseSpec, source: Source) -> Result<Prepared> {
     let d = crate::design_panel::design(spec)?;
     if d.kind != DesignKind::SingleUnit {
         return Err(spec_error(
@@ -135,7 +135,10 @@ fn prepare(spec: &ReleaseSpec, data: &Dataset) -> Result<Prepared> {
             "does not apply to a single-unit design: synthetic DiD compares unweighted unit x period cells",
         ));
     }
-    let panel = KpiPanel::build(spec, data, unit, time)?;
+    let panel = match source {
+        Source::Rows(data) => KpiPanel::build(spec, data, unit, time)?,
+        Source::Engine(e) => KpiPanel::from_engine(spec, e, unit, time, None)?.0,
+    };
     let units: BTreeSet<&str> = panel.unit.iter().map(String::as_str).collect();
     if !units.contains(treated.as_str()) {
         return Err(spec_error(
@@ -281,10 +284,15 @@ fn gaps(cohort: &CohortFit, y: &DMatrix<f64>) -> Vec<f64> {
 /// Fits the single-unit design: synthetic DiD per KPI with placebo inference, the joint
 /// covariance from joint placebo replicates, Abadie SC as cross-check. See the
 /// [module documentation](self).
-pub fn fit(spec: &ReleaseSpec, data: &Dataset, options: &SingleUnitOptions) -> Result<DesignFit> {
+pub fn fit<'s>(
+    spec: &ReleaseSpec,
+    source: impl Into<Source<'s>>,
+    options: &SingleUnitOptions,
+) -> Result<DesignFit> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
     let alpha = options.alpha;
-    let p = prepare(spec, data)?;
+    let p = prepare(spec, source)?;
     let joint = joint_sdid(&p)?;
     let covariance = population_covariance(&joint.replicates);
     let mut effects = Vec::new();
@@ -426,13 +434,14 @@ fn abadie_kpi(p: &Prepared, k: usize, alpha: f64) -> Result<causalkit_stats::Eff
 /// `S` a third of the pre-period (at least 1, stated in the detail), and synthetic DiD with
 /// placebo inference is refitted. Pass rule: the placebo effect's CI covers 0 for every KPI.
 /// Not applicable with fewer than 3 pre-periods.
-pub fn placebo_release_date(
+pub fn placebo_release_date<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &SingleUnitOptions,
 ) -> Result<RefuterResult> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
-    let p = prepare(spec, data)?;
+    let p = prepare(spec, source)?;
     let (name, rule) = placebo_date_refuter(options.alpha);
     let t0 = p.panels[0].adoption[p.panels[0].units.len() - 1].unwrap_or(0);
     if t0 < 3 {
@@ -497,13 +506,14 @@ pub fn placebo_release_date(
 /// computed the same way, for every KPI at once; the covariance is their population
 /// covariance and the paths at `t` are the replicates. The baseline is the treated unit's
 /// running mean level minus the running effect.
-pub fn running_effects(
+pub fn running_effects<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     options: &SingleUnitOptions,
 ) -> Result<Vec<(i64, KpiEffects)>> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", options.alpha)?;
-    let p = prepare(spec, data)?;
+    let p = prepare(spec, source)?;
     let opts = SdidOptions::default();
     let kk = p.names.len();
     let panel0 = &p.panels[0];

@@ -389,21 +389,38 @@ impl ReleaseSpec {
     /// KPIs, and the value tree is well formed (names defined, no cycle). `[data]` needs a
     /// `path`.
     pub fn validate(&self) -> Result<()> {
-        match (&self.data.path, &self.data.engine) {
-            (Some(_), None) => {}
-            (_, Some(_)) => {
+        match (&self.data.path, &self.data.engine, &self.data.table) {
+            (Some(_), None, None) => {}
+            (None, Some(engine), Some(table)) => {
+                causalkit_warehouse::connect::Scheme::of(engine)
+                    .map_err(|e| self.err("data.engine", e.to_string()))?;
+                causalkit_warehouse::TableName::parse(table)
+                    .map_err(|e| self.err("data.table", e.to_string()))?;
+            }
+            (None, Some(_), None) => {
                 return Err(self.err(
-                    "data.engine",
-                    "reading from a query engine is not supported by `attribute`; export the rows and give `data.path`",
+                    "data.table",
+                    "`engine` needs `table`, the table holding the rows (NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME)",
                 ))
             }
-            (None, None) => return Err(self.err("data.path", "give the data file (CSV or Parquet)")),
-        }
-        if self.data.table.is_some() {
-            return Err(self.err(
-                "data.table",
-                "`table` goes with `engine`, which `attribute` does not support; give `data.path`",
-            ));
+            (Some(_), Some(_), _) => {
+                return Err(self.err(
+                    "data.engine",
+                    "give either `path` (a file) or `engine` and `table` (a query engine), not both",
+                ))
+            }
+            (_, None, Some(_)) => {
+                return Err(self.err(
+                    "data.table",
+                    "`table` goes with `engine` (the query engine's address); for a file give `path`",
+                ))
+            }
+            (None, None, None) => {
+                return Err(self.err(
+                    "data.path",
+                    "give the data file (CSV or Parquet), or `engine` and `table`",
+                ))
+            }
         }
         if let Some(d) = &self.design {
             let allowed = allowed_keys(d.kind);
@@ -581,8 +598,37 @@ impl ReleaseSpec {
         Ok(())
     }
 
+    /// The spec reading its rows from table `table` of the query engine at `engine` instead
+    /// of its `[data]` file or engine (e.g. `causalkit attribute --engine URL --table T`);
+    /// checked as `[data] engine` and `table` are.
+    pub fn with_engine(mut self, engine: &str, table: &str) -> Result<ReleaseSpec> {
+        self.data.path = None;
+        self.data.engine = Some(engine.to_string());
+        self.data.table = Some(table.to_string());
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Opens the spec's data: the rows of `data.path` ([`ReleaseSpec::load_data`]), or a
+    /// connection to `data.engine` with `data.table` (the aggregation then runs there; see
+    /// [`crate::source`]).
+    pub fn open(&self) -> Result<crate::source::Input> {
+        match (&self.data.engine, &self.data.table) {
+            (Some(engine), Some(table)) => Ok(crate::source::Input::Engine(
+                crate::source::EngineTable::connect(engine, table)?,
+            )),
+            _ => Ok(crate::source::Input::Rows(self.load_data()?)),
+        }
+    }
+
     /// Reads the data file (CSV or Parquet) and checks the spec's columns against it.
     pub fn load_data(&self) -> Result<Dataset> {
+        if self.data.engine.is_some() {
+            return Err(self.err(
+                "data.engine",
+                "this part reads the rows one by one (e.g. `attribute errors`); give `data.path` (a CSV or Parquet export of the table)",
+            ));
+        }
         let path = self
             .data_path()
             .ok_or_else(|| self.err("data.path", "give the data file (CSV or Parquet)"))?;

@@ -14,7 +14,7 @@ use causalkit_attribution::refute::{
     covariate_balance, placebo_kpis, random_subsets, refute_all, sample_ratio, smd, RefuteOptions,
 };
 use causalkit_attribution::spec::ReleaseSpec;
-use causalkit_attribution::{DesignFit, KpiEffects, RefuterOutcome, Result};
+use causalkit_attribution::{DesignFit, KpiEffects, RefuterOutcome, Result, Source};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;
@@ -123,8 +123,8 @@ fn welch_fit(spec: &ReleaseSpec, data: &Dataset, shrink: f64) -> Result<DesignFi
     })
 }
 
-fn honest(spec: &ReleaseSpec, data: &Dataset) -> Result<DesignFit> {
-    welch_fit(spec, data, 1.0)
+fn honest(spec: &ReleaseSpec, data: Source) -> Result<DesignFit> {
+    welch_fit(spec, data.rows("the test stand-in")?, 1.0)
 }
 
 #[test]
@@ -169,14 +169,14 @@ fn random_halves_pass_with_honest_intervals_and_fail_with_too_narrow_ones() {
         subset_reps: 10,
         ..Default::default()
     };
-    let fit = honest(&s, &data).unwrap();
+    let fit = honest(&s, Source::Rows(&data)).unwrap();
     let r = random_subsets(&s, &data, &fit, &honest, &opts).unwrap();
     assert_eq!(r.outcome, RefuterOutcome::Pass, "{}", r.detail);
     assert!(r.detail.contains("aht: inside the CI"), "{}", r.detail);
     // Intervals 10x too narrow: half-sample estimates (about one true SE from the full
     // estimate) fall outside the reported CI (0.196 true SEs wide each side) most of the time.
-    let narrow = |s: &ReleaseSpec, d: &Dataset| welch_fit(s, d, 10.0);
-    let fit = narrow(&s, &data).unwrap();
+    let narrow = |s: &ReleaseSpec, d: Source| welch_fit(s, d.rows("the test stand-in")?, 10.0);
+    let fit = narrow(&s, Source::Rows(&data)).unwrap();
     let r = random_subsets(&s, &data, &fit, &narrow, &opts).unwrap();
     assert_eq!(r.outcome, RefuterOutcome::Fail, "{}", r.detail);
     assert!(r.detail.contains("unstable"));
@@ -320,8 +320,8 @@ better = "lower"
         assert!(r.detail.contains("rollout"), "{}", r.detail);
     }
     // Rows that are panel cells cannot be halved.
-    let fit = honest(&spec(""), &data).unwrap();
-    let never = |_: &ReleaseSpec, _: &Dataset| -> Result<DesignFit> { unreachable!() };
+    let fit = honest(&spec(""), Source::Rows(&data)).unwrap();
+    let never = |_: &ReleaseSpec, _: Source| -> Result<DesignFit> { unreachable!() };
     let r = random_subsets(&s, &data, &fit, &never, &RefuteOptions::default()).unwrap();
     assert_eq!(r.outcome, RefuterOutcome::NotApplicable);
     assert!(r.detail.contains("design.events"));
@@ -333,7 +333,7 @@ fn refute_all_on_clean_data_passes_every_applicable_check() {
     let s = spec(
         "covariates = [\"pre_handle_seconds\"]\nplacebo_kpis = [\"pre_aht=mean(pre_handle_seconds)\"]",
     );
-    let fit = honest(&s, &data).unwrap();
+    let fit = honest(&s, Source::Rows(&data)).unwrap();
     let opts = RefuteOptions {
         subset_reps: 10,
         ..Default::default()

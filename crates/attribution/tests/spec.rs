@@ -374,3 +374,58 @@ fn mutated_specs_never_panic() {
         "only {refused} of 2400 mutated specs were refused"
     );
 }
+
+/// `[data] engine` and `table` (issue 15): accepted together instead of `path`; every other
+/// combination, an unknown scheme and a malformed table name are refused naming the key;
+/// `ReleaseSpec::with_engine` points a file spec at an engine under the same checks. (The
+/// engine runs themselves are `engine_postgres.rs` and `engine_spark.rs`.)
+#[test]
+fn data_engine_and_table_are_checked_together() {
+    let engine = |lines: &str| GOOD.replace("path = \"data/contacts.csv\"", lines);
+    let path = setup(
+        "engine_ok",
+        &engine("engine = \"postgres://analyst@127.0.0.1:5432/ops\"\ntable = \"ops.contacts\""),
+    );
+    let spec = ReleaseSpec::load(&path).unwrap();
+    assert_eq!(spec.data.table.as_deref(), Some("ops.contacts"));
+    assert!(spec.data_path().is_none());
+    // A part that reads rows one by one says which key to change.
+    let m = spec.load_data().unwrap_err().to_string();
+    assert!(m.contains("data.engine") && m.contains("data.path"), "{m}");
+    let (k, m) = fails(
+        "engine_no_table",
+        &engine("engine = \"sc://127.0.0.1:15002\""),
+    );
+    assert_eq!(k, "data.table");
+    assert!(m.contains("needs `table`"), "{m}");
+    let (k, _) = fails("table_no_engine", &engine("table = \"contacts\""));
+    assert_eq!(k, "data.table");
+    let (k, m) = fails(
+        "path_and_engine",
+        &GOOD.replace(
+            "path = \"data/contacts.csv\"",
+            "path = \"data/contacts.csv\"\nengine = \"sc://127.0.0.1:15002\"\ntable = \"t\"",
+        ),
+    );
+    assert_eq!(k, "data.engine");
+    assert!(m.contains("not both"), "{m}");
+    let (k, m) = fails(
+        "bad_scheme",
+        &engine("engine = \"mysql://db:3306/x\"\ntable = \"t\""),
+    );
+    assert_eq!(k, "data.engine");
+    assert!(m.contains("not an engine address"), "{m}");
+    let (k, _) = fails(
+        "bad_table",
+        &engine("engine = \"sc://127.0.0.1:15002\"\ntable = \"ops..contacts\""),
+    );
+    assert_eq!(k, "data.table");
+    // A file spec pointed at an engine: the path is gone, the same checks apply.
+    let spec = ReleaseSpec::load(&setup("with_engine", GOOD)).unwrap();
+    let e = spec
+        .clone()
+        .with_engine("sc://127.0.0.1:15002", "ops.contacts")
+        .unwrap();
+    assert!(e.data.path.is_none() && e.data.engine.is_some());
+    assert!(spec.with_engine("ftp://x", "t").is_err());
+}

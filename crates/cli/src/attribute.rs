@@ -2,7 +2,10 @@
 //! library's `causalkit_attribution::attribute`); this module parses, calls, prints and plots.
 
 use crate::output::{CliError, Format, Rendered};
-use causalkit_attribution::{attribute, AttributeOptions, Attribution, AttributionError};
+use causalkit_attribution::spec::ReleaseSpec;
+use causalkit_attribution::{
+    attribute, attribute_spec, AttributeOptions, Attribution, AttributionError,
+};
 use causalkit_report::{
     ForestPlot, Interval, LineChart, PanelBy, Series, WaterfallChart, WaterfallStep,
 };
@@ -46,6 +49,16 @@ struct RunArgs {
     /// Significance level of every interval.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
+    /// Read the rows from this query engine instead of the spec's `[data]` (with --table):
+    /// `postgres://USER@HOST:PORT/DB` or `sc://HOST:PORT` (Spark Connect, Databricks).
+    /// Credentials come from the environment or the engine's password file, never the
+    /// address. The aggregation runs in the engine; only sums come back.
+    #[arg(long, requires = "table")]
+    engine: Option<String>,
+    /// The engine's table holding the rows (NAME, SCHEMA.NAME or CATALOG.SCHEMA.NAME), with
+    /// --engine.
+    #[arg(long, requires = "engine")]
+    table: Option<String>,
     /// Skip the refuters (placebo release date, placebo KPIs, random subsets, SRM, balance);
     /// the output then says they were not run.
     #[arg(long)]
@@ -59,6 +72,7 @@ impl From<AttributionError> for CliError {
         match e {
             AttributionError::Data(d) => d.into(),
             AttributionError::Stats(s) => s.into(),
+            AttributionError::Engine(w) => (*w).into(),
             e if e.is_numerical() => CliError::numerical(e.to_string()),
             other => CliError::bad(other.to_string()),
         }
@@ -69,6 +83,11 @@ impl From<AttributionError> for CliError {
 pub fn run(args: AttributeArgs) -> Result<Rendered, CliError> {
     match args.command {
         Some(AttributeCommand::Errors(a)) => {
+            if a.engine.is_some() {
+                return Err(CliError::bad(
+                    "`attribute errors` reads the confusion cells row by row from the spec's `[data] path`; --engine/--table apply to `attribute` only",
+                ));
+            }
             let (spec, plot) = (a.spec.as_deref(), a.plot.as_deref());
             crate::attribute_errors::run(spec, a.format, a.alpha, a.seed, plot)
         }
@@ -88,7 +107,13 @@ fn release(a: RunArgs) -> Result<Rendered, CliError> {
         refute: !a.no_refute,
         ..AttributeOptions::default()
     };
-    let attribution = attribute(spec, &options)?;
+    let attribution = match (&a.engine, &a.table) {
+        (Some(engine), Some(table)) => attribute_spec(
+            ReleaseSpec::load(spec)?.with_engine(engine, table)?,
+            &options,
+        )?,
+        _ => attribute(spec, &options)?,
+    };
     if let Some(dir) = &a.plot {
         causalkit_report::save_all(dir, &charts(&attribution, a.alpha)?)?;
     }
