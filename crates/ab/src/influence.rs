@@ -407,7 +407,9 @@ mod tests {
         let mut out: Vec<[ArmUnits; 2]> = vec![Default::default(); 3];
         for a in 0..2 {
             for i in 0..400 {
-                let x0: Vec<f64> = (0..c).map(|_| rng.random_range(-1.0..3.0) + 500.0).collect();
+                let x0: Vec<f64> = (0..c)
+                    .map(|_| rng.random_range(-1.0..3.0) + 500.0)
+                    .collect();
                 // A unit effect shared by the metrics (correlated effects).
                 let e: f64 = rng.random_range(-2.0..2.0);
                 for (m, arms) in out.iter_mut().enumerate() {
