@@ -36,7 +36,20 @@ pub struct Scenario {
     /// Add a column `account` (the customer within the arm: `customer_id` and `arm`) to the
     /// rows, a randomisation unit of several rows in one arm.
     pub accounts: bool,
+    /// Output paths computed by a derivative-free optimiser, compared to
+    /// [`OPTIMISER_TOLERANCE`] instead of 1e-9 (see there).
+    pub optimised: &'static [&'static str],
 }
+
+/// The tolerance of outputs found by Nelder–Mead: the Abadie synthetic control (the
+/// single-unit design's cross-check) searches its predictor weights V until the simplex's
+/// losses agree to `sd_tolerance` = 1e-12 (relative), which fixes V — and the weights, ATT and
+/// placebo interval that follow — only to about √1e-12 = 1e-6 relative. Inputs that differ in
+/// their 16th digit (the engine sums the cells in another order) can move the optimum that
+/// far (2.5e-7 was seen on Spark), so these paths are compared to 1e-6. Everything else stays
+/// at 1e-9: the closed-form outputs, the panel, and the synthetic-DiD fit (Frank–Wolfe),
+/// which met 1e-9 on both engines.
+pub const OPTIMISER_TOLERANCE: f64 = 1e-6;
 
 impl Scenario {
     /// The rows the scenario reads: the bundled CSV file, or (with `accounts`) a copy with
@@ -76,6 +89,7 @@ pub fn scenarios() -> Vec<Scenario> {
         csv,
         edits: Vec::new(),
         accounts: false,
+        optimised: &[],
     };
     vec![
         s("randomised", "intent-release", "randomised.toml", "randomised.csv"),
@@ -95,7 +109,10 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         s("contact_centre", "contact-centre", "release.toml", "ab_contacts.csv"),
         s("rollout", "intent-release", "rollout.toml", "rollout.csv"),
-        s("single_site", "intent-release", "single_site.toml", "single_site.csv"),
+        Scenario {
+            optimised: &["/diagnostics/cross_check/effects"],
+            ..s("single_site", "intent-release", "single_site.toml", "single_site.csv")
+        },
     ]
 }
 
@@ -138,7 +155,7 @@ pub fn check_all(engine: &str, dir: &Path, mut load: impl FnMut(&Scenario, &Path
         let want = reference(&s, dir);
         let data = format!("engine = \"{engine}\"\ntable = \"{table}\"");
         let got = run(&write_spec(&s, &data, &dir.join("engine")));
-        let n = compare(s.name, &want, &got);
+        let n = compare(&s, &want, &got);
         println!("{}: {n} numbers equal the file-based run", s.name);
         assert!(n > 50, "{}: only {n} numbers compared", s.name);
         let source = got["diagnostics"]["data"].as_str().unwrap_or_default();
@@ -169,7 +186,7 @@ pub fn csv_columns(csv: &Path) -> Vec<(String, bool)> {
 
 /// Compares the engine run's JSON `got` with the file run's `want` (see the module docs);
 /// returns how many numbers were compared.
-pub fn compare(scenario: &str, want: &Value, got: &Value) -> usize {
+pub fn compare(scenario: &Scenario, want: &Value, got: &Value) -> usize {
     let mut n = 0;
     walk(scenario, "", want, got, &mut n);
     n
@@ -180,7 +197,8 @@ fn is_not_run(v: &Value) -> bool {
         || v.get("outcome").and_then(Value::as_str) == Some("not_run")
 }
 
-fn walk(s: &str, path: &str, want: &Value, got: &Value, n: &mut usize) {
+fn walk(sc: &Scenario, path: &str, want: &Value, got: &Value, n: &mut usize) {
+    let s = sc.name;
     // Where the data came from, and the panel's description (it names the source).
     if path.ends_with("/data") || path.ends_with("/panel") || path.ends_with("/source") {
         return;
@@ -202,8 +220,13 @@ fn walk(s: &str, path: &str, want: &Value, got: &Value, n: &mut usize) {
         (Value::Number(a), Value::Number(b)) => {
             let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
             let scale = a.abs().max(b.abs());
+            let tol = if sc.optimised.iter().any(|p| path.starts_with(p)) {
+                OPTIMISER_TOLERANCE
+            } else {
+                1e-9
+            };
             assert!(
-                (a - b).abs() <= 1e-9 * scale + 1e-12,
+                (a - b).abs() <= tol * scale + 1e-12,
                 "{s}: {path}: file {a} vs engine {b}"
             );
             *n += 1;
@@ -213,13 +236,13 @@ fn walk(s: &str, path: &str, want: &Value, got: &Value, n: &mut usize) {
             let kb: Vec<&String> = b.keys().collect();
             assert_eq!(ka, kb, "{s}: {path}: keys differ");
             for (k, va) in a {
-                walk(s, &format!("{path}/{k}"), va, &b[k], n);
+                walk(sc, &format!("{path}/{k}"), va, &b[k], n);
             }
         }
         (Value::Array(a), Value::Array(b)) => {
             assert_eq!(a.len(), b.len(), "{s}: {path}: lengths differ");
             for (i, (va, vb)) in a.iter().zip(b).enumerate() {
-                walk(s, &format!("{path}/{i}"), va, vb, n);
+                walk(sc, &format!("{path}/{i}"), va, vb, n);
             }
         }
         (Value::String(a), Value::String(b)) if a != b => {
