@@ -149,15 +149,23 @@ fn notebooks_run_and_show_what_they_say() {
 fn notebook_spark_sections_run_through_spark() {
     let dir = std::path::Path::new("/tmp/causalkit-notebook-spark");
     std::fs::create_dir_all(dir).unwrap();
-    for name in ["ab_contacts", "staggered_contacts"] {
-        let csv = common::root().join(format!("datasets/contact-centre/{name}.csv"));
+    for (csv, name) in [
+        ("contact-centre/ab_contacts.csv", "ab_contacts"),
+        (
+            "contact-centre/staggered_contacts.csv",
+            "staggered_contacts",
+        ),
+        ("intent-release/randomised.csv", "intent_randomised"),
+        ("intent-release/rollout.csv", "intent_rollout"),
+    ] {
+        let csv = common::root().join("datasets").join(csv);
         causalkit_data::Dataset::read(&csv)
             .unwrap()
             .write_parquet(&dir.join(format!("{name}.parquet")))
             .unwrap();
     }
     let ran = run_notebooks(true);
-    assert!(ran >= 2, "only {ran} Spark notebook commands found");
+    assert!(ran >= 4, "only {ran} Spark notebook commands found");
 }
 
 #[test]
