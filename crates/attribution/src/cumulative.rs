@@ -5,7 +5,9 @@
 //! # The running effect, by design
 //! - **randomised** (needs `design.time`): at each period `t`, the unadjusted difference of
 //!   the KPI between arms over every row up to `t`, exactly `causalkit ab`'s cumulative view
-//!   (`causalkit_ab::cumulative::cumulative_effect`, fixed-horizon interval); the joint
+//!   (`causalkit_ab::cumulative::cumulative_effect_cells` on each period's row sums per arm —
+//!   formed here from rows, or by a warehouse engine's `GROUP BY arm, period` —,
+//!   fixed-horizon interval); the joint
 //!   covariance across KPIs takes the correlation of the linearised per-row influence
 //!   functions (`(n − R d) / d̄` per arm, ratio KPIs by the delta method) and the engine's
 //!   standard errors, so its diagonal is the squared standard errors; the baseline is the
@@ -24,13 +26,15 @@
 //! is not accrued.
 
 use crate::design_panel::{design, kpi_effect, required, spec_error};
+use crate::source::Source;
 use crate::spec::{DesignKind, ReleaseSpec};
 use crate::{rollout, single_unit, AttributionError, KpiEffects, Result};
-use causalkit_ab::cumulative::cumulative_effect;
+use causalkit_ab::cumulative::cumulative_effect_cells;
 use causalkit_ab::frequentist::MetricType;
 use causalkit_ab::sequential::ConfidenceSequence;
-use causalkit_data::{Dataset, Kpi, KpiKind, MissingPolicy};
+use causalkit_data::{Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::Effect;
+use causalkit_warehouse::{run_periods, Metric, MomentsRequest, PeriodArm};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -111,11 +115,7 @@ pub fn running_effects<'s>(
         DesignKind::Randomised => (
             "period".into(),
             "difference between arms over every row up to the period (causalkit ab's cumulative view), fixed-horizon intervals".into(),
-            randomised_running_effects(
-                spec,
-                source.rows("a randomised design's cumulative view")?,
-                alpha,
-            )?,
+            randomised_running_effects(spec, source, alpha)?,
         ),
         DesignKind::Rollout => (
             "event time (periods since adoption)".into(),
@@ -229,26 +229,16 @@ impl ArmSums {
             pair: vec![[0.0; 4]; k * k],
         }
     }
-    fn push(&mut self, i: usize, rv: &[causalkit_data::kpi::RowValues]) {
-        let k = rv.len();
-        for a in 0..k {
-            if !rv[a].keep[i] {
-                continue;
-            }
-            let (na, da) = (rv[a].numerator[i], rv[a].denominator[i]);
-            self.m[a] += 1.0;
-            self.sn[a] += na;
-            self.sd[a] += da;
-            for (b, rb) in rv.iter().enumerate() {
-                if !rb.keep[i] {
-                    continue;
-                }
-                let (nb, db) = (rb.numerator[i], rb.denominator[i]);
-                let p = &mut self.pair[a * k + b];
-                p[0] += na * nb;
-                p[1] += na * db;
-                p[2] += da * nb;
-                p[3] += da * db;
+    /// Adds one period's rows of the arm.
+    fn add(&mut self, cell: &PeriodArm) {
+        for (a, m) in cell.kpis.iter().enumerate() {
+            self.m[a] += m.n() as f64;
+            self.sn[a] += m.sum(0);
+            self.sd[a] += m.sum(1);
+        }
+        for (p, c) in self.pair.iter_mut().zip(&cell.pairs) {
+            for (x, y) in p.iter_mut().zip(c) {
+                *x += y;
             }
         }
     }
@@ -262,13 +252,57 @@ impl ArmSums {
     }
 }
 
+/// Per period (increasing), each arm's row sums of the KPIs ([`PeriodArm`]) from the rows:
+/// what `causalkit_warehouse::run_periods` returns from an engine.
+fn period_cells(
+    times: &[f64],
+    side: &[Option<bool>],
+    rvs: &[causalkit_data::kpi::RowValues],
+) -> Result<Vec<(i64, [PeriodArm; 2])>> {
+    let kk = rvs.len();
+    let names = vec!["numerator".to_string(), "denominator".to_string()];
+    let empty = || PeriodArm {
+        kpis: vec![causalkit_stats::Moments::new(names.clone()); kk],
+        pairs: vec![[0.0; 4]; kk * kk],
+    };
+    let mut cells: BTreeMap<i64, [PeriodArm; 2]> = BTreeMap::new();
+    for (i, s) in side.iter().enumerate() {
+        let Some(s) = s else { continue };
+        let cell = &mut cells
+            .entry(times[i] as i64)
+            .or_insert_with(|| [empty(), empty()])[usize::from(*s)];
+        for (a, ra) in rvs.iter().enumerate() {
+            if !ra.keep[i] {
+                continue;
+            }
+            let (na, da) = (ra.numerator[i], ra.denominator[i]);
+            cell.kpis[a].push(&[na, da])?;
+            for (b, rb) in rvs.iter().enumerate() {
+                if !rb.keep[i] {
+                    continue;
+                }
+                let (nb, db) = (rb.numerator[i], rb.denominator[i]);
+                let p = &mut cell.pairs[a * kk + b];
+                p[0] += na * nb;
+                p[1] += na * db;
+                p[2] += da * nb;
+                p[3] += da * db;
+            }
+        }
+    }
+    Ok(cells.into_iter().collect())
+}
+
 /// The randomised design's running effects (see the [module documentation](self)): one point
-/// per period `t` of `design.time` at which every KPI has an effect.
-pub fn randomised_running_effects(
+/// per period `t` of `design.time` at which every KPI has an effect. On an engine the rows'
+/// sums per arm and period come from `causalkit_warehouse::run_periods`; the same sums are
+/// formed from rows in memory, so both give the same points.
+pub fn randomised_running_effects<'s>(
     spec: &ReleaseSpec,
-    data: &Dataset,
+    source: impl Into<Source<'s>>,
     alpha: f64,
 ) -> Result<Vec<RunningPoint>> {
+    let source: Source = source.into();
     causalkit_stats::limits::check_alpha_level("alpha", alpha)?;
     let d = design(spec)?;
     if d.kind != DesignKind::Randomised {
@@ -283,26 +317,6 @@ pub fn randomised_running_effects(
     let control = required(spec, &d.control, "design.control", why)?;
     let treatment = required(spec, &d.treatment, "design.treatment", why)?;
     let time_col = required(spec, &d.time, "design.time", why)?;
-    let arms = data.labels(arm_col)?;
-    let raw_t = data.numeric(time_col)?;
-    let mut times = Vec::with_capacity(raw_t.len());
-    for (i, t) in raw_t.iter().enumerate() {
-        match t {
-            Some(t) if t.is_finite() && t.fract() == 0.0 => times.push(*t),
-            Some(t) => {
-                return Err(AttributionError::Invalid(format!(
-                    "column `{time_col}` row {}: {t} is not a whole-number period",
-                    i + 1
-                )))
-            }
-            None => {
-                return Err(AttributionError::Invalid(format!(
-                    "column `{time_col}` row {}: missing period",
-                    i + 1
-                )))
-            }
-        }
-    }
     let kpis: Vec<Kpi> = spec
         .kpi
         .iter()
@@ -312,58 +326,94 @@ pub fn randomised_running_effects(
         return Err(spec_error(spec, "kpi", "at least one [[kpi]] is required"));
     }
     let cs = ConfidenceSequence::gbstats(5000.0, alpha).map_err(AttributionError::Stats)?;
-    // `[data] drop_missing` leaves rows without a KPI's value out of that KPI (as the fit).
-    let policy = if spec.data.drop_missing {
-        MissingPolicy::Drop
-    } else {
-        MissingPolicy::Error
-    };
-    let rvs = kpis
-        .iter()
-        .map(|k| k.row_values(data, policy))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let side_of = |i: usize| -> Option<bool> {
-        match arms[i].as_deref() {
-            Some(x) if x == control => Some(false),
-            Some(x) if x == treatment => Some(true),
-            _ => None,
+    let cells = match source {
+        Source::Rows(data) => {
+            let arms = data.labels(arm_col)?;
+            let raw_t = data.numeric(time_col)?;
+            let mut times = Vec::with_capacity(raw_t.len());
+            for (i, t) in raw_t.iter().enumerate() {
+                match t {
+                    Some(t) if t.is_finite() && t.fract() == 0.0 => times.push(*t),
+                    Some(t) => {
+                        return Err(AttributionError::Invalid(format!(
+                            "column `{time_col}` row {}: {t} is not a whole-number period",
+                            i + 1
+                        )))
+                    }
+                    None => {
+                        return Err(AttributionError::Invalid(format!(
+                            "column `{time_col}` row {}: missing period",
+                            i + 1
+                        )))
+                    }
+                }
+            }
+            // `[data] drop_missing` leaves rows without a KPI's value out of that KPI (as
+            // the fit).
+            let policy = if spec.data.drop_missing {
+                MissingPolicy::Drop
+            } else {
+                MissingPolicy::Error
+            };
+            let rvs = kpis
+                .iter()
+                .map(|k| k.row_values(data, policy))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let side: Vec<Option<bool>> = arms
+                .iter()
+                .map(|a| match a.as_deref() {
+                    Some(x) if x == control => Some(false),
+                    Some(x) if x == treatment => Some(true),
+                    _ => None,
+                })
+                .collect();
+            period_cells(&times, &side, &rvs)?
+        }
+        Source::Engine(e) => {
+            let req = MomentsRequest {
+                table: e.table().clone(),
+                arm: arm_col.to_string(),
+                arms: [control.to_string(), treatment.to_string()],
+                unit: None,
+                metrics: kpis
+                    .iter()
+                    .map(|k| Metric {
+                        name: k.name.clone(),
+                        kind: k.kind.clone(),
+                    })
+                    .collect(),
+                covariates: Vec::new(),
+                drop_missing: spec.data.drop_missing,
+            };
+            run_periods(e.engine().as_mut(), &req, time_col)?.cells
         }
     };
     // Per KPI: time -> point of the A/B engine's cumulative view.
     let mut per_kpi: Vec<BTreeMap<i64, causalkit_ab::cumulative::CumulativePoint>> = Vec::new();
-    for (k, rv) in rvs.iter().enumerate() {
-        let side: Vec<Option<bool>> = (0..times.len())
-            .map(|i| if rv.keep[i] { side_of(i) } else { None })
+    for (k, kpi) in kpis.iter().enumerate() {
+        let kc: Vec<(f64, [causalkit_stats::Moments; 2])> = cells
+            .iter()
+            .map(|(t, a)| (*t as f64, [a[0].kpis[k].clone(), a[1].kpis[k].clone()]))
             .collect();
-        let pts = cumulative_effect(
-            &times,
-            &side,
-            &rv.numerator,
-            &rv.denominator,
-            metric_type(&kpis[k]),
-            &cs,
-            alpha,
-        )
-        .map_err(|e| AttributionError::Estimator {
-            estimator: "A/B engine (cumulative)".into(),
-            message: format!("KPI `{}`: {e}", kpis[k].name),
-            numerical: false,
+        let pts = cumulative_effect_cells(&kc, metric_type(kpi), &cs, alpha).map_err(|e| {
+            AttributionError::Estimator {
+                estimator: "A/B engine (cumulative)".into(),
+                message: format!("KPI `{}`: {e}", kpi.name),
+                numerical: false,
+            }
         })?;
         per_kpi.push(pts.into_iter().map(|p| (p.time as i64, p)).collect());
     }
-    // Rows in time order; prefix sums per arm.
+    // Periods in order; running sums per arm.
     let kk = kpis.len();
-    let mut order: Vec<usize> = (0..times.len()).filter(|&i| side_of(i).is_some()).collect();
-    order.sort_by(|&a, &b| times[a].total_cmp(&times[b]));
     let mut sums = [ArmSums::new(kk), ArmSums::new(kk)];
-    let first = order.first().map(|&i| times[i] as i64).unwrap_or(0);
+    let first = cells.first().map(|c| c.0).unwrap_or(0);
     let mut out = Vec::new();
-    for (pos, &i) in order.iter().enumerate() {
-        let slot = usize::from(side_of(i) == Some(true));
-        sums[slot].push(i, &rvs);
-        let t = times[i] as i64;
-        let last_of_t = order.get(pos + 1).is_none_or(|&j| times[j] as i64 != t);
-        if !last_of_t || !per_kpi.iter().all(|m| m.contains_key(&t)) {
+    for (t, cell) in &cells {
+        let t = *t;
+        sums[0].add(&cell[0]);
+        sums[1].add(&cell[1]);
+        if !per_kpi.iter().all(|m| m.contains_key(&t)) {
             continue;
         }
         let pts: Vec<_> = per_kpi.iter().map(|m| m[&t]).collect();

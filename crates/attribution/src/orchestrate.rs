@@ -166,8 +166,8 @@ pub fn attribute_data(
 
 /// [`attribute`] for a spec and its data's [`Source`]: rows in memory, or a table of a
 /// query engine ([`crate::source::EngineTable`]) where the aggregation runs. On an engine the
-/// parts that read individual rows (the random-subset refuter, the decomposition, a
-/// randomised design's cumulative view) are reported as not run, with the reason.
+/// parts that read individual rows (the random-subset refuter, the decomposition) are
+/// reported as not run, with the reason.
 pub fn attribute_source<'s>(
     spec: ReleaseSpec,
     source: impl Into<Source<'s>>,
@@ -359,11 +359,6 @@ pub fn cumulative_part<'s>(
             ),
             None,
         ));
-    }
-    if d.kind == DesignKind::Randomised {
-        if let Some(why) = source.rows_only("a randomised design's cumulative view") {
-            return Ok((Part::NotRun(why), None));
-        }
     }
     let (axis, method, path) = running_effects(spec, source, options.alpha)?;
     let unit_days = d.width() as f64 * d.time_period().days();

@@ -14,9 +14,11 @@
 //! - the panel designs (rollout, single-unit): one unit × period panel per KPI
 //!   (`causalkit_warehouse::run_panel`), joined into the KPI panel the designs fit.
 //!
+//! - a randomised design's cumulative view: each period's row sums per arm
+//!   (`causalkit_warehouse::run_periods`).
+//!
 //! The parts that read individual rows (the random-subset refuter, the rate/mix
-//! decomposition, the randomised design's cumulative view) say "not run" on an engine, with
-//! the reason, never a pass.
+//! decomposition) say "not run" on an engine, with the reason, never a pass.
 
 use crate::error::{AttributionError, Result};
 use causalkit_data::Dataset;

@@ -33,6 +33,7 @@ pub mod engine;
 pub mod error;
 pub mod moments;
 pub mod panel;
+pub mod periods;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod request;
@@ -48,6 +49,7 @@ pub use moments::{
     moments_check_sql, moments_sql, run_moments, CovariateMoments, MomentsRequest, UnitMoments,
 };
 pub use panel::{panel_sql, run_panel, PanelCells, PanelRequest, PanelTime};
+pub use periods::{periods_sql, run_periods, PeriodArm, PeriodSums};
 pub use request::{
     Adjustment, Caps, Denominator, Metric, MetricKind, Shift, StatsRequest, TableName, Winsor,
 };

@@ -75,7 +75,7 @@ impl MomentsRequest {
 
     /// The request as a [`StatsRequest`] (table, arm, unit and metrics), whose row
     /// expressions and checks the moments share.
-    fn as_stats(&self) -> StatsRequest {
+    pub(crate) fn as_stats(&self) -> StatsRequest {
         let mut s = StatsRequest::new(self.table.clone(), &self.arm, self.metrics.clone());
         s.unit = self.unit.clone();
         s
@@ -98,7 +98,7 @@ impl MomentsRequest {
 
     /// The columns a row of KPI `m` needs present (besides its arm): the unit, the KPI's
     /// inputs and every covariate, each once.
-    fn needed_columns<'a>(&'a self, m: &'a Metric) -> Vec<&'a str> {
+    pub(crate) fn needed_columns<'a>(&'a self, m: &'a Metric) -> Vec<&'a str> {
         let mut v: Vec<&str> = self.unit.iter().map(String::as_str).collect();
         for c in m
             .columns()
@@ -183,12 +183,12 @@ pub struct UnitMoments {
 }
 
 /// `CAST(arm AS text)`, as the statistics query groups arms.
-fn arm_text(req: &MomentsRequest, d: Dialect) -> String {
+pub(crate) fn arm_text(req: &MomentsRequest, d: Dialect) -> String {
     format!("CAST({} AS {})", d.ident(&req.arm), d.text_type())
 }
 
 /// The condition that a row belongs to one of the two arms.
-fn in_two_arms(req: &MomentsRequest, d: Dialect) -> String {
+pub(crate) fn in_two_arms(req: &MomentsRequest, d: Dialect) -> String {
     format!(
         "{} IN ({}, {})",
         arm_text(req, d),
@@ -411,7 +411,16 @@ pub fn run_moments(engine: &mut dyn Engine, req: &MomentsRequest) -> Result<Unit
         &req.all_columns(),
         &req.numeric_columns(),
     )?;
-    let checks = moments_check_sql(req, d)?;
+    let dropped_rows = run_checks(engine, req)?;
+    let t = engine.query(&req.table, &moments_sql(req, d)?)?;
+    moments_of(engine, req, &t, dropped_rows)
+}
+
+/// The checks of [`run_moments`] ([`moments_check_sql`]): errors for a label without rows,
+/// missing values (without `drop_missing`) and out-of-range KPI inputs; returns the rows
+/// left out per KPI.
+pub(crate) fn run_checks(engine: &mut dyn Engine, req: &MomentsRequest) -> Result<Vec<usize>> {
+    let checks = moments_check_sql(req, engine.dialect())?;
     let t = query_one_row(engine, &req.table, &checks, "the checks", "arm0_rows")?;
     let num = |col: &str| number(engine, &req.table, &t, 0, col);
     let invalid_data = |reason: String| WarehouseError::InvalidData {
@@ -456,8 +465,7 @@ pub fn run_moments(engine: &mut dyn Engine, req: &MomentsRequest) -> Result<Unit
             0
         });
     }
-    let t = engine.query(&req.table, &moments_sql(req, d)?)?;
-    moments_of(engine, req, &t, dropped_rows)
+    Ok(dropped_rows)
 }
 
 /// The [`UnitMoments`] of the moments' result `t` (one row per arm that has units).

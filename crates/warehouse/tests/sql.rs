@@ -6,8 +6,8 @@
 
 use causalkit_warehouse::sql::{pilot_sql, result_columns, unit_check_sql};
 use causalkit_warehouse::{
-    moments_check_sql, moments_sql, stats_sql, Adjustment, Denominator, Dialect, Metric,
-    MetricKind, MomentsRequest, Shift, StatsRequest, TableName, WarehouseError,
+    moments_check_sql, moments_sql, periods_sql, stats_sql, Adjustment, Denominator, Dialect,
+    Metric, MetricKind, MomentsRequest, Shift, StatsRequest, TableName, WarehouseError,
 };
 use std::path::PathBuf;
 
@@ -217,7 +217,45 @@ fn snapshots_of_every_dialect() {
             &format!("moments_rows.{d}"),
             &moments_sql(&moments_rows_request(), d).unwrap(),
         );
+        snapshot(
+            &format!("periods.{d}"),
+            &periods_sql(&periods_request(), "day", d).unwrap(),
+        );
     }
+}
+
+/// The per-period row sums of the unit request's three KPIs (rows: no unit, no covariates).
+fn periods_request() -> MomentsRequest {
+    let mut r = moments_unit_request();
+    r.unit = None;
+    r.covariates.clear();
+    r
+}
+
+/// The periods' statement with hostile table, column, label and period names; a unit or
+/// covariates are refused (the per-period sums compare rows).
+#[test]
+fn periods_statement_quotes_names_and_takes_rows() {
+    for h in HOSTILE {
+        let mut r = periods_request();
+        r.table = TableName(vec![h.into(), h.into()]);
+        r.arm = h.into();
+        r.arms = [format!("{h}c"), format!("{h}t")];
+        r.metrics[1].name = h.into();
+        r.metrics[1].kind = MetricKind::Ratio {
+            numerator: format!("{h}4"),
+            denominator: Denominator::Column(format!("{h}5")),
+        };
+        for d in Dialect::ALL {
+            assert_no_injection(&periods_sql(&r, &format!("{h}9"), d).unwrap(), d, h);
+        }
+    }
+    let mut r = periods_request();
+    r.unit = Some("agent".into());
+    assert!(periods_sql(&r, "day", Dialect::Spark).is_err());
+    let mut r = periods_request();
+    r.covariates = vec!["pre".into()];
+    assert!(periods_sql(&r, "day", Dialect::Spark).is_err());
 }
 
 #[test]

@@ -1,0 +1,51 @@
+SELECT
+  arm_i,
+  t,
+  CAST(COUNT(*) AS DOUBLE) AS rows_n,
+  SUM(k0_m) AS k0_m,
+  SUM(k0_n) AS k0_sn,
+  SUM(k0_d) AS k0_sd,
+  SUM(k0_n * k0_n) AS k0_nn,
+  SUM(k0_n * k0_d) AS k0_nd,
+  SUM(k0_d * k0_d) AS k0_dd,
+  SUM(k1_m) AS k1_m,
+  SUM(k1_n) AS k1_sn,
+  SUM(k1_d) AS k1_sd,
+  SUM(k1_n * k1_n) AS k1_nn,
+  SUM(k1_n * k1_d) AS k1_nd,
+  SUM(k1_d * k1_d) AS k1_dd,
+  SUM(k2_m) AS k2_m,
+  SUM(k2_n) AS k2_sn,
+  SUM(k2_d) AS k2_sd,
+  SUM(k2_n * k2_n) AS k2_nn,
+  SUM(k2_n * k2_d) AS k2_nd,
+  SUM(k2_d * k2_d) AS k2_dd,
+  SUM(k0_n * k1_n) AS p0_1_nn,
+  SUM(k0_n * k1_d) AS p0_1_nd,
+  SUM(k0_d * k1_n) AS p0_1_dn,
+  SUM(k0_d * k1_d) AS p0_1_dd,
+  SUM(k0_n * k2_n) AS p0_2_nn,
+  SUM(k0_n * k2_d) AS p0_2_nd,
+  SUM(k0_d * k2_n) AS p0_2_dn,
+  SUM(k0_d * k2_d) AS p0_2_dd,
+  SUM(k1_n * k2_n) AS p1_2_nn,
+  SUM(k1_n * k2_d) AS p1_2_nd,
+  SUM(k1_d * k2_n) AS p1_2_dn,
+  SUM(k1_d * k2_d) AS p1_2_dd
+FROM (
+  SELECT
+    CASE WHEN CAST("arm" AS VARCHAR) = 'control' THEN 0 ELSE 1 END AS arm_i,
+    CAST("day" AS DOUBLE) AS t,
+    CASE WHEN "handle_seconds" IS NOT NULL THEN CAST(1.0 AS DOUBLE) END AS k0_m,
+    CASE WHEN "handle_seconds" IS NOT NULL THEN CAST("handle_seconds" AS DOUBLE) END AS k0_n,
+    CASE WHEN "handle_seconds" IS NOT NULL THEN CAST(1.0 AS DOUBLE) END AS k0_d,
+    CASE WHEN "revenue" IS NOT NULL AND "orders" IS NOT NULL THEN CAST(1.0 AS DOUBLE) END AS k1_m,
+    CASE WHEN "revenue" IS NOT NULL AND "orders" IS NOT NULL THEN CAST("revenue" AS DOUBLE) END AS k1_n,
+    CASE WHEN "revenue" IS NOT NULL AND "orders" IS NOT NULL THEN CAST("orders" AS DOUBLE) END AS k1_d,
+    CASE WHEN "fcr" IS NOT NULL THEN CAST(1.0 AS DOUBLE) END AS k2_m,
+    CASE WHEN "fcr" IS NOT NULL THEN CAST("fcr" AS DOUBLE) END AS k2_n,
+    CASE WHEN "fcr" IS NOT NULL THEN CAST(1.0 AS DOUBLE) END AS k2_d
+  FROM "analytics"."contacts"
+  WHERE CAST("arm" AS VARCHAR) IN ('control', 'treatment')
+) AS period_rows
+GROUP BY arm_i, t
