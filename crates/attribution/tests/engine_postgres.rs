@@ -37,18 +37,8 @@ fn load(pg: &mut PostgresEngine, name: &str, path: &Path) {
         .into_iter()
         .map(|(c, num)| format!("{c} {}", if num { "DOUBLE PRECISION" } else { "TEXT" }))
         .collect();
-    pg.execute(&format!(
-        "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} ({})",
-        cols.join(", ")
-    ))
-    .unwrap();
     let text = std::fs::read_to_string(path).unwrap();
-    let n = pg
-        .copy_in(
-            &format!("COPY {name} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-            text.as_bytes(),
-        )
-        .unwrap();
+    let n = pg.load_csv(name, &cols.join(", "), &text).unwrap();
     assert_eq!(n as usize, text.lines().count() - 1);
 }
 

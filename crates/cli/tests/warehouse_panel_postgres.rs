@@ -69,14 +69,10 @@ fn load(name: &str) -> String {
     let csv = simulate();
     let mut pg = PostgresEngine::connect(&url(), Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("{e} (start the server with .ci/engines.sh)"));
-    pg.execute(&format!(
-        "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} (site TEXT, day DATE, \
-         handle_seconds DOUBLE PRECISION, go_live DATE, treated INTEGER)"
-    ))
-    .unwrap();
-    pg.copy_in(
-        &format!("COPY {name} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-        csv.as_bytes(),
+    pg.load_csv(
+        name,
+        "site TEXT, day DATE, handle_seconds DOUBLE PRECISION, go_live DATE, treated INTEGER",
+        &csv,
     )
     .unwrap();
     tmp(&format!("{name}.csv"), &csv)

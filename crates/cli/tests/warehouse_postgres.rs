@@ -95,17 +95,7 @@ fn simulate(seed: u64) -> String {
 fn load(table: &str, csv: &str) -> String {
     let mut pg = PostgresEngine::connect(&url(), Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("{e} (start the server with .ci/engines.sh)"));
-    let q = format!("\"{}\"", table.replace('"', "\"\""));
-    pg.execute(&format!(
-        "DROP TABLE IF EXISTS {q}; CREATE TABLE {q} ({COLUMNS})"
-    ))
-    .unwrap();
-    let n = pg
-        .copy_in(
-            &format!("COPY {q} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-            csv.as_bytes(),
-        )
-        .unwrap();
+    let n = pg.load_csv(table, COLUMNS, csv).unwrap();
     assert_eq!(n as usize, csv.lines().count() - 1);
     tmp(&format!("{table}.csv"), csv)
 }

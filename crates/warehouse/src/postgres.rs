@@ -107,6 +107,21 @@ impl PostgresEngine {
             })
     }
 
+    /// Replaces table `name` (one part, quoted) by a new one with the column definitions
+    /// `columns` (SQL, e.g. `arm TEXT, aht DOUBLE PRECISION`) holding the rows of `csv` (CSV
+    /// text with a header line, loaded with `COPY`); returns the rows loaded. For test data
+    /// and examples.
+    pub fn load_csv(&mut self, name: &str, columns: &str, csv: &str) -> Result<u64> {
+        let q = crate::Dialect::Postgres.ident(name);
+        self.execute(&format!(
+            "DROP TABLE IF EXISTS {q}; CREATE TABLE {q} ({columns})"
+        ))?;
+        self.copy_in(
+            &format!("COPY {q} FROM STDIN WITH (FORMAT csv, HEADER true)"),
+            csv.as_bytes(),
+        )
+    }
+
     /// `COPY ... FROM STDIN` with `data` (e.g. CSV text).
     pub fn copy_in(&mut self, copy_sql: &str, data: &[u8]) -> Result<u64> {
         use std::io::Write;

@@ -19,17 +19,7 @@ pub fn connect() -> PostgresEngine {
 /// Creates table `name` with the column definitions `columns` (SQL) and COPYs `csv` (with a
 /// header line) into it; asserts every data line was loaded.
 pub fn load(pg: &mut PostgresEngine, name: &str, columns: &str, csv: &str) {
-    let q = format!("\"{}\"", name.replace('"', "\"\""));
-    pg.execute(&format!(
-        "DROP TABLE IF EXISTS {q}; CREATE TABLE {q} ({columns})"
-    ))
-    .unwrap();
-    let n = pg
-        .copy_in(
-            &format!("COPY {q} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-            csv.as_bytes(),
-        )
-        .unwrap();
+    let n = pg.load_csv(name, columns, csv).unwrap();
     assert_eq!(
         n as usize,
         csv.lines().count() - 1,
