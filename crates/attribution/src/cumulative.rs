@@ -34,7 +34,7 @@ use causalkit_ab::frequentist::MetricType;
 use causalkit_ab::sequential::ConfidenceSequence;
 use causalkit_data::{Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::Effect;
-use causalkit_warehouse::{run_periods, Metric, MomentsRequest, PeriodArm};
+use causalkit_warehouse::{run_periods, MomentsRequest, PeriodArm};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -375,13 +375,7 @@ pub fn randomised_running_effects<'s>(
                 arm: arm_col.to_string(),
                 arms: [control.to_string(), treatment.to_string()],
                 unit: None,
-                metrics: kpis
-                    .iter()
-                    .map(|k| Metric {
-                        name: k.name.clone(),
-                        kind: k.kind.clone(),
-                    })
-                    .collect(),
+                metrics: kpis.iter().map(crate::source::metric_of).collect(),
                 covariates: Vec::new(),
                 drop_missing: spec.data.drop_missing,
             };

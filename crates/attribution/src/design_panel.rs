@@ -7,7 +7,7 @@ use crate::spec::{DesignSection, ReleaseSpec};
 use crate::{AttributionError, Result};
 use causalkit_data::{DataError, Dataset, Kpi, MissingPolicy, Panel};
 use causalkit_stats::{dist, Effect, EffectKey, EffectKind};
-use causalkit_warehouse::{run_panel, Metric, PanelRequest};
+use causalkit_warehouse::{run_panel, PanelRequest};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Every KPI of the spec on the unit × period cells of the data, sorted by unit then period.
@@ -220,10 +220,7 @@ impl KpiPanel {
                 engine.table().clone(),
                 unit,
                 time,
-                Metric {
-                    name: k.kpi.name.clone(),
-                    kind: k.kpi.kind.clone(),
-                },
+                crate::source::metric_of(&k.kpi),
             );
             req.drop_missing = d.events;
             if i == 0 {

@@ -24,7 +24,7 @@
 //! The computation is [`causalkit_ab::influence`]; this module forms the units from the rows.
 
 use crate::error::{AttributionError, Result};
-use crate::source::{EngineTable, Source};
+use crate::source::{metric_of, EngineTable, Source};
 use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
 use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
 use causalkit_ab::influence::{influence, pooled_theta, ArmUnits, UnitSums};
@@ -36,9 +36,7 @@ use causalkit_data::ab_stats::{
 use causalkit_data::{Dataset, Kpi, KpiKind, MissingPolicy};
 use causalkit_stats::Moments;
 use causalkit_stats::{Effect, Report};
-use causalkit_warehouse::{
-    run_moments, run_stats, Metric, MomentsRequest, StatsRequest, UnitMoments,
-};
+use causalkit_warehouse::{run_moments, run_stats, MomentsRequest, StatsRequest, UnitMoments};
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -451,13 +449,7 @@ fn engine_raw(
     kpis: &[ParsedKpi],
     alpha: f64,
 ) -> Result<(AbFit, usize)> {
-    let metrics = kpis
-        .iter()
-        .map(|k| Metric {
-            name: k.kpi.name.clone(),
-            kind: k.kpi.kind.clone(),
-        })
-        .collect();
+    let metrics = kpis.iter().map(|k| metric_of(&k.kpi)).collect();
     let mut req = StatsRequest::new(e.table().clone(), design.arm, metrics);
     req.unit = design.unit.map(str::to_string);
     req.drop_missing = design.policy == MissingPolicy::Drop;
@@ -527,13 +519,7 @@ pub fn engine_moments(spec: &ReleaseSpec, e: &EngineTable) -> Result<UnitMoments
         arm: design.arm.to_string(),
         arms: [design.control.to_string(), design.treatment.to_string()],
         unit: design.unit.map(str::to_string),
-        metrics: kpis
-            .iter()
-            .map(|k| Metric {
-                name: k.kpi.name.clone(),
-                kind: k.kpi.kind.clone(),
-            })
-            .collect(),
+        metrics: kpis.iter().map(|k| metric_of(&k.kpi)).collect(),
         covariates: design.covariates.iter().map(|c| c.to_string()).collect(),
         drop_missing: design.policy == MissingPolicy::Drop,
     };

@@ -25,6 +25,14 @@ use causalkit_data::Dataset;
 use causalkit_warehouse::{Engine, TableName};
 use std::cell::{RefCell, RefMut};
 
+/// The warehouse metric of a data-layer KPI (the same name and kind).
+pub(crate) fn metric_of(k: &causalkit_data::Kpi) -> causalkit_warehouse::Metric {
+    causalkit_warehouse::Metric {
+        name: k.name.clone(),
+        kind: k.kind.clone(),
+    }
+}
+
 /// A table in a query engine, with its connection (see the module docs).
 pub struct EngineTable {
     engine: RefCell<Box<dyn Engine>>,
