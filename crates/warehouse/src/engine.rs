@@ -172,6 +172,18 @@ pub(crate) fn number(
     row: usize,
     col: &str,
 ) -> Result<f64> {
+    Ok(optional_number(engine, table, t, row, col)?.unwrap_or(0.0))
+}
+
+/// The number in column `col` of row `row` of the result `t` (`None` for NULL); a missing
+/// column or a text value is [`WarehouseError::BadResult`].
+pub(crate) fn optional_number(
+    engine: &dyn Engine,
+    table: &TableName,
+    t: &Table,
+    row: usize,
+    col: &str,
+) -> Result<Option<f64>> {
     let bad = |reason: String| WarehouseError::BadResult {
         engine: engine.address(),
         table: table.to_string(),
@@ -182,8 +194,8 @@ pub(crate) fn number(
         .index(col)
         .ok_or_else(|| bad("the engine's result has no such column".into()))?;
     match &t.rows[row][i] {
-        Cell::Number(x) => Ok(*x),
-        Cell::Null => Ok(0.0),
+        Cell::Number(x) => Ok(Some(*x)),
+        Cell::Null => Ok(None),
         Cell::Text(s) => Err(bad(format!("`{s}` is not a number"))),
     }
 }

@@ -12,7 +12,7 @@
 //! period order. Prefix sums of the cells are the sums over every row up to a period.
 
 use crate::dialect::Dialect;
-use crate::engine::{check_columns, Cell, Engine};
+use crate::engine::{check_columns, number, optional_number, Engine};
 use crate::error::{Result, WarehouseError};
 use crate::moments::{arm_text, in_two_arms, run_checks, MomentsRequest};
 use crate::sql::{all_present, quote_table, row_expr, schema_sql};
@@ -139,27 +139,8 @@ pub fn run_periods(
         column: column.to_string(),
         reason,
     };
-    let col = |name: &str| {
-        t.index(name).ok_or_else(|| WarehouseError::BadResult {
-            engine: engine.address(),
-            table: req.table.to_string(),
-            column: name.to_string(),
-            reason: "missing from the engine's result".into(),
-        })
-    };
-    let num = |row: &[Cell], name: &str| -> Result<Option<f64>> {
-        match &row[col(name)?] {
-            Cell::Null => Ok(None),
-            Cell::Number(x) => Ok(Some(*x)),
-            Cell::Text(s) => Err(WarehouseError::BadResult {
-                engine: engine.address(),
-                table: req.table.to_string(),
-                column: name.to_string(),
-                reason: format!("`{s}` is not a number"),
-            }),
-        }
-    };
-    let sum = |row: &[Cell], name: &str| -> Result<f64> { Ok(num(row, name)?.unwrap_or(0.0)) };
+    let num = |row: usize, name: &str| optional_number(engine, &req.table, &t, row, name);
+    let sum = |row: usize, name: &str| number(engine, &req.table, &t, row, name);
     let kn = req.metrics.len();
     let names = vec!["numerator".to_string(), "denominator".to_string()];
     let empty = || PeriodArm {
@@ -167,7 +148,7 @@ pub fn run_periods(
         pairs: vec![[0.0; 4]; kn * kn],
     };
     let mut cells: BTreeMap<i64, [PeriodArm; 2]> = BTreeMap::new();
-    for row in &t.rows {
+    for row in 0..t.rows.len() {
         let Some(p) = num(row, "t")? else {
             return Err(bad(
                 time,
