@@ -7,7 +7,7 @@ use crate::spec::{DesignSection, ReleaseSpec};
 use crate::{AttributionError, Result};
 use causalkit_data::{DataError, Dataset, Kpi, MissingPolicy, Panel};
 use causalkit_stats::{dist, Effect, EffectKey, EffectKind};
-use causalkit_warehouse::{run_panel, PanelRequest};
+use causalkit_warehouse::{run_panel, PanelCells, PanelRequest};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Every KPI of the spec on the unit × period cells of the data, sorted by unit then period.
@@ -141,7 +141,7 @@ impl KpiPanel {
             block = Some((first, width));
             let blocks = raw
                 .iter()
-                .map(|t| t.map(|t| ((t as i64 - first).div_euclid(width) + 1) as f64))
+                .map(|t| t.map(|t| block_number(Some((first, width)), t as i64) as f64))
                 .collect();
             blocked = data.with_numeric_column(time, blocks)?;
             &blocked
@@ -226,36 +226,23 @@ impl KpiPanel {
             if i == 0 {
                 req.cohort = cohort.map(str::to_string);
             }
-            tables.push(run_panel(engine.engine().as_mut(), &req)?);
+            tables.push(engine.once(&req, run_panel)?);
         }
         let first_cells = &tables[0];
+        let cells_of = |t: &PanelCells| -> BTreeSet<(String, i64)> {
+            t.unit
+                .iter()
+                .cloned()
+                .zip(t.period.iter().copied())
+                .collect()
+        };
         for (k, t) in kpis.iter().zip(&tables) {
             if t.unit != first_cells.unit || t.period != first_cells.period {
-                let have: BTreeSet<(&str, i64)> = t
-                    .unit
-                    .iter()
-                    .map(String::as_str)
-                    .zip(t.period.iter().copied())
-                    .collect();
-                let (u, p) = first_cells
-                    .unit
-                    .iter()
-                    .zip(&first_cells.period)
-                    .find(|(u, p)| !have.contains(&(u.as_str(), **p)))
-                    .map(|(u, p)| (u.clone(), *p))
-                    .or_else(|| {
-                        let base: BTreeSet<(&str, i64)> = first_cells
-                            .unit
-                            .iter()
-                            .map(String::as_str)
-                            .zip(first_cells.period.iter().copied())
-                            .collect();
-                        t.unit
-                            .iter()
-                            .zip(&t.period)
-                            .find(|(u, p)| !base.contains(&(u.as_str(), **p)))
-                            .map(|(u, p)| (u.clone(), *p))
-                    })
+                // A cell one KPI has and the other does not.
+                let (u, p) = cells_of(first_cells)
+                    .symmetric_difference(&cells_of(t))
+                    .next()
+                    .cloned()
                     .unwrap_or_default();
                 return Err(DataError::EmptyGroup(format!(
                     "KPI `{}` (or `{}`) has no usable events for unit `{u}` in period {p} in {}; drop the cell or choose a coarser period",
@@ -297,15 +284,11 @@ impl KpiPanel {
             let first = first_cells.period.iter().copied().min().unwrap_or(0);
             (first, width)
         });
-        let key = |p: i64| match block {
-            Some((first, w)) => (p - first).div_euclid(w) + 1,
-            None => p,
-        };
         let mut cells: BTreeMap<(String, i64), Vec<(f64, f64)>> = BTreeMap::new();
         for (k, t) in tables.iter().enumerate() {
             for i in 0..t.len() {
                 let e = cells
-                    .entry((t.unit[i].clone(), key(t.period[i])))
+                    .entry((t.unit[i].clone(), block_number(block, t.period[i])))
                     .or_insert_with(|| vec![(0.0, 0.0); tables.len()]);
                 e[k].0 += t.value[i] * t.weight[i];
                 e[k].1 += t.weight[i];
@@ -351,10 +334,7 @@ impl KpiPanel {
     /// The analysis period holding a period of the time column as the spec writes it (the
     /// period itself without `period_width`; otherwise its block).
     pub fn block_of(&self, t: i64) -> i64 {
-        match self.block {
-            Some((first, w)) => (t - first).div_euclid(w) + 1,
-            None => t,
-        }
+        block_number(self.block, t)
     }
 
     /// A note when `t` (an adoption or start period) does not start a block.
@@ -386,6 +366,15 @@ impl KpiPanel {
             description: self.description.clone(),
             block: self.block,
         }
+    }
+}
+
+/// The analysis period of period `t`: `t` itself without blocks; with blocks of `w` periods
+/// counted from `first`, block `(t − first) div w + 1`.
+fn block_number(block: Option<(i64, i64)>, t: i64) -> i64 {
+    match block {
+        Some((first, w)) => (t - first).div_euclid(w) + 1,
+        None => t,
     }
 }
 

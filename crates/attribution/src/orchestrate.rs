@@ -204,27 +204,28 @@ pub fn attribute_source<'s>(
     } else {
         Vec::new()
     };
-    let decomposition = if let Some(why) = source.rows_only("the decomposition") {
-        Part::NotRun(why)
-    } else {
-        let v = decompose_spec(
-            &spec,
-            source.rows("the decomposition")?,
-            &DecomposeOptions {
-                alpha: options.alpha,
-                seed: options.seed,
-                ..DecomposeOptions::default()
-            },
-        )?;
-        if v.get("applies").and_then(Value::as_bool) == Some(false) {
-            Part::NotApplicable(
-                v.get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("the decomposition does not apply to this design")
-                    .to_string(),
-            )
-        } else {
-            Part::Done(v)
+    let decomposition = match source.rows("the decomposition") {
+        Err(why) => Part::NotRun(why),
+        Ok(data) => {
+            let v = decompose_spec(
+                &spec,
+                data,
+                &DecomposeOptions {
+                    alpha: options.alpha,
+                    seed: options.seed,
+                    ..DecomposeOptions::default()
+                },
+            )?;
+            if v.get("applies").and_then(Value::as_bool) == Some(false) {
+                Part::NotApplicable(
+                    v.get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("the decomposition does not apply to this design")
+                        .to_string(),
+                )
+            } else {
+                Part::Done(v)
+            }
         }
     };
     let (cumulative, cumulative_series) =

@@ -453,7 +453,7 @@ fn engine_raw(
     let mut req = StatsRequest::new(e.table().clone(), design.arm, metrics);
     req.unit = design.unit.map(str::to_string);
     req.drop_missing = design.policy == MissingPolicy::Drop;
-    let table = run_stats(e.engine().as_mut(), &req)?;
+    let table = e.once(&req, run_stats)?;
     let rows = Dataset::from_csv_text(&table.to_csv(), &e.describe())?;
     let labels = rows.labels(design.arm)?;
     check_labels(spec, design, &labels)?;
@@ -523,7 +523,7 @@ pub fn engine_moments(spec: &ReleaseSpec, e: &EngineTable) -> Result<UnitMoments
         covariates: design.covariates.iter().map(|c| c.to_string()).collect(),
         drop_missing: design.policy == MissingPolicy::Drop,
     };
-    Ok(run_moments(e.engine().as_mut(), &req)?)
+    e.once(&req, run_moments)
 }
 
 /// Per covariate, the standardised mean difference between the arms of its per-unit means,

@@ -212,15 +212,17 @@ pub fn random_subsets<'s>(
             "random subsets: {reps} replicates; at least 5 are needed"
         )));
     }
-    if let Some(why) = source.rows_only("drawing random halves") {
-        return Ok(RefuterResult {
-            name: NAME.into(),
-            rule,
-            outcome: RefuterOutcome::NotRun,
-            detail: why,
-        });
-    }
-    let data = source.rows(NAME)?;
+    let data = match source.rows("drawing random halves") {
+        Ok(data) => data,
+        Err(why) => {
+            return Ok(RefuterResult {
+                name: NAME.into(),
+                rule,
+                outcome: RefuterOutcome::NotRun,
+                detail: why,
+            })
+        }
+    };
     let d = design(spec)?;
     // Groups of rows sampled together, and strata within which half are kept.
     let (group_of_row, stratum_of_group, what): (Vec<usize>, Vec<usize>, String) = match d.kind {

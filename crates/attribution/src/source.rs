@@ -20,10 +20,13 @@
 //! The parts that read individual rows (the random-subset refuter, the rate/mix
 //! decomposition) say "not run" on an engine, with the reason, never a pass.
 
-use crate::error::{AttributionError, Result};
+use crate::error::Result;
 use causalkit_data::Dataset;
 use causalkit_warehouse::{Engine, TableName};
+use std::any::Any;
 use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The warehouse metric of a data-layer KPI (the same name and kind).
 pub(crate) fn metric_of(k: &causalkit_data::Kpi) -> causalkit_warehouse::Metric {
@@ -34,9 +37,15 @@ pub(crate) fn metric_of(k: &causalkit_data::Kpi) -> causalkit_warehouse::Metric 
 }
 
 /// A table in a query engine, with its connection (see the module docs).
+///
+/// An attribution asks for the same aggregation more than once (the fit, then the refuters
+/// and the cumulative view refit or re-read it): [`EngineTable::once`] answers a request
+/// the table has already answered from memory, so each distinct statement scans the table
+/// once per `EngineTable` (the table is read as it was at that first scan).
 pub struct EngineTable {
     engine: RefCell<Box<dyn Engine>>,
     table: TableName,
+    answers: RefCell<HashMap<String, Rc<dyn Any>>>,
 }
 
 impl std::fmt::Debug for EngineTable {
@@ -61,6 +70,7 @@ impl EngineTable {
         EngineTable {
             engine: RefCell::new(engine),
             table,
+            answers: RefCell::new(HashMap::new()),
         }
     }
 
@@ -79,6 +89,27 @@ impl EngineTable {
     pub fn engine(&self) -> RefMut<'_, Box<dyn Engine>> {
         self.engine.borrow_mut()
     }
+
+    /// `run(engine, request)` (e.g. `causalkit_warehouse::run_moments`), or its answer to an
+    /// equal request (same type, same `Debug` form) made earlier through this table.
+    pub fn once<R: std::fmt::Debug, T: Clone + 'static>(
+        &self,
+        request: &R,
+        run: fn(&mut dyn Engine, &R) -> causalkit_warehouse::Result<T>,
+    ) -> Result<T> {
+        let key = format!("{}: {request:?}", std::any::type_name::<R>());
+        if let Some(t) = self
+            .answers
+            .borrow()
+            .get(&key)
+            .and_then(|a| a.downcast_ref::<T>())
+        {
+            return Ok(t.clone());
+        }
+        let t = run(self.engine().as_mut(), request)?;
+        self.answers.borrow_mut().insert(key, Rc::new(t.clone()));
+        Ok(t)
+    }
 }
 
 /// Where the attribution reads its data (see the module docs).
@@ -91,23 +122,12 @@ pub enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    /// The rows, or an error saying that `what` needs individual rows, which an engine
-    /// source does not bring back.
-    pub fn rows(&self, what: &str) -> Result<&'a Dataset> {
+    /// The rows, or — on an engine, which does not bring individual rows back — why `what`
+    /// (a part that reads them) is not run.
+    pub fn rows(&self, what: &str) -> std::result::Result<&'a Dataset, String> {
         match self {
             Source::Rows(d) => Ok(d),
-            Source::Engine(e) => Err(AttributionError::Invalid(format!(
-                "{what} reads individual rows, which stay in {}; export the rows and give `data.path` for it",
-                e.describe()
-            ))),
-        }
-    }
-
-    /// The reason a part that reads rows is not run on an engine source (`None` for rows).
-    pub fn rows_only(&self, what: &str) -> Option<String> {
-        match self {
-            Source::Rows(_) => None,
-            Source::Engine(e) => Some(format!(
+            Source::Engine(e) => Err(format!(
                 "{what} reads individual rows, which stay in {} (the aggregation ran there); give `data.path` to run it on the exported rows",
                 e.describe()
             )),

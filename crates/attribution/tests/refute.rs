@@ -14,7 +14,9 @@ use causalkit_attribution::refute::{
     covariate_balance, placebo_kpis, random_subsets, refute_all, sample_ratio, smd, RefuteOptions,
 };
 use causalkit_attribution::spec::ReleaseSpec;
-use causalkit_attribution::{DesignFit, KpiEffects, RefuterOutcome, Result, Source};
+use causalkit_attribution::{
+    AttributionError, DesignFit, KpiEffects, RefuterOutcome, Result, Source,
+};
 use causalkit_data::{Dataset, MissingPolicy};
 use causalkit_stats::Effect;
 use nalgebra::DMatrix;
@@ -124,7 +126,12 @@ fn welch_fit(spec: &ReleaseSpec, data: &Dataset, shrink: f64) -> Result<DesignFi
 }
 
 fn honest(spec: &ReleaseSpec, data: Source) -> Result<DesignFit> {
-    welch_fit(spec, data.rows("the test stand-in")?, 1.0)
+    welch_fit(
+        spec,
+        data.rows("the test stand-in")
+            .map_err(AttributionError::Invalid)?,
+        1.0,
+    )
 }
 
 #[test]
@@ -175,7 +182,14 @@ fn random_halves_pass_with_honest_intervals_and_fail_with_too_narrow_ones() {
     assert!(r.detail.contains("aht: inside the CI"), "{}", r.detail);
     // Intervals 10x too narrow: half-sample estimates (about one true SE from the full
     // estimate) fall outside the reported CI (0.196 true SEs wide each side) most of the time.
-    let narrow = |s: &ReleaseSpec, d: Source| welch_fit(s, d.rows("the test stand-in")?, 10.0);
+    let narrow = |s: &ReleaseSpec, d: Source| {
+        welch_fit(
+            s,
+            d.rows("the test stand-in")
+                .map_err(AttributionError::Invalid)?,
+            10.0,
+        )
+    };
     let fit = narrow(&s, Source::Rows(&data)).unwrap();
     let r = random_subsets(&s, &data, &fit, &narrow, &opts).unwrap();
     assert_eq!(r.outcome, RefuterOutcome::Fail, "{}", r.detail);
