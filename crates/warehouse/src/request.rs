@@ -174,9 +174,22 @@ impl TableName {
     }
 }
 
+/// Written as [`TableName::parse`] reads it: a part that is not a plain identifier (letters,
+/// digits, `_`) is put in backticks (a backtick doubled), so ``parquet.`/data/ab.parquet` ``
+/// shows as given and parses back to the same parts.
 impl std::fmt::Display for TableName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.join("."))
+        for (i, part) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            if part.is_empty() || !part.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                write!(f, "`{}`", part.replace('`', "``"))?;
+            } else {
+                f.write_str(part)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -521,6 +521,20 @@ fn backticked_table_parts_keep_their_dots() {
     let t = TableName::parse("cat.`we``ird.name`").unwrap();
     assert_eq!(t.0, vec!["cat", "we`ird.name"]);
     assert_eq!(TableName::parse("a.b.c").unwrap().0, vec!["a", "b", "c"]);
+    // Shown as it is read: error messages and the attribution's `data` diagnostic name the
+    // table the user gave, and the text parses back to the same parts.
+    for given in [
+        "parquet.`/data/ab.v1.parquet`",
+        "cat.`we``ird.name`",
+        "a.b.c",
+        "contacts",
+        "parquet.`/tmp/no_dots`",
+        "`x; DROP TABLE y`",
+    ] {
+        let t = TableName::parse(given).unwrap();
+        assert_eq!(t.to_string(), given);
+        assert_eq!(TableName::parse(&t.to_string()).unwrap(), t);
+    }
     let mut r = cuped_transforms_request();
     r.table = TableName::parse("parquet.`/data/ab.v1.parquet`").unwrap();
     let sql = stats_sql(&r, Dialect::Spark).unwrap();

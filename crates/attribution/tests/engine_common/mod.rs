@@ -159,7 +159,11 @@ pub fn check_all(engine: &str, dir: &Path, mut load: impl FnMut(&Scenario, &Path
         println!("{}: {n} numbers equal the file-based run", s.name);
         assert!(n > 50, "{}: only {n} numbers compared", s.name);
         let source = got["diagnostics"]["data"].as_str().unwrap_or_default();
-        assert!(source.contains(engine), "{}: data {source}", s.name);
+        assert!(
+            source.contains(engine) && source.ends_with(&format!("table {table}")),
+            "{}: data {source}",
+            s.name
+        );
     }
 }
 
