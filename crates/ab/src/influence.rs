@@ -22,14 +22,38 @@
 use crate::frequentist::MetricType;
 use causalkit_stats::suff::{ArmKpiMoments, KpiUnitMoments, PairMoments};
 use nalgebra::{DMatrix, DVector};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
+
+/// Ids of unit labels in order of first appearance (`None` stays `None`): the keys of
+/// [`UnitSums::add`] and [`ArmUnits::keys`] when the analysis unit is a column. Labels are
+/// hashed once here, not once per metric and pair of metrics; when rows are the units, the
+/// row number is the key.
+///
+/// ```
+/// let ids = causalkit_ab::influence::unit_ids([Some("b"), None, Some("a"), Some("b")]);
+/// assert_eq!(ids, vec![Some(0), None, Some(1), Some(0)]);
+/// ```
+pub fn unit_ids<'a>(labels: impl IntoIterator<Item = Option<&'a str>>) -> Vec<Option<u64>> {
+    let mut ids: HashMap<&'a str, u64> = HashMap::new();
+    labels
+        .into_iter()
+        .map(|l| {
+            l.map(|l| {
+                let next = ids.len() as u64;
+                *ids.entry(l).or_insert(next)
+            })
+        })
+        .collect()
+}
 
 /// One metric's analysis units in one arm: unit key, numerator, denominator (1 per unit for a
 /// mean) and covariates, in the units' order of first appearance.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArmUnits {
-    /// Unit keys (matched across metrics).
-    pub keys: Vec<String>,
+    /// Unit keys (matched across metrics): the row number when rows are the units, else the
+    /// unit label's id ([`unit_ids`]).
+    pub keys: Vec<u64>,
     /// Numerator per unit (the value for a mean metric).
     pub num: Vec<f64>,
     /// Denominator per unit (1 for a mean metric).
@@ -47,16 +71,16 @@ pub struct ArmUnits {
 pub struct UnitSums {
     units: ArmUnits,
     rows: Vec<f64>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<u64, usize>,
 }
 
 impl UnitSums {
     /// Adds one row of unit `key` with numerator `num`, denominator `den` and the covariate
     /// values `x` (the same number in every row).
-    pub fn add(&mut self, key: String, num: f64, den: f64, x: impl ExactSizeIterator<Item = f64>) {
+    pub fn add(&mut self, key: u64, num: f64, den: f64, x: impl ExactSizeIterator<Item = f64>) {
         let (o, r) = (&mut self.units, &mut self.rows);
         let p = x.len();
-        let j = *self.index.entry(key.clone()).or_insert_with(|| {
+        let j = *self.index.entry(key).or_insert_with(|| {
             o.keys.push(key);
             o.num.push(0.0);
             o.den.push(0.0);
@@ -94,10 +118,10 @@ impl UnitSums {
 #[derive(Debug, Clone)]
 pub struct Influence {
     /// Unit keys, in the arm's order.
-    pub keys: Vec<String>,
+    pub keys: Vec<u64>,
     /// Influence value per unit.
     pub values: Vec<f64>,
-    position: HashMap<String, usize>,
+    position: FxHashMap<u64, usize>,
     /// Units.
     pub n: f64,
     diag_correction: f64,
@@ -133,12 +157,7 @@ pub fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> 
                 v
             })
             .collect();
-        let position = u
-            .keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), i))
-            .collect();
+        let position = u.keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
         let diag_correction = if unit_den && mt == MetricType::Proportion {
             r * (1.0 - r) / ((n - 1.0) * n)
         } else {
@@ -200,12 +219,17 @@ pub fn effect_covariance(infl: &[[Influence; 2]]) -> DMatrix<f64> {
         for j in 0..kn {
             for k in j..kn {
                 let (ij, ik) = (&infl[j][a], &infl[k][a]);
-                let s: f64 = ij
-                    .keys
-                    .iter()
-                    .zip(&ij.values)
-                    .filter_map(|(key, v)| ik.position.get(key).map(|&q| v * ik.values[q]))
-                    .sum();
+                // The same units in the same order (no rows dropped for either metric): the
+                // values pair up by position; otherwise by key.
+                let s: f64 = if ij.keys == ik.keys {
+                    ij.values.iter().zip(&ik.values).map(|(v, w)| v * w).sum()
+                } else {
+                    ij.keys
+                        .iter()
+                        .zip(&ij.values)
+                        .filter_map(|(key, v)| ik.position.get(key).map(|&q| v * ik.values[q]))
+                        .sum()
+                };
                 let mut c = s / (ij.n * (ij.n - 1.0) * ik.n * (ik.n - 1.0)).sqrt();
                 if j == k {
                     c -= ij.diag_correction;
@@ -258,16 +282,16 @@ pub fn unit_moments(per_metric: &[[ArmUnits; 2]]) -> [ArmKpiMoments; 2] {
         for j in 0..kn {
             for k in j..kn {
                 let (uj, uk) = (&per_metric[j][a], &per_metric[k][a]);
-                let pos: HashMap<&str, usize> = uk
+                let pos: FxHashMap<u64, usize> = uk
                     .keys
                     .iter()
                     .enumerate()
-                    .map(|(i, key)| (key.as_str(), i))
+                    .map(|(i, &key)| (key, i))
                     .collect();
                 let mut centred = vec![0.0; w * w];
                 let mut n = 0.0;
                 for (i, key) in uj.keys.iter().enumerate() {
-                    let Some(&q) = pos.get(key.as_str()) else {
+                    let Some(&q) = pos.get(key) else {
                         continue;
                     };
                     n += 1.0;
@@ -429,7 +453,7 @@ mod tests {
                         }
                         _ => (f64::from(rng.random_bool(0.4 + 0.05 * a as f64) as u8), 1.0),
                     };
-                    u.keys.push(format!("u{i}"));
+                    u.keys.push(i);
                     u.num.push(num);
                     u.den.push(den);
                     u.x.push(x0.iter().map(|x| x + 0.01 * m as f64).collect());
@@ -463,6 +487,65 @@ mod tests {
             // The off-diagonal entries are not zero (the test would not see a lost pair).
             assert!(direct[(0, 1)].abs() > 1e-3 * (direct[(0, 0)] * direct[(1, 1)]).sqrt());
         }
+    }
+
+    /// Keeps the units of `u` whose key is in `keep`, in their order.
+    fn only(u: &ArmUnits, keep: &dyn Fn(u64) -> bool) -> ArmUnits {
+        let mut out = ArmUnits::default();
+        for i in 0..u.keys.len() {
+            if keep(u.keys[i]) {
+                out.keys.push(u.keys[i]);
+                out.num.push(u.num[i]);
+                out.den.push(u.den[i]);
+                out.x.push(u.x[i].clone());
+            }
+        }
+        out
+    }
+
+    /// Metrics on the same units in the same order pair their values by position; the same
+    /// units in another order pair by key, to the same covariance.
+    #[test]
+    fn units_pair_by_key_in_any_order() {
+        let types = [MetricType::Mean, MetricType::Ratio, MetricType::Proportion];
+        let per = units(11, 1);
+        // Every metric on the units all three have (the units' order is the same).
+        let common: Vec<[ArmUnits; 2]> = per
+            .iter()
+            .map(|m| {
+                std::array::from_fn(|a| {
+                    let has = |k: u64| per.iter().all(|p| p[a].keys.contains(&k));
+                    only(&m[a], &has)
+                })
+            })
+            .collect();
+        let mut reordered = common.clone();
+        for u in &mut reordered[1] {
+            u.keys.reverse();
+            u.num.reverse();
+            u.den.reverse();
+            u.x.reverse();
+        }
+        let cov = |per: &[[ArmUnits; 2]]| {
+            let infl: Vec<[Influence; 2]> = per
+                .iter()
+                .zip(types)
+                .map(|(u, t)| influence(u, t, &pooled_theta(u, 1).unwrap()))
+                .collect();
+            effect_covariance(&infl)
+        };
+        let (by_position, by_key) = (cov(&common), cov(&reordered));
+        assert_eq!(common[0][0].keys, common[1][0].keys);
+        for j in 0..3 {
+            for k in 0..3 {
+                let (x, y) = (by_position[(j, k)], by_key[(j, k)]);
+                let scale = by_position[(j, j)].abs().max(by_position[(k, k)].abs());
+                assert!((x - y).abs() <= 1e-12 * scale, "({j}, {k}): {x} vs {y}");
+            }
+        }
+        assert!(
+            by_position[(0, 1)].abs() > 1e-3 * (by_position[(0, 0)] * by_position[(1, 1)]).sqrt()
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::error::{AttributionError, Result};
 use crate::source::{metric_of, EngineTable, Source};
 use crate::spec::{Better, DesignKind, ParsedKpi, ReleaseSpec};
 use crate::{CrossCheck, DesignFit, FitOptions, KpiEffects};
-use causalkit_ab::influence::{influence, pooled_theta, ArmUnits, UnitSums};
+use causalkit_ab::influence::{influence, pooled_theta, unit_ids, ArmUnits, UnitSums};
 use causalkit_ab::review::{AbData, AbFit, AbSpec, MetricCells, MetricData, MetricSpec};
 use causalkit_ab::MetricType;
 use causalkit_data::ab_stats::{
@@ -233,12 +233,18 @@ fn two_arms(spec: &ReleaseSpec, data: &Dataset, design: &Design) -> Result<(Data
     Ok((data.filter_rows(&keep)?, other))
 }
 
-/// Per KPI, per arm (control, treatment), the units as the data layer forms them.
-fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnits; 2]> {
+/// Per KPI, per arm (control, treatment), the units as the data layer forms them. `arms` are
+/// the rows' arm labels and `units` their unit keys (the row number without a unit column;
+/// `None` for a row without a unit label), shared by all KPIs.
+fn units_of(
+    data: &Dataset,
+    kpi: &ParsedKpi,
+    design: &Design,
+    arms: &[Option<String>],
+    units: &[Option<u64>],
+) -> Result<[ArmUnits; 2]> {
     let n = data.height();
     let rv = kpi.kpi.row_values(data, design.policy)?;
-    let arms = data.labels(design.arm)?;
-    let units = design.unit.map(|u| data.labels(u)).transpose()?;
     let covs: Vec<Vec<Option<f64>>> = design
         .covariates
         .iter()
@@ -259,12 +265,8 @@ fn units_of(data: &Dataset, kpi: &ParsedKpi, design: &Design) -> Result<[ArmUnit
         if !rv.keep[i] || covs.iter().any(|c| c[i].is_none()) {
             continue;
         }
-        let key = match &units {
-            Some(u) => match &u[i] {
-                Some(k) => k.clone(),
-                None => continue,
-            },
-            None => i.to_string(),
+        let Some(key) = units[i] else {
+            continue;
         };
         sums[arm].add(
             key,
@@ -290,9 +292,14 @@ pub fn effect_covariance(
     }
     let kpis = spec.parsed_kpis()?;
     let (data, _) = two_arms(spec, data, &design)?;
+    let arms = data.labels(design.arm)?;
+    let keys = match design.unit {
+        Some(u) => unit_ids(data.labels(u)?.iter().map(Option::as_deref)),
+        None => (0..data.height() as u64).map(Some).collect(),
+    };
     let mut infl = Vec::with_capacity(kpis.len());
     for k in &kpis {
-        let units = units_of(&data, k, &design)?;
+        let units = units_of(&data, k, &design, &arms, &keys)?;
         let theta = pooled_theta(&units, design.covariates.len()).ok_or_else(|| {
             AttributionError::Invalid(
                 "the covariates are collinear (their pooled covariance is singular)".into(),

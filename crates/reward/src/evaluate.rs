@@ -28,7 +28,9 @@
 use crate::calibrate::{Calibration, SURROGACY_ASSUMPTION};
 use crate::error::{Result, RewardError};
 use crate::expr::Reward;
-use causalkit_ab::influence::{effect_covariance, influence, pooled_theta, ArmUnits, UnitSums};
+use causalkit_ab::influence::{
+    effect_covariance, influence, pooled_theta, unit_ids, ArmUnits, UnitSums,
+};
 use causalkit_ab::review::{
     AbData, AbFit, AbSpec, Guardrail, MetricCells, MetricData, MetricSpec, OVERALL,
 };
@@ -266,6 +268,14 @@ fn build_units(
     covs: &[&[Option<f64>]],
 ) -> Units {
     let n = arm_of.len();
+    // A row without a unit label joins the unit of the empty label.
+    let keys: Vec<u64> = match &data.unit {
+        Some((_, u)) => unit_ids(u.iter().map(|l| Some(l.as_deref().unwrap_or(""))))
+            .into_iter()
+            .flatten()
+            .collect(),
+        None => (0..n as u64).collect(),
+    };
     let mut per_metric = Vec::with_capacity(metrics.len());
     let mut ratio = Vec::with_capacity(metrics.len());
     for col in metrics {
@@ -274,11 +284,7 @@ fn build_units(
             let (Some(a), Some(v)) = (arm_of[i], col[i]) else {
                 continue;
             };
-            let key = match &data.unit {
-                Some((_, u)) => u[i].clone().unwrap_or_default(),
-                None => i.to_string(),
-            };
-            sums[a].add(key, v, 1.0, covs.iter().map(|c| c[i].unwrap_or(0.0)));
+            sums[a].add(keys[i], v, 1.0, covs.iter().map(|c| c[i].unwrap_or(0.0)));
         }
         let [(c, c_several), (t, t_several)] = sums.map(UnitSums::finish);
         let (out, is_ratio) = ([c, t], c_several || t_several);

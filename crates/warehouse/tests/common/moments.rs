@@ -166,11 +166,11 @@ fn arm_of(rows: &Rows, i: usize) -> Option<usize> {
 
 /// Builds the [`Reference`] in plain Rust (see the module docs).
 pub fn reference(rows: &Rows, kpis: &[Kpi], unit: bool, covs: &[&str]) -> Reference {
-    let key = |i: usize| -> Option<String> {
+    let key = |i: usize| -> Option<u64> {
         if unit {
-            rows.agent[i].map(|a| a.to_string())
+            rows.agent[i].map(|a| a as u64)
         } else {
-            Some(i.to_string())
+            Some(i as u64)
         }
     };
     let cov_of =
@@ -194,7 +194,7 @@ pub fn reference(rows: &Rows, kpis: &[Kpi], unit: bool, covs: &[&str]) -> Refere
         dropped.push(left_out);
     }
     // Units per arm, and each unit's covariate rows (None once a row misses one).
-    let mut unit_rows: [BTreeMap<String, Option<Vec<Vec<f64>>>>; 2] = Default::default();
+    let mut unit_rows: [BTreeMap<u64, Option<Vec<Vec<f64>>>>; 2] = Default::default();
     for i in 0..rows.len() {
         let (Some(a), Some(key)) = (arm_of(rows, i), key(i)) else {
             continue;
