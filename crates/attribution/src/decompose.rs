@@ -41,7 +41,7 @@ use crate::error::{AttributionError, Result};
 use crate::spec::{DesignKind, DesignSection, KpiSection, ReleaseSpec};
 use causalkit_data::{Dataset, Kpi, MissingPolicy};
 use causalkit_stats::dist::{normal_quantile, normal_sf};
-use causalkit_stats::resample::{bootstrap_indices, quantile, replicate, std_dev};
+use causalkit_stats::resample::{bootstrap_counts, quantile, replicate, std_dev};
 use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Report};
 use nalgebra::{DMatrix, DVector};
 use serde_json::{json, Map, Value};
@@ -671,13 +671,15 @@ pub fn decompose_units(
             replicate(options.seed, options.bootstrap_reps, |rng, _| {
                 let z = [0, 1].map(|a| {
                     let m = arms[a];
-                    let idx = bootstrap_indices(rng, m.nrows());
-                    let mut sum = DVector::<f64>::zeros(2 * s);
-                    for i in idx {
-                        for j in 0..2 * s {
-                            sum[j] += m[(i, j)];
-                        }
-                    }
+                    // Each unit's draw count, then one pass down each column.
+                    let count = bootstrap_counts(rng, m.nrows());
+                    let sum = DVector::<f64>::from_fn(2 * s, |j, _| {
+                        m.column(j)
+                            .iter()
+                            .zip(&count)
+                            .map(|(v, &c)| v * f64::from(c))
+                            .sum()
+                    });
                     sum / m.nrows() as f64
                 });
                 parts([&z[0], &z[1]], segments, segment.is_some(), false)

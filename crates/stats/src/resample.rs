@@ -46,6 +46,19 @@ pub fn bootstrap_indices<R: Rng>(rng: &mut R, n: usize) -> Vec<usize> {
     (0..n).map(|_| rng.random_range(0..n)).collect()
 }
 
+/// How many times each of `0..n` is drawn in the bootstrap sample [`bootstrap_indices`] would
+/// draw from the same generator state (the same draws, counted). A statistic that is a sum
+/// over the sample is then `Σᵢ countᵢ · xᵢ`: one pass in the data's order instead of a random
+/// access per draw, which matters when a unit's values lie in several columns of a large
+/// matrix.
+pub fn bootstrap_counts<R: Rng>(rng: &mut R, n: usize) -> Vec<u32> {
+    let mut count = vec![0u32; n];
+    for _ in 0..n {
+        count[rng.random_range(0..n)] += 1;
+    }
+    count
+}
+
 /// Multiplier weights for wild and multiplier bootstraps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MultiplierWeights {
@@ -240,6 +253,20 @@ mod tests {
         assert_eq!(one, four);
         let other = replicate(43, 64, |rng, _| bootstrap_indices(rng, 10));
         assert_ne!(one, other);
+    }
+
+    #[test]
+    fn counts_count_the_indices() {
+        for n in [1usize, 7, 1000] {
+            let idx = bootstrap_indices(&mut replicate_rng(5, n as u64), n);
+            let count = bootstrap_counts(&mut replicate_rng(5, n as u64), n);
+            let mut want = vec![0u32; n];
+            for i in idx {
+                want[i] += 1;
+            }
+            assert_eq!(count, want);
+            assert_eq!(count.iter().sum::<u32>() as usize, n);
+        }
     }
 
     #[test]
