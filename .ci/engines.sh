@@ -2,8 +2,19 @@
 # Engine integration tests of causalkit-warehouse and the CLI's --engine path (issue 15): starts a throwaway PostgreSQL 15
 # cluster on 127.0.0.1 (never another address), runs the tests against it, and stops every
 # process it started by PID, also on failure. Called by .ci/run after the README's tests.
+#
+# `bash .ci/engines.sh --run CMD [ARGS...]` starts the same server, runs CMD with
+# CAUSALKIT_PG_URL set instead of the tests, and stops the server: how the benchmark of
+# benches/results/attribute_engine.md runs (CMD may itself be `bash .ci/spark.sh --run ...`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+RUN=()
+if [ "${1:-}" = "--run" ]; then
+  shift
+  RUN=("$@")
+  [ "${#RUN[@]}" -gt 0 ] || { echo "usage: .ci/engines.sh [--run CMD ARGS...]" >&2; exit 2; }
+fi
 
 PG_BIN=/usr/lib/postgresql/15/bin
 PORT=${CAUSALKIT_PG_PORT:-55432}
@@ -52,6 +63,11 @@ PG_PID=$(head -n 1 "$PGDATA/postmaster.pid")
 echo "   started, PID $PG_PID"
 
 export CAUSALKIT_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+if [ "${#RUN[@]}" -gt 0 ]; then
+  echo "== running: ${RUN[*]}"
+  "${RUN[@]}"
+  exit 0
+fi
 # One build for both engine scripts: `--workspace` with every engine feature (the same set as
 # .ci/spark.sh), so the workspace is compiled once more after the README's tests, not once
 # per script and package. The Spark client's build needs protoc.
