@@ -20,31 +20,43 @@
 //! can use it.
 
 use crate::frequentist::MetricType;
+use causalkit_stats::factor::codes_in_order;
 use causalkit_stats::suff::{ArmKpiMoments, KpiUnitMoments, PairMoments};
 use nalgebra::{DMatrix, DVector};
 use rustc_hash::FxHashMap;
-use std::collections::HashMap;
 
-/// Ids of unit labels in order of first appearance (`None` stays `None`): the keys of
-/// [`UnitSums::add`] and [`ArmUnits::keys`] when the analysis unit is a column. Labels are
-/// hashed once here, not once per metric and pair of metrics; when rows are the units, the
-/// row number is the key.
+/// Ids of unit labels (`None` stays `None`): the keys of [`UnitSums::add`] and
+/// [`ArmUnits::keys`] when the analysis unit is a column — the labels' codes in order of
+/// first appearance ([`causalkit_stats::factor::codes_in_order`]). Labels are hashed once
+/// here, not once per metric and pair of metrics; when rows are the units, the row number is
+/// the key.
 ///
 /// ```
 /// let ids = causalkit_ab::influence::unit_ids([Some("b"), None, Some("a"), Some("b")]);
-/// assert_eq!(ids, vec![Some(0), None, Some(1), Some(0)]);
+/// assert_eq!(ids, vec![Some(0), None, Some(2), Some(0)]);
 /// ```
 pub fn unit_ids<'a>(labels: impl IntoIterator<Item = Option<&'a str>>) -> Vec<Option<u64>> {
-    let mut ids: HashMap<&'a str, u64> = HashMap::new();
-    labels
+    let (codes, levels) = codes_in_order(labels);
+    codes
         .into_iter()
-        .map(|l| {
-            l.map(|l| {
-                let next = ids.len() as u64;
-                *ids.entry(l).or_insert(next)
-            })
-        })
+        .map(|c| levels[c as usize].map(|_| u64::from(c)))
         .collect()
+}
+
+/// Calls `f(i, q)` for every unit `a[i]` that `b` has, at `b[q]`, in `a`'s order: by position
+/// when both list the same units in the same order (no rows dropped for either metric),
+/// otherwise by key.
+fn for_each_shared_unit(a: &[u64], b: &[u64], mut f: impl FnMut(usize, usize)) {
+    if a == b {
+        (0..a.len()).for_each(|i| f(i, i));
+        return;
+    }
+    let position: FxHashMap<u64, usize> = b.iter().enumerate().map(|(q, &k)| (k, q)).collect();
+    for (i, key) in a.iter().enumerate() {
+        if let Some(&q) = position.get(key) {
+            f(i, q);
+        }
+    }
 }
 
 /// One metric's analysis units in one arm: unit key, numerator, denominator (1 per unit for a
@@ -113,15 +125,14 @@ impl UnitSums {
     }
 }
 
-/// The influence values of one metric in one arm, with the unit keys' positions and the
-/// proportion correction of the diagonal.
+/// The influence values of one metric in one arm, with the proportion correction of the
+/// diagonal.
 #[derive(Debug, Clone)]
 pub struct Influence {
     /// Unit keys, in the arm's order.
     pub keys: Vec<u64>,
     /// Influence value per unit.
     pub values: Vec<f64>,
-    position: FxHashMap<u64, usize>,
     /// Units.
     pub n: f64,
     diag_correction: f64,
@@ -157,7 +168,6 @@ pub fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> 
                 v
             })
             .collect();
-        let position = u.keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
         let diag_correction = if unit_den && mt == MetricType::Proportion {
             r * (1.0 - r) / ((n - 1.0) * n)
         } else {
@@ -166,7 +176,6 @@ pub fn influence(arms: &[ArmUnits; 2], mt: MetricType, theta: &DVector<f64>) -> 
         Influence {
             keys: u.keys.clone(),
             values,
-            position,
             n,
             diag_correction,
         }
@@ -219,17 +228,10 @@ pub fn effect_covariance(infl: &[[Influence; 2]]) -> DMatrix<f64> {
         for j in 0..kn {
             for k in j..kn {
                 let (ij, ik) = (&infl[j][a], &infl[k][a]);
-                // The same units in the same order (no rows dropped for either metric): the
-                // values pair up by position; otherwise by key.
-                let s: f64 = if ij.keys == ik.keys {
-                    ij.values.iter().zip(&ik.values).map(|(v, w)| v * w).sum()
-                } else {
-                    ij.keys
-                        .iter()
-                        .zip(&ij.values)
-                        .filter_map(|(key, v)| ik.position.get(key).map(|&q| v * ik.values[q]))
-                        .sum()
-                };
+                let mut s = 0.0;
+                for_each_shared_unit(&ij.keys, &ik.keys, |i, q| {
+                    s += ij.values[i] * ik.values[q];
+                });
                 let mut c = s / (ij.n * (ij.n - 1.0) * ik.n * (ik.n - 1.0)).sqrt();
                 if j == k {
                     c -= ij.diag_correction;
@@ -282,18 +284,9 @@ pub fn unit_moments(per_metric: &[[ArmUnits; 2]]) -> [ArmKpiMoments; 2] {
         for j in 0..kn {
             for k in j..kn {
                 let (uj, uk) = (&per_metric[j][a], &per_metric[k][a]);
-                let pos: FxHashMap<u64, usize> = uk
-                    .keys
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &key)| (key, i))
-                    .collect();
                 let mut centred = vec![0.0; w * w];
                 let mut n = 0.0;
-                for (i, key) in uj.keys.iter().enumerate() {
-                    let Some(&q) = pos.get(key) else {
-                        continue;
-                    };
+                for_each_shared_unit(&uj.keys, &uk.keys, |i, q| {
                     n += 1.0;
                     let (zj, zk) = (vec_of(uj, i), vec_of(uk, q));
                     for p1 in 0..w {
@@ -302,7 +295,7 @@ pub fn unit_moments(per_metric: &[[ArmUnits; 2]]) -> [ArmKpiMoments; 2] {
                                 (zj[p1] - means[j][p1]) * (zk[p2] - means[k][p2]);
                         }
                     }
-                }
+                });
                 pairs.push(PairMoments { n, centred });
             }
         }

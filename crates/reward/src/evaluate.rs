@@ -28,14 +28,13 @@
 use crate::calibrate::{Calibration, SURROGACY_ASSUMPTION};
 use crate::error::{Result, RewardError};
 use crate::expr::Reward;
-use causalkit_ab::influence::{
-    effect_covariance, influence, pooled_theta, unit_ids, ArmUnits, UnitSums,
-};
+use causalkit_ab::influence::{effect_covariance, influence, pooled_theta, ArmUnits, UnitSums};
 use causalkit_ab::review::{
     AbData, AbFit, AbSpec, Guardrail, MetricCells, MetricData, MetricSpec, OVERALL,
 };
 use causalkit_ab::MetricType;
 use causalkit_stats::dist::{normal_quantile, normal_sf};
+use causalkit_stats::factor::codes_in_order;
 use causalkit_stats::{Effect, EffectKey, EffectKind, EstimationResult, Moments, Report};
 use nalgebra::{DMatrix, DVector};
 use serde_json::{json, Map, Value};
@@ -270,9 +269,10 @@ fn build_units(
     let n = arm_of.len();
     // A row without a unit label joins the unit of the empty label.
     let keys: Vec<u64> = match &data.unit {
-        Some((_, u)) => unit_ids(u.iter().map(|l| Some(l.as_deref().unwrap_or(""))))
+        Some((_, u)) => codes_in_order(u.iter().map(|l| l.as_deref().unwrap_or("")))
+            .0
             .into_iter()
-            .flatten()
+            .map(u64::from)
             .collect(),
         None => (0..n as u64).collect(),
     };

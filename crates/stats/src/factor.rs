@@ -4,6 +4,31 @@ use crate::error::{check_len, Result, StatsError};
 use std::collections::HashMap;
 use std::hash::Hash;
 
+/// Codes of `labels` in `0..levels`, in order of first appearance, and each level's first
+/// label (the coding of [`Factor::from_labels`], without turning levels into text).
+///
+/// ```
+/// let (codes, levels) = causalkit_stats::factor::codes_in_order([Some("b"), None, Some("b")]);
+/// assert_eq!(codes, vec![0, 1, 0]);
+/// assert_eq!(levels, vec![Some("b"), None]);
+/// ```
+pub fn codes_in_order<T: Hash + Eq + Clone>(
+    labels: impl IntoIterator<Item = T>,
+) -> (Vec<u32>, Vec<T>) {
+    let mut map: HashMap<T, u32> = HashMap::new();
+    let mut levels = Vec::new();
+    let codes = labels
+        .into_iter()
+        .map(|l| {
+            *map.entry(l).or_insert_with_key(|l| {
+                levels.push(l.clone());
+                (levels.len() - 1) as u32
+            })
+        })
+        .collect();
+    (codes, levels)
+}
+
 /// A categorical variable: one code in `0..levels` per row, plus the level labels.
 ///
 /// Factors identify fixed effects and clusters. Build one from any hashable labels with
@@ -25,21 +50,11 @@ impl Factor {
     /// assert_eq!(f.codes(), &[0, 1, 0]);
     /// ```
     pub fn from_labels<T: Hash + Eq + ToString>(name: &str, labels: &[T]) -> Self {
-        let mut map: HashMap<&T, u32> = HashMap::new();
-        let mut names = Vec::new();
-        let codes = labels
-            .iter()
-            .map(|l| {
-                *map.entry(l).or_insert_with(|| {
-                    names.push(l.to_string());
-                    (names.len() - 1) as u32
-                })
-            })
-            .collect();
+        let (codes, levels) = codes_in_order(labels);
         Factor {
             name: name.to_string(),
             codes,
-            labels: names,
+            labels: levels.into_iter().map(|l| l.to_string()).collect(),
         }
     }
 
