@@ -18,18 +18,13 @@ set -euo pipefail
 file=$1; runs=$2; bin=$3; log=${4:-target/ab_scan_duckdb.log}
 py=${PEER_PYTHON:-python3}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/timed.sh"
 one() {
   local side=$1; shift
   cat "$file" > /dev/null
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
-  local tim; tim=$(mktemp)
-  /usr/bin/time -v "$@" >/dev/null 2>"$tim"
-  local wall; wall=$(grep "Elapsed (wall" "$tim" | awk '{print $NF}')
-  local rss; rss=$(grep "Maximum resident" "$tim" | awk '{print $NF}')
-  local usr; usr=$(grep "User time" "$tim" | awk '{print $NF}')
-  local sys; sys=$(grep "System time" "$tim" | awk '{print $NF}')
-  echo -e "$side\t$wall\t$rss\t$usr\t$sys\t$load" | tee -a "$log"
-  rm -f "$tim"
+  local fields; fields=$(timed /dev/null "$@")
+  echo -e "$side\t$fields\t$load" | tee -a "$log"
 }
 for i in $(seq "$runs"); do
   one causalkit "$bin" "$file" many

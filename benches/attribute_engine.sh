@@ -71,17 +71,12 @@ print(", ".join(cols))')
   fi
 done
 
+source "$(dirname "$0")/timed.sh"
 one() {
   local design=$1 side=$2; shift 2
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
-  local tim; tim=$(mktemp)
-  /usr/bin/time -v "$@" >"$dir/out-$side-$design.json" 2>"$tim" || { cat "$tim" >&2; exit 1; }
-  local wall; wall=$(grep "Elapsed (wall" "$tim" | awk '{print $NF}')
-  local rss; rss=$(grep "Maximum resident" "$tim" | awk '{print $NF}')
-  local usr; usr=$(grep "User time" "$tim" | awk '{print $NF}')
-  local sys; sys=$(grep "System time" "$tim" | awk '{print $NF}')
-  echo -e "$design\t$side\t$wall\t$rss\t$usr\t$sys\t$load" | tee -a "$log"
-  rm -f "$tim"
+  local fields; fields=$(timed "$dir/out-$side-$design.json" "$@")
+  echo -e "$design\t$side\t$fields\t$load" | tee -a "$log"
 }
 echo "# $(date -u +%FT%TZ) $(uptime) rows: $(for d in "${designs[@]}"; do echo -n "$d $(($(wc -l < "$dir/$d.csv") - 1)) "; done)" | tee -a "$log"
 for _ in $(seq "$runs"); do

@@ -26,20 +26,16 @@ file=$1; runs=$2; log=${3:-target/warehouse_spark.log}
 py=${PEER_PYTHON:-python3}
 here=$(cd "$(dirname "$0")" && pwd)
 metrics=(--arm arm --metric 'ratio(metric, denominator)' --metric 'mean(metric)' --format json)
+source "$here/timed.sh"
 one() {
   local side=$1; shift
   cat "$file" > /dev/null
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
-  local tim; tim=$(mktemp)
   local out; out=$(mktemp)
-  /usr/bin/time -v "$@" >"$out" 2>"$tim" || { cat "$tim" >&2; exit 1; }
-  local wall; wall=$(grep "Elapsed (wall" "$tim" | awk '{print $NF}')
-  local rss; rss=$(grep "Maximum resident" "$tim" | awk '{print $NF}')
-  local usr; usr=$(grep "User time" "$tim" | awk '{print $NF}')
-  local sys; sys=$(grep "System time" "$tim" | awk '{print $NF}')
-  echo -e "$side\t$wall\t$rss\t$usr\t$sys\t$load" | tee -a "$log"
+  local fields; fields=$(timed "$out" "$@")
+  echo -e "$side\t$fields\t$load" | tee -a "$log"
   if [ -n "${SHOW:-}" ]; then head -c 2000 "$out"; echo; fi
-  rm -f "$tim" "$out"
+  rm -f "$out"
 }
 echo "# $(date -u +%FT%TZ) $(uptime)" | tee -a "$log"
 for _ in $(seq "$runs"); do
